@@ -1,0 +1,1 @@
+"""Chordsmith core: corpus, chords, model, training, evaluation, generation and notation."""

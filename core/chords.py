@@ -1,0 +1,474 @@
+"""Chord symbols: parsing, normalisation to root x quality, transposition, Roman numerals, vocabulary.
+
+Every chord in the studio is a :class:`Chord`: a root pitch class (0 = C … 11 = B, one spelling
+each: C C# D Eb E F F# G Ab A Bb B) and one quality from :data:`QUALITIES`. Whatever a source
+writes (Harte ``A:min7``, lead-sheet ``Am7``/``A-7``, Roman numerals, music21 chords) is mapped to
+the nearest listed quality by its pitch-class intervals; the parsers count what was mapped.
+The slash bass is dropped (the vocabulary holds root-position chords).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from core.errors import InputError
+
+ROOTS: tuple[str, ...] = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+#: quality name -> (intervals above the root, lead-sheet suffix). Order fixes the vocabulary ids.
+QUALITIES: dict[str, tuple[frozenset[int], str]] = {
+    "maj": (frozenset({0, 4, 7}), ""),
+    "min": (frozenset({0, 3, 7}), "m"),
+    "7": (frozenset({0, 4, 7, 10}), "7"),
+    "maj7": (frozenset({0, 4, 7, 11}), "maj7"),
+    "min7": (frozenset({0, 3, 7, 10}), "m7"),
+    "dim": (frozenset({0, 3, 6}), "dim"),
+    "dim7": (frozenset({0, 3, 6, 9}), "dim7"),
+    "hdim7": (frozenset({0, 3, 6, 10}), "m7b5"),
+    "aug": (frozenset({0, 4, 8}), "aug"),
+    "sus2": (frozenset({0, 2, 7}), "sus2"),
+    "sus4": (frozenset({0, 5, 7}), "sus4"),
+    "6": (frozenset({0, 4, 7, 9}), "6"),
+    "min6": (frozenset({0, 3, 7, 9}), "m6"),
+    "9": (frozenset({0, 2, 4, 7, 10}), "9"),
+    "add9": (frozenset({0, 2, 4, 7}), "add9"),
+    "minmaj7": (frozenset({0, 3, 7, 11}), "mM7"),
+}
+QUALITY_NAMES: tuple[str, ...] = tuple(QUALITIES)
+MINOR_QUALITIES = frozenset({"min", "min7", "min6", "minmaj7", "dim", "dim7", "hdim7"})
+
+_LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+class ChordError(InputError):
+    """A chord symbol that cannot be read."""
+
+
+def pitch_class(name: str) -> int:
+    """Pitch class of a note name such as ``C``, ``F#``, ``Bb``, ``Ebb`` or ``E-`` (music21 flat)."""
+    match = re.fullmatch(r"([A-Ga-g])([#b\-]*)", name.strip())
+    if not match:
+        raise ChordError(f"unknown note name {name!r}")
+    letter, accidentals = match.groups()
+    shift = accidentals.count("#") - accidentals.count("b") - accidentals.count("-")
+    return (_LETTER_PC[letter.upper()] + shift) % 12
+
+
+@dataclass(frozen=True, order=True)
+class Chord:
+    """A chord as root pitch class (0-11) and quality name (a key of :data:`QUALITIES`)."""
+
+    root: int
+    quality: str
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.root < 12 or self.quality not in QUALITIES:
+            raise ChordError(f"invalid chord root={self.root} quality={self.quality!r}")
+
+    @property
+    def symbol(self) -> str:
+        """Lead-sheet symbol, e.g. ``Am7``, ``Bbmaj7``, ``F#m7b5``."""
+        return ROOTS[self.root] + QUALITIES[self.quality][1]
+
+    @property
+    def harte(self) -> str:
+        """Harte-syntax label, e.g. ``A:min7``."""
+        return f"{ROOTS[self.root]}:{self.quality}"
+
+    @property
+    def intervals(self) -> frozenset[int]:
+        """Semitones above the root of the chord's tones."""
+        return QUALITIES[self.quality][0]
+
+    def pitch_classes(self) -> list[int]:
+        """The chord's pitch classes, root first, then ascending intervals."""
+        return [(self.root + i) % 12 for i in sorted(self.intervals)]
+
+    def transpose(self, semitones: int) -> Chord:
+        """The same chord moved by ``semitones``."""
+        return Chord((self.root + semitones) % 12, self.quality)
+
+    @property
+    def is_minor(self) -> bool:
+        """True for chords with a minor third (minor, diminished, half-diminished families)."""
+        return self.quality in MINOR_QUALITIES
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
+def nearest_quality(intervals: Iterable[int]) -> tuple[str, bool]:
+    """The listed quality closest to a set of intervals above a root; and whether it was inexact.
+
+    Closeness: the third and fifth decide first (a chord keeps its major/minor/diminished/
+    augmented/suspended colour), then the fewest tones added or missing.
+    """
+    wanted = frozenset(i % 12 for i in intervals) | {0}
+    for name, (tones, _) in QUALITIES.items():
+        if tones == wanted:
+            return name, False
+    weights = {1: 1, 2: 1, 3: 8, 4: 8, 5: 1, 6: 4, 7: 4, 8: 4, 9: 2, 10: 2, 11: 2}
+    if 4 in wanted:
+        weights[3] = 1  # a minor third beside a major one is a #9
+    if not wanted & {3, 4}:
+        weights[2] = weights[5] = 8  # suspended: the 2nd or 4th stands in for the third
+
+    def distance(name: str) -> int:
+        return sum(weights[i] for i in wanted ^ QUALITIES[name][0] if i)
+
+    return min(QUALITY_NAMES, key=distance), True
+
+
+def from_intervals(root: int, intervals: Iterable[int]) -> tuple[Chord, bool]:
+    """Chord from a root and its tones' intervals, mapped to the nearest quality."""
+    quality, mapped = nearest_quality(intervals)
+    return Chord(root % 12, quality), mapped
+
+
+def from_pitch_classes(root: int, pitch_classes: Iterable[int]) -> tuple[Chord, bool]:
+    """Chord from a root and absolute pitch classes (e.g. a music21 chord's pitches)."""
+    return from_intervals(root, [(pc - root) % 12 for pc in pitch_classes])
+
+
+# --- Harte syntax (Billboard, POP909): root:shorthand(extensions)/bass ----------------------
+
+_HARTE_SHORTHAND: dict[str, frozenset[int]] = {
+    "maj": frozenset({0, 4, 7}), "min": frozenset({0, 3, 7}), "dim": frozenset({0, 3, 6}),
+    "aug": frozenset({0, 4, 8}), "maj7": frozenset({0, 4, 7, 11}), "min7": frozenset({0, 3, 7, 10}),
+    "7": frozenset({0, 4, 7, 10}), "dim7": frozenset({0, 3, 6, 9}), "hdim7": frozenset({0, 3, 6, 10}),
+    "minmaj7": frozenset({0, 3, 7, 11}), "maj6": frozenset({0, 4, 7, 9}), "min6": frozenset({0, 3, 7, 9}),
+    "9": frozenset({0, 4, 7, 10, 2}), "maj9": frozenset({0, 4, 7, 11, 2}), "min9": frozenset({0, 3, 7, 10, 2}),
+    "11": frozenset({0, 4, 7, 10, 2, 5}), "min11": frozenset({0, 3, 7, 10, 2, 5}),
+    "13": frozenset({0, 4, 7, 10, 2, 9}), "maj13": frozenset({0, 4, 7, 11, 2, 9}),
+    "min13": frozenset({0, 3, 7, 10, 2, 9}), "sus2": frozenset({0, 2, 7}), "sus4": frozenset({0, 5, 7}),
+    "5": frozenset({0, 7}), "1": frozenset({0}), "": frozenset({0, 4, 7}),
+    "sus4(b7)": frozenset({0, 5, 7, 10}), "7sus4": frozenset({0, 5, 7, 10}),
+}
+_DEGREE_SEMITONES = {1: 0, 2: 2, 3: 4, 4: 5, 5: 7, 6: 9, 7: 11, 8: 12, 9: 14, 10: 16, 11: 17, 12: 19, 13: 21}
+
+
+def _degree(text: str) -> int:
+    match = re.fullmatch(r"([#b]*)(\d+)", text.strip())
+    if not match or int(match.group(2)) not in _DEGREE_SEMITONES:
+        raise ChordError(f"unknown interval degree {text!r}")
+    acc, number = match.groups()
+    return (_DEGREE_SEMITONES[int(number)] + acc.count("#") - acc.count("b")) % 12
+
+
+def parse_harte(label: str) -> tuple[Chord | None, bool]:
+    """Read a Harte label (``A:min7``, ``C:maj/3``, ``G:(1,3,5,b7)``, ``N``, ``X``).
+
+    Returns ``(None, False)`` for no-chord labels (``N``, ``X``), else the chord and whether its
+    quality was mapped to a nearer listed one. Raises :class:`ChordError` if unreadable.
+    """
+    label = label.strip()
+    if label in ("N", "X", "&pause", ""):
+        return None, False
+    match = re.fullmatch(r"([A-G][#b]*)(?::([^/(]*)(?:\(([^)]*)\))?)?(?:/([#b]*\d+))?", label)
+    if not match:
+        raise ChordError(f"unreadable Harte chord label {label!r}")
+    root_name, shorthand, extensions, _bass = match.groups()
+    root = pitch_class(root_name)
+    shorthand = shorthand or ("" if extensions else "maj")
+    if shorthand not in _HARTE_SHORTHAND:
+        raise ChordError(f"unknown Harte shorthand {shorthand!r} in {label!r}")
+    tones = set(_HARTE_SHORTHAND[shorthand])
+    if shorthand == "" and extensions:
+        tones = {0}
+    for item in (extensions or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item.startswith("*"):
+            tones.discard(_degree(item[1:]))
+        else:
+            tones.add(_degree(item))
+    chord, mapped = from_intervals(root, tones)
+    return chord, mapped
+
+
+# --- lead-sheet symbols (users, jazz charts, ABC) ---------------------------------------------
+
+#: suffix (after the root, before a slash) -> intervals. Longest suffix wins.
+_SUFFIX_TONES: dict[str, frozenset[int]] = {
+    "": frozenset({0, 4, 7}), "M": frozenset({0, 4, 7}), "maj": frozenset({0, 4, 7}),
+    "m": frozenset({0, 3, 7}), "min": frozenset({0, 3, 7}), "mi": frozenset({0, 3, 7}), "-": frozenset({0, 3, 7}),
+    "7": frozenset({0, 4, 7, 10}), "dom7": frozenset({0, 4, 7, 10}),
+    "maj7": frozenset({0, 4, 7, 11}), "M7": frozenset({0, 4, 7, 11}), "^7": frozenset({0, 4, 7, 11}),
+    "^": frozenset({0, 4, 7, 11}), "Δ": frozenset({0, 4, 7, 11}), "Δ7": frozenset({0, 4, 7, 11}),
+    "m7": frozenset({0, 3, 7, 10}), "min7": frozenset({0, 3, 7, 10}), "mi7": frozenset({0, 3, 7, 10}),
+    "-7": frozenset({0, 3, 7, 10}),
+    "dim": frozenset({0, 3, 6}), "o": frozenset({0, 3, 6}), "°": frozenset({0, 3, 6}),
+    "dim7": frozenset({0, 3, 6, 9}), "o7": frozenset({0, 3, 6, 9}), "°7": frozenset({0, 3, 6, 9}),
+    "m7b5": frozenset({0, 3, 6, 10}), "-7b5": frozenset({0, 3, 6, 10}), "h": frozenset({0, 3, 6, 10}),
+    "h7": frozenset({0, 3, 6, 10}), "ø": frozenset({0, 3, 6, 10}), "ø7": frozenset({0, 3, 6, 10}),
+    "hdim7": frozenset({0, 3, 6, 10}),
+    "aug": frozenset({0, 4, 8}), "+": frozenset({0, 4, 8}), "#5": frozenset({0, 4, 8}),
+    "sus2": frozenset({0, 2, 7}), "sus4": frozenset({0, 5, 7}), "sus": frozenset({0, 5, 7}),
+    "6": frozenset({0, 4, 7, 9}), "maj6": frozenset({0, 4, 7, 9}), "M6": frozenset({0, 4, 7, 9}),
+    "m6": frozenset({0, 3, 7, 9}), "-6": frozenset({0, 3, 7, 9}), "min6": frozenset({0, 3, 7, 9}),
+    "9": frozenset({0, 2, 4, 7, 10}), "add9": frozenset({0, 2, 4, 7}), "add2": frozenset({0, 2, 4, 7}),
+    "mM7": frozenset({0, 3, 7, 11}), "m^7": frozenset({0, 3, 7, 11}), "-^7": frozenset({0, 3, 7, 11}),
+    "minmaj7": frozenset({0, 3, 7, 11}), "m(maj7)": frozenset({0, 3, 7, 11}), "-^": frozenset({0, 3, 7, 11}),
+}
+#: lenient extras: extended or altered chords mapped to the nearest listed quality.
+_EXTENDED_TONES: dict[str, frozenset[int]] = {
+    "maj9": frozenset({0, 4, 7, 11, 2}), "^9": frozenset({0, 4, 7, 11, 2}), "M9": frozenset({0, 4, 7, 11, 2}),
+    "m9": frozenset({0, 3, 7, 10, 2}), "-9": frozenset({0, 3, 7, 10, 2}), "min9": frozenset({0, 3, 7, 10, 2}),
+    "11": frozenset({0, 4, 7, 10, 5}), "m11": frozenset({0, 3, 7, 10, 5}), "-11": frozenset({0, 3, 7, 10, 5}),
+    "13": frozenset({0, 4, 7, 10, 9}), "m13": frozenset({0, 3, 7, 10, 9}), "-13": frozenset({0, 3, 7, 10, 9}),
+    "maj13": frozenset({0, 4, 7, 11, 9}), "^13": frozenset({0, 4, 7, 11, 9}),
+    "7b9": frozenset({0, 4, 7, 10, 1}), "7#9": frozenset({0, 4, 7, 10, 3}), "7b5": frozenset({0, 4, 6, 10}),
+    "7#5": frozenset({0, 4, 8, 10}), "7+": frozenset({0, 4, 8, 10}), "+7": frozenset({0, 4, 8, 10}),
+    "aug7": frozenset({0, 4, 8, 10}), "7alt": frozenset({0, 4, 10, 1, 3}), "alt": frozenset({0, 4, 10, 1, 3}),
+    "7sus": frozenset({0, 5, 7, 10}), "7sus4": frozenset({0, 5, 7, 10}), "9sus": frozenset({0, 5, 7, 10, 2}),
+    "9sus4": frozenset({0, 5, 7, 10, 2}), "69": frozenset({0, 4, 7, 9, 2}), "6/9": frozenset({0, 4, 7, 9, 2}),
+    "m69": frozenset({0, 3, 7, 9, 2}), "-69": frozenset({0, 3, 7, 9, 2}), "5": frozenset({0, 7}),
+    "7b9b13": frozenset({0, 4, 7, 10, 1, 8}), "7#11": frozenset({0, 4, 7, 10, 6}), "9#11": frozenset({0, 4, 7, 10, 2, 6}),
+    "13b9": frozenset({0, 4, 10, 1, 9}), "13#11": frozenset({0, 4, 10, 6, 9}), "7b13": frozenset({0, 4, 7, 10, 8}),
+    "7#9#5": frozenset({0, 4, 8, 10, 3}), "7#9b5": frozenset({0, 4, 6, 10, 3}), "7b9#5": frozenset({0, 4, 8, 10, 1}),
+    "7b9b5": frozenset({0, 4, 6, 10, 1}), "7b9#11": frozenset({0, 4, 7, 10, 1, 6}), "7#9#11": frozenset({0, 4, 7, 10, 3, 6}),
+    "9b5": frozenset({0, 4, 6, 10, 2}), "9#5": frozenset({0, 4, 8, 10, 2}), "^7#11": frozenset({0, 4, 7, 11, 6}),
+    "^7#5": frozenset({0, 4, 8, 11}), "maj7#5": frozenset({0, 4, 8, 11}), "-11b5": frozenset({0, 3, 6, 10}),
+    "m11b5": frozenset({0, 3, 6, 10}), "o^7": frozenset({0, 3, 6, 11}), "-#5": frozenset({0, 3, 8}),
+    "m#5": frozenset({0, 3, 8}), "m7#5": frozenset({0, 3, 8, 10}), "-7#5": frozenset({0, 3, 8, 10}),
+    "2": frozenset({0, 2, 4, 7}), "add11": frozenset({0, 4, 5, 7}), "madd9": frozenset({0, 2, 3, 7}),
+    "-add9": frozenset({0, 2, 3, 7}), "m7b9": frozenset({0, 3, 7, 10, 1}), "-7b9": frozenset({0, 3, 7, 10, 1}),
+    "13sus": frozenset({0, 5, 7, 10, 9}), "7susadd3": frozenset({0, 4, 5, 7, 10}), "9b9": frozenset({0, 4, 10, 1}),
+    "7b9sus": frozenset({0, 5, 7, 10, 1}), "mmaj9": frozenset({0, 3, 7, 11, 2}), "-^9": frozenset({0, 3, 7, 11, 2}),
+}
+_SYMBOL_RE = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)(.*?)(?:/([A-Ga-g][#b♯♭]?))?\s*$")
+
+
+def _split_symbol(text: str) -> tuple[int, str]:
+    match = _SYMBOL_RE.match(text)
+    if not match:
+        raise ChordError(f"unknown chord symbol {text!r} (try e.g. C, Am, G7, Fmaj7, Bm7b5)")
+    letter, accidental, suffix, _bass = match.groups()
+    accidental = accidental.replace("♯", "#").replace("♭", "b")
+    return pitch_class(letter.upper() + accidental), suffix.strip()
+
+
+def parse_symbol(text: str) -> Chord:
+    """Read a lead-sheet chord symbol exactly, as a user types it (``Am7``, ``F#m7b5``, ``Bb/D``).
+
+    Only qualities in the vocabulary are accepted (with common spellings: ``A-7``, ``Cmaj7``,
+    ``C^7``, ``Bø``, ``Co7``, ``Caug``, ``C+``). Anything else raises :class:`ChordError` with a
+    message that names the symbol.
+    """
+    root, suffix = _split_symbol(text)
+    if suffix not in _SUFFIX_TONES:
+        raise ChordError(
+            f"unknown chord symbol {text.strip()!r}: quality {suffix!r} is not one of "
+            + ", ".join(repr(q[1] or "(major)") for q in QUALITIES.values())
+        )
+    quality, _ = nearest_quality(_SUFFIX_TONES[suffix])
+    return Chord(root, quality)
+
+
+def parse_symbol_lenient(text: str) -> tuple[Chord, bool]:
+    """Read a lead-sheet symbol, mapping extended or altered chords (``C13b9``) to the nearest quality.
+
+    Returns the chord and whether it was mapped. Raises :class:`ChordError` if unreadable.
+    """
+    root, suffix = _split_symbol(text)
+    tones = _SUFFIX_TONES.get(suffix)
+    if tones is None:
+        tones = _EXTENDED_TONES.get(suffix)
+    if tones is None:
+        raise ChordError(f"unknown chord symbol {text.strip()!r}")
+    quality, mapped = nearest_quality(tones)
+    return Chord(root, quality), mapped or suffix in _EXTENDED_TONES
+
+
+def parse_progression(text: str) -> list[Chord]:
+    """Read a progression typed as symbols separated by spaces, commas or bars (``C Am | F G``)."""
+    tokens = [t for t in re.split(r"[\s,|]+", text.strip()) if t]
+    if not tokens:
+        raise ChordError("empty progression: type chord symbols such as 'C Am F G'")
+    return [parse_symbol(t) for t in tokens]
+
+
+def collapse_repeats(chords: Sequence[Chord]) -> list[Chord]:
+    """Drop immediate repeats: ``C C G G C`` -> ``C G C``."""
+    out: list[Chord] = []
+    for chord in chords:
+        if not out or out[-1] != chord:
+            out.append(chord)
+    return out
+
+
+# --- keys and Roman numerals --------------------------------------------------------------
+
+SCALE_STEPS = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
+_NUMERALS = ("I", "II", "III", "IV", "V", "VI", "VII")
+#: semitones above the tonic -> (scale degree index, accidental) in a major-key frame.
+_DEGREE_OF_INTERVAL = {0: (0, ""), 1: (1, "b"), 2: (1, ""), 3: (2, "b"), 4: (2, ""), 5: (3, ""),
+                       6: (3, "#"), 7: (4, ""), 8: (5, "b"), 9: (5, ""), 10: (6, "b"), 11: (6, "")}
+_ROMAN_SUFFIX = {"maj": "", "min": "", "7": "7", "maj7": "maj7", "min7": "7", "dim": "o", "dim7": "o7",
+                 "hdim7": "ø7", "aug": "+", "sus2": "sus2", "sus4": "sus4", "6": "6", "min6": "6",
+                 "9": "9", "add9": "add9", "minmaj7": "maj7"}
+_LOWER = MINOR_QUALITIES
+
+
+def key_name(tonic: int, scale_type: str) -> str:
+    """Readable key name such as ``A minor`` or ``Eb major``."""
+    return f"{ROOTS[tonic % 12]} {scale_type}"
+
+
+def roman_numeral(chord: Chord, tonic: int, scale_type: str = "major") -> str:
+    """Roman numeral of ``chord`` in the key (``tonic``, ``scale_type``), e.g. ``vi``, ``bVII``, ``V7``, ``viiø7``.
+
+    Accidentals are relative to the key's own scale, so in A minor C is ``III`` and G is ``VII``,
+    while in A major they are ``bIII`` and ``bVII``. Case follows the chord's third.
+    """
+    if scale_type not in SCALE_STEPS:
+        raise InputError(f"unknown scale type {scale_type!r}; accepted: major, minor")
+    interval = (chord.root - tonic) % 12
+    steps = SCALE_STEPS[scale_type]
+    if interval in steps:
+        degree, accidental = steps.index(interval), ""
+    else:
+        degree, accidental = _DEGREE_OF_INTERVAL[interval]
+        natural = steps[degree]
+        diff = (interval - natural) % 12
+        accidental = "#" if diff == 1 else "b" if diff == 11 else accidental
+    numeral = _NUMERALS[degree]
+    if chord.quality in _LOWER:
+        numeral = numeral.lower()
+    return accidental + numeral + _ROMAN_SUFFIX[chord.quality]
+
+
+def in_scale(chord: Chord, tonic: int, scale_type: str) -> bool:
+    """True if every tone of ``chord`` lies in the key's scale (natural minor for ``minor``)."""
+    steps = {(tonic + s) % 12 for s in SCALE_STEPS[scale_type]}
+    return all(pc in steps for pc in chord.pitch_classes())
+
+
+_ROMAN_RE = re.compile(r"^([#b]*)(VII|VI|V|IV|III|II|I|vii|vi|v|iv|iii|ii|i)(.*)$")
+_ROMAN_QUALITY_SUFFIX: dict[tuple[bool, str], frozenset[int]] = {}
+
+
+def from_roman(numeral: str, tonic: int, scale_type: str = "major") -> tuple[Chord, bool]:
+    """Chord for a Roman numeral in a key: ``vi``, ``bVII``, ``V7``, ``ii7``, ``viio7``, ``iiø7``, ``IV6``.
+
+    Upper case is major, lower case minor; suffixes ``o``/``dim``, ``ø``/``h``, ``+``, ``7``,
+    ``maj7``/``M7``, ``sus2``, ``sus4``, ``9``, ``add9`` are read. Figured-bass inversion figures
+    (``6``, ``64``, ``65``, ``43``, ``42``) on triads are inversions, not added sixths: they do
+    not change the chord. Returns the chord and whether it was mapped to a nearer quality.
+    """
+    match = _ROMAN_RE.match(numeral.strip())
+    if not match:
+        raise ChordError(f"unreadable Roman numeral {numeral!r}")
+    accidentals, roman, suffix = match.groups()
+    degree = [n.lower() for n in _NUMERALS].index(roman.lower())
+    root = (tonic + SCALE_STEPS[scale_type][degree] + accidentals.count("#") - accidentals.count("b")) % 12
+    minor = roman.islower()
+    suffix = suffix.strip()
+    seventh_figures = {"7", "65", "43", "42", "2"}
+    triad_figures = {"", "6", "64", "53", "63"}
+    if suffix.startswith(("o", "dim", "°")):
+        rest = suffix.lstrip("o°").removeprefix("dim")
+        tones = {0, 3, 6, 9} if rest in seventh_figures else {0, 3, 6}
+    elif suffix.startswith(("ø", "h", "/o")):
+        tones = {0, 3, 6, 10}
+    elif suffix.startswith("+"):
+        rest = suffix[1:]
+        tones = {0, 4, 8, 10} if rest in seventh_figures else {0, 4, 8}
+    else:
+        third = 3 if minor else 4
+        tones = {0, third, 7}
+        if suffix in triad_figures:
+            pass
+        elif suffix in seventh_figures:
+            tones |= {10}
+        elif suffix in ("maj7", "M7", "M65", "M43", "M42", "M2"):
+            tones |= {11}
+        elif suffix in ("9",):
+            tones |= {10, 2}
+        elif suffix in ("add9", "add2"):
+            tones |= {2}
+        elif suffix in ("sus4", "sus"):
+            tones = {0, 5, 7}
+        elif suffix in ("sus2",):
+            tones = {0, 2, 7}
+        elif suffix in ("7sus4", "7sus"):
+            tones = {0, 5, 7, 10}
+        elif suffix in ("add6", "6add"):
+            tones |= {9}
+        elif suffix in ("11",):
+            tones |= {10, 5}
+        elif suffix in ("13",):
+            tones |= {10, 9}
+        else:
+            raise ChordError(f"unknown Roman-numeral suffix {suffix!r} in {numeral!r}")
+    return from_intervals(root, tones)
+
+
+# --- the vocabulary ---------------------------------------------------------------------------
+
+PAD, START, END = "<pad>", "<start>", "<end>"
+SPECIAL_TOKENS: tuple[str, ...] = (PAD, START, END)
+PAD_ID, START_ID, END_ID = 0, 1, 2
+
+
+class Vocabulary:
+    """Fixed token ids: ``<pad>`` 0, ``<start>`` 1, ``<end>`` 2, then every root x quality.
+
+    The vocabulary does not depend on the data, so every model and baseline share it and a
+    transposed chord is always in it.
+    """
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = list(SPECIAL_TOKENS)
+        self.chords: list[Chord | None] = [None, None, None]
+        for quality in QUALITY_NAMES:
+            for root in range(12):
+                chord = Chord(root, quality)
+                self.tokens.append(chord.symbol)
+                self.chords.append(chord)
+        self._id_of_symbol = {token: i for i, token in enumerate(self.tokens)}
+        self._id_of_chord = {chord: i for i, chord in enumerate(self.chords) if chord is not None}
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def size(self) -> int:
+        """Number of tokens, specials included."""
+        return len(self.tokens)
+
+    def id_of(self, chord: Chord) -> int:
+        """Token id of a chord."""
+        return self._id_of_chord[chord]
+
+    def id_of_symbol(self, symbol: str) -> int:
+        """Token id of a canonical symbol (``Am7``) or special token; other spellings are parsed."""
+        if symbol in self._id_of_symbol:
+            return self._id_of_symbol[symbol]
+        return self._id_of_chord[parse_symbol(symbol)]
+
+    def encode(self, chords: Iterable[Chord | str]) -> list[int]:
+        """Token ids for chords (or symbols)."""
+        return [self.id_of(c) if isinstance(c, Chord) else self.id_of_symbol(c) for c in chords]
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        """Symbols for token ids."""
+        return [self.tokens[int(i)] for i in ids]
+
+    def chord(self, token_id: int) -> Chord | None:
+        """The chord of a token id, ``None`` for special tokens."""
+        return self.chords[int(token_id)]
+
+    def transpose_ids(self, ids: Iterable[int], semitones: int) -> list[int]:
+        """Token ids moved by ``semitones``; special tokens stay."""
+        out = []
+        for i in ids:
+            chord = self.chords[int(i)]
+            out.append(int(i) if chord is None else self._id_of_chord[chord.transpose(semitones)])
+        return out
+
+
+VOCAB = Vocabulary()
