@@ -1,0 +1,158 @@
+"""The documented mood rule shared by the source parsers.
+
+Moods are the four quadrants of the valence x arousal plane (Russell's circumplex):
+
+==============  ================  ==========
+valence         arousal/energy    mood
+==============  ================  ==========
+high (>= mid)   high (>= mid)     happy
+high (>= mid)   low  (< mid)      calm
+low  (< mid)    high (>= mid)     tense
+low  (< mid)    low  (< mid)      sad
+==============  ================  ==========
+
+``mid`` is 0.5 for Spotify's ``valence``/``energy`` (both in [0, 1]) and 0 for Deezer's
+standardised ``valence``/``arousal`` (centred on 0). A value exactly on the midline counts as high.
+Where a song has no evidence its mood stays ``""``: the model treats "no mood given" as its own value.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+
+#: Every distinct mood word after ``=`` in free-midi-chords ``chords.py.txt`` mapped to a mood.
+#:
+#: Rule: place each word on the valence x arousal plane and take its quadrant (see module docstring):
+#: positive words with high energy -> happy; positive, low-energy words -> calm;
+#: negative or uneasy words with high energy or suspense -> tense; negative, low-energy words -> sad.
+#: Borderline choices: "Hopeful" is positive and forward-driving -> happy; "Nostalgic" is wistful
+#: longing (low energy, bittersweet-to-negative) -> sad; "Romantic" and "Spiritual" are warm and
+#: low-energy -> calm; "Mysterious", "Surprised" and "Dark" are uneasy/suspenseful -> tense.
+#: The non-mood tags "New" (marks recently added rows) and "Cadence" (a progression type) are in
+#: :data:`FREE_MIDI_NON_MOOD_WORDS` instead and carry no mood evidence.
+FREE_MIDI_MOOD_WORDS: dict[str, str] = {
+    # happy: positive valence, high arousal
+    "Joyful": "happy",
+    "Triumphant": "happy",
+    "Hopeful": "happy",
+    "Empowered": "happy",
+    "Excited": "happy",
+    "Playful": "happy",
+    # calm: positive valence, low arousal
+    "Peaceful": "calm",
+    "Relaxed": "calm",
+    "Tender": "calm",
+    "Romantic": "calm",
+    "Spiritual": "calm",
+    # tense: negative/uneasy valence, high arousal
+    "Mysterious": "tense",
+    "Surprised": "tense",
+    "Rebellious": "tense",
+    "Dark": "tense",
+    "Dramatic": "tense",
+    "Fearful": "tense",
+    "Anguished": "tense",
+    # sad: negative valence, low arousal
+    "Sad": "sad",
+    "Lonely": "sad",
+    "Nostalgic": "sad",
+}
+
+#: Words after ``=`` in chords.py.txt that are tags, not moods: they give no mood evidence.
+FREE_MIDI_NON_MOOD_WORDS: frozenset[str] = frozenset({"New", "Cadence"})
+
+
+def _quadrant(valence_high: bool, arousal_high: bool) -> str:
+    if valence_high:
+        return "happy" if arousal_high else "calm"
+    return "tense" if arousal_high else "sad"
+
+
+def mood_from_valence_energy(valence: float, energy: float) -> str:
+    """Mood from Spotify ``valence`` and ``energy`` (both in [0, 1]); quadrants split at 0.5."""
+    return _quadrant(valence >= 0.5, energy >= 0.5)
+
+
+def mood_from_valence_arousal(valence: float, arousal: float) -> str:
+    """Mood from Deezer's standardised ``valence`` and ``arousal`` (centred on 0); quadrant by sign."""
+    return _quadrant(valence >= 0.0, arousal >= 0.0)
+
+
+_BRACKETED = re.compile(r"[(\[{][^)\]}]*[)\]}]")
+_FEATURING = re.compile(r"\s(?:feat\.?|featuring|ft\.)\s.*$")
+_DROPPED = re.compile(r"['\u2019.`]")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def normalise_title(text: str) -> str:
+    """Normalise a title or artist name for matching across sources.
+
+    Lowercases, strips accents, drops parenthesised/bracketed parts and any "feat./featuring/ft."
+    tail, turns ``&`` into ``and``, deletes apostrophes and dots (``P.Y.T.`` -> ``pyt``), turns other
+    punctuation into spaces, drops a leading ``the`` and squeezes spaces.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    lowered = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    lowered = _BRACKETED.sub(" ", lowered)
+    lowered = _FEATURING.sub(" ", f" {lowered} ")
+    lowered = lowered.replace("&", " and ")
+    lowered = _DROPPED.sub("", lowered)
+    words = _NOT_WORD.sub(" ", lowered).split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+class DeezerMoods:
+    """Deezer valence/arousal per track, looked up by normalised artist + title.
+
+    Reads ``train.csv``, ``validation.csv`` and ``test.csv`` of the deezer-mood folder (their split is
+    irrelevant here). Where several tracks share a normalised artist + title, their values are averaged.
+    """
+
+    FILES = ("train.csv", "validation.csv", "test.csv")
+
+    def __init__(self, folder: Path) -> None:
+        sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+        for name in self.FILES:
+            path = Path(folder) / name
+            if not path.exists():
+                continue
+            with path.open(newline="", encoding="utf-8") as handle:
+                for row in csv.DictReader(handle):
+                    try:
+                        valence, arousal = float(row["valence"]), float(row["arousal"])
+                    except (KeyError, TypeError, ValueError):
+                        continue
+                    total = sums[(normalise_title(row.get("artist_name") or ""), normalise_title(row.get("track_name") or ""))]
+                    total[0] += valence
+                    total[1] += arousal
+                    total[2] += 1
+        self._values: dict[tuple[str, str], tuple[float, float]] = {
+            key: (v / n, a / n) for key, (v, a, n) in sums.items()
+        }
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def lookup(self, artist: str, title: str) -> tuple[float, float] | None:
+        """``(valence, arousal)`` for a song, or ``None`` when no Deezer track matches."""
+        return self._values.get((normalise_title(artist), normalise_title(title)))
+
+
+def deezer_mood(moods: DeezerMoods | None, artist: str, title: str) -> tuple[str, str]:
+    """``(mood, evidence)`` from a Deezer match, or ``("", "")`` when there is none."""
+    found = moods.lookup(artist, title) if moods is not None else None
+    if found is None:
+        return "", ""
+    valence, arousal = found
+    return mood_from_valence_arousal(valence, arousal), f"deezer valence={valence:.2f} arousal={arousal:.2f}"
+
+
+def spotify_mood(valence: float, energy: float) -> tuple[str, str]:
+    """``(mood, evidence)`` from Spotify valence and energy."""
+    return mood_from_valence_energy(valence, energy), f"spotify valence={valence:.2f} energy={energy:.2f}"
