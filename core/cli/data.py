@@ -1,0 +1,59 @@
+"""``python -m core data build|stats|batch``: build the corpus, print its figures, show a batch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from core.errors import InputError
+from core.paths import CORPUS_TABLE
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``data`` command and its sub-commands."""
+    parser = subparsers.add_parser("data", help="build the corpus, print its statistics, show a training batch")
+    actions = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+
+    build = actions.add_parser("build", help="build data/progressions.csv.gz from the raw sources")
+    build.add_argument("--sources", type=Path, default=Path("../shared/data"), help="folder of raw source corpora")
+    build.add_argument("--out", type=Path, default=CORPUS_TABLE, help="table to write")
+    build.set_defaults(handler=_build)
+
+    stats = actions.add_parser("stats", help="songs and windows per source, genre, mood, key, scale type")
+    stats.add_argument("--format", choices=("text", "json"), default="text")
+    stats.set_defaults(handler=_stats)
+
+    batch = actions.add_parser("batch", help="print one training batch's shapes and a decoded sample")
+    batch.add_argument("--split", choices=("train", "validation", "test"), default="train")
+    batch.add_argument("--batch-size", type=int, default=4)
+    batch.add_argument("--no-augment", action="store_true", help="switch off random transposition")
+    batch.add_argument("--seed", type=int, default=0)
+    batch.set_defaults(handler=_batch)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from core.corpus.build import build_corpus
+
+    build_corpus(args.sources, args.out)
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from core.corpus.stats import corpus_stats, format_stats
+    from core.corpus.table import load_table
+
+    if not CORPUS_TABLE.exists():
+        raise InputError(f"{CORPUS_TABLE} is missing: run 'python -m core data build --sources ../shared/data'")
+    stats = corpus_stats(load_table())
+    print(json.dumps(stats, indent=1) if args.format == "json" else format_stats(stats))
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from core.dataset import describe_batch
+
+    if args.batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
+    print(describe_batch(split=args.split, batch_size=args.batch_size, augment=not args.no_augment, seed=args.seed))
+    return 0

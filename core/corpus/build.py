@@ -1,0 +1,199 @@
+"""Build the shipped progression table from the raw sources: parse, window, group, split, write.
+
+``python -m core data build --sources ../shared/data`` runs :func:`build_corpus`. The steps:
+
+1. every source parser turns its files into :class:`~core.corpus.rows.Song` objects;
+2. each segment's immediate repeats are collapsed and the segment is cut into near-equal,
+   non-overlapping windows of at most :data:`MAX_WINDOW_CHORDS` chords (a window shorter than
+   :data:`MIN_WINDOW_CHORDS` is dropped); identical windows within one song are kept once;
+3. songs are grouped by normalised title (so one song from two sources, two analysts or two
+   transcriptions is one group), and groups are split train/validation/test, stratified by
+   genre, with a fixed seed;
+4. the table is written as gzip CSV with a fixed header time (byte-identical across builds),
+   beside ``build_report.json`` (skipped lines and mapped qualities per source).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from core.chords import ROOTS, collapse_repeats
+from core.corpus.rows import BuildReport, Song
+from core.corpus.table import COLUMNS, write_table
+from core.errors import InputError
+from core.paths import CORPUS_TABLE
+
+#: source folder under the sources root -> parser module under core.corpus
+SOURCES: dict[str, str] = {
+    "billboard": "billboard",
+    "pop909": "pop909",
+    "rs200": "rs200",
+    "jazz-standards": "jazz_standards",
+    "nottingham": "nottingham",
+    "when-in-rome": "when_in_rome",
+    "free-midi-chords": "free_midi_chords",
+}
+MAX_WINDOW_CHORDS = 11  # the default model sees <start> + 11 chords = sequence length 12
+MIN_WINDOW_CHORDS = 2
+SPLIT_SEED = 20261125
+SPLIT_SHARES = {"test": 0.10, "validation": 0.10}
+
+
+def window_lengths(n_chords: int, max_len: int = MAX_WINDOW_CHORDS) -> list[int]:
+    """Lengths of near-equal consecutive windows covering ``n_chords`` (e.g. 25 -> [9, 8, 8])."""
+    if n_chords <= 0:
+        return []
+    pieces = math.ceil(n_chords / max_len)
+    base, extra = divmod(n_chords, pieces)
+    return [base + 1 if i < extra else base for i in range(pieces)]
+
+
+def song_group(song: Song) -> str:
+    """The identity used for splitting: one song is one group, whichever source or analyst.
+
+    Pop and rock songs, jazz standards and folk tunes are grouped by normalised title, which
+    also merges the odd pair of different songs with one title (harmless: stricter splits).
+    Classical pieces add the composer (titles like 'Sonata No. 1' recur), and the
+    free-midi-chords progressions are each their own group.
+    """
+    from core.corpus.mood import normalise_title
+
+    if song.source == "free-midi-chords":
+        return song.song_id
+    title = normalise_title(song.title) or song.song_id
+    if song.source == "when-in-rome":
+        return f"{normalise_title(song.artist)}|{title}"
+    return title
+
+
+def song_windows(song: Song) -> list[dict[str, object]]:
+    """The table rows of one song: its segments cut into windows, duplicates within the song dropped."""
+    rows: list[dict[str, object]] = []
+    seen: set[tuple[str, int, str]] = set()
+    for segment in song.segments:
+        chords = collapse_repeats(segment.chords)
+        start = 0
+        lengths = window_lengths(len(chords))
+        for piece, length in enumerate(lengths):
+            window = chords[start:start + length]
+            start += length
+            if len(window) < MIN_WINDOW_CHORDS:
+                continue
+            symbols = " ".join(c.symbol for c in window)
+            identity = (symbols, segment.key_tonic, segment.scale_type)
+            if identity in seen:
+                continue
+            seen.add(identity)
+            rows.append({
+                "window_id": f"{song.song_id}#{len(rows):03d}",
+                "song_id": song.song_id,
+                "source": song.source,
+                "title": song.title,
+                "artist": song.artist,
+                "section": segment.section,
+                "genre": song.genre,
+                "genre_raw": song.genre_raw,
+                "subgenre": song.subgenre,
+                "mood": song.mood,
+                "mood_evidence": song.mood_evidence,
+                "key_tonic": ROOTS[segment.key_tonic % 12],
+                "scale_type": segment.scale_type,
+                "chords": symbols,
+                "n_chords": len(window),
+                "ends": int(segment.ends and piece == len(lengths) - 1),
+            })
+    return rows
+
+
+def assign_splits(frame: pd.DataFrame, seed: int = SPLIT_SEED) -> pd.Series:
+    """Split label per row, by song group, stratified by each group's majority genre."""
+    group_genre = (
+        frame.assign(genre_or_open=frame["genre"].replace("", "unspecified"))
+        .groupby("song_group")["genre_or_open"]
+        .agg(lambda s: Counter(s).most_common(1)[0][0])
+    )
+    split_of_group: dict[str, str] = {}
+    rng = random.Random(seed)
+    for genre in sorted(group_genre.unique()):
+        groups = sorted(group_genre.index[group_genre == genre])
+        rng.shuffle(groups)
+        n_test = round(len(groups) * SPLIT_SHARES["test"])
+        n_val = round(len(groups) * SPLIT_SHARES["validation"])
+        for i, group in enumerate(groups):
+            split_of_group[group] = "test" if i < n_test else "validation" if i < n_test + n_val else "train"
+    return frame["song_group"].map(split_of_group)
+
+
+def parse_sources(sources_root: Path, report: BuildReport, log: Callable[[str], None] = print) -> list[Song]:
+    """Run every source parser; a missing source folder is an error, never a silent gap."""
+    songs: list[Song] = []
+    for folder, module_name in SOURCES.items():
+        source_dir = sources_root / folder
+        if not source_dir.is_dir():
+            raise InputError(f"source folder missing: {source_dir}")
+        module = importlib.import_module(f"core.corpus.{module_name}")
+        parsed = module.parse(source_dir, report)
+        if not parsed:
+            raise InputError(f"source {folder} gave no songs: check {source_dir}")
+        log(f"{folder:18s} {len(parsed):6d} songs  {report.chords_read[folder]:8d} chords  "
+            f"{len(report.skipped[folder]):5d} skipped  {sum(report.mapped[folder].values()):6d} mapped")
+        songs.extend(parsed)
+    return songs
+
+
+def songs_to_frame(songs: list[Song]) -> pd.DataFrame:
+    """All windows of all songs as one frame with groups and splits, sorted deterministically."""
+    rows: list[dict[str, object]] = []
+    for song in songs:
+        group = song_group(song)
+        for row in song_windows(song):
+            row["song_group"] = group
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame["split"] = assign_splits(frame)
+    return frame.sort_values("window_id", kind="stable").reset_index(drop=True).loc[:, list(COLUMNS)]
+
+
+def report_dict(report: BuildReport, songs: list[Song]) -> dict[str, object]:
+    """The build report as plain JSON-able data (sorted, so builds compare byte for byte)."""
+    per_source: dict[str, dict[str, object]] = {}
+    songs_per_source = Counter(s.source for s in songs)
+    for folder in SOURCES:
+        mapped = report.mapped[folder]
+        per_source[folder] = {
+            "songs": songs_per_source[folder],
+            "chords_read": report.chords_read[folder],
+            "skipped": len(report.skipped[folder]),
+            "skipped_examples": report.skipped[folder][:20],
+            "mapped_total": sum(mapped.values()),
+            "mapped": dict(sorted(mapped.items(), key=lambda kv: (-kv[1], kv[0]))[:40]),
+        }
+    return {"sources": per_source}
+
+
+def build_corpus(sources_root: Path, out_path: Path = CORPUS_TABLE, log: Callable[[str], None] = print) -> pd.DataFrame:
+    """Parse every source under ``sources_root`` and write the table and its build report."""
+    report = BuildReport()
+    songs = parse_sources(Path(sources_root), report, log)
+    frame = songs_to_frame(songs)
+    write_table(frame, out_path)
+    report_path = out_path.parent / "build_report.json"
+    tmp = report_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report_dict(report, songs), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(report_path)
+    for folder in SOURCES:
+        for line in report.skipped[folder][:3]:
+            log(f"  skipped in {folder}: {line}")
+    by_split = defaultdict(int, frame["split"].value_counts().to_dict())
+    log(f"wrote {out_path}: {len(frame)} windows from {frame['song_id'].nunique()} songs "
+        f"({frame['song_group'].nunique()} groups; train {by_split['train']}, "
+        f"validation {by_split['validation']}, test {by_split['test']} windows)")
+    return frame
