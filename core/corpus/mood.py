@@ -135,6 +135,9 @@ class DeezerMoods:
         self._values: dict[tuple[str, str], tuple[float, float]] = {
             key: (v / n, a / n) for key, (v, a, n) in sums.items()
         }
+        self._artists_by_title: dict[str, list[str]] = defaultdict(list)
+        for artist_key, title_key in self._values:
+            self._artists_by_title[title_key].append(artist_key)
 
     def __len__(self) -> int:
         return len(self._values)
@@ -142,6 +145,19 @@ class DeezerMoods:
     def lookup(self, artist: str, title: str) -> tuple[float, float] | None:
         """``(valence, arousal)`` for a song, or ``None`` when no Deezer track matches."""
         return self._values.get((normalise_title(artist), normalise_title(title)))
+
+    def lookup_title(self, title: str) -> tuple[str, float, float] | None:
+        """``(normalised artist, valence, arousal)`` when exactly one Deezer artist has this title, else ``None``.
+
+        For sources without artists (RS200). A title shared by several artists (covers, common
+        titles) is ambiguous and gives ``None``.
+        """
+        title_key = normalise_title(title)
+        artists = self._artists_by_title.get(title_key, [])
+        if len(artists) != 1:
+            return None
+        valence, arousal = self._values[(artists[0], title_key)]
+        return artists[0], valence, arousal
 
 
 def deezer_mood(moods: DeezerMoods | None, artist: str, title: str) -> tuple[str, str]:
