@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from core.chords import VOCAB
@@ -85,8 +86,7 @@ def transition_matrix(frame: pd.DataFrame, top: int = 20) -> pd.DataFrame:
     """Row-normalised chord-to-chord transition probabilities among the ``top`` most frequent chords."""
     symbols = list(chord_frequencies(frame, top).index)
     index = {s: i for i, s in enumerate(symbols)}
-    counts = pd.DataFrame(0.0, index=symbols, columns=symbols)
-    values = counts.to_numpy()
+    values = np.zeros((len(symbols), len(symbols)))  # a fresh array: pandas 3 hands out read-only views
     for chords in frame["chords"]:
         seq = chords.split()
         for a, b in zip(seq, seq[1:], strict=False):

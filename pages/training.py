@@ -1,0 +1,137 @@
+"""Training: start a run in the background, follow it live, stop it, compare runs, choose the model in use.
+
+Everything shown comes from the run folders and the training lock (core.runs), not from the
+session, so a reload or a second tab sees the same training.
+"""
+
+import streamlit as st
+
+from core import runs
+from studio import charts
+from studio.navigation import input_errors
+
+LIVE_STATUSES = ("starting", "running", "stopping")
+
+st.title("Training")
+if flash := st.session_state.pop("training_flash", None):
+    st.success(flash, icon=":material/rocket_launch:")
+
+requested = st.query_params.get("run")
+if requested:
+    with input_errors():
+        runs.existing_run_dir(requested)
+
+
+@st.fragment(run_every=2)
+def live_panel() -> None:
+    """The run in progress (else the one asked for in the URL, else the newest): progress, curves, Stop."""
+    shown = runs.run_to_follow(st.query_params.get("run"))
+    if shown is None:
+        st.info("No training runs yet: start one below.", icon=":material/info:")
+        return
+    with input_errors():
+        progress = runs.run_progress(shown)
+        live = progress.status in LIVE_STATUSES
+        if st.session_state.get("was_live") and not live:
+            st.session_state["was_live"] = False
+            st.rerun(scope="app")  # the run just ended: refresh the run list and the form
+        st.session_state["was_live"] = live
+
+        head, button = st.columns([4, 1], vertical_alignment="bottom")
+        head.subheader(f"{'Training now' if live else 'Run'}: {shown}")
+        if live and button.button("Stop training", type="primary", icon=":material/stop_circle:", key="stop"):
+            runs.stop_training(shown)
+            st.toast(f"Stop requested for {shown}: it ends after the current batch.")
+        planned = progress.epochs_planned or "?"
+        st.progress(progress.fraction, text=f"epoch {progress.epoch} of {planned} · {progress.status}")
+        status, epoch, elapsed, eta = st.columns(4)
+        status.metric("Status", progress.status)
+        epoch.metric("Epoch", f"{progress.epoch} / {planned}")
+        elapsed.metric("Elapsed", runs.format_duration(progress.elapsed_s))
+        eta.metric("Time left (ETA)", runs.format_duration(progress.eta_s) if live else "—")
+        records = runs.epoch_records(progress.records)
+        if records:
+            st.plotly_chart(charts.training_curves(records), key="live-curves")
+        elif live:
+            st.caption("Waiting for the first epoch to end…")
+        if progress.status in ("failed", "interrupted") or (live and not records):
+            with st.expander("Trainer output (train.out)", expanded=progress.status == "failed"):
+                st.code(runs.train_output_tail(shown) or "(nothing printed yet)", language="text")
+
+
+live_panel()
+
+busy = runs.current_training()
+with st.expander("Start a training run", expanded=busy is None, icon=":material/play_circle:"):
+    if busy is not None:
+        st.warning(f"Run **{busy.run}** is training now: one training at a time. Stop it above or wait for it to end.")
+    defaults = runs.FORM_DEFAULTS
+    with st.form("train-form"):
+        optimise, network, limits = st.columns(3)
+        optimise.markdown("**Optimisation**")
+        epochs = optimise.number_input("Epochs", value=defaults["epochs"], step=5)
+        batch_size = optimise.number_input("Batch size", value=defaults["batch_size"], step=16)
+        lr = optimise.number_input("Learning rate", value=defaults["lr"], step=0.0005, format="%.5f")
+        seed = optimise.number_input("Seed", value=defaults["seed"], step=1)
+        network.markdown("**Network**")
+        cell = network.selectbox("Recurrent cell", runs.CELLS)
+        layers = network.number_input("Recurrent layers", value=defaults["layers"], step=1)
+        lstm_units = network.number_input("Units per layer", value=defaults["lstm_units"], step=32)
+        embedding_dim = network.number_input("Chord embedding size", value=defaults["embedding_dim"], step=16)
+        dropout = network.number_input("Dropout", value=defaults["dropout"], step=0.05, format="%.2f")
+        attention = network.checkbox("Self-attention after the recurrent layers", value=defaults["attention"])
+        limits.markdown("**Data and limits**")
+        augment = limits.checkbox("Augment: random transposition", value=defaults["augment"])
+        max_minutes = limits.number_input("Time budget, minutes (0 = none)", value=defaults["max_epochs_minutes"], step=5.0)
+        max_windows = limits.number_input("Train-window slice (0 = all; try 2000 for a quick run)",
+                                          value=defaults["max_train_windows"], step=500)
+        run_name = limits.text_input("Run name", placeholder="empty: run-<date>-<time>")
+        submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
+    if submitted:
+        with input_errors():
+            name = runs.start_training({
+                "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "cell": cell, "layers": layers,
+                "lstm_units": lstm_units, "embedding_dim": embedding_dim, "dropout": dropout, "attention": attention,
+                "augment": augment, "max_epochs_minutes": max_minutes, "max_train_windows": max_windows,
+                "run_name": run_name,
+            })
+            st.session_state["training_flash"] = f"Started **{name}** in the background: follow it above."
+            st.query_params["run"] = name
+            st.rerun()
+
+st.header("Runs")
+summaries = runs.list_runs()
+if not summaries:
+    st.caption("Finished and running runs appear here.")
+else:
+    st.dataframe(runs.runs_frame(summaries), hide_index=True, width="stretch",
+                 column_config={"best val loss": st.column_config.NumberColumn(format="%.3f"),
+                                "test top-1": st.column_config.NumberColumn(format="percent"),
+                                "test top-5": st.column_config.NumberColumn(format="percent")})
+    names = [run.name for run in summaries]
+    compare, chosen_run = st.columns([3, 2])
+    with compare:
+        st.subheader("Compare runs")
+        picked = st.multiselect("Runs", names, default=names[:2], key="compare")
+        metric = st.selectbox("Metric", ["val_loss", "loss", "val_accuracy", "accuracy", "val_top5", "top5", "lr"],
+                              key="metric")
+        if picked:
+            with input_errors():
+                st.plotly_chart(charts.compare_runs(runs.metrics_by_run(picked), metric), key="compare-chart")
+    with chosen_run:
+        st.subheader("One run")
+        model = runs.model_in_use()
+        st.caption(f"Model in use: **{model.label}**")
+        selected = st.selectbox("Run", names, key="selected-run")
+        show, activate = st.columns(2)
+        if show.button("Show its curves above", key="show-run"):
+            st.query_params["run"] = selected
+            st.rerun()
+        if activate.button("Make active model", type="primary", key="make-active"):
+            with input_errors():
+                runs.set_active(selected)
+                st.session_state["training_flash"] = f"**{selected}** is now the model the studio uses."
+                st.rerun()
+        st.markdown("TensorBoard for this run:")
+        with input_errors():
+            st.code(runs.tensorboard_command(selected), language="bash")

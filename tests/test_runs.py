@@ -1,0 +1,300 @@
+"""core.runs: form validation, metrics.jsonl reading, run listing, the lock, start/stop in the background."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core import paths, runs
+from core.errors import InputError
+
+#: A stand-in trainer: writes metrics.jsonl like core.train, one epoch per 0.2 s, honours STOP unless told not to.
+FAKE_TRAINER = r'''
+import json, sys, time, pathlib
+folder, epochs, obey = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "obey"
+folder.mkdir(parents=True, exist_ok=True)
+start = time.time()
+def write(record):
+    with (folder / "metrics.jsonl").open("a") as f:
+        f.write(json.dumps(record) + "\n")
+write({"status": "started", "epochs_planned": epochs, "time": start})
+for epoch in range(1, epochs + 1):
+    time.sleep(0.2)
+    write({"epoch": epoch, "loss": 3.0 / epoch, "accuracy": 0.1 * epoch, "val_loss": 3.2 / epoch, "val_accuracy": 0.1,
+           "lr": 0.001, "seconds": 0.2, "elapsed": time.time() - start, "epochs_planned": epochs, "status": "running"})
+    if obey and (folder / "STOP").exists():
+        write({"status": "stopped", "elapsed": time.time() - start, "epochs_planned": epochs})
+        sys.exit(0)
+write({"status": "finished", "elapsed": time.time() - start, "epochs_planned": epochs})
+'''
+
+
+@pytest.fixture
+def output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private CHORDSMITH_OUTPUT: nothing here touches the real output/."""
+    out = tmp_path / "output"
+    monkeypatch.setenv("CHORDSMITH_OUTPUT", str(out))
+    monkeypatch.setattr(paths, "OUTPUT_DIR", out)
+    monkeypatch.setattr(paths, "RUNS_DIR", out / "runs")
+    monkeypatch.setattr(paths, "ACTIVE_MODEL_FILE", out / "active_model.txt")
+    return out
+
+
+@pytest.fixture
+def fake_trainer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: Path):
+    """Make start_training launch FAKE_TRAINER; returns a setter for (epochs, obey STOP)."""
+    script = tmp_path / "fake_train.py"
+    script.write_text(FAKE_TRAINER)
+    settings = {"obey": "obey"}
+
+    def command(values):
+        return [sys.executable, str(script), str(output / "runs" / values["run_name"]), str(values["epochs"]), settings["obey"]]
+
+    monkeypatch.setattr(runs, "train_command", command)
+    yield settings
+    lock = runs.current_training()
+    if lock is not None:  # never leave a child behind
+        runs._terminate(lock.pid, wait_s=2)
+
+
+def write_run(output: Path, name: str, records: list[dict], test_results: dict | None = None,
+              config: dict | None = None, model: bool = True) -> Path:
+    folder = output / "runs" / name
+    folder.mkdir(parents=True)
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    config = config or {"epochs": 3, "lr": 0.001, "model": {"lstm_units": 64, "cell": "gru"}}
+    (folder / "config.json").write_text(json.dumps({"train": config, "data": {"train_windows": 10}}))
+    if test_results is not None:
+        (folder / "test_results.json").write_text(json.dumps(test_results))
+    if model:
+        (folder / "model.keras").write_bytes(b"not really a model")
+    return folder
+
+
+def epoch(n: int, val_loss: float, seconds: float = 10.0) -> dict:
+    return {"epoch": n, "loss": val_loss - 0.1, "accuracy": 0.3, "top5": 0.7, "val_loss": val_loss, "val_accuracy": 0.25,
+            "val_top5": 0.6, "lr": 0.001, "seconds": seconds, "elapsed": n * seconds, "epochs_planned": 3, "status": "running"}
+
+
+def wait_until(condition, timeout: float = 20.0) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def test_defaults_validate_and_become_flags(output: Path) -> None:
+    values = runs.validate_config({"epochs": 2, "attention": True, "augment": False, "max_train_windows": 64})
+    assert values["batch_size"] == 32 and values["cell"] == "lstm"
+    args = runs.train_arguments({**values, "run_name": "quick"})
+    assert args[args.index("--epochs") + 1] == "2"
+    assert "--attention" in args and "--no-augment" in args
+    assert args[args.index("--max-train-windows") + 1] == "64"
+    assert "--max-epochs-minutes" not in args  # 0 means no budget
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"epochs": 0}, "epochs must be at least 1"),
+    ({"lr": 0}, "learning rate"),
+    ({"lr": -0.1}, "learning rate"),
+    ({"lr": 1.0}, "learning rate"),
+    ({"lr": 50}, "learning rate"),
+    ({"batch_size": 0}, "batch size must be at least 1"),
+    ({"dropout": 1.0}, "dropout"),
+    ({"layers": 0}, "layers"),
+    ({"cell": "rnn"}, "unknown cell"),
+    ({"epochs": 2.5}, "whole number"),
+    ({"epochs": "many"}, "must be a number"),
+    ({"run_name": "my run"}, "not usable"),
+    ({"learning_rate": 0.1}, "unknown training setting"),
+])
+def test_bad_form_values_are_input_errors(output: Path, config: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        runs.validate_config(config)
+
+
+def test_existing_run_name_is_refused(output: Path) -> None:
+    write_run(output, "taken", [])
+    with pytest.raises(InputError, match="'taken' already exists"):
+        runs.validate_config({"run_name": "taken"})
+    assert runs.new_run_name() != "taken"
+
+
+# --------------------------------------------------------------------------- metrics.jsonl
+
+
+def test_metrics_reader_is_incremental_and_tolerates_a_partial_line(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    reader = runs.MetricsReader(path)
+    assert reader.read() == []
+    path.write_text('{"status": "started"}\n{"epoch": 1, "loss": 2.0}\n{"epoch": 2, "lo')
+    assert [r.get("epoch") for r in reader.read()] == [None, 1]
+    with path.open("a") as handle:
+        handle.write('ss": 1.5}\nnot json\n')
+    assert [r.get("epoch") for r in reader.read()] == [None, 1, 2]
+    path.unlink()
+    path.write_text('{"status": "started"}\n')  # a new file (run restarted): read again from the start
+    assert reader.read() == [{"status": "started"}]
+
+
+# --------------------------------------------------------------------------- listing and progress
+
+
+def test_list_runs_reads_status_best_val_loss_test_accuracy_and_duration(output: Path) -> None:
+    write_run(output, "done", [{"status": "started", "time": 100.0}, epoch(1, 2.0), epoch(2, 1.5), epoch(3, 1.7),
+                               {"status": "finished", "elapsed": 31.0, "epochs_planned": 3}],
+              test_results={"model": {"top1": 0.41, "top5": 0.8}, "baselines": {"bigram": {"top1": 0.3}}})
+    write_run(output, "crashed", [{"status": "started", "time": 200.0}, epoch(1, 2.2)], model=False)
+    write_run(output, "broke", [{"status": "started", "time": 50.0}, {"status": "failed", "error": "boom"}], model=False)
+    listed = {run.name: run for run in runs.list_runs()}
+    assert [run.name for run in runs.list_runs()] == ["crashed", "done", "broke"]  # newest first
+    done = listed["done"]
+    assert done.status == "finished" and done.best_val_loss == 1.5 and done.epochs_done == 3
+    assert done.test_top1 == 0.41 and done.test_top5 == 0.8 and done.duration_s == 31.0
+    assert done.config["lstm_units"] == 64 and done.config["lr"] == 0.001  # train and model settings, flattened
+    assert listed["crashed"].status == "interrupted" and listed["crashed"].test_top1 is None
+    assert listed["broke"].status == "failed" and listed["broke"].best_val_loss is None
+
+
+def test_progress_gives_epoch_and_eta_while_running(output: Path) -> None:
+    write_run(output, "live", [{"status": "started", "time": 0.0}, epoch(1, 2.0, seconds=10), epoch(2, 1.8, seconds=20)],
+              config={"epochs": 10}, model=False)
+    runs._write_lock(runs.TrainingLock(os.getpid(), "live", 1000.0), exclusive=True)
+    progress = runs.run_progress("live", now=1100.0)
+    assert progress.status == "running" and progress.epoch == 2 and progress.epochs_planned == 3
+    assert progress.elapsed_s == pytest.approx(100.0)
+    assert progress.eta_s == pytest.approx(15.0)  # mean 15 s per epoch, one epoch left of the 3 planned
+    assert 0.6 < progress.fraction < 0.7
+    with pytest.raises(InputError, match="no run named 'gone'"):
+        runs.run_progress("gone")
+
+
+def test_stale_lock_is_removed(output: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    runs._write_lock(runs.TrainingLock(child.pid, "ghost", time.time()), exclusive=True)
+    assert runs.current_training() is None
+    assert not runs.lock_path().exists()
+    runs.lock_path().write_text("garbage")
+    assert runs.current_training() is None
+
+
+# --------------------------------------------------------------------------- background process
+
+
+def test_start_runs_in_background_holds_the_lock_and_stops(output: Path, fake_trainer: dict) -> None:
+    name = runs.start_training({"epochs": 200, "run_name": "bg"})
+    assert name == "bg"
+    lock = runs.current_training()
+    assert lock is not None and lock.run == "bg" and lock.pid != os.getpid()
+    assert os.getsid(lock.pid) == lock.pid  # its own session: outlives the page
+    with pytest.raises(InputError, match="already running: 'bg'"):
+        runs.start_training({"epochs": 1})
+    assert wait_until(lambda: runs.run_progress("bg").epoch >= 1)
+    runs.stop_training("bg")
+    assert (output / "runs" / "bg" / "STOP").exists()
+    assert wait_until(lambda: runs.current_training() is None)
+    summary = {run.name: run for run in runs.list_runs()}["bg"]
+    assert summary.status == "stopped" and 1 <= summary.epochs_done < 200
+    assert (output / "runs" / "bg" / "train.out").exists()
+    with pytest.raises(InputError, match="not running"):
+        runs.stop_training("bg")
+
+
+def test_stop_kills_a_trainer_that_ignores_stop_after_the_grace_period(output: Path, fake_trainer: dict) -> None:
+    fake_trainer["obey"] = "ignore"
+    runs.start_training({"epochs": 500, "run_name": "stubborn"})
+    assert wait_until(lambda: runs.run_progress("stubborn").epoch >= 1)
+    runs.stop_training("stubborn", grace_s=0.3)
+    assert wait_until(lambda: runs.current_training() is None, timeout=15)
+    assert {run.name: run for run in runs.list_runs()}["stubborn"].status == "stopped"
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def test_set_active_and_tensorboard_command(output: Path) -> None:
+    write_run(output, "good", [{"status": "finished"}])
+    write_run(output, "unfinished", [{"status": "started"}], model=False)
+    runs.set_active("good")
+    assert paths.active_model_dir() == (output / "runs" / "good").resolve()
+    assert runs.active_run_name() == "good"
+    with pytest.raises(InputError, match="no model.keras"):
+        runs.set_active("unfinished")
+    with pytest.raises(InputError, match="no run named"):
+        runs.set_active("deleted")
+    assert runs.tensorboard_command("good") == f"tensorboard --logdir {output / 'runs' / 'good' / 'logs'}"
+
+
+def test_format_duration() -> None:
+    assert runs.format_duration(None) == "—"
+    assert runs.format_duration(42) == "42s"
+    assert runs.format_duration(185) == "3m 05s"
+    assert runs.format_duration(3720) == "1h 02m"
+
+
+# --------------------------------------------------------------------------- one real training
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("core.train") is None or not paths.CORPUS_TABLE.exists(),
+                    reason="needs core/train.py and the shipped corpus table")
+def test_a_tiny_real_training_finishes(output: Path) -> None:
+    name = runs.start_training({"epochs": 1, "batch_size": 32, "lstm_units": 16, "embedding_dim": 8, "layers": 1,
+                                "max_train_windows": 64, "run_name": "tiny"})
+    finished = wait_until(lambda: runs.current_training() is None, timeout=90)
+    log = (output / "runs" / name / "train.out").read_text()
+    if not finished:
+        runs._terminate(runs.current_training().pid, wait_s=2)
+    assert finished, log[-2000:]
+    summary = {run.name: run for run in runs.list_runs()}["tiny"]
+    assert summary.status == "finished", log[-2000:]
+    assert summary.epochs_done == 1 and summary.best_val_loss is not None and summary.has_model
+
+
+def test_model_in_use_reads_the_active_runs_test_results(output: Path) -> None:
+    write_run(output, "chosen", [{"status": "finished"}], test_results={"model": {"top1": 0.5, "top5": 0.9}, "n": 10})
+    runs.set_active("chosen")
+    model = runs.model_in_use()
+    assert model.label == "run chosen" and model.exists
+    assert model.test_top1 == 0.5 and model.test_metrics == {"model.top1": 0.5, "model.top5": 0.9, "n": 10.0}
+    (output / "active_model.txt").unlink()
+    assert runs.model_in_use().label == "models/default"
+
+
+def test_runs_frame_lists_each_run_once(output: Path) -> None:
+    write_run(output, "one", [{"status": "started", "time": 1.0}, epoch(1, 2.0), {"status": "finished", "elapsed": 61.0,
+                                                                                   "reason": "epochs completed"}])
+    table = runs.runs_frame(runs.list_runs())
+    assert table.loc[0, "run"] == "one" and table.loc[0, "duration"] == "1m 01s"
+    assert table.loc[0, "epochs"] == "1/3" and "units 64" in table.loc[0, "settings"]
+    assert table.loc[0, "ended because"] == "epochs completed"
+    assert runs.runs_frame([]).empty
+
+
+def test_run_to_follow_metrics_by_run_and_output_tail(output: Path) -> None:
+    assert runs.run_to_follow() is None
+    write_run(output, "old", [{"status": "started", "time": 1.0}, epoch(1, 2.0), {"status": "finished"}])
+    write_run(output, "new", [{"status": "started", "time": 2.0}, {"status": "failed"}])
+    (output / "runs" / "new" / "train.out").write_text("".join(f"line {i}\n" for i in range(100)))
+    assert runs.run_to_follow() == "new"
+    assert runs.run_to_follow("old") == "old"
+    assert runs.run_to_follow("deleted") == "new"
+    assert runs.run_to_follow("../etc") == "new"
+    assert [r["epoch"] for r in runs.metrics_by_run(["old", "new"])["old"]] == [1]
+    with pytest.raises(InputError, match="no run named 'deleted'"):
+        runs.metrics_by_run(["old", "deleted"])
+    assert runs.train_output_tail("new", lines=2) == "line 98\nline 99"
+    assert runs.train_output_tail("old") == ""
