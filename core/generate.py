@@ -1,0 +1,383 @@
+"""Generating progressions with the fast stateful decoder: sampling, seeds, in-key masking, locks, alternatives.
+
+``load_generator(model_dir)`` loads a trained model once (cached on the resolved path and the
+file's mtime) and wraps it in a :class:`core.decoder.FastDecoder` (NumPy, one step per chord,
+batched over samples) — or, for attention models, the slower full-sequence Keras fallback
+(``generator.backend`` says which).
+
+Sampling, left to right: seed chords and locked chords are fixed; every other position draws
+from the model's next-chord distribution (temperature, top-k, top-p; ``in_key`` keeps only
+chords inside the requested key's scale). ``END`` may be drawn once at least one chord is out and
+every fixed chord has been placed; a sample stops there or at ``length`` chords.
+
+Locks use both sides. A locked chord to the right of an open position should shape it, which
+left-to-right sampling ignores, so after the first pass every open position is redrawn from its
+exact conditional given all other chords::
+
+    p(x_i = c | rest) ∝ p(c | x_<i) · Π_{j>i} p(x_j | x_<j with c at i)
+
+(the later factors include ``END`` when the sample ended). Every candidate chord is scored in
+one batched decode from the shared prefix state. With one open position left of a lock this is
+an exact draw; with several it is a Gibbs sweep, repeated ``gibbs_passes`` times (default 2;
+an approximation of the joint that improves with more passes). Temperature, top-k and top-p
+apply to each conditional as they do to left-to-right draws.
+
+Reported ``probabilities`` are always the model's own p(chord | chords before it, conditions)
+at temperature 1 with no masking, so they read the same whatever sampling settings were used.
+
+Roman numerals are in the requested key; with the key open they are in the key that
+:func:`guess_key` reads from the chords (most chords inside its scale, then a tonic chord first
+or last, then major), restricted to the requested scale type when one is given.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.chords import END_ID, PAD_ID, ROOTS, START_ID, VOCAB, Chord, in_scale, parse_symbol, roman_numeral
+from core.conditions import Conditions
+from core.decoder import Decoder, make_decoder
+from core.errors import InputError
+from core.paths import resolve_model_dir
+from core.run_files import MODEL_FILE, write_json_atomic
+from core.sampling import candidate_log_scores, chord_mask, draw, shape_distribution, validate_sampling
+
+MAX_LENGTH = 64
+MAX_SAMPLES = 1000
+GENERATED_SAMPLES_FILE = "generated_samples.json"
+
+
+@dataclass
+class Generator:
+    """A loaded model ready to sample and score: its decoder and where it came from."""
+
+    decoder: Decoder
+    model_dir: Path
+
+    @property
+    def backend(self) -> str:
+        """``fast numpy step`` or the Keras fallback's name."""
+        return self.decoder.backend
+
+
+@functools.lru_cache(maxsize=4)
+def _load_generator(model_path: str, mtime: float) -> Generator:
+    from core.model import load_model
+
+    model = load_model(Path(model_path), compile=False)
+    return Generator(make_decoder(model), Path(model_path).parent)
+
+
+def load_generator(model_dir: str | Path | None = None) -> Generator:
+    """The generator for a model folder (``None``: the active model); cached on path and mtime."""
+    folder = resolve_model_dir(model_dir).resolve()
+    model_path = folder / MODEL_FILE
+    if not model_path.exists():
+        raise InputError(f"no {MODEL_FILE} in {folder}")
+    return _load_generator(str(model_path), model_path.stat().st_mtime)
+
+
+def as_generator(model: Generator | str | Path | None) -> Generator:
+    """A :class:`Generator` from a generator, a model folder or ``None`` (the active model)."""
+    return model if isinstance(model, Generator) else load_generator(model)
+
+
+@dataclass
+class Sample:
+    """One generated progression."""
+
+    chords: list[Chord]
+    probabilities: list[float]  # model p(chord | chords before, conditions) per chord
+    conditions: Conditions
+    roman: list[str]
+    roman_key: str  # the key the Roman numerals are in, e.g. "A minor"
+    ended: bool  # the model chose END (rather than running out of length)
+    locked: list[int] = field(default_factory=list)  # 0-based positions fixed by seeds or locks
+
+    @property
+    def symbols(self) -> list[str]:
+        """Lead-sheet symbols of the chords."""
+        return [c.symbol for c in self.chords]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``chords`` (symbols), ``roman``, ``probabilities``, ``conditions`` and the rest."""
+        return {
+            "chords": self.symbols,
+            "roman": self.roman,
+            "roman_key": self.roman_key,
+            "probabilities": [round(p, 6) for p in self.probabilities],
+            "conditions": self.conditions.as_dict(),
+            "ended": self.ended,
+            "locked": [p + 1 for p in self.locked],
+        }
+
+
+# --- keys and Roman numerals ------------------------------------------------------------------
+
+
+def guess_key(chords: Sequence[Chord], scale_type: str | None = None) -> tuple[int, str]:
+    """The key a progression most plausibly sits in, for Roman numerals when the user left it open.
+
+    Ranks the 24 keys (or the 12 of ``scale_type``) by: most chords wholly inside the scale, then
+    the first chord being the tonic chord, then the last, then major over minor, then the lower
+    tonic. ``C G Am F`` → C major; ``Am F C G`` → A minor.
+    """
+    modes = (scale_type,) if scale_type in ("major", "minor") else ("major", "minor")
+    if not chords:
+        return 0, modes[0]
+
+    def rank(key: tuple[int, str]) -> tuple:
+        tonic, mode = key
+        fits = sum(in_scale(c, tonic, mode) for c in chords)
+
+        def is_tonic(chord: Chord) -> bool:
+            return chord.root == tonic and chord.is_minor == (mode == "minor")
+
+        return fits, is_tonic(chords[0]), is_tonic(chords[-1]), mode == "major", -tonic
+
+    return max(((tonic, mode) for mode in modes for tonic in range(12)), key=rank)
+
+
+def roman_for(chords: Sequence[Chord], conditions: Conditions) -> tuple[list[str], str]:
+    """Roman numerals of ``chords`` and the key they are in (the requested key, else :func:`guess_key`)."""
+    if conditions.tonic is not None:
+        tonic, mode = conditions.tonic, conditions.mode or "major"
+    else:
+        tonic, mode = guess_key(chords, conditions.mode)
+    return [roman_numeral(c, tonic, mode) for c in chords], f"{ROOTS[tonic]} {mode}"
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+def parse_chords(chords: Sequence[Chord | str] | str) -> list[Chord]:
+    """Chords from Chord objects, symbols, or one string of symbols separated by spaces/commas/bars."""
+    if isinstance(chords, str):
+        chords = [t for t in re.split(r"[\s,|]+", chords.strip()) if t]
+    return [c if isinstance(c, Chord) else parse_symbol(c) for c in chords]
+
+
+def parse_locks(text: str) -> dict[int, Chord]:
+    """``"1:C 4:G"`` (1-based positions, as typed) → ``{0: C, 3: G}`` (0-based, as the API takes)."""
+    locks: dict[int, Chord] = {}
+    for item in text.replace(",", " ").split():
+        position, sep, symbol = item.partition(":")
+        if not sep or not position.strip().isdigit() or int(position) < 1:
+            raise InputError(f"bad lock {item!r}; write POSITION:CHORD with 1-based positions, e.g. '1:C 4:G'")
+        locks[int(position) - 1] = parse_symbol(symbol)
+    return locks
+
+
+def _fixed_positions(seed_chords: Sequence[Chord], locks: Mapping[int, Chord], length: int) -> dict[int, int]:
+    fixed = {i: VOCAB.id_of(c) for i, c in enumerate(seed_chords)}
+    if len(seed_chords) > length:
+        raise InputError(f"{len(seed_chords)} seed chords do not fit in length {length}")
+    for position, chord in locks.items():
+        if not 0 <= int(position) < length:
+            raise InputError(f"lock position {int(position) + 1} is outside the progression (positions are 1..{length})")
+        chord_id = VOCAB.id_of(chord)
+        if fixed.get(int(position), chord_id) != chord_id:
+            seed = seed_chords[int(position)].symbol
+            raise InputError(f"lock {int(position) + 1}:{chord.symbol} contradicts seed chord {seed}")
+        fixed[int(position)] = chord_id
+    return fixed
+
+
+def _validate(length: int, num_samples: int, temperature: float, top_k: int, top_p: float) -> None:
+    if not 1 <= int(length) <= MAX_LENGTH:
+        raise InputError(f"length must be in 1..{MAX_LENGTH}, got {length}")
+    if not 1 <= int(num_samples) <= MAX_SAMPLES:
+        raise InputError(f"number of samples must be in 1..{MAX_SAMPLES}, got {num_samples}")
+    validate_sampling(temperature, top_k, top_p)
+
+
+# --- generation -------------------------------------------------------------------------------
+
+
+def condition_rows(conditions: Conditions, rows: int) -> np.ndarray:
+    """Condition ids [rows, 4] (genre, mood, key, scale_type) repeated for every row."""
+    ids = conditions.ids()
+    return np.tile(np.array([[ids["genre"], ids["mood"], ids["key"], ids["scale_type"]]], dtype=np.int64), (rows, 1))
+
+
+def generate(
+    model_dir: Generator | str | Path | None,
+    conditions: Conditions | None = None,
+    length: int = 8,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    seed_chords: Sequence[Chord | str] = (),
+    num_samples: int = 1,
+    random_seed: int | None = None,
+    in_key: bool = False,
+    locks: Mapping[int, Chord] | None = None,
+    gibbs_passes: int = 2,
+) -> list[Sample]:
+    """Sample ``num_samples`` progressions of at most ``length`` chords (see the module docstring).
+
+    ``locks`` maps 0-based positions to chords kept fixed (use :func:`parse_locks` for "1:C 4:G").
+    ``seed_chords`` open the progression. The same ``random_seed`` gives the same samples. Raises
+    :class:`InputError` for out-of-range settings, unknown chords, ``in_key`` without a key, or
+    locks outside the length.
+    """
+    generator = as_generator(model_dir)
+    conditions = conditions or Conditions()
+    _validate(length, num_samples, temperature, top_k, top_p)
+    seeds = parse_chords(seed_chords)
+    fixed = _fixed_positions(seeds, dict(locks or {}), int(length))
+    if in_key and conditions.tonic is None:
+        raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
+    allowed = chord_mask(conditions.tonic, conditions.mode) if in_key else chord_mask()
+    rng = np.random.default_rng(random_seed)
+    tokens = _sample_left_to_right(generator.decoder, conditions, int(length), int(num_samples), fixed, allowed,
+                                   temperature, top_k, top_p, rng)
+    last_fixed = max(fixed, default=-1)
+    open_positions = [p for p in range(last_fixed) if p not in fixed]
+    if open_positions:
+        passes = 1 if len(open_positions) == 1 and last_fixed == int(length) - 1 else max(1, int(gibbs_passes))
+        tokens = _resample_with_both_sides(generator.decoder, conditions, tokens, fixed, allowed, passes,
+                                           temperature, top_k, top_p, rng)
+    return _samples(generator.decoder, conditions, tokens, sorted(fixed))
+
+
+def _sample_left_to_right(
+    decoder: Decoder, conditions: Conditions, length: int, num_samples: int, fixed: dict[int, int],
+    allowed: np.ndarray, temperature: float, top_k: int, top_p: float, rng: np.random.Generator,
+) -> np.ndarray:
+    """[S, length + 1] token ids: chords, then END where a sample stopped, PAD after."""
+    tokens = np.full((num_samples, length + 1), PAD_ID, dtype=np.int64)
+    finished = np.zeros(num_samples, dtype=bool)
+    last_fixed = max(fixed, default=-1)
+    state = decoder.initial(condition_rows(conditions, num_samples))
+    for t in range(length):
+        if t in fixed:
+            chosen = np.full(num_samples, fixed[t])
+        else:
+            mask = allowed.copy()
+            mask[END_ID] = t >= 1 and t > last_fixed
+            scores = np.where(mask, state.log_probs, -np.inf)
+            chosen = draw(shape_distribution(scores, temperature, top_k, top_p), rng)
+        chosen = np.where(finished, PAD_ID, chosen)
+        tokens[:, t] = chosen
+        finished |= chosen == END_ID
+        if finished.all():
+            break
+        if t + 1 < length:
+            state = decoder.advance(state, np.where(chosen <= END_ID, START_ID, chosen))  # finished rows: ignored
+    return tokens
+
+
+def _resample_with_both_sides(
+    decoder: Decoder, conditions: Conditions, tokens: np.ndarray, fixed: dict[int, int], allowed: np.ndarray,
+    passes: int, temperature: float, top_k: int, top_p: float, rng: np.random.Generator,
+) -> np.ndarray:
+    """Gibbs-style passes: redraw each open position from its exact conditional given every other token."""
+    candidates = np.flatnonzero(allowed)
+    tokens = tokens.copy()
+    lengths = ((tokens != PAD_ID) & (tokens != END_ID)).sum(axis=1)
+    for _ in range(passes):
+        for position in range(int(lengths.max())):
+            if position in fixed:
+                continue
+            rows = np.flatnonzero(lengths > position)
+            scores = candidate_log_scores(decoder, tokens[rows], position, condition_rows(conditions, len(rows)), candidates)
+            picks = draw(shape_distribution(scores, temperature, top_k, top_p), rng)
+            tokens[rows, position] = candidates[picks]
+    return tokens
+
+
+def _samples(decoder: Decoder, conditions: Conditions, tokens: np.ndarray, locked: list[int]) -> list[Sample]:
+    from core.decoder import token_log_likelihoods
+
+    log_likelihoods = token_log_likelihoods(decoder, tokens, condition_rows(conditions, len(tokens)))
+    samples = []
+    for row, row_log_likelihoods in zip(tokens, log_likelihoods, strict=True):
+        n = int(((row != PAD_ID) & (row != END_ID)).sum())
+        chords = [VOCAB.chord(t) for t in row[:n]]
+        roman, roman_key = roman_for(chords, conditions)
+        samples.append(Sample(
+            chords=chords,
+            probabilities=[float(np.exp(v)) for v in row_log_likelihoods[:n]],
+            conditions=conditions,
+            roman=roman,
+            roman_key=roman_key,
+            ended=bool(n < len(row) and row[n] == END_ID),
+            locked=[p for p in locked if p < n],
+        ))
+    return samples
+
+
+# --- alternatives (click-to-swap) --------------------------------------------------------------
+
+
+def position_distribution(
+    model: Generator | str | Path | None,
+    chords: Sequence[Chord | str],
+    position: int,
+    conditions: Conditions | None = None,
+    in_key: bool = False,
+    ends: bool = False,
+) -> np.ndarray:
+    """Exact p(chord at ``position`` = c | every other chord, conditions) over the vocabulary [V].
+
+    ``position`` is 0-based. The chords after the position count through their likelihood;
+    ``ends=True`` also counts the model's p(END) after the last chord. ``in_key`` limits the
+    candidates to the key's scale. Non-candidates (specials, out-of-key chords) get 0.
+    """
+    generator = as_generator(model)
+    conditions = conditions or Conditions()
+    chord_list = parse_chords(chords)
+    if not 0 <= int(position) < len(chord_list):
+        raise InputError(f"position {int(position) + 1} is outside the progression (1..{len(chord_list)})")
+    if in_key and conditions.tonic is None:
+        raise InputError("in-key alternatives need a key")
+    allowed = chord_mask(conditions.tonic, conditions.mode) if in_key else chord_mask()
+    candidates = np.flatnonzero(allowed)
+    tokens = VOCAB.encode(chord_list) + ([END_ID] if ends else [])
+    scores = candidate_log_scores(generator.decoder, np.array([tokens]), int(position), condition_rows(conditions, 1), candidates)
+    distribution = np.zeros(VOCAB.size)
+    distribution[candidates] = shape_distribution(scores)[0]
+    return distribution
+
+
+def alternatives(
+    model: Generator | str | Path | None,
+    chords: Sequence[Chord | str],
+    position: int,
+    conditions: Conditions | None = None,
+    k: int = 5,
+    in_key: bool = False,
+    ends: bool = False,
+) -> list[tuple[Chord, float]]:
+    """The ``k`` most probable chords at 0-based ``position`` given both neighbours, best first."""
+    if int(k) < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    distribution = position_distribution(model, chords, position, conditions, in_key=in_key, ends=ends)
+    order = np.argsort(-distribution, kind="stable")
+    return [(VOCAB.chord(i), float(distribution[i])) for i in order[: int(k)] if distribution[i] > 0]
+
+
+# --- the run report -----------------------------------------------------------------------------
+
+
+def write_generated_samples(run_dir: str | Path, per_genre: int = 2, length: int = 8, random_seed: int = 0) -> Path:
+    """``generated_samples.json`` in a run folder: a few samples per genre (and open), written atomically."""
+    from core.conditions import GENRES
+
+    run_dir = Path(run_dir)
+    generator = load_generator(run_dir)
+    report = {"backend": generator.backend, "length": length, "random_seed": random_seed, "samples": []}
+    for genre in GENRES:
+        samples = generate(generator, Conditions.parse(genre=genre), length=length, num_samples=per_genre,
+                           random_seed=random_seed)
+        report["samples"].extend(s.to_dict() for s in samples)
+    path = run_dir / GENERATED_SAMPLES_FILE
+    write_json_atomic(path, report)
+    return path
