@@ -1,0 +1,215 @@
+"""Held-out evaluation: the LSTM against unigram/bigram/trigram baselines on the test songs.
+
+Every number is per chord token: the targets are the window's chords plus ``END`` where the
+window closes its section (exactly the model's training targets), padding excluded. For each
+model and for each genre:
+
+* ``top1`` / ``top5`` — share of targets among the 1 / 5 most probable tokens (a target tied
+  with others counts as ranked after none of them: rank = number of strictly more probable tokens);
+* ``cross_entropy`` — mean ``-ln p(target)`` in nats (the training loss's units);
+* ``perplexity`` — ``exp(cross_entropy)``;
+* ``tokens`` — how many targets were counted.
+
+Models: ``lstm`` (conditions as labelled), ``lstm_unconditioned`` (every condition set to 0,
+"unspecified": the gap to ``lstm`` is what the conditions buy), and the n-gram baselines of
+:mod:`core.ngram` fitted on the frame's ``train`` split (untransposed). ``topk_curve`` has top-k
+accuracy for k = 1..10.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.chords import PAD_ID
+from core.conditions import UNSPECIFIED
+from core.dataset import CONDITION_INPUTS, EncodedWindows, encode_frame, split_frame
+from core.errors import InputError
+from core.ngram import NGramModel, fit_baselines
+
+TEST_RESULTS_FILE = "test_results.json"
+CURVE_K = tuple(range(1, 11))
+#: a function from the model's input dict (conditions [N, 1]) to probabilities [N, L, V].
+Predictor = Callable[[dict[str, np.ndarray]], np.ndarray]
+_FLOOR = 1e-12  # probabilities below this are clipped before the log (a float32 softmax can underflow)
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+
+def target_ranks(probabilities: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """0-based rank of each target: how many tokens are strictly more probable. ``probabilities`` [n, V]."""
+    target_probabilities = probabilities[np.arange(len(targets)), targets]
+    return (probabilities > target_probabilities[:, None]).sum(axis=1)
+
+
+def token_metrics(probabilities: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """``{top1, top5, cross_entropy, perplexity, tokens}`` over flat targets [n] with distributions [n, V]."""
+    targets = np.asarray(targets, dtype=np.int64)
+    if len(targets) == 0:
+        return {"top1": float("nan"), "top5": float("nan"), "cross_entropy": float("nan"), "perplexity": float("nan"),
+                "tokens": 0}
+    ranks = target_ranks(probabilities, targets)
+    target_probabilities = np.maximum(probabilities[np.arange(len(targets)), targets].astype(np.float64), _FLOOR)
+    cross_entropy = float(-np.log(target_probabilities).mean())
+    return {
+        "top1": float((ranks < 1).mean()),
+        "top5": float((ranks < 5).mean()),
+        "cross_entropy": cross_entropy,
+        "perplexity": float(np.exp(cross_entropy)),
+        "tokens": int(len(targets)),
+    }
+
+
+def topk_curve(probabilities: np.ndarray, targets: np.ndarray, ks: tuple[int, ...] = CURVE_K) -> list[float]:
+    """Top-k accuracy for each k in ``ks``."""
+    ranks = target_ranks(probabilities, np.asarray(targets, dtype=np.int64))
+    return [float((ranks < k).mean()) if len(ranks) else float("nan") for k in ks]
+
+
+# --- predictions per target token ---------------------------------------------------------------
+
+
+def _flat_targets(encoded: EncodedWindows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(window index, position, target id) of every non-padding target."""
+    windows, positions = np.nonzero(encoded.targets != PAD_ID)
+    return windows, positions, encoded.targets[windows, positions].astype(np.int64)
+
+
+def ngram_probabilities(model: NGramModel, encoded: EncodedWindows, windows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The n-gram's next-token distribution [n, V] before each (window, position) target."""
+    return np.stack([model.next_distribution(encoded.chord_input[w, : p + 1]) for w, p in zip(windows, positions, strict=True)])
+
+
+def training_sequences(encoded: EncodedWindows) -> list[list[int]]:
+    """Framed sequences ``[START] + targets`` (chords, then END where the window ends) for n-gram fitting."""
+    return [[int(encoded.chord_input[i, 0])] + [int(t) for t in row if t != PAD_ID] for i, row in enumerate(encoded.targets)]
+
+
+def keras_predictor(model, batch_size: int = 256) -> Predictor:
+    """A :data:`Predictor` running a Keras model in inference mode (dropout off)."""
+
+    def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
+
+    return predict
+
+
+def _unconditioned(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = dict(inputs)
+    for name in CONDITION_INPUTS.values():
+        out[name] = np.zeros_like(inputs[name])
+    return out
+
+
+def _resolve_predictor(model_dir_or_model) -> tuple[Predictor, str]:
+    if hasattr(model_dir_or_model, "predict"):  # a Keras model
+        return keras_predictor(model_dir_or_model), getattr(model_dir_or_model, "name", "model")
+    if callable(model_dir_or_model):
+        return model_dir_or_model, "predictor"
+    from core.model import load_model
+    from core.paths import resolve_model_dir
+    from core.run_files import MODEL_FILE
+
+    folder = resolve_model_dir(model_dir_or_model)
+    return keras_predictor(load_model(folder / MODEL_FILE, compile=False)), str(folder)
+
+
+# --- the evaluation -----------------------------------------------------------------------------
+
+
+def evaluate_model(
+    model_dir_or_model,
+    frame: pd.DataFrame,
+    split: str = "test",
+    sequence_length: int = 12,
+) -> dict:
+    """Metrics of the LSTM (conditioned and not) and the n-gram baselines on one split of ``frame``.
+
+    ``model_dir_or_model`` is a model folder or ``.keras`` path, a Keras model, or a
+    :data:`Predictor` (tests inject a stub). ``frame`` is table-shaped (every split; the baselines
+    are fitted on its ``train`` rows). Returns the ``test_results.json`` payload (module docstring).
+    """
+    predict, source = _resolve_predictor(model_dir_or_model)
+    evaluated = split_frame(frame, split)
+    train = split_frame(frame, "train")
+    if evaluated.empty:
+        raise InputError(f"no {split} windows to evaluate")
+    if train.empty:
+        raise InputError("no train windows to fit the n-gram baselines on")
+    encoded = encode_frame(evaluated, sequence_length)
+    evaluated = evaluated.loc[evaluated["chords"].astype(str).str.strip() != ""].reset_index(drop=True)
+    windows, positions, targets = _flat_targets(encoded)
+
+    inputs = encoded.inputs()
+    distributions: dict[str, np.ndarray] = {
+        "lstm": predict(inputs)[windows, positions],
+        "lstm_unconditioned": predict(_unconditioned(inputs))[windows, positions],
+    }
+    for name, baseline in fit_baselines(training_sequences(encode_frame(train, sequence_length))).items():
+        distributions[name] = ngram_probabilities(baseline, encoded, windows, positions)
+
+    genres = evaluated["genre"].astype(str).str.strip().replace("", UNSPECIFIED).to_numpy()[windows]
+    per_genre = {}
+    for genre in sorted(set(genres)):
+        chosen = genres == genre
+        per_genre[genre] = {name: token_metrics(dist[chosen], targets[chosen]) for name, dist in distributions.items()}
+    return {
+        "split": split,
+        "model": source,
+        f"{split}_songs": int(evaluated["song_id"].nunique()),
+        f"{split}_windows": int(len(encoded)),
+        f"{split}_tokens": int(len(targets)),
+        "models": {name: token_metrics(dist, targets) for name, dist in distributions.items()},
+        "per_genre": per_genre,
+        "topk_curve": {"k": list(CURVE_K), **{name: topk_curve(dist, targets) for name, dist in distributions.items()}},
+        "units": "per chord token (targets incl. END, excl. padding); cross_entropy in nats; perplexity = exp(cross_entropy)",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def evaluate_run(run_dir: str | Path, frame: pd.DataFrame | None = None, split: str = "test") -> dict:
+    """Evaluate a run folder's ``model.keras`` and write ``test_results.json`` there atomically."""
+    from core.run_files import write_json_atomic
+
+    run_dir = Path(run_dir)
+    results = evaluate_model(run_dir, shipped_table() if frame is None else frame, split=split)
+    write_json_atomic(run_dir / TEST_RESULTS_FILE, results)
+    return results
+
+
+def shipped_table() -> pd.DataFrame:
+    """The shipped corpus table, or an :class:`InputError` saying how to build it."""
+    from core.corpus.table import load_table
+    from core.paths import CORPUS_TABLE
+
+    if not CORPUS_TABLE.exists():
+        raise InputError(f"corpus table not found: {CORPUS_TABLE} (build it with 'python -m core data build')")
+    return load_table()
+
+
+def results_table(results: dict) -> str:
+    """A plain-text table of :func:`evaluate_model` results: overall, then per genre."""
+    split = results.get("split", "test")
+    lines = [
+        f"{split}: {results.get(f'{split}_songs')} songs, {results.get(f'{split}_windows')} windows, "
+        f"{results.get(f'{split}_tokens')} chord tokens",
+        "",
+        f"{'model':<20}{'top1':>8}{'top5':>8}{'xent':>8}{'ppl':>9}",
+    ]
+    for name, m in results["models"].items():
+        lines.append(f"{name:<20}{m['top1']:>8.3f}{m['top5']:>8.3f}{m['cross_entropy']:>8.3f}{m['perplexity']:>9.2f}")
+    lines += ["", f"{'genre':<12}{'tokens':>7}  " + "  ".join(f"{n:>18}" for n in results["models"])]
+    for genre, by_model in results["per_genre"].items():
+        tokens = next(iter(by_model.values()))["tokens"]
+        cells = "  ".join(f"{m['top1']:>7.3f} / {m['perplexity']:>8.2f}" for m in by_model.values())
+        lines.append(f"{genre:<12}{tokens:>7}  {cells}")
+    lines.append("(per genre: top1 / perplexity)")
+    curve = results.get("topk_curve", {})
+    if "lstm" in curve:
+        lines += ["", "lstm top-k: " + "  ".join(f"k={k}:{v:.3f}" for k, v in zip(curve["k"], curve["lstm"], strict=True))]
+    return "\n".join(lines)
