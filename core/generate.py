@@ -189,6 +189,25 @@ def _fixed_positions(seed_chords: Sequence[Chord], locks: Mapping[int, Chord], l
     return fixed
 
 
+def validate_request(
+    conditions: Conditions,
+    length: int = 8,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    seed_chords: Sequence[Chord | str] = (),
+    num_samples: int = 1,
+    in_key: bool = False,
+    locks: Mapping[int, Chord] | None = None,
+    **_ignored: object,
+) -> None:
+    """Every check :func:`generate` makes before touching the model; raises :class:`InputError`."""
+    _validate(length, num_samples, temperature, top_k, top_p)
+    _fixed_positions(parse_chords(seed_chords), dict(locks or {}), int(length))
+    if in_key and conditions.tonic is None:
+        raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
+
+
 def _validate(length: int, num_samples: int, temperature: float, top_k: int, top_p: float) -> None:
     if not 1 <= int(length) <= MAX_LENGTH:
         raise InputError(f"length must be in 1..{MAX_LENGTH}, got {length}")

@@ -1,0 +1,36 @@
+"""``python -m core evaluate``: the model against n-gram baselines on held-out songs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers) -> None:
+    """Add the ``evaluate`` sub-command."""
+    parser = subparsers.add_parser(
+        "evaluate", help="evaluate a model against n-gram baselines",
+        description="Top-1/top-5 accuracy, cross-entropy and perplexity per chord token on one split of the "
+        "shipped table, for the model (conditioned and with every condition unspecified) and for unigram, "
+        "bigram and trigram baselines fitted on the train split; overall and per genre.",
+    )
+    parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
+    parser.add_argument("--split", choices=("test", "validation", "train"), default="test")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--write", action="store_true", help="also write test_results.json into the model folder")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print a table (or the JSON payload)."""
+    from core.evaluate import TEST_RESULTS_FILE, evaluate_model, results_table, shipped_table
+    from core.paths import resolve_model_dir
+    from core.run_files import write_json_atomic
+
+    model_dir = resolve_model_dir(args.model)
+    frame = shipped_table()
+    results = evaluate_model(model_dir, frame, split=args.split)
+    if args.write:
+        write_json_atomic(model_dir / TEST_RESULTS_FILE, results)
+    print(json.dumps(results, indent=2) if args.format == "json" else results_table(results))
+    return 0
