@@ -1,4 +1,10 @@
-"""Chordsmith studio: ``streamlit run app.py``. Registers the pages; each page lives in ``pages/``."""
+"""Chordsmith studio: ``streamlit run app.py``. Registers the pages; each page lives in ``app_pages/``.
+
+The folder is deliberately not called ``pages/``: with a ``pages/`` folder beside the entrypoint,
+Streamlit starts in its old multipage mode, and a first visit straight to ``/training`` after a
+server start would run that page without this file (no navigation, no page config) until
+someone opened ``/``.
+"""
 
 import streamlit as st
 

@@ -29,6 +29,7 @@ def length_bars(lengths: pd.Series) -> go.Figure:
     figure = px.bar(x=lengths.index, y=lengths.values, labels={"x": "chords in the window", "y": "windows"},
                     title="Progression length", color_discrete_sequence=[ACCENT])
     figure.update_layout(**_LAYOUT, height=320)
+    figure.update_xaxes(dtick=1)
     return figure
 
 
@@ -70,7 +71,7 @@ def training_curves(records: Sequence[Mapping[str, Any]]) -> go.Figure:
             figure.add_trace(go.Scatter(x=epochs, y=values, name=name, mode="lines+markers",
                                         line={"color": colour, "dash": dash}), row=1, col=col)
     figure.update_xaxes(title_text="epoch")
-    figure.update_yaxes(type="log", row=1, col=3, exponentformat="e")
+    figure.update_yaxes(type="log", row=1, col=3, dtick=1, exponentformat="power")
     figure.update_layout(**{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}}, height=360,
                          legend={"orientation": "h", "y": -0.25})
     return figure

@@ -16,7 +16,7 @@ APP_DIR = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: its script under ``pages/``, title, icon and one line for the Home page."""
+    """One page: its script under ``app_pages/``, title, icon and one line for the Home page."""
 
     path: str
     title: str
@@ -25,14 +25,14 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/home.py", "Home", ":material/home:", "What the studio does and the model in use."),
-    PageSpec("pages/dataset.py", "Dataset", ":material/library_music:",
+    PageSpec("app_pages/home.py", "Home", ":material/home:", "What the studio does and the model in use."),
+    PageSpec("app_pages/dataset.py", "Dataset", ":material/library_music:",
              "Explore the corpus: labels, lengths, frequent chords, transitions; search, read and hear progressions."),
-    PageSpec("pages/training.py", "Training", ":material/model_training:",
+    PageSpec("app_pages/training.py", "Training", ":material/model_training:",
              "Train a model in the background, follow its curves live, compare runs and choose the model in use."),
-    PageSpec("pages/evaluation.py", "Evaluation", ":material/analytics:",
+    PageSpec("app_pages/evaluation.py", "Evaluation", ":material/analytics:",
              "Test-set accuracy, perplexity and the n-gram baselines, per genre and mood."),
-    PageSpec("pages/generate.py", "Generate", ":material/piano:",
+    PageSpec("app_pages/generate.py", "Generate", ":material/piano:",
              "Write progressions for a genre, mood and key; read them as notation and listen."),
 )
 

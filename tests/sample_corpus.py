@@ -21,7 +21,7 @@ _SONGS = (
 
 
 def sample_frame() -> pd.DataFrame:
-    """Five songs, eleven windows, every source, genre/mood/scale mixes including empty labels."""
+    """Five songs, ten windows, every source, genre/mood/scale mixes including empty labels."""
     rows = []
     for song_id, source, title, artist, genre, mood, tonic, scale, split, windows in _SONGS:
         for i, chords in enumerate(windows):

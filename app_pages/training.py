@@ -132,6 +132,6 @@ else:
                 runs.set_active(selected)
                 st.session_state["training_flash"] = f"**{selected}** is now the model the studio uses."
                 st.rerun()
-        st.markdown("TensorBoard for this run:")
-        with input_errors():
-            st.code(runs.tensorboard_command(selected), language="bash")
+    st.markdown(f"TensorBoard for **{selected}**:")
+    with input_errors():
+        st.code(runs.tensorboard_command(selected), language="bash")

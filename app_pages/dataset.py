@@ -52,7 +52,7 @@ with input_errors():
                                      key="query")
         unit = unit_col.radio("Show", ["windows", "songs"], horizontal=True, key="unit")
         found = loaders.search(path, query, unit == "songs")
-        st.caption(f"{len(found):,} {unit} match" + ("" if len(found) != 1 else "es"))
+        st.caption(f"{len(found):,} {unit} found · tick a row to read it as notation and hear it")
         picked = st.dataframe(found.head(2000), hide_index=True, width="stretch", height=320,
                               on_select="rerun", selection_mode="single-row", key="results")
         if not found.empty:
