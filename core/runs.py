@@ -477,10 +477,12 @@ def _first_number(data: Any, keys: tuple[str, ...], sections: tuple[str, ...]) -
 
 def model_test_accuracy(test_results: Any) -> tuple[float | None, float | None]:
     """(top-1, top-5) of the model from a ``test_results.json`` payload, tolerant of its layout."""
-    sections = ("model", "lstm", "metrics", "test")
+    if isinstance(test_results, dict) and isinstance(test_results.get("models"), dict):
+        test_results = test_results["models"]  # core.evaluate: {"models": {"lstm": {"top1": ...}, "bigram": ...}}
+    sections = ("lstm", "model", "metrics", "test")
     top1 = _first_number(test_results, ("top1", "top1_accuracy", "accuracy", "test_accuracy", "test_top1"), sections)
     top5 = _first_number(test_results, ("top5", "top5_accuracy", "test_top5"), sections)
-    return top1, top5
+    return (None if top1 != top1 else top1), (None if top5 != top5 else top5)  # NaN (nothing evaluated) -> None
 
 
 def _status(name: str, records: list[dict[str, Any]], lock: TrainingLock | None, folder: Path) -> str:
@@ -653,7 +655,7 @@ class ModelInUse:
     exists: bool  # model.keras is there
     test_top1: float | None
     test_top5: float | None
-    test_metrics: dict[str, float]  # every number in test_results.json, flattened ("model.top1": 0.41)
+    test_metrics: dict[str, float]  # the models' test figures, flattened ("lstm.top1": 0.41, "bigram.perplexity": 12.0)
 
 
 def flatten_numbers(data: Any, prefix: str = "") -> dict[str, float]:
@@ -676,7 +678,8 @@ def model_in_use() -> ModelInUse:
     )
     results = _read_json(folder / "test_results.json")
     top1, top5 = model_test_accuracy(results)
-    return ModelInUse(folder, label, (folder / "model.keras").exists(), top1, top5, flatten_numbers(results))
+    headline = results["models"] if isinstance(results, dict) and isinstance(results.get("models"), dict) else results
+    return ModelInUse(folder, label, (folder / "model.keras").exists(), top1, top5, flatten_numbers(headline))
 
 
 def runs_frame(summaries: list[RunSummary]) -> pd.DataFrame:

@@ -298,3 +298,18 @@ def test_run_to_follow_metrics_by_run_and_output_tail(output: Path) -> None:
         runs.metrics_by_run(["old", "deleted"])
     assert runs.train_output_tail("new", lines=2) == "line 98\nline 99"
     assert runs.train_output_tail("old") == ""
+
+
+def test_test_accuracy_reads_the_evaluators_layout(output: Path) -> None:
+    evaluated = {"split": "test", "model": "run x", "test_windows": 10,
+                 "models": {"lstm": {"top1": 0.44, "top5": 0.78, "perplexity": 8.0},
+                            "bigram": {"top1": 0.3, "top5": 0.6, "perplexity": 12.0}},
+                 "per_genre": {"pop": {"lstm": {"top1": 0.5}}}}
+    assert runs.model_test_accuracy(evaluated) == (0.44, 0.78)
+    assert runs.model_test_accuracy({"models": {"lstm": {"top1": float("nan")}}}) == (None, None)
+    assert runs.model_test_accuracy(None) == (None, None)
+    write_run(output, "evaluated", [{"status": "finished"}], test_results=evaluated)
+    runs.set_active("evaluated")
+    model = runs.model_in_use()
+    assert model.test_top1 == 0.44 and model.test_metrics["bigram.perplexity"] == 12.0
+    assert not any(key.startswith("per_genre") for key in model.test_metrics)
