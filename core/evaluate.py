@@ -94,7 +94,12 @@ def keras_predictor(model, batch_size: int = 256) -> Predictor:
     """A :data:`Predictor` running a Keras model in inference mode (dropout off)."""
 
     def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
+        n = len(next(iter(inputs.values())))
+        batches = [
+            np.asarray(model({k: v[start : start + batch_size] for k, v in inputs.items()}, training=False), dtype=np.float64)
+            for start in range(0, n, batch_size)
+        ]
+        return np.concatenate(batches, axis=0)
 
     return predict
 
