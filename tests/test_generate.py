@@ -187,3 +187,15 @@ def test_bad_locks_text() -> None:
     for text in ("C", "0:C", "x:C", "2:Q"):
         with pytest.raises(InputError):
             parse_locks(text)
+
+
+def test_write_generated_samples(tmp_path) -> None:
+    import json
+
+    from core.generate import write_generated_samples
+
+    path = write_generated_samples(saved_tiny_model(tmp_path), per_genre=1, length=4)
+    report = json.loads(path.read_text())
+    assert report["backend"] == "fast numpy step"
+    assert len(report["samples"]) == 11  # every genre, "unspecified" included
+    assert {s["conditions"]["genre"] for s in report["samples"]} >= {"pop", "jazz", "unspecified"}
