@@ -11,6 +11,10 @@ Choices, documented:
   key, as music21 labels it — with ``ends=False``, and at the analysts' phrase boundaries
   (``||`` tokens) with ``ends=True``; the last segment of the piece ends with ``ends=True``.
   Variant measures (``m5var1``) are left out, as music21 leaves them out.
+* **Augmented sixths** (``It6``, ``Ger65``, ``Fr43``, ``Sw43``) are read as the dominant
+  seventh they sound as, on the lowered sixth degree (``Ger65`` in C = ``Ab7``, ``It6`` =
+  ``Ab7`` without fifth, ``Fr43`` -> ``Ab7``), and always counted as mapped: music21 roots them
+  on the raised fourth, from which the nearest listed quality would be a meaningless ``sus2``.
 * **Scale type** from the key's mode by :func:`core.corpus.modes.scale_type_of_mode`.
 * **Labels**: genre ``classical``; subgenre = the top folder (``Early_Choral``,
   ``OpenScore-LiederCorpus``…); ``genre_raw`` = ``when-in-rome:<top folder>``; artist = the
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
@@ -40,6 +45,7 @@ from core.corpus.rows import BuildReport, Segment, Song
 SOURCE = "when-in-rome"
 GENRE = "classical"
 ANALYSIS_FILE = "analysis.txt"
+_AUGMENTED_SIXTH_RE = re.compile(r"^(It|Ger|Fr|Sw)")
 
 
 @dataclass
@@ -111,6 +117,19 @@ def _read_measure(measure: object, result: FileResult) -> tuple[list[_ChordRead]
     return chords, boundaries
 
 
+def augmented_sixth_root(pitch_classes: list[int], default: int) -> int:
+    """Root of an augmented-sixth chord read as the dominant seventh it sounds as (Ger65 in C: A-flat).
+
+    That is the tone with a major third and a minor seventh (the enharmonic augmented sixth)
+    above it; ``default`` if there is none.
+    """
+    present = set(pitch_classes)
+    for pc in pitch_classes:
+        if (pc + 4) % 12 in present and (pc + 10) % 12 in present:
+            return pc
+    return default
+
+
 def _read_numeral(numeral: object, measure_number: int, result: FileResult) -> _ChordRead | None:
     """One Roman numeral as a chord in its key, or ``None`` (noted as skipped) if unreadable."""
     from music21.exceptions21 import Music21Exception
@@ -123,7 +142,11 @@ def _read_numeral(numeral: object, measure_number: int, result: FileResult) -> _
         pitch_classes = [p.pitchClass for p in numeral.pitches]
         if root is None or not pitch_classes:
             raise ChordError("no root or no pitches")
-        chord, mapped = from_pitch_classes(root.pitchClass, pitch_classes)
+        if _AUGMENTED_SIXTH_RE.match(numeral.figure):
+            chord, mapped = from_pitch_classes(augmented_sixth_root(pitch_classes, root.pitchClass), pitch_classes)
+            mapped = True
+        else:
+            chord, mapped = from_pitch_classes(root.pitchClass, pitch_classes)
         scale_type = scale_type_of_mode(key.mode)
     except (ChordError, Music21Exception, AttributeError, ValueError) as error:
         result.skips.append((None, f"m{measure_number} {getattr(numeral, 'figure', '?')!r}: {error}"))

@@ -104,3 +104,15 @@ def test_set_folder_underscore_is_left_out_of_the_title() -> None:
         "title": "K354", "artist": "Mozart, Wolfgang Amadeus",
         "subgenre": "Variations_and_Grounds", "genre_raw": "when-in-rome:Variations_and_Grounds",
     }
+
+
+def test_augmented_sixths_read_as_dominant_sevenths_on_flat_six(tmp_path: Path) -> None:
+    # Synthetic RomanText: music21 roots these on F#, which would map them to a meaningless sus2.
+    path = tmp_path / "Piano_Sonatas" / "Nobody,_A" / "_" / "1" / "analysis.txt"
+    path.parent.mkdir(parents=True)
+    path.write_text("Time Signature: 4/4\n\nm1 C: It6 b2 Ger65 b3 Fr43 b4 V\nm2 I\n")
+    report = BuildReport()
+    (song,) = when_in_rome.parse(tmp_path, report, workers=1)
+    assert song.segments[0].chords == chords("Ab7 Ab7 Ab7 G C")
+    assert report.mapped["when-in-rome"] == {"It6 -> 7": 1, "Ger65 -> 7": 1, "Fr43 -> 7": 1}
+    assert when_in_rome.augmented_sixth_root([6, 8, 0, 3], default=6) == 8  # Ger7 with F# in the bass
