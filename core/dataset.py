@@ -1,0 +1,211 @@
+"""Progression windows → model ids: teacher-forced inputs, shifted targets, condition ids, tf.data.
+
+One table row (a window of at most ``L - 1`` chords) becomes one training example::
+
+    input  = [START] + chords[:L-1]                     padded with PAD (0) to L
+    target = chords[:L-1] + [END if the window ends]     padded with PAD (0) to L
+
+so ``input[t]`` is followed by ``target[t]``. A window longer than ``L - 1`` chords is cut and
+gets no END (the music goes on after the cut). Target PADs are ignored by the loss and metrics
+(see :mod:`core.model`).
+
+Training batches may be augmented: every window is transposed by a random -5..+6 semitones
+with its key label moved along (a lookup table built from :meth:`Vocabulary.transpose_ids`), and
+each condition is replaced by 0 ("unspecified") with probability ``condition_dropout`` so the
+model also learns to generate with open conditions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.chords import END_ID, PAD_ID, START_ID, VOCAB, pitch_class
+from core.conditions import GENRES, MOODS, SCALE_TYPES, UNSPECIFIED, key_id
+from core.corpus.table import SPLITS
+from core.errors import InputError
+
+#: model input names, in the order the model declares them.
+CHORD_INPUT = "chord_sequence_input"
+CONDITION_INPUTS: dict[str, str] = {
+    "genre": "genre_input", "mood": "mood_input", "key": "key_input", "scale_type": "scale_type_input",
+}
+INPUT_NAMES: tuple[str, ...] = (CHORD_INPUT, *CONDITION_INPUTS.values())
+
+#: transpositions used by augmentation: every pitch class once, centred on no change.
+TRANSPOSE_MIN, TRANSPOSE_MAX = -5, 6
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """How windows become batches: sequence length, batching, shuffling and augmentation."""
+
+    sequence_length: int = 12
+    batch_size: int = 32
+    seed: int = 0
+    transpose: bool = True  # random -5..+6 semitone transposition (training only)
+    condition_dropout: float = 0.1  # probability of replacing each condition by 0 (training only)
+
+
+@dataclass(frozen=True)
+class EncodedWindows:
+    """A frame's windows as id arrays: ``chord_input``/``targets`` are [N, L]; conditions are [N]."""
+
+    chord_input: np.ndarray
+    targets: np.ndarray
+    genre: np.ndarray
+    mood: np.ndarray
+    key: np.ndarray
+    scale_type: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.chord_input.shape[0])
+
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The model's input dict (conditions shaped [N, 1], as the model declares them)."""
+        conditions = {"genre": self.genre, "mood": self.mood, "key": self.key, "scale_type": self.scale_type}
+        out = {CHORD_INPUT: self.chord_input}
+        for name, input_name in CONDITION_INPUTS.items():
+            out[input_name] = conditions[name].reshape(-1, 1)
+        return out
+
+
+def split_frame(frame: pd.DataFrame, split: str) -> pd.DataFrame:
+    """The rows of one song-level split (``train``, ``validation`` or ``test``), index reset."""
+    if split not in SPLITS:
+        raise InputError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
+    return frame.loc[frame["split"] == split].reset_index(drop=True)
+
+
+def _label_id(kind: str, value: object, labels: tuple[str, ...]) -> int:
+    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip().lower()
+    if text in ("", UNSPECIFIED):
+        return 0
+    try:
+        return labels.index(text)
+    except ValueError:
+        raise InputError(f"unknown {kind} {value!r} in the table; accepted: {', '.join(labels)}") from None
+
+
+def _tonic(value: object) -> int | None:
+    """Key tonic from the table: a pitch-class number (``9``), a note name (``A``) or empty."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    if text == "":
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text) % 12
+    return pitch_class(text)
+
+
+def condition_ids(row: pd.Series | dict) -> dict[str, int]:
+    """Condition ids of one table row: ``{"genre", "mood", "key", "scale_type"}`` (0 = unspecified)."""
+    scale = _label_id("scale type", row["scale_type"], SCALE_TYPES)
+    return {
+        "genre": _label_id("genre", row["genre"], GENRES),
+        "mood": _label_id("mood", row["mood"], MOODS),
+        "key": key_id(_tonic(row["key_tonic"]), SCALE_TYPES[scale]),
+        "scale_type": scale,
+    }
+
+
+def encode_window(chord_ids: list[int], ends: bool, sequence_length: int) -> tuple[list[int], list[int]]:
+    """Teacher-forcing pair for one window of chord ids (unpadded): ``(input, target)``."""
+    kept = chord_ids[: sequence_length - 1]
+    truncated = len(chord_ids) > sequence_length - 1
+    chord_input = [START_ID, *kept]
+    target = kept + ([END_ID] if ends and not truncated else [])
+    return chord_input, target
+
+
+def encode_frame(frame: pd.DataFrame, sequence_length: int = 12) -> EncodedWindows:
+    """Every row of a table-shaped frame as padded id arrays (rows without chords are dropped)."""
+    if sequence_length < 2:
+        raise InputError(f"sequence length must be at least 2, got {sequence_length}")
+    id_of_token = {token: i for i, token in enumerate(VOCAB.tokens)}
+    rows = frame.loc[frame["chords"].astype(str).str.strip() != ""]
+    n = len(rows)
+    chord_input = np.full((n, sequence_length), PAD_ID, dtype=np.int32)
+    targets = np.full((n, sequence_length), PAD_ID, dtype=np.int32)
+    conditions = np.zeros((n, 4), dtype=np.int32)
+    for i, row in enumerate(rows.itertuples(index=False)):
+        symbols = str(row.chords).split()
+        chord_ids = [id_of_token[s] if s in id_of_token else VOCAB.id_of_symbol(s) for s in symbols]
+        window_input, window_target = encode_window(chord_ids, int(row.ends) == 1, sequence_length)
+        chord_input[i, : len(window_input)] = window_input
+        targets[i, : len(window_target)] = window_target
+        ids = condition_ids(row._asdict())
+        conditions[i] = (ids["genre"], ids["mood"], ids["key"], ids["scale_type"])
+    return EncodedWindows(chord_input, targets, conditions[:, 0], conditions[:, 1], conditions[:, 2], conditions[:, 3])
+
+
+def transposition_table() -> np.ndarray:
+    """[12, vocab] ids: row ``r`` maps every token to itself moved by ``r + TRANSPOSE_MIN`` semitones."""
+    every_id = list(range(VOCAB.size))
+    return np.array([VOCAB.transpose_ids(every_id, s) for s in range(TRANSPOSE_MIN, TRANSPOSE_MAX + 1)], dtype=np.int32)
+
+
+def transpose_key_ids(key_ids: np.ndarray, semitones: np.ndarray | int) -> np.ndarray:
+    """Key ids moved by ``semitones``, keeping the mode; 0 (unspecified) stays 0."""
+    key_ids = np.asarray(key_ids)
+    moved = (key_ids - 1 + semitones) % 12 + 1 + 12 * ((key_ids - 1) // 12)
+    return np.where(key_ids > 0, moved, 0).astype(key_ids.dtype)
+
+
+def make_dataset(frame: pd.DataFrame, config: DatasetConfig, training: bool):
+    """A batched ``tf.data.Dataset`` of ``(inputs dict, targets)`` for a table-shaped frame.
+
+    ``training`` turns on seeded shuffling (reshuffled every epoch) and the augmentation the
+    config enables; evaluation datasets keep the frame's order and labels.
+    """
+    import tensorflow as tf
+
+    if config.batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {config.batch_size}")
+    if not 0.0 <= config.condition_dropout < 1.0:
+        raise InputError(f"condition dropout must be in [0, 1), got {config.condition_dropout}")
+    encoded = encode_frame(frame, config.sequence_length)
+    if len(encoded) == 0:
+        raise InputError("no windows to build a dataset from")
+    dataset = tf.data.Dataset.from_tensor_slices((encoded.inputs(), encoded.targets))
+    if training:
+        dataset = dataset.shuffle(len(encoded), seed=config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(config.batch_size)
+    if training and (config.transpose or config.condition_dropout > 0):
+        seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True).batch(2)
+        dataset = tf.data.Dataset.zip((dataset, seeds)).map(
+            lambda batch, seed: augment_batch(batch[0], batch[1], seed, config), num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def augment_batch(inputs: dict, targets, seed, config: DatasetConfig) -> tuple[dict, object]:
+    """Augment one batch (TF tensors): per-window random transposition and per-condition dropout.
+
+    ``seed`` is a stateless-RNG seed (shape [2] integer tensor). A window moved by ``s``
+    semitones has every chord moved by ``s`` and its key id moved by ``s`` in the same mode;
+    special tokens and an unspecified key stay. Each condition id becomes 0 with probability
+    ``config.condition_dropout``, independently.
+    """
+    import tensorflow as tf
+
+    inputs = dict(inputs)
+    size = tf.shape(targets)[0]
+    if config.transpose:
+        table = tf.constant(transposition_table())
+        row = tf.random.stateless_uniform([size], seed=seed, minval=0, maxval=table.shape[0], dtype=tf.int32)
+        row_table = tf.gather(table, row)  # [B, vocab]: this window's id map
+        inputs[CHORD_INPUT] = tf.gather(row_table, inputs[CHORD_INPUT], batch_dims=1)
+        targets = tf.gather(row_table, targets, batch_dims=1)
+        keys = inputs[CONDITION_INPUTS["key"]]
+        shift = tf.reshape(row + TRANSPOSE_MIN, [-1, 1])
+        moved = (keys - 1 + shift) % 12 + 1 + 12 * ((keys - 1) // 12)
+        inputs[CONDITION_INPUTS["key"]] = tf.where(keys > 0, moved, 0)
+    if config.condition_dropout > 0:
+        for offset, input_name in enumerate(CONDITION_INPUTS.values(), start=1):
+            draw = tf.random.stateless_uniform([size, 1], seed=seed + offset)
+            inputs[input_name] = tf.where(draw < config.condition_dropout, 0, inputs[input_name])
+    return inputs, targets

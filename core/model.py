@@ -1,0 +1,285 @@
+"""The conditional chord model: ``build_model(config)`` returns the guide's functional Keras model.
+
+Architecture (defaults)::
+
+    chord ids [B, L] ─ Embedding(vocab → 128, mask_zero) ───────────────────────────┐
+    genre/mood/key/scale ids [B, 1] ─ Embeddings 16/16/12/4 ─ Concatenate ─         │
+        Dense(128, relu) ─ RepeatVector(L) ──────────────────────────── Concatenate [B, L, 256]
+    ─ LSTM(256, return_sequences) ─ Dropout(0.3) ─ LSTM(256, return_sequences) ─ Dropout(0.3)
+    ─ [optional causal self-attention + residual + LayerNorm]
+    ─ TimeDistributed(Dense(vocab, softmax)) → [B, L, vocab]
+
+Every layer has a fixed name (``chord_embedding``, ``genre_embedding``, ``conditioning_dense``,
+``lstm_1``, ``lstm_2``, ``output_dense``, …) so other code (the fast sampler, the TFLite twin) can
+read weights by name. The padding mask (chord id != 0) is computed once by :class:`PaddingMask`
+and handed to every recurrent layer explicitly rather than trusted to propagate through the
+Concatenate. Padding *targets* (0) are excluded from the loss and metrics by the small
+registered loss and metric classes below, which compute their mask from ``y_true``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import keras
+from keras import layers, ops
+
+from core.chords import PAD_ID, VOCAB
+from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
+from core.dataset import CHORD_INPUT, CONDITION_INPUTS
+from core.errors import InputError
+
+CELLS: tuple[str, ...] = ("lstm", "gru")
+
+
+@dataclass
+class ModelConfig:
+    """Every choice that shapes the network; saved as ``config.json`` beside each trained model."""
+
+    vocab_size: int = VOCAB.size
+    sequence_length: int = 12
+    embedding_dim: int = 128
+    genre_embedding_dim: int = 16
+    mood_embedding_dim: int = 16
+    key_embedding_dim: int = 12
+    scale_type_embedding_dim: int = 4
+    genre_count: int = len(GENRES)
+    mood_count: int = len(MOODS)
+    key_count: int = len(KEYS)
+    scale_type_count: int = len(SCALE_TYPES)
+    conditioning_units: int = 128
+    lstm_units: int = 256
+    lstm_layers: int = 2
+    dropout: float = 0.3
+    cell: str = "lstm"
+    attention: bool = False
+    attention_heads: int = 4
+    condition_dropout: float = 0.1
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` naming the first out-of-range value."""
+        positive = (
+            "vocab_size", "embedding_dim", "genre_embedding_dim", "mood_embedding_dim", "key_embedding_dim",
+            "scale_type_embedding_dim", "conditioning_units", "lstm_units", "lstm_layers", "attention_heads",
+        )
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"{name.replace('_', ' ')} must be at least 1, got {getattr(self, name)}")
+        if self.sequence_length < 2:
+            raise InputError(f"sequence length must be at least 2, got {self.sequence_length}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 <= self.condition_dropout < 1.0:
+            raise InputError(f"condition dropout must be in [0, 1), got {self.condition_dropout}")
+        if self.cell not in CELLS:
+            raise InputError(f"unknown cell {self.cell!r}; accepted: {', '.join(CELLS)}")
+
+    def recurrent_layer_names(self) -> list[str]:
+        """Names of the recurrent layers in order: ``lstm_1``, ``lstm_2`` (``gru_1``… for GRU)."""
+        return [f"{self.cell}_{i}" for i in range(1, self.lstm_layers + 1)]
+
+    def to_dict(self) -> dict:
+        """Plain dict of the fields."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ModelConfig:
+        """Config from a dict; unknown keys are ignored so older files still load."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def to_json(self) -> str:
+        """The config as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelConfig:
+        """Config from :meth:`to_json` output."""
+        return cls.from_dict(json.loads(text))
+
+
+# --- small registered pieces -----------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="chordsmith")
+class PaddingMask(layers.Layer):
+    """Boolean [B, L] mask of real tokens (id != PAD) in a chord-id sequence."""
+
+    def call(self, chord_ids):
+        return ops.not_equal(chord_ids, PAD_ID)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="chordsmith")
+class ClearMask(layers.Layer):
+    """Passes its input through without a Keras mask.
+
+    Used before the self-attention: MultiHeadAttention takes the query tensor's mask as its query
+    mask, and a fully masked query row (a padding step) then attends uniformly to *every* step,
+    future ones included. The attention gets the key mask and the causal mask explicitly instead,
+    so every step (padding too) sees only itself and earlier real steps.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return ops.copy(inputs)  # a new tensor: the input object itself still carries the mask attribute
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def _target_mask(y_true, dtype="float32"):
+    return ops.cast(ops.not_equal(ops.cast(y_true, "int32"), PAD_ID), dtype)
+
+
+@keras.saving.register_keras_serializable(package="chordsmith")
+class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
+    """Mean cross-entropy over the batch's non-padding targets (target id != 0).
+
+    ``__call__`` is overridden so the value is exactly ``sum(ce * mask) / sum(mask)`` whether or
+    not Keras attaches an input mask to the predictions (it would re-weight the mean otherwise).
+    """
+
+    def __init__(self, name: str = "masked_sparse_categorical_crossentropy", **kwargs):
+        kwargs.pop("reduction", None)
+        super().__init__(name=name, reduction="sum_over_batch_size", **kwargs)
+
+    def call(self, y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred) * _target_mask(y_true, y_pred.dtype)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        mask = _target_mask(y_true, y_pred.dtype)
+        if sample_weight is not None:
+            mask = mask * ops.cast(sample_weight, mask.dtype)
+        cross_entropy = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        return ops.divide_no_nan(ops.sum(cross_entropy * mask), ops.sum(mask))
+
+
+@keras.saving.register_keras_serializable(package="chordsmith")
+class MaskedTopKAccuracy(keras.metrics.Metric):
+    """Share of non-padding targets whose id is among the ``k`` most probable (k=1: accuracy)."""
+
+    def __init__(self, k: int = 1, name: str | None = None, **kwargs):
+        super().__init__(name=name or ("accuracy" if k == 1 else f"top{k}"), **kwargs)
+        self.k = int(k)
+        self.correct = self.add_variable(shape=(), initializer="zeros", name="correct")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.cast(y_true, "int32")
+        mask = _target_mask(y_true)
+        if sample_weight is not None:
+            mask = mask * ops.reshape(ops.cast(sample_weight, "float32"), ops.shape(mask))
+        vocab = ops.shape(y_pred)[-1]
+        flat_pred = ops.reshape(y_pred, (-1, vocab))
+        flat_true = ops.reshape(y_true, (-1,))
+        hit = ops.cast(ops.in_top_k(flat_true, flat_pred, self.k), "float32")
+        flat_mask = ops.reshape(mask, (-1,))
+        self.correct.assign_add(ops.sum(hit * flat_mask))
+        self.count.assign_add(ops.sum(flat_mask))
+
+    def result(self):
+        return ops.divide_no_nan(self.correct, self.count)
+
+    def reset_state(self):
+        self.correct.assign(0.0)
+        self.count.assign(0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}
+
+
+# --- the network -----------------------------------------------------------------------------
+
+
+def build_model(config: ModelConfig | None = None, unroll: bool = False) -> keras.Model:
+    """The functional model for ``config`` (uncompiled; see :func:`compile_model`).
+
+    ``unroll=True`` unrolls the recurrent layers over the fixed sequence length (for a TFLite
+    twin); training uses the default while-loop form.
+    """
+    config = config or ModelConfig()
+    config.validate()
+    length = config.sequence_length
+    chord_ids = keras.Input(shape=(length,), dtype="int32", name=CHORD_INPUT)
+    condition_specs = {
+        "genre": (config.genre_count, config.genre_embedding_dim),
+        "mood": (config.mood_count, config.mood_embedding_dim),
+        "key": (config.key_count, config.key_embedding_dim),
+        "scale_type": (config.scale_type_count, config.scale_type_embedding_dim),
+    }
+    condition_inputs, condition_vectors = [], []
+    for name, (count, dim) in condition_specs.items():
+        condition_input = keras.Input(shape=(1,), dtype="int32", name=CONDITION_INPUTS[name])
+        embedded = layers.Embedding(count, dim, name=f"{name}_embedding")(condition_input)
+        condition_vectors.append(layers.Flatten(name=f"{name}_vector")(embedded))
+        condition_inputs.append(condition_input)
+
+    conditions = layers.Concatenate(name="conditions_concat")(condition_vectors)
+    conditioning = layers.Dense(config.conditioning_units, activation="relu", name="conditioning_dense")(conditions)
+    conditioning = layers.RepeatVector(length, name="conditioning_repeat")(conditioning)
+
+    chord_vectors = layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True, name="chord_embedding")(chord_ids)
+    mask = PaddingMask(name="padding_mask")(chord_ids)
+    sequence = layers.Concatenate(name="sequence_concat")([chord_vectors, conditioning])
+
+    recurrent = layers.LSTM if config.cell == "lstm" else layers.GRU
+    for index, layer_name in enumerate(config.recurrent_layer_names(), start=1):
+        sequence = recurrent(config.lstm_units, return_sequences=True, unroll=unroll, name=layer_name)(sequence, mask=mask)
+        sequence = layers.Dropout(config.dropout, name=f"dropout_{index}")(sequence)
+
+    if config.attention:
+        unmasked = ClearMask(name="attention_input")(sequence)
+        attended = layers.MultiHeadAttention(
+            num_heads=config.attention_heads, key_dim=max(1, config.lstm_units // config.attention_heads), name="attention",
+        )(unmasked, unmasked, value_mask=mask, use_causal_mask=True)
+        sequence = layers.Add(name="attention_residual")([sequence, attended])
+        sequence = layers.LayerNormalization(name="attention_norm")(sequence)
+
+    probabilities = layers.TimeDistributed(
+        layers.Dense(config.vocab_size, activation="softmax", name="output_softmax"), name="output_dense"
+    )(sequence)
+    return keras.Model(inputs=[chord_ids, *condition_inputs], outputs=probabilities, name="chordsmith_lstm")
+
+
+def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
+    """Compile with Adam, masked cross-entropy, masked accuracy and masked top-5 accuracy."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=MaskedSparseCategoricalCrossentropy(),
+        metrics=[MaskedTopKAccuracy(1, name="accuracy"), MaskedTopKAccuracy(5, name="top5")],
+    )
+    return model
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """Save a ``.keras`` file atomically (written beside, then renamed over ``path``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}-partial.keras")
+    model.save(partial)
+    os.replace(partial, path)
+
+
+def load_model(path: Path | str, compile: bool = True) -> keras.Model:
+    """Load a ``.keras`` model saved by this module (safe mode: no arbitrary code)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"model file not found: {path}")
+    return keras.saving.load_model(path, compile=compile, safe_mode=True)
+
+
+def parameter_count(model: keras.Model) -> int:
+    """Number of trainable and non-trainable weights' elements."""
+    return int(model.count_params())

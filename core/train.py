@@ -1,0 +1,281 @@
+"""Training: fit the model on the table's train split, validate on its validation split, write a run folder.
+
+``train(TrainConfig(...))`` writes ``output/runs/<run-name>/``::
+
+    config.json          TrainConfig (model config nested) + data and library versions
+    metrics.jsonl        a 'started' line, one line per epoch, then 'finished'/'stopped'/'failed'
+    training_log.csv     Keras CSVLogger
+    history.json         loss/metrics per epoch
+    checkpoints/best.keras   best val_loss so far (written atomically)
+    model.keras          the final model (EarlyStopping restores the best weights)
+    logs/                TensorBoard
+
+A background run is stopped by creating ``<run_dir>/STOP``: training stops at the end of the
+current batch, the epoch is closed (validated and logged) and the model is saved.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from core.dataset import DatasetConfig, make_dataset, split_frame
+from core.errors import InputError
+from core.model import ModelConfig
+from core.run_files import (
+    BEST_CHECKPOINT,
+    CONFIG_FILE,
+    HISTORY_FILE,
+    LOGS_DIR,
+    METRICS_FILE,
+    MODEL_FILE,
+    STOP_FILE,
+    TRAINING_LOG_FILE,
+    write_json_atomic,
+)
+
+ProgressCallback = Callable[[dict], None]
+
+
+@dataclass
+class TrainConfig:
+    """One training run: optimisation settings, limits and the model config."""
+
+    batch_size: int = 32
+    epochs: int = 50
+    lr: float = 1e-3
+    seed: int = 42
+    run_name: str | None = None  # default: run-YYYYmmdd-HHMMSS
+    augment: bool = True  # random transposition of training windows (condition dropout is model.condition_dropout)
+    max_minutes: float | None = None  # stop (cleanly, at a batch end) after this much training time
+    max_train_windows: int | None = None  # seeded sample of at most this many windows per split (smoke tests)
+    early_stopping_patience: int = 10
+    reduce_lr_patience: int = 5
+    write_reports: bool = True  # run core.evaluate / core.generate at the end when they exist
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` with a clear message for out-of-range values."""
+        if int(self.epochs) < 1:
+            raise InputError(f"epochs must be at least 1, got {self.epochs}")
+        if not 0.0 < float(self.lr) <= 1.0:
+            raise InputError(f"learning rate must be in (0, 1], got {self.lr}")
+        if int(self.batch_size) < 1:
+            raise InputError(f"batch size must be at least 1, got {self.batch_size}")
+        if self.max_minutes is not None and float(self.max_minutes) <= 0:
+            raise InputError(f"max minutes must be positive, got {self.max_minutes}")
+        if self.max_train_windows is not None and int(self.max_train_windows) < 1:
+            raise InputError(f"max train windows must be at least 1, got {self.max_train_windows}")
+        if self.run_name is not None and (not self.run_name.strip() or any(c in self.run_name for c in "/\\:")):
+            raise InputError(f"run name {self.run_name!r} must be non-empty and contain no '/', '\\' or ':'")
+        self.model.validate()
+
+    def dataset_config(self) -> DatasetConfig:
+        """How this run batches and augments its windows."""
+        return DatasetConfig(
+            sequence_length=self.model.sequence_length,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            transpose=self.augment,
+            condition_dropout=self.model.condition_dropout,
+        )
+
+    def to_dict(self) -> dict:
+        """Plain dict (model config nested under ``model``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Config from :meth:`to_dict` output (or a run's ``config.json``); unknown keys ignored."""
+        known = {f.name for f in fields(cls)} - {"model"}
+        model = ModelConfig.from_dict(values.get("model", {}))
+        return cls(**{k: v for k, v in values.items() if k in known}, model=model)
+
+
+def load_run_config(run_dir: Path) -> TrainConfig:
+    """The TrainConfig a run folder was trained with (from its ``config.json``)."""
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.exists():
+        raise InputError(f"no config.json in {run_dir}")
+    return TrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8"))["train"])
+
+
+def default_run_name() -> str:
+    """``run-YYYYmmdd-HHMMSS`` in local time."""
+    return datetime.now().strftime("run-%Y%m%d-%H%M%S")
+
+
+def _remove_run_files(run_dir: Path) -> None:
+    """Clear a previous run's files (and a stale STOP request) before training into the same folder."""
+    for name in (METRICS_FILE, STOP_FILE, CONFIG_FILE, HISTORY_FILE, TRAINING_LOG_FILE, MODEL_FILE, BEST_CHECKPOINT):
+        (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / LOGS_DIR, ignore_errors=True)
+
+
+def _sample(frame: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
+    if limit is None or len(frame) <= limit:
+        return frame
+    return frame.sample(n=int(limit), random_state=seed).reset_index(drop=True)
+
+
+def _versions() -> dict[str, str]:
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": numpy.__version__, "pandas": pd.__version__}
+
+
+def train(
+    config: TrainConfig,
+    frame: pd.DataFrame | None = None,
+    progress_callback: ProgressCallback | None = None,
+    run_dir: Path | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Train one model and return its run folder.
+
+    ``frame`` defaults to the shipped table (:func:`core.corpus.table.load_table`); its ``split``
+    column chooses train and validation rows. ``progress_callback`` receives every record written
+    to ``metrics.jsonl`` (the 'started' record, one per epoch, the final one). ``run_dir`` defaults
+    to ``output/runs/<run_name>``; an existing run there is an :class:`InputError` unless
+    ``overwrite``. Bad config values raise :class:`InputError` before anything is written.
+    """
+    config.validate()
+    if config.run_name is None:
+        config = replace(config, run_name=default_run_name())
+    if run_dir is None:
+        from core.paths import RUNS_DIR
+
+        run_dir = RUNS_DIR / config.run_name
+    run_dir = Path(run_dir)
+    if (run_dir / METRICS_FILE).exists():
+        if not overwrite:
+            raise InputError(f"run folder {run_dir} already holds a run; choose another run name")
+        _remove_run_files(run_dir)
+    if frame is None:
+        from core.corpus.table import load_table
+
+        frame = load_table()
+    train_frame = _sample(split_frame(frame, "train"), config.max_train_windows, config.seed)
+    validation_frame = _sample(split_frame(frame, "validation"), config.max_train_windows, config.seed)
+    if train_frame.empty or validation_frame.empty:
+        raise InputError(f"need train and validation windows, got {len(train_frame)} and {len(validation_frame)}")
+
+    import keras
+
+    from core.model import build_model, compile_model, save_model
+    from core.training_callbacks import (
+        AtomicModelCheckpoint,
+        MetricsLogger,
+        StopFileCallback,
+        TimeBudgetCallback,
+    )
+
+    keras.utils.set_random_seed(config.seed)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / BEST_CHECKPOINT).parent.mkdir(exist_ok=True)
+    write_json_atomic(run_dir / CONFIG_FILE, {
+        "train": config.to_dict(),
+        "data": {"train_windows": len(train_frame), "validation_windows": len(validation_frame)},
+        "versions": _versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    })
+
+    data_config = config.dataset_config()
+    train_data = make_dataset(train_frame, data_config, training=True)
+    validation_data = make_dataset(validation_frame, data_config, training=False)
+    model = compile_model(build_model(config.model), learning_rate=config.lr)
+
+    metrics_logger = MetricsLogger(run_dir / METRICS_FILE, config.epochs, progress_callback)
+    stop_file = StopFileCallback(run_dir / STOP_FILE)
+    time_budget = TimeBudgetCallback(config.max_minutes)
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True,
+    )
+    callbacks = [
+        AtomicModelCheckpoint(run_dir / BEST_CHECKPOINT),
+        early_stopping,
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=config.reduce_lr_patience, min_lr=1e-5),
+        *_tensorboard_callbacks(run_dir / LOGS_DIR),
+        keras.callbacks.CSVLogger(str(run_dir / TRAINING_LOG_FILE)),
+        stop_file,
+        time_budget,
+        metrics_logger,  # last: sees the logs the others completed
+    ]
+    metrics_logger.started({
+        "run_name": config.run_name, "train_windows": len(train_frame), "validation_windows": len(validation_frame),
+        "parameters": int(model.count_params()),
+    })
+    try:
+        history = model.fit(
+            train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False,
+        )
+        write_json_atomic(run_dir / HISTORY_FILE, {k: [float(v) for v in vs] for k, vs in history.history.items()})
+        save_model(model, run_dir / MODEL_FILE)
+    except KeyboardInterrupt:
+        metrics_logger.finished("stopped", reason="interrupted")
+        raise
+    except Exception as exc:
+        metrics_logger.finished("failed", reason=f"{type(exc).__name__}: {exc}")
+        raise
+
+    if stop_file.triggered:
+        status, reason = "stopped", "stop file"
+    elif time_budget.triggered:
+        status, reason = "stopped", "time budget"
+    elif early_stopping.stopped_epoch > 0:
+        status, reason = "finished", "early stopping"
+    else:
+        status, reason = "finished", "epochs completed"
+    report_problems = _write_reports(run_dir) if config.write_reports else []
+    metrics_logger.finished(status, reason=reason, **({"report_errors": report_problems} if report_problems else {}))
+    return run_dir
+
+
+def _tensorboard_callbacks(log_dir: Path) -> list:
+    """Keras's TensorBoard callback writing to ``log_dir``; without the tensorboard package, a note instead."""
+    import importlib.util
+
+    import keras
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    if importlib.util.find_spec("tensorboard") is None:
+        (log_dir / "TENSORBOARD_NOT_INSTALLED.txt").write_text(
+            "No TensorBoard logs: the tensorboard package is not installed (pip install tensorboard).\n"
+            "metrics.jsonl and training_log.csv hold the same per-epoch numbers.\n",
+            encoding="utf-8",
+        )
+        return []
+    return [keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False)]
+
+
+def _write_reports(run_dir: Path) -> list[str]:
+    """test_results.json and generated_samples.json, when core.evaluate / core.generate exist.
+
+    Returns the problems met (a failing report does not fail the training run).
+    """
+    problems = []
+    try:
+        from core.evaluate import evaluate_run
+    except ImportError:
+        evaluate_run = None
+    try:
+        from core import generate
+    except ImportError:
+        generate = None
+    write_samples = getattr(generate, "write_generated_samples", None)
+    for name, report in (("evaluate_run", evaluate_run), ("write_generated_samples", write_samples)):
+        if report is None:
+            continue
+        try:
+            report(run_dir)
+        except Exception as exc:  # recorded in metrics.jsonl, training itself succeeded
+            problems.append(f"{name}: {type(exc).__name__}: {exc}")
+    return problems

@@ -1,0 +1,138 @@
+"""The Keras callbacks training adds to the standard ones: metrics log, stop file, time budget, atomic checkpoint."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+
+from core.run_files import EPOCH_KEYS, append_jsonl
+
+
+def _number(value: object) -> float | None:
+    """A JSON-safe float (NaN and infinities become ``None``)."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+class MetricsLogger(keras.callbacks.Callback):
+    """Appends one JSON line per epoch to ``metrics.jsonl`` (flushed and fsynced) and forwards it.
+
+    The file opens with a ``started`` record and closes with ``finished``, ``stopped`` or
+    ``failed`` (see :meth:`finished`), so a page polling it always knows the run's state.
+    """
+
+    def __init__(self, path: Path, epochs_planned: int, progress_callback: Callable[[dict], None] | None = None):
+        super().__init__()
+        self.path = Path(path)
+        self.epochs_planned = int(epochs_planned)
+        self.progress_callback = progress_callback
+        self.started_at = time.monotonic()
+        self.epoch_started_at = self.started_at
+        self.epoch_lr: float | None = None
+        self.epochs_completed = 0
+        self.best_val_loss: float | None = None
+
+    def _emit(self, record: dict) -> None:
+        append_jsonl(self.path, record)
+        if self.progress_callback is not None:
+            self.progress_callback(record)
+
+    def started(self, extra: dict | None = None) -> None:
+        """Write the opening record."""
+        self.started_at = time.monotonic()
+        self._emit({"status": "started", "epochs_planned": self.epochs_planned, "time": time.time(), **(extra or {})})
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started_at = time.monotonic()
+        self.epoch_lr = _number(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        now = time.monotonic()
+        values = {
+            "epoch": epoch + 1,
+            "lr": self.epoch_lr,
+            "seconds": round(now - self.epoch_started_at, 3),
+            "elapsed": round(now - self.started_at, 3),
+            "epochs_planned": self.epochs_planned,
+        }
+        for key in ("loss", "accuracy", "top5", "val_loss", "val_accuracy", "val_top5"):
+            values[key] = _number(logs.get(key))
+        self.epochs_completed = epoch + 1
+        val_loss = values["val_loss"]
+        if val_loss is not None and (self.best_val_loss is None or val_loss < self.best_val_loss):
+            self.best_val_loss = val_loss
+        self._emit({**{key: values[key] for key in EPOCH_KEYS}, "status": "running"})
+
+    def finished(self, status: str, reason: str = "", **extra) -> None:
+        """Write the closing record: ``status`` is ``finished``, ``stopped`` or ``failed``."""
+        self._emit({
+            "status": status, "reason": reason, "epochs_completed": self.epochs_completed,
+            "epochs_planned": self.epochs_planned, "best_val_loss": self.best_val_loss,
+            "elapsed": round(time.monotonic() - self.started_at, 3), "time": time.time(), **extra,
+        })
+
+
+class StopFileCallback(keras.callbacks.Callback):
+    """Stops training at the end of the current batch once ``path`` exists (the epoch is still closed)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+        self.triggered = False
+
+    def _check(self) -> None:
+        if not self.triggered and self.path.exists():
+            self.triggered = True
+            self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check()
+
+
+class TimeBudgetCallback(keras.callbacks.Callback):
+    """Stops training at the end of the batch during which ``max_minutes`` of training have passed."""
+
+    def __init__(self, max_minutes: float | None):
+        super().__init__()
+        self.max_seconds = None if max_minutes is None else float(max_minutes) * 60.0
+        self.started_at = time.monotonic()
+        self.triggered = False
+
+    def on_train_begin(self, logs=None):
+        self.started_at = time.monotonic()
+
+    def _check(self) -> None:
+        if self.max_seconds is not None and not self.triggered and time.monotonic() - self.started_at >= self.max_seconds:
+            self.triggered = True
+            self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check()
+
+
+class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """ModelCheckpoint(best val_loss) that writes beside ``path`` and renames, so a reader never sees half a file."""
+
+    def __init__(self, path: Path, monitor: str = "val_loss"):
+        self.final_path = Path(path)
+        self.partial_path = self.final_path.with_name(f".{self.final_path.stem}-partial.keras")
+        super().__init__(filepath=str(self.partial_path), monitor=monitor, save_best_only=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.partial_path.exists():
+            os.replace(self.partial_path, self.final_path)

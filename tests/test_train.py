@@ -1,0 +1,125 @@
+"""Training runs: every artifact is written, the STOP file and time budget stop cleanly, bad values are refused."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+
+import pytest
+
+from core.cli import main
+from core.errors import InputError
+from core.model import ModelConfig, load_model
+from core.run_files import FINAL_STATUSES, read_metrics, request_stop
+from core.train import TrainConfig, load_run_config, train
+from core.training_callbacks import StopFileCallback, TimeBudgetCallback
+from tests.progression_frames import progression_frame
+
+TINY_MODEL = ModelConfig(embedding_dim=8, genre_embedding_dim=4, mood_embedding_dim=4, key_embedding_dim=4,
+                         scale_type_embedding_dim=2, conditioning_units=8, lstm_units=16)
+
+
+def _config(**overrides) -> TrainConfig:
+    values = {"batch_size": 8, "epochs": 1, "seed": 1, "run_name": "smoke", "write_reports": False, "model": TINY_MODEL}
+    return TrainConfig(**{**values, **overrides})
+
+
+def test_one_epoch_writes_every_artifact(tmp_path):
+    records = []
+    run_dir = train(_config(max_train_windows=40), frame=progression_frame(5), progress_callback=records.append,
+                    run_dir=tmp_path / "smoke")
+    for name in ("config.json", "model.keras", "checkpoints/best.keras", "history.json", "metrics.jsonl", "training_log.csv"):
+        assert (run_dir / name).is_file(), name
+    assert (run_dir / "logs").is_dir() and any((run_dir / "logs").rglob("*"))
+    assert not list(run_dir.rglob(".*partial*"))  # atomic writes leave no temporary files
+
+    lines = read_metrics(run_dir)
+    assert lines == records  # the progress callback saw exactly what was written
+    assert [r["status"] for r in lines] == ["started", "running", "finished"]
+    epoch = lines[1]
+    for key in ("epoch", "loss", "accuracy", "top5", "val_loss", "val_accuracy", "val_top5", "lr", "seconds", "elapsed",
+                "epochs_planned"):
+        assert epoch[key] is not None, key
+    assert epoch["epoch"] == 1 and epoch["epochs_planned"] == 1 and epoch["lr"] == pytest.approx(1e-3)
+    assert lines[-1]["epochs_completed"] == 1 and lines[0]["train_windows"] == 40
+
+    with open(run_dir / "training_log.csv", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == 1
+    history = json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
+    assert len(history["loss"]) == 1 and "val_top5" in history
+    assert load_run_config(run_dir) == _config(max_train_windows=40)
+    model = load_model(run_dir / "model.keras")
+    assert model.get_layer("lstm_1").units == 16
+
+    with pytest.raises(InputError, match="already holds a run"):
+        train(_config(), frame=progression_frame(1), run_dir=run_dir)
+
+
+def test_stop_file_stops_training_at_the_end_of_a_batch(tmp_path):
+    run_dir = tmp_path / "stopped"
+
+    def stop_when_started(record: dict) -> None:
+        if record["status"] == "started":
+            request_stop(run_dir)
+
+    started = time.monotonic()
+    train(_config(epochs=50, batch_size=4), frame=progression_frame(3), progress_callback=stop_when_started, run_dir=run_dir)
+    lines = read_metrics(run_dir)
+    assert lines[-1]["status"] == "stopped" and lines[-1]["reason"] == "stop file"
+    assert lines[-1]["epochs_completed"] == 1 and len(lines) == 3
+    assert (run_dir / "model.keras").is_file() and (run_dir / "checkpoints" / "best.keras").is_file()
+    assert time.monotonic() - started < 60
+
+
+class _FakeModel:
+    stop_training = False
+
+
+def test_time_budget_and_stop_file_callbacks_flag_the_model(tmp_path):
+    budget = TimeBudgetCallback(max_minutes=1e-6)
+    budget.set_model(_FakeModel())
+    budget.on_train_begin()
+    time.sleep(0.01)
+    budget.on_train_batch_end(0)
+    assert budget.triggered and budget.model.stop_training
+
+    stop = StopFileCallback(tmp_path / "STOP")
+    stop.set_model(_FakeModel())
+    stop.on_train_batch_end(0)
+    assert not stop.triggered
+    request_stop(tmp_path)
+    stop.on_train_batch_end(1)
+    assert stop.triggered and stop.model.stop_training
+    assert set(FINAL_STATUSES) == {"finished", "stopped", "failed"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"epochs": 0}, "epochs"), ({"epochs": -3}, "epochs"), ({"lr": 0.0}, "learning rate"), ({"lr": -1e-3}, "learning rate"),
+        ({"lr": 1.5}, "learning rate"), ({"batch_size": 0}, "batch size"), ({"max_minutes": 0}, "max minutes"),
+        ({"run_name": "a/b"}, "run name"), ({"model": ModelConfig(dropout=1.2)}, "dropout"),
+    ],
+)
+def test_bad_values_are_input_errors_before_anything_is_written(tmp_path, overrides, message):
+    with pytest.raises(InputError, match=message):
+        train(_config(**overrides), frame=progression_frame(1), run_dir=tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+
+
+def test_command_line_reports_bad_values_on_one_line(capsys):
+    assert main(["train", "--epochs", "0"]) == 2
+    assert main(["train", "--lr", "2"]) == 2
+    assert main(["train", "--reproduce-default", "--lstm-units", "64"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("error: ") for line in err)
+
+
+def test_summary_command_prints_parameters_and_writes_a_diagram(tmp_path, capsys):
+    diagram = tmp_path / "model_architecture.svg"
+    assert main(["summary", "--lstm-units", "16", "--embedding-dim", "8", "--cell", "gru", "--attention",
+                 "--diagram", str(diagram)]) == 0
+    out = capsys.readouterr().out
+    assert "gru_1" in out and "attention" in out and "parameters" in out.lower()
+    assert diagram.read_text(encoding="utf-8").startswith("<svg") and diagram.with_suffix(".txt").is_file()
