@@ -6,20 +6,20 @@ import pandas as pd
 
 from core.corpus.table import COLUMNS
 
-#: (genre, mood, key tonic pitch class, scale type, chords, ends) — familiar progressions.
+#: (genre, mood, key tonic as the table writes it, scale type, chords, ends) — familiar progressions.
 PROGRESSIONS: tuple[tuple[str, str, str, str, str, int], ...] = (
-    ("pop", "happy", "0", "major", "C G Am F", 1),  # I-V-vi-IV
-    ("pop", "", "7", "major", "G D Em C G D C", 1),
-    ("rock", "", "9", "major", "A D E D A", 1),
-    ("jazz", "calm", "2", "major", "Em7 A7 Dmaj7 Bm7 Em7 A7 Dmaj7", 1),  # ii-V-I
-    ("jazz", "", "0", "minor", "Dm7b5 G7 Cm7 Fm7 Bb7 Ebmaj7 Abmaj7 Dm7b5 G7 Cm7", 0),
-    ("blues", "", "4", "major", "E7 A7 E7 B7 A7 E7 B7", 1),
-    ("soul", "sad", "9", "minor", "Am F C G Am F C G Am F C G E7", 0),  # longer than 11: truncated
+    ("pop", "happy", "C", "major", "C G Am F", 1),  # I-V-vi-IV
+    ("pop", "", "G", "major", "G D Em C G D C", 1),
+    ("rock", "", "A", "major", "A D E D A", 1),
+    ("jazz", "calm", "D", "major", "Em7 A7 Dmaj7 Bm7 Em7 A7 Dmaj7", 1),  # ii-V-I
+    ("jazz", "", "C", "minor", "Dm7b5 G7 Cm7 Fm7 Bb7 Ebmaj7 Abmaj7 Dm7b5 G7 Cm7", 0),
+    ("blues", "", "E", "major", "E7 A7 E7 B7 A7 E7 B7", 1),
+    ("soul", "sad", "A", "minor", "Am F C G Am F C G Am F C G E7", 0),  # longer than 11: truncated
     ("folk", "", "", "", "D G D A D", 1),  # no key known
-    ("classical", "tense", "2", "minor", "Dm A7 Dm Gm A7 Dm", 1),
-    ("country", "happy", "7", "major", "G C G D7 G", 0),
-    ("latin", "", "4", "minor", "Em Am B7 Em", 1),
-    ("disco", "happy", "5", "major", "Fmaj7 Em7 Dm7 C", 1),
+    ("classical", "tense", "D", "minor", "Dm A7 Dm Gm A7 Dm", 1),
+    ("country", "happy", "G", "major", "G C G D7 G", 0),
+    ("latin", "", "E", "minor", "Em Am B7 Em", 1),
+    ("disco", "happy", "F", "major", "Fmaj7 Em7 Dm7 C", 1),
 )
 
 

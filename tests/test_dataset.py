@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB
+from core.chords import END_ID, PAD_ID, START_ID, VOCAB, pitch_class
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES, key_id
 from core.dataset import (
     CHORD_INPUT,
@@ -66,7 +66,7 @@ def test_condition_ids_follow_core_conditions():
     genre, mood, tonic, scale, _, _ = PROGRESSIONS[3]  # jazz, calm, D major
     assert encoded.genre[3] == GENRES.index(genre)
     assert encoded.mood[3] == MOODS.index(mood)
-    assert encoded.key[3] == key_id(int(tonic), scale) == KEYS.index("D major")
+    assert encoded.key[3] == key_id(pitch_class(tonic), scale) == KEYS.index("D major")
     assert encoded.scale_type[3] == SCALE_TYPES.index("major")
     assert encoded.mood[1] == 0  # no mood evidence → unspecified
     assert encoded.key[7] == 0 and encoded.scale_type[7] == 0  # no key known
@@ -76,9 +76,9 @@ def test_condition_ids_follow_core_conditions():
     assert inputs["key_input"].shape == (len(encoded), 1)
 
 
-def test_key_tonic_may_be_a_note_name_and_unknown_labels_are_input_errors():
+def test_key_tonic_may_be_a_pitch_class_number_and_unknown_labels_are_input_errors():
     frame = progression_frame(1, splits=("train",)).head(2).copy()
-    frame.loc[0, "key_tonic"] = "A"
+    frame.loc[0, "key_tonic"] = "9"
     frame.loc[0, "scale_type"] = "minor"
     assert encode_frame(frame, L).key[0] == KEYS.index("A minor")
     frame.loc[1, "genre"] = "polka"
