@@ -1,0 +1,369 @@
+"""One Generate-page request as a URL query string: read with fallbacks, write back, run deterministically.
+
+Everything the Generate page shows is a function of its URL, so a copied link reproduces the
+same progressions for anyone using the same model. :meth:`GenerateRequest.from_query` reads the
+query parameters (strings, as ``st.query_params`` gives them); each value that is unknown or out
+of range is replaced by its default and explained in one line (``length=999 is outside 1..32;
+using 8``), never raised. :meth:`GenerateRequest.to_query` writes the request back (the random
+seed always, other settings when they differ from their defaults).
+
+Query parameters::
+
+    genre, mood          a label, empty = open
+    key                  a tonic (C, F#, Bb; "Am" or "A minor" also read), empty = open
+    scale                major / minor, empty = open (a key alone means major)
+    length, samples      chords per progression, progressions per generation
+    temperature, top_k, top_p, seed (the random seed)
+    seed_chords          symbols the progressions open with, e.g. "C Am"
+    locks                1-based POSITION:CHORD pairs kept fixed, e.g. "1:C 4:G"
+    swaps                SAMPLE.POSITION:CHORD replacements made after generation, e.g. "2.3:Am"
+    transpose            semitones the shown progressions are moved by (display and exports)
+    in_key               1: only chords inside the key's scale
+    tempo                beats per minute of the audio and MIDI
+    analyze              a progression typed in the Analyze panel
+
+Locks, swaps and seed chords are in the generated (untransposed) key; the page shows every chord
+moved by ``transpose`` and :meth:`lock_chords` / :meth:`swap` take shown chords back.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from core.chords import ROOTS, Chord, parse_symbol
+from core.conditions import UNSPECIFIED, Conditions, parse_key
+from core.errors import InputError
+from core.generate import Generator, Sample, alternatives, generate, load_generator, parse_chords, parse_locks, roman_for
+
+LENGTH_RANGE = (1, 32)
+SAMPLES_RANGE = (1, 8)
+TEMPERATURE_RANGE = (0.05, 3.0)
+TOP_K_RANGE = (0, 50)
+TOP_P_RANGE = (0.05, 1.0)
+SEED_RANGE = (0, 2**31 - 1)
+TRANSPOSE_RANGE = (-11, 11)
+TEMPO_RANGE = (40, 240)
+SCALES: tuple[str, ...] = ("major", "minor")
+_SWAP_RE = re.compile(r"^(\d+)\.(\d+):(.+)$")
+
+
+def new_seed() -> int:
+    """A fresh random seed for the URL (the page writes it there, so the link stays reproducible)."""
+    return secrets.randbelow(SEED_RANGE[1] + 1)
+
+
+def temperature_advice(temperature: float) -> str:
+    """One line on what a temperature does to the progressions."""
+    if temperature < 0.6:
+        return "Low: safe, the most common chords, often repetitive."
+    if temperature <= 1.1:
+        return "Balanced: the model's own taste (1.0 samples it as trained)."
+    if temperature <= 1.6:
+        return "Adventurous: rarer chords and surprising turns."
+    return "Wild: close to random; expect odd chords."
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """Every Generate-page setting; field names are the query-string names."""
+
+    genre: str = UNSPECIFIED
+    mood: str = UNSPECIFIED
+    key: str = ""  # a tonic from ROOTS, "" = open
+    scale: str = ""  # "major" / "minor", "" = open
+    length: int = 8
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed_chords: str = ""
+    samples: int = 3
+    seed: int = 0
+    locks: str = ""
+    swaps: str = ""
+    transpose: int = 0
+    in_key: bool = False
+    tempo: int = 100
+    analyze: str = ""
+
+    # --- the URL --------------------------------------------------------------------------------
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str], default_seed: int | None = None) -> tuple[GenerateRequest, list[str]]:
+        """The request a query string describes and one message per value replaced by its default.
+
+        A missing ``seed`` takes ``default_seed`` (or a fresh one) without a message: the page
+        then writes it into the URL.
+        """
+        base = cls()
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        given = {k: str(v).strip() for k, v in params.items()}
+
+        def choose(name: str, parse: Callable[[str], Any]) -> None:
+            if given.get(name, "") == "":
+                return
+            try:
+                values[name] = parse(given[name])
+            except (InputError, ValueError, OverflowError) as error:
+                problems.append(f"{name}={given[name]!r}: {_reason(error)}; using {_shown(getattr(base, name))}.")
+
+        choose("genre", lambda v: _label("genre", v))
+        choose("mood", lambda v: _label("mood", v))
+        choose("scale", _scale)
+        choose("key", lambda v: _tonic_and_mode(v)[0])
+        mode = _tonic_and_mode(given["key"])[1] if "key" in values else None
+        if mode and values.get("scale", "") not in ("", mode):
+            chosen = f"{values['key']} {values['scale']}"
+            problems.append(f"key={given['key']!r} is {mode} but scale={values['scale']}; using {chosen}.")
+        elif mode:
+            values["scale"] = mode
+        choose("length", lambda v: _integer(v, LENGTH_RANGE))
+        choose("samples", lambda v: _integer(v, SAMPLES_RANGE))
+        choose("temperature", lambda v: _number(v, TEMPERATURE_RANGE))
+        choose("top_k", lambda v: _integer(v, TOP_K_RANGE))
+        choose("top_p", lambda v: _number(v, TOP_P_RANGE))
+        choose("seed", lambda v: _integer(v, SEED_RANGE))
+        choose("transpose", lambda v: _integer(v, TRANSPOSE_RANGE))
+        choose("tempo", lambda v: _integer(v, TEMPO_RANGE))
+        choose("in_key", _flag)
+        for name in ("seed_chords", "locks", "swaps", "analyze"):
+            if given.get(name):
+                values[name] = given[name]
+        if "seed" not in values:
+            values["seed"] = new_seed() if default_seed is None else int(default_seed)
+        request = replace(base, **values)
+        return request.checked(problems), problems
+
+    def checked(self, problems: list[str]) -> GenerateRequest:
+        """This request with seed chords, locks, swaps and in-key dropped where they cannot apply (noted in ``problems``)."""
+        request = self
+        length = request.length
+        try:
+            seeds = parse_chords(request.seed_chords)
+            if len(seeds) > length:
+                raise InputError(f"{len(seeds)} seed chords do not fit in length {length}")
+        except InputError as error:
+            problems.append(f"Seed chords: {_reason(error)}. Generating without them.")
+            request, seeds = replace(request, seed_chords=""), []
+        try:
+            locks = parse_locks(request.locks)
+            for position, chord in locks.items():
+                if position >= length:
+                    raise InputError(f"lock position {position + 1} is outside the progression (1..{length})")
+                if position < len(seeds) and seeds[position] != chord:
+                    raise InputError(f"lock {position + 1}:{chord.symbol} contradicts seed chord {seeds[position].symbol}")
+        except InputError as error:
+            problems.append(f"Locks: {_reason(error)}. Generating without them.")
+            request = replace(request, locks="")
+        try:
+            _parse_swaps(request.swaps)
+        except InputError as error:
+            problems.append(f"Swaps: {_reason(error)}. Showing the progressions as generated.")
+            request = replace(request, swaps="")
+        if request.in_key and not request.key:
+            problems.append("'In key only' needs a key: choose one (it is off until then).")
+            request = replace(request, in_key=False)
+        return request
+
+    def to_query(self) -> dict[str, str]:
+        """Query parameters for this request: the seed always, the rest when not the default."""
+        base = GenerateRequest()
+        out: dict[str, str] = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if spec.name == "seed" or value != getattr(base, spec.name):
+                out[spec.name] = _text(value)
+        return out
+
+    def link(self, base_url: str) -> str:
+        """The shareable address of this request under ``base_url`` (e.g. ``http://host:8501/generate``)."""
+        from urllib.parse import urlencode
+
+        return f"{base_url.rstrip('?')}?{urlencode(self.to_query())}"
+
+    # --- what the request means -----------------------------------------------------------------
+
+    @property
+    def conditions(self) -> Conditions:
+        """The model conditions (genre, mood, key with its mode, scale type)."""
+        return Conditions.parse(genre=self.genre, mood=self.mood, key=self.key or None, scale_type=self.scale or None)
+
+    @property
+    def lock_map(self) -> dict[int, Chord]:
+        """0-based position -> locked chord (generated key)."""
+        return parse_locks(self.locks)
+
+    def with_new_seed(self, seed: int | None = None) -> GenerateRequest:
+        """The same settings with another random seed; swaps cleared (they belonged to the old samples)."""
+        return replace(self, seed=new_seed() if seed is None else int(seed), swaps="")
+
+    def lock_chords(self, shown_chords: Sequence[Chord], positions: Sequence[int], seed: int | None = None) -> GenerateRequest:
+        """Keep the chords at 0-based ``positions`` of one shown progression and draw the rest anew.
+
+        The shown chords are moved back by ``transpose``; seed chords that disagree with the new
+        locks are dropped (the padlocks win). No position: every lock is released.
+        """
+        chords = [c.transpose(-self.transpose) for c in shown_chords]
+        locks = " ".join(f"{p + 1}:{chords[p].symbol}" for p in sorted(set(positions)))
+        seeds = parse_chords(self.seed_chords)
+        keep_seeds = all(p >= len(seeds) or seeds[p] == chords[p] for p in positions)
+        request = replace(self, locks=locks, seed_chords=self.seed_chords if keep_seeds else "")
+        return request.with_new_seed(seed)
+
+    def swap(self, sample_index: int, position: int, shown_chord: Chord) -> GenerateRequest:
+        """Replace chord ``position`` (0-based) of sample ``sample_index`` (0-based) by a shown chord."""
+        swaps = _parse_swaps(self.swaps)
+        swaps[(int(sample_index), int(position))] = shown_chord.transpose(-self.transpose)
+        text = " ".join(f"{s + 1}.{p + 1}:{c.symbol}" for (s, p), c in sorted(swaps.items()))
+        return replace(self, swaps=text)
+
+    # --- running it -----------------------------------------------------------------------------
+
+    def generation_settings(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`core.generate.generate` (model excluded)."""
+        return {
+            "conditions": self.conditions, "length": self.length, "temperature": self.temperature, "top_k": self.top_k,
+            "top_p": self.top_p, "seed_chords": parse_chords(self.seed_chords), "num_samples": self.samples,
+            "random_seed": self.seed, "in_key": self.in_key, "locks": self.lock_map,
+        }
+
+    def run(self, model: Generator | str | Path | None) -> list[Sample]:
+        """Generate, apply the swaps, then transpose: the progressions exactly as the page shows them.
+
+        Deterministic for a given model and request. Probabilities are the model's for the
+        generated (untransposed) chords; Roman numerals keep their values under transposition.
+        """
+        generator = model if isinstance(model, Generator) else load_generator(model)
+        samples = generate(generator, **self.generation_settings())
+        for (sample_index, position), chord in _parse_swaps(self.swaps).items():
+            if sample_index < len(samples) and position < len(samples[sample_index].chords):
+                samples[sample_index] = _swapped(generator, samples[sample_index], position, chord)
+        return [transposed(sample, self.transpose) for sample in samples]
+
+    def alternatives(self, model: Generator | str | Path | None, shown: Sample, position: int,
+                     k: int = 6) -> list[tuple[Chord, float]]:
+        """The ``k`` most probable chords at ``position`` of a shown sample given both neighbours, as shown."""
+        chords = [c.transpose(-self.transpose) for c in shown.chords]
+        ranked = alternatives(model, chords, position, self.conditions, k=k, in_key=self.in_key, ends=shown.ended)
+        return [(chord.transpose(self.transpose), probability) for chord, probability in ranked]
+
+
+def transposed(sample: Sample, semitones: int) -> Sample:
+    """A sample moved by ``semitones``: chords and the Roman numerals' key move, numerals and probabilities stay."""
+    if not semitones % 12:
+        return sample
+    tonic_name, mode = sample.roman_key.split()
+    key = f"{ROOTS[(ROOTS.index(tonic_name) + semitones) % 12]} {mode}"
+    return replace(sample, chords=[c.transpose(semitones) for c in sample.chords], roman_key=key)
+
+
+def sample_key(sample: Sample) -> tuple[int, str]:
+    """(tonic pitch class, mode) of the key a sample's Roman numerals are in (for notation)."""
+    tonic_name, mode = sample.roman_key.split()
+    return ROOTS.index(tonic_name), mode
+
+
+def open_generator(model_dir: str | Path | None = None) -> Generator:
+    """:func:`core.generate.load_generator`, with a model file that cannot be read as an :class:`InputError`.
+
+    A truncated or foreign ``model.keras`` makes Keras raise many kinds of errors; the page
+    shows one line naming the file instead of a traceback.
+    """
+    try:
+        return load_generator(model_dir)
+    except InputError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure to read the file is reported the same way
+        where = model_dir if model_dir is not None else "the active model"
+        raise InputError(f"could not load the model in {where}: {type(error).__name__}: {_reason(error)[:300]}") from error
+
+
+# --- parsing helpers --------------------------------------------------------------------------------
+
+
+def _swapped(generator: Generator, sample: Sample, position: int, chord: Chord) -> Sample:
+    from core.score import score_progression
+
+    chords = list(sample.chords)
+    chords[position] = chord
+    scored = score_progression(generator, chords, sample.conditions)
+    roman, roman_key = roman_for(chords, sample.conditions)
+    return replace(sample, chords=chords, probabilities=scored["probabilities"], roman=roman, roman_key=roman_key)
+
+
+def _parse_swaps(text: str) -> dict[tuple[int, int], Chord]:
+    swaps: dict[tuple[int, int], Chord] = {}
+    for item in text.replace(",", " ").split():
+        match = _SWAP_RE.match(item)
+        if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+            raise InputError(f"bad swap {item!r}; write SAMPLE.POSITION:CHORD with 1-based numbers, e.g. '2.3:Am'")
+        swaps[(int(match.group(1)) - 1, int(match.group(2)) - 1)] = parse_symbol(match.group(3))
+    return swaps
+
+
+def _reason(error: BaseException) -> str:
+    return str(error).strip().rstrip(".") or type(error).__name__
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _shown(value: Any) -> str:
+    return "open" if value in ("", UNSPECIFIED) else _text(value)
+
+
+def _label(kind: str, value: str) -> str:
+    return getattr(Conditions.parse(**{kind: value}), kind)
+
+
+def _scale(value: str) -> str:
+    lowered = value.lower()
+    if lowered in ("", UNSPECIFIED, "any", "open"):
+        return ""
+    lowered = {"maj": "major", "min": "minor"}.get(lowered, lowered)
+    if lowered not in SCALES:
+        raise InputError(f"unknown scale; accepted: {', '.join(SCALES)} (or leave it open)")
+    return lowered
+
+
+def _tonic_and_mode(value: str) -> tuple[str, str | None]:
+    if value.lower() in ("", UNSPECIFIED, "any", "open"):
+        return "", None
+    tonic, mode = parse_key(value)
+    return ROOTS[tonic], mode
+
+
+def _integer(text: str, bounds: tuple[int, int]) -> int:
+    number = float(text)
+    if not number.is_integer():
+        raise InputError(f"{text} is not a whole number")
+    if not bounds[0] <= number <= bounds[1]:
+        raise InputError(f"outside {bounds[0]}..{bounds[1]}")
+    return int(number)
+
+
+def _number(text: str, bounds: tuple[float, float]) -> float:
+    number = float(text)
+    if not math.isfinite(number) or not bounds[0] <= number <= bounds[1]:
+        raise InputError(f"outside {bounds[0]:g}..{bounds[1]:g}")
+    return number
+
+
+def _flag(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise InputError("use 1 or 0")
