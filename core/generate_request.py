@@ -50,6 +50,9 @@ SEED_RANGE = (0, 2**31 - 1)
 TRANSPOSE_RANGE = (-11, 11)
 TEMPO_RANGE = (40, 240)
 SCALES: tuple[str, ...] = ("major", "minor")
+#: settings that shape the generated samples (the others only change how they are shown or played).
+GENERATION_FIELDS: tuple[str, ...] = ("genre", "mood", "key", "scale", "length", "temperature", "top_k", "top_p",
+                                      "seed_chords", "samples", "seed", "locks", "in_key")
 _SWAP_RE = re.compile(r"^(\d+)\.(\d+):(.+)$")
 
 
@@ -111,7 +114,7 @@ class GenerateRequest:
             try:
                 values[name] = parse(given[name])
             except (InputError, ValueError, OverflowError) as error:
-                problems.append(f"{name}={given[name]!r}: {_reason(error)}; using {_shown(getattr(base, name))}.")
+                problems.append(f"{name}={given[name]}: {_reason(error)}; using {_shown(getattr(base, name))}.")
 
         choose("genre", lambda v: _label("genre", v))
         choose("mood", lambda v: _label("mood", v))
@@ -120,7 +123,7 @@ class GenerateRequest:
         mode = _tonic_and_mode(given["key"])[1] if "key" in values else None
         if mode and values.get("scale", "") not in ("", mode):
             chosen = f"{values['key']} {values['scale']}"
-            problems.append(f"key={given['key']!r} is {mode} but scale={values['scale']}; using {chosen}.")
+            problems.append(f"key={given['key']} is {mode} but scale={values['scale']}; using {chosen}.")
         elif mode:
             values["scale"] = mode
         choose("length", lambda v: _integer(v, LENGTH_RANGE))
@@ -198,6 +201,13 @@ class GenerateRequest:
     def lock_map(self) -> dict[int, Chord]:
         """0-based position -> locked chord (generated key)."""
         return parse_locks(self.locks)
+
+    def updated(self, **changes: Any) -> GenerateRequest:
+        """This request with ``changes``; swaps are dropped when a setting that shapes the samples changed."""
+        new = replace(self, **changes)
+        if any(getattr(new, name) != getattr(self, name) for name in GENERATION_FIELDS):
+            new = replace(new, swaps="")
+        return new
 
     def with_new_seed(self, seed: int | None = None) -> GenerateRequest:
         """The same settings with another random seed; swaps cleared (they belonged to the old samples)."""

@@ -119,3 +119,9 @@ def test_open_generator_reports_a_broken_model_file_as_input_error(tmp_path) -> 
         open_generator(tmp_path)
     with pytest.raises(InputError, match="no model.keras"):
         open_generator(tmp_path / "missing")
+
+
+def test_updated_drops_swaps_only_when_the_samples_change() -> None:
+    request = GenerateRequest(seed=1, swaps="1.1:C")
+    assert request.updated(transpose=3, tempo=80, analyze="C G").swaps == "1.1:C"
+    assert request.updated(temperature=0.5).swaps == ""
