@@ -86,3 +86,67 @@ def compare_runs(records_by_run: Mapping[str, Sequence[Mapping[str, Any]]], metr
     figure.update_layout(**_LAYOUT, height=380, title=f"{metric} per epoch", xaxis_title="epoch", yaxis_title=metric,
                          legend={"orientation": "h", "y": -0.2})
     return figure
+
+
+def grouped_bars(frame: pd.DataFrame, x: str, y: str, colour: str, title: str, percent: bool = False) -> go.Figure:
+    """Bars of ``y`` per ``x``, one colour per ``colour`` value side by side (e.g. top-1 per genre per model)."""
+    figure = px.bar(frame, x=x, y=y, color=colour, barmode="group", title=title,
+                    color_discrete_sequence=[ACCENT, SECOND, "#3D5A80", "#81B29A", "#F2CC8F", "#9C89B8"])
+    figure.update_layout(**_LAYOUT, height=380, legend={"orientation": "h", "y": -0.2, "title": None})
+    if percent:
+        figure.update_yaxes(tickformat=".0%")
+    return figure
+
+
+def topk_curves(curve: Mapping[str, Sequence[float]]) -> go.Figure:
+    """Top-k accuracy against k, one line per model (``curve`` holds ``k`` and one list per model)."""
+    figure = go.Figure()
+    for name, values in curve.items():
+        if name != "k":
+            figure.add_trace(go.Scatter(x=list(curve["k"]), y=list(values), name=name, mode="lines+markers"))
+    figure.update_layout(**_LAYOUT, height=380, title="Top-k accuracy on the test songs", xaxis_title="k",
+                         yaxis_title="accuracy", legend={"orientation": "h", "y": -0.25})
+    figure.update_xaxes(dtick=1)
+    figure.update_yaxes(tickformat=".0%", range=[0, 1])
+    return figure
+
+
+def confusion_heatmap(matrix: pd.DataFrame) -> go.Figure:
+    """Row-normalised confusion: the share of each true chord (row) predicted as each chord (column)."""
+    figure = px.imshow(matrix, color_continuous_scale="Purples", aspect="auto", zmin=0, zmax=1, text_auto=".0%",
+                       labels={"x": "model's first choice", "y": "true next chord", "color": "share of row"},
+                       title="Confusion among the most frequent chords (rows sum to 100%)")
+    figure.update_layout(**_LAYOUT, height=max(420, 34 * len(matrix) + 140))
+    figure.update_xaxes(side="bottom", tickangle=0)
+    return figure
+
+
+def paired_bars(frame: pd.DataFrame, title: str, percent: bool = True, height: int = 340) -> go.Figure:
+    """Generated next to real per row label (``frame`` indexed by label with ``generated`` and ``real`` columns)."""
+    figure = go.Figure()
+    for column, colour in (("generated", ACCENT), ("real", SECOND)):
+        figure.add_trace(go.Bar(x=list(frame.index), y=list(frame[column]), name=column, marker_color=colour))
+    figure.update_layout(**_LAYOUT, height=height, title=title, barmode="group", legend={"orientation": "h", "y": -0.2})
+    if percent:
+        figure.update_yaxes(tickformat=".0%")
+    return figure
+
+
+def posterior_bars(posterior: Mapping[str, float], title: str) -> go.Figure:
+    """How well a progression fits each value of a condition (posterior shares), best on top."""
+    ordered = sorted(posterior.items(), key=lambda item: item[1])
+    figure = go.Figure(go.Bar(x=[v for _, v in ordered], y=[k for k, _ in ordered], orientation="h",
+                              marker_color=ACCENT, text=[f"{v:.0%}" for _, v in ordered], textposition="outside"))
+    figure.update_layout(**_LAYOUT, height=max(220, 28 * len(ordered) + 80), title=title)
+    figure.update_xaxes(tickformat=".0%", range=[0, 1.1])
+    return figure
+
+
+def surprise_bars(chords: Sequence[str], surprise: Sequence[float]) -> go.Figure:
+    """Surprise (bits) of each chord of a progression, in order."""
+    labels = [f"{i + 1}. {c}" for i, c in enumerate(chords)]
+    figure = go.Figure(go.Bar(x=labels, y=list(surprise), marker_color=SECOND,
+                              text=[f"{s:.1f}" for s in surprise], textposition="outside"))
+    figure.update_layout(**_LAYOUT, height=300, title="Surprise per chord (bits; higher = less expected)",
+                         yaxis_title="bits")
+    return figure

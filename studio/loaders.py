@@ -14,10 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from core import paths
+from core.chords import Chord
+from core.conditions import Conditions
 from core.corpus import browse
 from core.corpus.stats import chord_frequencies, corpus_stats, filter_frame, length_distribution, transition_matrix
 from core.corpus.table import load_table
 from core.errors import InputError
+from core.generate import Sample
+from core.generate_request import GenerateRequest, open_generator
 
 
 def corpus_path() -> str:
@@ -91,8 +95,76 @@ def notation_svg(chords: str, key: tuple[int, str] | None, title: str) -> str:
 
 
 @st.cache_data(show_spinner="Rendering audio…", max_entries=64)
-def progression_wav(chords: str) -> bytes:
-    """The progression as WAV bytes (via :mod:`core.notation`)."""
+def progression_wav(chords: str, bpm: float | None = None) -> bytes:
+    """The progression as WAV bytes at ``bpm`` beats per minute (default: notation's tempo) via :mod:`core.notation`."""
     from core.notation import to_wav
 
-    return to_wav(browse.window_chords({"chords": chords}))
+    return to_wav(browse.window_chords({"chords": chords}), **({"bpm": float(bpm)} if bpm else {}))
+
+
+# --- models: generation, scoring, evaluation -----------------------------------------------------
+
+
+@st.cache_data(show_spinner="Writing progressions…", max_entries=64)
+def generated(request: GenerateRequest, model_folder: str, model_version: float) -> list[Sample]:
+    """The request's progressions as the page shows them (deterministic; ``model_version`` keys the cache)."""
+    return request.run(open_generator(model_folder))
+
+
+@st.cache_data(show_spinner="Weighing alternatives…", max_entries=256)
+def alternatives(request: GenerateRequest, model_folder: str, model_version: float, sample_index: int,
+                 position: int) -> list[tuple[Chord, float]]:
+    """The most probable chords at one position of one shown sample, given both neighbours."""
+    shown = generated(request, model_folder, model_version)[sample_index]
+    return request.alternatives(open_generator(model_folder), shown, position)
+
+
+@st.cache_data(show_spinner="Scoring…", max_entries=64)
+def analysis(text: str, conditions: Conditions, model_folder: str, model_version: float) -> dict[str, object]:
+    """Per-chord probability and surprise of a typed progression, and the genre and mood posteriors."""
+    from core.score import rank_condition, score_progression
+
+    generator = open_generator(model_folder)
+    return {
+        "score": score_progression(generator, text, conditions),
+        "genre": rank_condition(generator, text, conditions, "genre"),
+        "mood": rank_condition(generator, text, conditions, "mood"),
+    }
+
+
+@st.cache_data(show_spinner="Writing MIDI…", max_entries=64)
+def progression_midi(chords: str, bpm: float) -> bytes:
+    """The progression as a MIDI file (via :mod:`core.notation`)."""
+    from core.notation import to_midi
+
+    return to_midi(browse.window_chords({"chords": chords}), bpm=bpm)
+
+
+@st.cache_data(show_spinner="Writing MusicXML…", max_entries=64)
+def progression_musicxml(chords: str, key: tuple[int, str] | None, title: str, bpm: float) -> bytes:
+    """The progression as MusicXML, with chord symbols and Roman numerals (via :mod:`core.notation`)."""
+    from core.notation import build_score, to_musicxml
+
+    return to_musicxml(build_score(browse.window_chords({"chords": chords}), title=title, key=key, bpm=bpm))
+
+
+def test_results(folder: Path) -> dict | None:
+    """The folder's ``test_results.json`` (``None`` when missing or unreadable); not cached: it is small."""
+    import json
+
+    from core.evaluate import TEST_RESULTS_FILE
+
+    try:
+        return json.loads((Path(folder) / TEST_RESULTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@st.cache_resource
+def computed_reports() -> dict[tuple, object]:
+    """Results of long analyses (confusion, conditioning checks), kept for the server's life.
+
+    Keyed by model folder, model version, table version and settings; filled by the page
+    while it shows progress, which a ``st.cache_data`` function could not do.
+    """
+    return {}

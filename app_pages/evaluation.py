@@ -1,0 +1,125 @@
+"""Evaluation: test-set accuracy and perplexity against n-gram baselines, per genre, top-k, confusion,
+and whether generated progressions follow their conditions without copying the corpus.
+
+Test figures come from the model's ``test_results.json`` (core.evaluate; a button computes it when
+missing). The confusion view and the conditioning checks decode and generate with the model, so
+they run on request with a progress bar and are kept for the server's life (studio.loaders).
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from core import conditioning
+from core.conditions import GENRES, UNSPECIFIED
+from core.evaluate import evaluate_run
+from core.generate_request import open_generator
+from core.test_tables import overall_frame, per_genre_frame, topk_curve
+from studio import charts, loaders, models
+from studio.navigation import input_errors
+
+st.title("Evaluation")
+folder = models.choose_model_folder(key="eval-model")
+if folder is None:
+    st.stop()
+version = models.model_version(folder)
+
+
+def progress_bar(text: str):
+    """A progress bar and the callback core functions report to: ``(done, total, what)``."""
+    bar = st.progress(0.0, text=text)
+    return lambda done, total, what: bar.progress(min(1.0, done / max(total, 1)), text=f"{text} {what} ({done}/{total})")
+
+
+# --------------------------------------------------------------------------- test results
+
+st.header("Test set")
+results = loaders.test_results(folder)
+if results is None:
+    st.info("This model has no test results yet (`test_results.json`): compute them on the test songs "
+            "(the LSTM with and without its conditions, and unigram/bigram/trigram baselines).", icon=":material/info:")
+    if st.button("Compute test results", type="primary", icon=":material/calculate:", key="eval-compute"):
+        with input_errors(), st.status("Evaluating on the test songs…", expanded=True) as status:
+            st.write("Reading the corpus, fitting the n-gram baselines, scoring every test chord…")
+            open_generator(folder)  # a model file that cannot be read is reported here, in one line
+            evaluate_run(folder, frame=loaders.corpus())
+            status.update(label="Test results written", state="complete")
+            st.rerun()
+else:
+    with input_errors():
+        split = results.get("split", "test")
+        st.caption(f"{results.get(f'{split}_songs', '?')} songs, {results.get(f'{split}_windows', '?')} windows, "
+                   f"{results.get(f'{split}_tokens', '?')} chord tokens · per chord token (END included) · "
+                   f"computed {results.get('created', '?')}")
+        st.dataframe(overall_frame(results), hide_index=True, width="stretch", column_config={
+            "top1": st.column_config.NumberColumn("top-1", format="percent"),
+            "top5": st.column_config.NumberColumn("top-5", format="percent"),
+            "perplexity": st.column_config.NumberColumn(format="%.2f"),
+            "cross_entropy": st.column_config.NumberColumn("cross-entropy (nats)", format="%.3f"),
+        })
+        genre_column, curve_column = st.columns(2)
+        with genre_column:
+            metric = st.segmented_control("Per genre", ["top1", "top5", "perplexity"], default="top1", key="eval-metric")
+            per_genre = per_genre_frame(results, metric or "top1")
+            if not per_genre.empty:
+                st.plotly_chart(charts.grouped_bars(per_genre, "genre", metric or "top1", "model",
+                                                    f"{metric or 'top1'} per genre", percent=metric != "perplexity"),
+                                key="eval-per-genre")
+        with curve_column:
+            curve = topk_curve(results)
+            if curve:
+                st.plotly_chart(charts.topk_curves(curve), key="eval-topk")
+
+# --------------------------------------------------------------------------- confusion and conditioning
+
+reports = loaders.computed_reports()
+st.header("Which chords does it confuse?")
+with input_errors():
+    table_path = loaders.corpus_path()
+    table_version = Path(table_path).stat().st_mtime
+    confusion_key = ("confusion", str(folder), version, table_version)
+    top = st.slider("Most frequent chords shown", 6, 25, 12, key="eval-top")
+    if confusion_key not in reports:
+        st.caption("Decodes every test window once and compares the model's first choice with the true next chord.")
+        if st.button("Compute the confusion view", icon=":material/grid_on:", key="eval-confusion"):
+            report = progress_bar("Decoding the test songs…")
+            reports[confusion_key] = conditioning.test_predictions(open_generator(folder), loaders.corpus(),
+                                                                   progress=report)
+            st.rerun()
+    else:
+        targets, predictions = reports[confusion_key]
+        st.plotly_chart(charts.confusion_heatmap(conditioning.confusion_top_chords(targets, predictions, top=top)),
+                        key="eval-confusion-chart")
+
+    st.header("Does it follow its conditions?")
+    settings, samples_column, _ = st.columns([1, 1, 2])
+    per_value = settings.number_input("Samples per mood / genre", 10, 200, 30, step=10, key="eval-samples")
+    length = samples_column.number_input("Chords per sample", 4, 16, 8, key="eval-length")
+    conditioning_key = ("conditioning", str(folder), version, table_version, int(per_value), int(length))
+    if conditioning_key not in reports:
+        st.caption("Generates progressions for each mood and each genre (other conditions open) and compares them "
+                   "with the training progressions: minor chords per mood, chords per genre, copied 4-grams.")
+        if st.button("Run the conditioning checks", icon=":material/science:", key="eval-conditioning"):
+            report = progress_bar("Generating…")
+            reports[conditioning_key] = conditioning.conditioning_report(
+                open_generator(folder), loaders.corpus(), samples_per_value=int(per_value),
+                length=int(length), progress=report)
+            st.rerun()
+    else:
+        checks = reports[conditioning_key]
+        mood_column, genre_column = st.columns(2)
+        mood_column.plotly_chart(charts.paired_bars(checks["minor_share"], "Share of minor chords per requested mood"),
+                                 key="eval-minor")
+        with genre_column:
+            genre = st.selectbox("Genre", [g for g in GENRES if g != UNSPECIFIED], key="eval-genre")
+            distribution, distance = checks["genre_distributions"][genre]
+            st.plotly_chart(charts.paired_bars(distribution, f"Chords in {genre}: generated vs real"),
+                            key="eval-genre-chords")
+            st.caption(f"Total variation distance between the two distributions: {distance:.2f} (0 = identical, 1 = disjoint).")
+        exact, any_key = checks["novelty"], checks["novelty_any_key"]
+        copied, copied_any, counted = st.columns(3)
+        copied.metric("4-grams copied from training", f"{exact.copied_share:.0%}")
+        copied_any.metric("…in any key", f"{any_key.copied_share:.0%}")
+        counted.metric("Generated progressions", f"{checks['samples']:,}")
+        st.caption("A copied 4-gram is four chords in a row that occur somewhere in the training windows; common "
+                   "cadences are copied by any good model, whole progressions should not be.")
