@@ -19,6 +19,7 @@ import importlib
 import json
 import math
 import random
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,7 @@ SOURCES: dict[str, str] = {
 MAX_WINDOW_CHORDS = 11  # the default model sees <start> + 11 chords = sequence length 12
 MIN_WINDOW_CHORDS = 2
 SPLIT_SEED = 20261125
+_ROOT_PREFIX = re.compile(r"^[A-G][#b]*(?=[:\w#+^\-(]|$)")
 SPLIT_SHARES = {"test": 0.10, "validation": 0.10}
 
 
@@ -167,14 +169,16 @@ def report_dict(report: BuildReport, songs: list[Song]) -> dict[str, object]:
     per_source: dict[str, dict[str, object]] = {}
     songs_per_source = Counter(s.source for s in songs)
     for folder in SOURCES:
-        mapped = report.mapped[folder]
+        mapped: Counter[str] = Counter()
+        for label, count in report.mapped[folder].items():
+            mapped[_ROOT_PREFIX.sub("", label)] += count  # "A:sus4(b7) -> sus4" counts as ":sus4(b7) -> sus4"
         per_source[folder] = {
             "songs": songs_per_source[folder],
             "chords_read": report.chords_read[folder],
             "skipped": len(report.skipped[folder]),
             "skipped_examples": report.skipped[folder][:20],
             "mapped_total": sum(mapped.values()),
-            "mapped": dict(sorted(mapped.items(), key=lambda kv: (-kv[1], kv[0]))[:40]),
+            "mapped": [[label, count] for label, count in sorted(mapped.items(), key=lambda kv: (-kv[1], kv[0]))[:40]],
         }
     return {"sources": per_source}
 

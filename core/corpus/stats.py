@@ -40,6 +40,12 @@ def load_build_report(data_dir: Path = DATA_DIR) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def _pairs(mapped: list | dict) -> list[tuple[str, int]]:
+    """Mapped-quality counts as (label, count) pairs, largest first (older reports stored a dict)."""
+    items = mapped.items() if isinstance(mapped, dict) else ((label, count) for label, count in mapped)
+    return sorted(items, key=lambda kv: (-kv[1], kv[0]))
+
+
 def corpus_stats(frame: pd.DataFrame, build_report: dict | None = None) -> dict[str, object]:
     """All headline figures of the corpus as one JSON-able dict."""
     used = Counter(symbol for chords in frame["chords"] for symbol in chords.split())
@@ -57,7 +63,7 @@ def corpus_stats(frame: pd.DataFrame, build_report: dict | None = None) -> dict[
     sources = report.get("sources", {})
     stats["out_of_vocabulary"] = {
         name: {"chords_read": info["chords_read"], "mapped_to_nearer_quality": info["mapped_total"],
-               "top_mappings": dict(list(info["mapped"].items())[:5])}
+               "top_mappings": dict(_pairs(info["mapped"])[:5])}
         for name, info in sources.items()
     }
     stats["skipped_lines"] = {name: info["skipped"] for name, info in sources.items()}
