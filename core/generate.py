@@ -258,24 +258,30 @@ def generate(
         raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
     allowed = chord_mask(conditions.tonic, conditions.mode) if in_key else chord_mask()
     rng = np.random.default_rng(random_seed)
+    log_likelihoods = np.zeros((int(num_samples), int(length) + 1))
     tokens = _sample_left_to_right(generator.decoder, conditions, int(length), int(num_samples), fixed, allowed,
-                                   temperature, top_k, top_p, rng)
+                                   temperature, top_k, top_p, rng, log_likelihoods)
     last_fixed = max(fixed, default=-1)
     open_positions = [p for p in range(last_fixed) if p not in fixed]
     if open_positions:
         passes = 1 if len(open_positions) == 1 and last_fixed == int(length) - 1 else max(1, int(gibbs_passes))
         tokens = _resample_with_both_sides(generator.decoder, conditions, tokens, fixed, allowed, passes,
                                            temperature, top_k, top_p, rng)
-    return _samples(generator.decoder, conditions, tokens, sorted(fixed))
+        log_likelihoods = None  # tokens changed after the left-to-right pass: score them again
+    return _samples(generator.decoder, conditions, tokens, sorted(fixed), log_likelihoods)
 
 
 def _sample_left_to_right(
     decoder: Decoder, conditions: Conditions, length: int, num_samples: int, fixed: Mapping[int, int | np.ndarray],
     allowed: np.ndarray, temperature: float, top_k: int, top_p: float, rng: np.random.Generator,
+    log_likelihoods: np.ndarray | None = None,
 ) -> np.ndarray:
     """[S, length + 1] token ids: chords, then END where a sample stopped, PAD after.
 
-    ``fixed`` maps positions to a token for every row, or to one token per row.
+    ``fixed`` maps positions to a token for every row, or to one token per row. When
+    ``log_likelihoods`` ([S, length + 1]) is given, it receives each token's model log-probability
+    (temperature 1, unmasked; 0 for PAD) read during the pass, which is exactly what
+    :func:`core.decoder.token_log_likelihoods` would compute for the returned tokens.
     """
     tokens = np.full((num_samples, length + 1), PAD_ID, dtype=np.int64)
     finished = np.zeros(num_samples, dtype=bool)
@@ -291,6 +297,9 @@ def _sample_left_to_right(
             chosen = draw(shape_distribution(scores, temperature, top_k, top_p), rng)
         chosen = np.where(finished, PAD_ID, chosen)
         tokens[:, t] = chosen
+        if log_likelihoods is not None:
+            picked = state.log_probs[np.arange(num_samples), np.where(chosen == PAD_ID, END_ID, chosen)]
+            log_likelihoods[:, t] = np.where(chosen == PAD_ID, 0.0, picked)
         finished |= chosen == END_ID
         if finished.all():
             break
@@ -327,10 +336,13 @@ def _resample_with_both_sides(
     return tokens
 
 
-def _samples(decoder: Decoder, conditions: Conditions, tokens: np.ndarray, locked: list[int]) -> list[Sample]:
+def _samples(decoder: Decoder, conditions: Conditions, tokens: np.ndarray, locked: list[int],
+             log_likelihoods: np.ndarray | None = None) -> list[Sample]:
+    """Sample objects for token rows; ``log_likelihoods`` (read while sampling) saves decoding the rows again."""
     from core.decoder import token_log_likelihoods
 
-    log_likelihoods = token_log_likelihoods(decoder, tokens, condition_rows(conditions, len(tokens)))
+    if log_likelihoods is None:
+        log_likelihoods = token_log_likelihoods(decoder, tokens, condition_rows(conditions, len(tokens)))
     samples = []
     for row, row_log_likelihoods in zip(tokens, log_likelihoods, strict=True):
         n = int(((row != PAD_ID) & (row != END_ID)).sum())

@@ -1,0 +1,120 @@
+"""``python -m bench``: speed and memory benchmarks; ``python -m bench quality``: model quality and conditioning control.
+
+    python -m bench [--quick] [--only generation,training,app,memory] [--model DIR]
+    python -m bench quality [--quick] [--model DIR] [--no-conditioning]
+
+Speed results go to ``bench/results.json`` (one object per benchmark: ``name``, ``median``,
+``unit``, ``baseline_median``, ``ratio`` and more), quality results to ``bench/quality.json``;
+``bench/results.md`` is rendered from both. Benchmarks are not tests: nothing here asserts a time.
+``--quick`` keeps the speed run under about two minutes (fewer repeats, smaller samples, no
+memory section); the full run stays under about ten minutes on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SECTIONS: tuple[str, ...] = ("generation", "training", "app", "memory")
+
+
+def _speed(args: argparse.Namespace) -> int:
+    from bench import report
+    from bench.timing import Result
+
+    started = time.perf_counter()
+    only = set(args.only.split(",")) if args.only else set(SECTIONS) - ({"memory"} if args.quick else set())
+    unknown = only - set(SECTIONS)
+    if unknown:
+        print(f"unknown section(s): {', '.join(sorted(unknown))}; accepted: {', '.join(SECTIONS)}", file=sys.stderr)
+        return 2
+    if not args.no_wait:
+        from bench.variants import wait_for_machine
+
+        print("[bench] waiting until no training runs (timings on a shared 2-core CPU are meaningless) …", flush=True)
+        wait_for_machine(poll_s=10.0, include_benchmarks=False)
+    meta = {**report.machine(), "quick": args.quick}
+    results: list[Result] = []
+
+    def section(name: str, function) -> None:
+        if name not in only:
+            return
+        print(f"[bench] {name} …", flush=True)
+        section_start = time.perf_counter()
+        for result in function():
+            results.append(result)
+            ratio = "—" if result.ratio is None else f"{result.ratio:.2f}x"
+            print(f"  {result.name}: {result.median:.4g} {result.unit} (±{result.spread:.2g}) | baseline "
+                  f"{result.baseline_median if result.baseline_median is None else f'{result.baseline_median:.4g}'} | "
+                  f"ratio {ratio}", flush=True)
+        print(f"  ({time.perf_counter() - section_start:.0f} s)", flush=True)
+
+    from bench import app_path, generation, memory, training
+
+    section("generation", lambda: generation.run(
+        generation.GenerationSettings(repeats=7 if args.quick else 25, naive_repeats=2 if args.quick else 5), args.model))
+    section("training", lambda: training.run(training.TrainingSettings(
+        train_windows=2048 if args.quick else 8192, repeats=2 if args.quick else 3,
+        starvation_steps=60 if args.quick else 200)))
+    section("app", lambda: app_path.run(repeats=3 if args.quick else 7, fresh_repeats=1 if args.quick else 3,
+                                        model_dir=args.model))
+    section("memory", lambda: memory.run(train_minutes=0.3 if args.quick else 0.75, model_dir=args.model))
+    meta["seconds"] = time.perf_counter() - started
+    report.write_json(report.RESULTS_JSON, {"meta": meta, "benchmarks": [r.to_dict() for r in results]})
+    print(f"wrote {report.RESULTS_JSON} and {report.render()} ({meta['seconds']:.0f} s)")
+    return 0
+
+
+def _quality(args: argparse.Namespace) -> int:
+    from bench import conditioning, quality, report
+    from bench.models import trained_model_dir
+
+    started = time.perf_counter()
+    default_dir = trained_model_dir(args.model)
+    if default_dir is None:
+        print("no trained model: train models/default (python -m core train --reproduce-default) or pass --model",
+              file=sys.stderr)
+        return 2
+    meta = {**report.machine(), "quick": args.quick}
+    print(f"[quality] evaluating {default_dir} and variants on the test split …", flush=True)
+    evaluation = quality.evaluate_all(default_dir, quality.variant_dirs())
+    for row in evaluation["rows"]:
+        m = row["metrics"]
+        print(f"  {row['label']:<46} top1 {m['top1']:.3f}  top5 {m['top5']:.3f}  ppl {m['perplexity']:.2f}", flush=True)
+    payload = {"meta": meta, "default_model": str(default_dir), "evaluation": evaluation}
+    if not args.no_conditioning:
+        print("[quality] conditioning control …", flush=True)
+        settings = (conditioning.ConditioningSettings(per_value=40, unconditioned=80, sweep_per_genre=20, judge_rows=8000)
+                    if args.quick else conditioning.ConditioningSettings())
+        payload["conditioning"] = conditioning.run(default_dir, settings)
+    meta["seconds"] = time.perf_counter() - started
+    report.write_json(report.QUALITY_JSON, payload)
+    print(f"wrote {report.QUALITY_JSON} and {report.render()} ({meta['seconds']:.0f} s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run the speed benchmarks or the quality report."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = "quality" if argv[:1] == ["quality"] else "speed"
+    if command == "quality":
+        argv = argv[1:]
+    parser = argparse.ArgumentParser(prog="python -m bench" + (" quality" if command == "quality" else ""),
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller, faster run")
+    parser.add_argument("--model", help="model folder (default: models/default, else the newest run)")
+    if command == "speed":
+        parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
+        parser.add_argument("--no-wait", action="store_true", help="start even while a training runs")
+    else:
+        parser.add_argument("--no-conditioning", action="store_true", help="skip the conditioning-control report")
+    args = parser.parse_args(argv)
+    return _speed(args) if command == "speed" else _quality(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""bench/results.json, bench/quality.json and the bench/results.md rendered from them."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.timing import format_number
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_JSON = BENCH_DIR / "results.json"
+QUALITY_JSON = BENCH_DIR / "quality.json"
+RESULTS_MD = BENCH_DIR / "results.md"
+
+#: published figures on other corpora, shown beside ours and marked as such.
+ANCHORS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("ChordSeqAI — GRU", "22k songs (ChordSeqAI corpus)", "56.6–60.2 %", "—", "other corpus, other vocabulary"),
+    ("ChordSeqAI — Transformer-L", "22k songs (ChordSeqAI corpus)", "76.9 %", "2.42", "other corpus, other vocabulary"),
+    ("Chordonomicon transformer", "Chordonomicon (~680k songs)", "60.1 %", "—", "other corpus, other vocabulary"),
+)
+
+
+def machine() -> dict:
+    """Date, CPU, cores, memory, load average and library versions, for the report header."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_gib = None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        memory_gib = round(int(meminfo.read_text().split()[1]) / 1024 / 1024, 1)
+    versions = {}
+    for name in ("numpy", "pandas", "tensorflow", "keras", "sklearn"):
+        try:
+            versions[name] = __import__(name).__version__
+        except ImportError:
+            continue
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory_gib, "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()], "versions": versions,
+    }
+
+
+def write_json(path: Path, value: dict) -> None:
+    """Write indented JSON (atomically)."""
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(value, indent=2, default=float) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+def _read(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None or value != value else f"{100 * value:.{digits}f} %"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def _change(reduction: float) -> str:
+    return f"{100 * abs(reduction):.1f} % " + ("lower" if reduction >= 0 else "higher")
+
+
+def _minutes(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def speed_markdown(results: dict) -> list[str]:
+    """The speed/memory tables."""
+    meta = results["meta"]
+    lines = [
+        "## Speed and memory (`python -m bench" + (" --quick" if meta.get("quick") else "") + "`)",
+        "",
+        f"{meta['date']} · {meta['cpu']} · {meta['cores']} cores · {meta['memory_gib']} GiB · Python {meta['python']} · "
+        + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+        + f" · load average at start {meta['load_average_at_start']} · total {meta.get('seconds', 0):.0f} s",
+        "",
+        "Median of the repeats after a warm-up; spread = interquartile range (max − min under 4 repeats). "
+        "Ratio = times better than the baseline measured in the same run (> 1: better).",
+        "",
+    ]
+    group = None
+    for item in results["benchmarks"]:
+        if item["group"] != group:
+            group = item["group"]
+            lines += ["", f"### {group}", "",
+                      "| benchmark | median | spread | baseline | baseline median | ratio | target | notes |",
+                      "|---|---:|---:|---|---:|---:|---|---|"]
+        unit = item["unit"]
+        ratio = "—" if item["ratio"] is None else f"{item['ratio']:.2f}×"
+        lines.append(
+            f"| {item['description']} | {format_number(item['median'], unit)} | ±{format_number(item['spread'])} | "
+            f"{item['baseline']} | {format_number(item['baseline_median'], unit)} | {ratio} | {item.get('target') or ''} | "
+            f"{item.get('notes', '')} |"
+        )
+    return lines
+
+
+def quality_markdown(quality: dict) -> list[str]:
+    """The quality and conditioning tables."""
+    meta = quality["meta"]
+    evaluation = quality["evaluation"]
+    genres = [g for g, n in sorted(evaluation["genre_tokens"].items(), key=lambda kv: -kv[1])]
+    lines = [
+        "## Model quality on the test songs (`python -m bench quality" + (" --quick" if meta.get("quick") else "") + "`)",
+        "",
+        f"{meta['date']} · {meta['cpu']} · {meta['cores']} cores · default model: `{quality['default_model']}`",
+        "",
+        f"{evaluation['test_songs']} test songs, {evaluation['test_windows']} windows, {evaluation['test_tokens']:,} "
+        "target tokens (chords + END). Perplexity = exp(mean cross-entropy per token). Training time is the run's own "
+        "wall time on this 2-core CPU (budget in brackets); n-grams fit in seconds.",
+        "",
+        "| model | top-1 | top-5 | perplexity | " + " | ".join(f"ppl {g}" for g in genres) + " | training |",
+        "|---|---:|---:|---:|" + "---:|" * len(genres) + "---|",
+    ]
+    for row in evaluation["rows"]:
+        m, training = row["metrics"], row["training"]
+        per = " | ".join(_num(row["per_genre"].get(g, {}).get("perplexity")) for g in genres)
+        if training.get("note"):
+            time_text = f"{training['seconds']:.1f} s (fit)"
+        elif training:
+            budget = f" [budget {training['max_minutes']:g} min]" if training.get("max_minutes") else ""
+            time_text = f"{_minutes(training.get('seconds'))}, {training.get('epochs')} ep{budget}"
+        else:
+            time_text = "—"
+        lines.append(f"| {row['label']} | {_pct(m['top1'])} | {_pct(m['top5'])} | {_num(m['perplexity'])} | {per} "
+                     f"| {time_text} |")
+    lines += ["", "Per-genre tokens: " + ", ".join(f"{g} {evaluation['genre_tokens'][g]:,}" for g in genres), ""]
+    goal = evaluation.get("goals", {})
+    if goal:
+        lines += [
+            f"- Perplexity vs best n-gram ({goal['best_ngram_perplexity']['label']}, "
+            f"{goal['best_ngram_perplexity']['value']:.2f}): {_change(goal['perplexity_reduction'])} — goal ≥ 15 % lower: "
+            f"**{'met' if goal['perplexity_goal_met'] else 'not met'}**",
+            f"- Top-1 vs best n-gram ({goal['best_ngram_top1']['label']}, {_pct(goal['best_ngram_top1']['value'])}): "
+            f"{goal['top1_gain_points']:+.1f} points — goal ≥ +5: **{'met' if goal['top1_goal_met'] else 'not met'}**",
+        ]
+        if "conditioning_perplexity_reduction" in goal:
+            lines.append(f"- Conditioning: perplexity {_change(goal['conditioning_perplexity_reduction'])} than with every "
+                         f"condition unspecified — **{'met' if goal['conditioning_goal_met'] else 'not met'}**")
+    lines += ["", "### Published anchors (other corpora — not comparable one-for-one)", "",
+              "| model | corpus | top-1 | perplexity | note |", "|---|---|---:|---:|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in ANCHORS]
+    if quality.get("conditioning"):
+        lines += conditioning_markdown(quality["conditioning"])
+    return lines
+
+
+def conditioning_markdown(report: dict) -> list[str]:
+    """Judge accuracies, per-value hit rates, mood and scale profiles, sample statistics, temperature sweep."""
+    settings = report["settings"]
+    lines = [
+        "", "### Conditioning control", "",
+        f"Model `{report['model']}`; {settings['per_value']} generated progressions per requested value (other conditions "
+        f"open, T = 1, up to 11 chords, END decides), {settings['unconditioned']} unconditioned. Judges: logistic regression "
+        "on Roman-numeral unigrams/bigrams in the key read from the chords (+ minor share, variety), trained on "
+        f"≤ {settings['judge_rows']:,} train windows, class-balanced. Ceiling = balanced accuracy on real test windows; "
+        "adherence = mean hit rate over requested values (balanced by construction); floor = the same with unconditioned "
+        "samples (equals chance when the judge's guesses are spread, higher when it always says one value).",
+        "",
+        "| condition | values | ceiling (real test) | adherence (generated) | floor (unconditioned) | chance |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for condition, judge in report["judges"].items():
+        lines.append(f"| {condition} | {len(judge['values'])} | {_pct(judge['test_ceiling']['balanced_accuracy'])} | "
+                     f"{_pct(judge['adherence'])} | {_pct(judge['floor'])} | {_pct(judge['chance'])} |")
+    for condition, judge in report["judges"].items():
+        lines += ["", f"Per requested {condition}: judge says it (generated with it requested) vs (unconditioned samples)", "",
+                  f"| {condition} | test windows | requested → judged | unconditioned → judged |", "|---|---:|---:|---:|"]
+        for value, row in judge["per_value"].items():
+            lines.append(f"| {value} | {judge['test_counts'].get(value, 0):,} | {_pct(row['requested_hit_rate'])} | "
+                         f"{_pct(row['unconditioned_rate'])} |")
+    profile = report["mood_profile"]
+    lines += ["", "Mood profile: minor-chord share and chord-change variety (distinct chords / chords)", "",
+              "| mood | real test minor share | generated minor share | real test variety | generated variety |",
+              "|---|---:|---:|---:|---:|"]
+    for mood, real in profile["real_test"].items():
+        generated = profile["generated"].get(mood, {})
+        lines.append(f"| {mood} | {_pct(real['minor_share'])} | {_pct(generated.get('minor_share'))} | "
+                     f"{_num(real['variety'])} | {_num(generated.get('variety'))} |")
+    none = profile["unconditioned"].get("(none)", {})
+    lines.append(f"| (unconditioned) | — | {_pct(none.get('minor_share'))} | — | {_num(none.get('variety'))} |")
+    scale = report["scale_minor_share"]
+    lines += ["", "| scale type | real test minor share | generated minor share |", "|---|---:|---:|"]
+    for name in ("major", "minor"):
+        lines.append(f"| {name} | {_pct(scale[name]['real_test'])} | {_pct(scale[name]['generated'])} |")
+    lines.append(f"| (unconditioned) | — | {_pct(scale['unconditioned']['generated'])} |")
+    samples = report["samples"]
+    novelty = samples["novelty"]
+    lines += ["", f"Sample statistics ({samples['count']:,} generated progressions; real test windows for reference)", "",
+              "| measure | generated | real test windows |", "|---|---:|---:|"]
+    rows = [
+        ("4-grams found in training windows (exact)", "copied_4grams"),
+        ("4-grams found in training windows (any key)", "copied_4grams_any_key"),
+        ("whole progressions = a training window (exact)", "copied_progressions"),
+        ("whole progressions = a training window (any key)", "copied_progressions_any_key"),
+    ]
+    for label, key in rows:
+        lines.append(f"| {label} | {_pct(novelty['generated'][key])} | {_pct(novelty['real test windows'][key])} |")
+    lines.append(f"| immediate-repeat rate | {_pct(samples['immediate_repeat_rate']['generated'], 2)} | "
+                 f"{_pct(samples['immediate_repeat_rate']['real test'], 2)} |")
+    in_key = samples["in_key_rate"]
+    generated_keys = ", ".join(f"{k.split()[-1]}: {_pct(v)}" for k, v in in_key.items() if k.startswith("generated"))
+    lines.append(f"| in-key rate (chords inside the requested / labelled key's scale) | {generated_keys} | "
+                 f"{_pct(in_key['real test windows (labelled key)'])} |")
+    lines.append(f"| mean length (chords) | {_num(samples['mean_length']['generated'], 1)} | "
+                 f"{_num(samples['mean_length']['real test'], 1)} |")
+    lines += ["", f"Temperature sweep ({settings['sweep_per_genre']} samples per genre at each T)", "",
+              "| T | sample perplexity (model, T = 1) | 4-grams copied (exact) | 4-grams copied (any key) | "
+              "progressions copied (exact) | genre adherence | immediate repeats |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for temperature, row in report["temperature_sweep"].items():
+        lines.append(f"| {temperature} | {_num(row['sample_perplexity'])} | {_pct(row['copied_4grams'])} | "
+                     f"{_pct(row['copied_4grams_any_key'])} | {_pct(row['copied_progressions'])} | "
+                     f"{_pct(row['genre_adherence'])} | {_pct(row['immediate_repeat_rate'], 2)} |")
+    return lines
+
+
+def render() -> Path:
+    """Write bench/results.md from whichever of results.json and quality.json exist."""
+    lines = ["# Chordsmith benchmarks", "", "Produced by `python -m bench` (speed, memory) and `python -m bench quality` "
+             "(model quality, conditioning control); do not edit by hand.", ""]
+    results, quality = _read(RESULTS_JSON), _read(QUALITY_JSON)
+    if results:
+        lines += speed_markdown(results) + [""]
+    if quality:
+        lines += quality_markdown(quality) + [""]
+    RESULTS_MD.write_text("\n".join(lines), encoding="utf-8")
+    return RESULTS_MD

@@ -1,0 +1,109 @@
+"""Train the quality table's variant models one after another, each within a time budget, politely.
+
+    nohup python -m bench.variants --minutes 8 > output/variants.log 2>&1 &
+
+The machine has 2 cores, so only one training runs at a time: before each run this waits until
+no other ``core train`` process is alive and ``output/training.lock`` (the studio's single-training
+lock) is free, then takes that lock for its own run and frees it afterwards. Runs land in
+``output/runs/<variant>/`` (names and flags in :data:`bench.quality.VARIANTS`); a variant whose
+run already holds a model is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.quality import VARIANTS
+from core.paths import RUNS_DIR
+from core.run_files import MODEL_FILE
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def other_trainings() -> list[int]:
+    """Process ids of running ``core train`` commands other than this process's children."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"core" in words and b"train" in words and b"-m" in words:
+            found.append(int(entry.name))
+    return found
+
+
+def speed_benchmarks() -> list[int]:
+    """Process ids of running ``python -m bench`` speed runs (they want the CPU to themselves)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"-m" in words and b"bench" in words and b"quality" not in words:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for_machine(poll_s: float = 20.0, include_benchmarks: bool = True) -> None:
+    """Block until no other training (and, with ``include_benchmarks``, no speed benchmark) runs and the lock is free."""
+    from core import runs
+
+    while other_trainings() or runs.current_training() is not None or (include_benchmarks and speed_benchmarks()):
+        time.sleep(poll_s)
+
+
+def train_variant(name: str, flags: str, minutes: float) -> int:
+    """Run one variant under the studio lock; returns the exit status."""
+    from core import runs
+
+    command = [sys.executable, "-m", "core", "train", "--run-name", name, "--max-epochs-minutes", str(minutes),
+               "--no-reports", *shlex.split(flags)]
+    while True:
+        wait_for_machine()
+        lock = runs.TrainingLock(os.getpid(), name, time.time())
+        if runs._write_lock(lock, exclusive=True):
+            break
+    try:
+        print(f"[variants] {time.strftime('%H:%M:%S')} start {name}: {' '.join(command)}", flush=True)
+        status = subprocess.run(command, cwd=REPO).returncode
+        print(f"[variants] {time.strftime('%H:%M:%S')} end {name}: exit {status}", flush=True)
+        return status
+    finally:
+        runs._remove_lock(lock)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="train the variant runs one at a time within a time budget each")
+    parser.add_argument("--minutes", type=float, default=8.0, help="training budget per variant (default 8)")
+    parser.add_argument("--only", help="comma-separated variant run names (default: all)")
+    parser.add_argument("--extra", action="append", default=[],
+                        help="NAME=FLAGS: another run to train first (e.g. a quick development run)")
+    args = parser.parse_args()
+    queue: list[tuple[str, str, float]] = []
+    for item in args.extra:
+        name, _, flags = item.partition("=")
+        queue.append((name, flags, args.minutes))
+    chosen = args.only.split(",") if args.only else list(VARIANTS)
+    queue += [(name, VARIANTS[name][1], args.minutes) for name in chosen]
+    for name, flags, minutes in queue:
+        if (RUNS_DIR / name / MODEL_FILE).exists():
+            print(f"[variants] skip {name}: already trained", flush=True)
+            continue
+        train_variant(name, flags, minutes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
