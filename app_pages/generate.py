@@ -176,8 +176,9 @@ with progressions:
 with analyze:
     st.text_area("Progression to analyze", key=widget_key("analyze"), height=80,
                  placeholder="Type or paste chord symbols, e.g. C G Am F (Ctrl+Enter to apply)")
-    st.caption(f"Scored under the conditions chosen above: {request.conditions.genre}, {request.conditions.mood}, "
-               f"key {request.conditions.key}.")
+    conditions = request.conditions
+    st.caption(f"Scored under the conditions chosen above: genre {label(conditions.genre)} · mood {label(conditions.mood)} · "
+               f"key {label(conditions.key)}.")
     if not request.analyze.strip():
         st.info("Type or paste a progression to see how probable each chord is and which genres and moods it fits.",
                 icon=":material/edit_note:")

@@ -92,7 +92,8 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, colour: str, title: str, p
     """Bars of ``y`` per ``x``, one colour per ``colour`` value side by side (e.g. top-1 per genre per model)."""
     figure = px.bar(frame, x=x, y=y, color=colour, barmode="group", title=title,
                     color_discrete_sequence=[ACCENT, SECOND, "#3D5A80", "#81B29A", "#F2CC8F", "#9C89B8"])
-    figure.update_layout(**_LAYOUT, height=380, legend={"orientation": "h", "y": -0.2, "title": None})
+    figure.update_layout(**_LAYOUT, height=420, xaxis_title=None, legend={"orientation": "h", "y": -0.3, "title": None})
+    figure.update_xaxes(tickangle=-30)
     if percent:
         figure.update_yaxes(tickformat=".0%")
     return figure

@@ -46,7 +46,7 @@ def choose_model_folder(key: str = "model-choice") -> Path | None:
         st.session_state[key] = requested if requested in with_models else options[0]
     if st.session_state[key] not in options:
         st.session_state[key] = options[0]
-    chosen = st.selectbox("Model", options, key=key,
+    chosen = st.columns([2, 3])[0].selectbox("Model", options, key=key,
                           format_func=lambda o: f"{o} ({model.label})" if o == MODEL_IN_USE else f"run {o}")
     if chosen == MODEL_IN_USE:
         st.query_params.pop("run", None)

@@ -1,0 +1,181 @@
+"""The studio in a real browser: ``streamlit run app.py`` driven by headless Chromium (PyPI playwright).
+
+One server for the module, on a free port, with CHORDSMITH_OUTPUT in a temporary folder holding a
+tiny random-weight model made active. Every page is opened and screenshotted into
+``test-artifacts/`` (git-ignored); a shared Generate link reproduces the same chords in a new
+browser context; a short training starts from the Training form, its epoch counter and chart
+update live, and it is stopped. Every wait is bounded; the module takes well under 3 minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+SERVER_START_S = 60
+PAGE_S = 45  # longest wait for one page to render (the first Generate run loads TensorFlow)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from screenshot_pages import CHROMIUM_ARGS, full_screenshot, wait_for_render  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_server(base: str, process: subprocess.Popen, timeout_s: float) -> None:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"streamlit did not answer within {timeout_s}s")
+
+
+@pytest.fixture(scope="module")
+def output_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private output folder with a tiny model as the active model."""
+    from tests.tiny_models import saved_tiny_model
+
+    out = tmp_path_factory.mktemp("e2e-output")
+    folder = saved_tiny_model(out / "runs" / "tiny", end_bias=-3.0)
+    (out / "active_model.txt").write_text(str(folder.resolve()), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(output_dir: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port; yields its base URL, stops it (and any training it started)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (output_dir / "streamlit.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=dict(os.environ, CHORDSMITH_OUTPUT=str(output_dir)), stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_server(base, process, SERVER_START_S)
+        yield base
+    finally:
+        stop_training_started_by_the_test(output_dir)
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        log.close()
+
+
+def stop_training_started_by_the_test(output_dir: Path) -> None:
+    """Kill the process group of a training the test's server started, if it still runs."""
+    lock = output_dir / "training.lock"
+    if lock.exists():
+        try:
+            pid = int(json.loads(lock.read_text(encoding="utf-8"))["pid"])
+            if pid != os.getpid():
+                os.killpg(pid, signal.SIGKILL)
+        except (OSError, ValueError, KeyError):
+            pass
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser: Browser, url: str) -> Page:
+    """A new context (nothing shared with earlier pages) on ``url``, rendered."""
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.set_default_timeout(PAGE_S * 1000)
+    page.goto(url, wait_until="domcontentloaded")
+    wait_for_render(page, settle_s=1.0, timeout_s=PAGE_S)
+    return page
+
+
+def shown_progressions(page: Page) -> list[str]:
+    """The chords of each 'Progression N: …' heading on the Generate page."""
+    headings = page.locator("h3").filter(has_text=re.compile(r"^Progression \d+:"))
+    expect(headings.first).to_be_visible(timeout=PAGE_S * 1000)
+    return [text.split(":", 1)[1].strip() for text in headings.all_inner_texts()]
+
+
+def test_every_page_renders_and_a_shared_link_reproduces_the_chords(server: str, browser: Browser) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for path, title in (("", "Chordsmith"), ("dataset", "Dataset"), ("training", "Training"),
+                        ("evaluation", "Evaluation"), ("generate?samples=2", "Generate")):
+        page = open_page(browser, f"{server}/{path}")
+        expect(page.locator("h1").first).to_contain_text(title, timeout=PAGE_S * 1000)
+        assert page.locator("[data-testid='stException']").count() == 0, f"traceback on /{path}"
+        full_screenshot(page, ARTIFACTS / f"e2e-{title.lower()}.png", 1400, settle_s=1.0)
+        page.context.close()
+
+    page = open_page(browser, f"{server}/generate?genre=pop&samples=2&length=6&seed=4242")
+    first = shown_progressions(page)
+    page.get_by_role("button", name="Generate new").click()
+    expect(page.locator("h3").filter(has_text="Progression 1:")).not_to_have_text(f"Progression 1: {first[0]}",
+                                                                                    timeout=PAGE_S * 1000)
+    wait_for_render(page, settle_s=1.0, timeout_s=PAGE_S)
+    chords = shown_progressions(page)
+    page.get_by_text("Share these progressions").click()
+    link = page.locator("[data-testid='stCode'] code").first.inner_text(timeout=PAGE_S * 1000).strip()
+    assert "seed=" in link and "seed=4242" not in link and "genre=pop" in link
+    full_screenshot(page, ARTIFACTS / "e2e-generate-shared.png", 1400, settle_s=1.0)
+    page.context.close()
+
+    again = open_page(browser, link.replace("http://localhost:8501", server))
+    assert shown_progressions(again) == chords
+    again.context.close()
+
+
+def test_a_short_training_updates_live_and_stops(server: str, browser: Browser) -> None:
+    from core.paths import CORPUS_TABLE
+
+    if not CORPUS_TABLE.exists():
+        pytest.skip(f"training needs the corpus table {CORPUS_TABLE} (python -m core data build)")
+    page = open_page(browser, f"{server}/training")
+    page.get_by_label("Epochs", exact=True).fill("3")
+    page.get_by_label("Units per layer").fill("32")
+    page.get_by_label("Chord embedding size").fill("16")
+    page.get_by_label(re.compile("Train-window slice")).fill("100")
+    page.get_by_label("Run name").fill("e2e-run")
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Training now: e2e-run")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"epoch [1-3] of 3"))).to_be_visible(timeout=90_000)
+    expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=15_000)
+    full_screenshot(page, ARTIFACTS / "e2e-training-live.png", 1400, settle_s=0.5)
+    stop = page.get_by_role("button", name="Stop training")
+    if stop.count():  # a 300-window run may already be done
+        stop.click()
+        expect(page.get_by_text(re.compile(r"stopping|stopped|finished")).first).to_be_visible(timeout=30_000)
+    page.context.close()
