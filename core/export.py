@@ -1,0 +1,301 @@
+"""Exporting a trained model for serving outside Keras: TensorFlow SavedModel, TFLite and ONNX.
+
+``export_model(model_path, fmt, out_dir)`` writes one artifact into ``out_dir``::
+
+    saved_model/     savedmodel: signature ``serving_default``
+    model.tflite     tflite: signature ``serving_default``, TFLite builtin ops only
+    model.onnx       onnx: opset 17 (tf2onnx)
+    export.json      what every runtime needs: input names, shapes and dtypes, the output name,
+                     the chord vocabulary and the condition labels (one manifest per folder,
+                     listing every format exported there)
+
+Every format takes the model's five int32 inputs **by name** (``chord_sequence_input`` [B, L],
+``genre_input``, ``mood_input``, ``key_input``, ``scale_type_input`` [B, 1]; the batch is
+dynamic) and returns ``probabilities`` [B, L, V]. Converters reorder inputs, so callers must
+feed them by name (:mod:`core.exported` does).
+
+TFLite needs ``LSTM(unroll=True)``: the default recurrent layer lowers to a ``while`` loop over
+tensor-list ops that the TFLite builtin op set refuses. The export builds an unrolled twin with
+:func:`core.model.build_model` (``unroll=True``) from the model's own architecture, copies the
+weights, and checks the twin reproduces the model before converting. SavedModel and ONNX use the
+model as trained. After writing, each artifact is loaded back in its own runtime and its output
+on a probe batch (windows with padding) is compared with Keras's; the largest absolute
+difference is reported as ``max_abs_error`` and an export above :data:`PARITY_TOLERANCE` fails.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import InputError
+
+FORMATS: tuple[str, ...] = ("savedmodel", "tflite", "onnx")
+#: artifact name inside the output folder, per format.
+ARTIFACTS: dict[str, str] = {"savedmodel": "saved_model", "tflite": "model.tflite", "onnx": "model.onnx"}
+MANIFEST_FILE = "export.json"
+OUTPUT_NAME = "probabilities"
+SIGNATURE_KEY = "serving_default"
+ONNX_OPSET = 17
+#: the largest |exported - Keras| probability an export may show on the probe batch.
+PARITY_TOLERANCE = 1e-5
+
+
+@dataclass
+class ExportResult:
+    """One written artifact: where, how big, how long it took and how close it is to Keras."""
+
+    format: str
+    path: Path
+    size_bytes: int
+    seconds: float
+    max_abs_error: float | None  # None when verification was skipped
+
+    def to_dict(self) -> dict:
+        """JSON-ready (path as a string)."""
+        return {**asdict(self), "path": str(self.path)}
+
+
+# --- the model's architecture and inputs ---------------------------------------------------------
+
+
+def model_config_of(model):
+    """The :class:`core.model.ModelConfig` a built model has, read from its named layers.
+
+    Works for any model built by :func:`core.model.build_model` (a run folder's ``config.json``
+    is not needed). Training-only settings (condition dropout) keep their defaults.
+    """
+    from core.model import CELLS, ModelConfig
+
+    def layer(name: str):
+        try:
+            return model.get_layer(name)
+        except ValueError:
+            raise InputError(f"model has no layer {name!r}: not a Chordsmith model") from None
+
+    chord_embedding = layer("chord_embedding")
+    recurrent = [x for x in model.layers if x.name.split("_")[0] in CELLS and x.name.split("_")[-1].isdigit()]
+    if not recurrent:
+        raise InputError("model has no recurrent layers: not a Chordsmith model")
+    values = {
+        "vocab_size": int(chord_embedding.input_dim),
+        "sequence_length": int(model.inputs[0].shape[1]),
+        "embedding_dim": int(chord_embedding.output_dim),
+        "conditioning_units": int(layer("conditioning_dense").units),
+        "lstm_units": int(recurrent[0].units),
+        "lstm_layers": len(recurrent),
+        "cell": recurrent[0].name.split("_")[0],
+        "dropout": float(layer("dropout_1").rate),
+        "attention": any(x.name == "attention" for x in model.layers),
+    }
+    for name in ("genre", "mood", "key", "scale_type"):
+        embedding = layer(f"{name}_embedding")
+        values[f"{name}_count"] = int(embedding.input_dim)
+        values[f"{name}_embedding_dim"] = int(embedding.output_dim)
+    if values["attention"]:
+        values["attention_heads"] = int(layer("attention").num_heads)
+    return ModelConfig(**values)
+
+
+def input_specs(model) -> list[tuple[str, tuple[int | None, ...]]]:
+    """``(name, shape)`` of every model input, batch dimension ``None``, in the model's order."""
+    from core.dataset import INPUT_NAMES
+
+    names = [tensor.name.split(":")[0] for tensor in model.inputs]
+    if sorted(names) != sorted(INPUT_NAMES):
+        raise InputError(f"model inputs {names} are not the Chordsmith inputs {list(INPUT_NAMES)}")
+    return [(name, (None, *tuple(int(d) for d in tensor.shape[1:]))) for name, tensor in zip(names, model.inputs, strict=True)]
+
+
+def probe_inputs(config, rows: int = 16, seed: int = 0) -> dict[str, np.ndarray]:
+    """A deterministic batch of windows for parity checks: random chords, every row padded after 1..L-1 tokens.
+
+    Rows start with ``START`` as real windows do; conditions are drawn over every id (0 included).
+    """
+    from core.chords import PAD_ID, START_ID
+    from core.dataset import CHORD_INPUT, CONDITION_INPUTS
+
+    rng = np.random.default_rng(seed)
+    length = int(config.sequence_length)
+    chords = rng.integers(START_ID + 1, config.vocab_size, (rows, length)).astype(np.int32)
+    chords[:, 0] = START_ID
+    for row in range(rows):
+        real = 1 + row % (length - 1) if row % 4 else length  # every fourth row unpadded
+        chords[row, real:] = PAD_ID
+    counts = {"genre": config.genre_count, "mood": config.mood_count, "key": config.key_count,
+              "scale_type": config.scale_type_count}
+    inputs = {CHORD_INPUT: chords}
+    for name, input_name in CONDITION_INPUTS.items():
+        inputs[input_name] = rng.integers(0, counts[name], (rows, 1)).astype(np.int32)
+    return inputs
+
+
+def keras_probabilities(model, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    """The Keras model's probabilities [B, L, V] (float32) for an input dict, inference mode."""
+    return np.asarray(model({k: np.asarray(v) for k, v in inputs.items()}, training=False))
+
+
+def unrolled_twin(model):
+    """The same network with unrolled recurrent layers and the model's weights (checked on a probe batch)."""
+    from core.model import build_model
+
+    config = model_config_of(model)
+    twin = build_model(config, unroll=True)
+    twin.set_weights(model.get_weights())
+    probe = probe_inputs(config, rows=4)
+    error = float(np.abs(keras_probabilities(twin, probe) - keras_probabilities(model, probe)).max())
+    if error > PARITY_TOLERANCE:
+        raise RuntimeError(f"unrolled twin differs from the model by {error:.2e}")
+    return twin
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+def _signature(model) -> list:
+    import tensorflow as tf
+
+    return [tf.TensorSpec(shape, tf.int32, name=name) for name, shape in input_specs(model)]
+
+
+def _serving_function(model):
+    """``(*inputs in the model's order) -> {"probabilities": [B, L, V]}`` for tracing."""
+    names = [name for name, _ in input_specs(model)]
+
+    def serve(*inputs):
+        return {OUTPUT_NAME: model(dict(zip(names, inputs, strict=True)), training=False)}
+
+    return serve
+
+
+def _write_saved_model(model, path: Path) -> None:
+    import keras
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", _serving_function(model), input_signature=_signature(model))
+    archive.write_out(str(path), verbose=False)  # "serve" also becomes the serving_default signature
+
+
+def _write_tflite(model, path: Path) -> None:
+    import tensorflow as tf
+
+    twin = unrolled_twin(model)
+    with tempfile.TemporaryDirectory(prefix="chordsmith-tflite-") as saved_model_dir:
+        _write_saved_model(twin, Path(saved_model_dir) / "saved_model")
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(Path(saved_model_dir) / "saved_model"))
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]  # no Flex ops: plain LiteRT runs it
+        path.write_bytes(converter.convert())
+
+
+def _write_onnx(model, path: Path) -> None:
+    try:
+        import tf2onnx
+    except ImportError as exc:
+        raise InputError(f"ONNX export needs tf2onnx (pip install -r requirements.txt): {exc}") from None
+    import tensorflow as tf
+
+    signature = _signature(model)
+    function = tf.function(_serving_function(model), input_signature=signature)
+    tf2onnx.convert.from_function(function, input_signature=signature, opset=ONNX_OPSET, output_path=str(path))
+
+
+_WRITERS = {"savedmodel": _write_saved_model, "tflite": _write_tflite, "onnx": _write_onnx}
+
+
+def artifact_size(path: Path) -> int:
+    """Bytes of a file, or of every file under a folder."""
+    path = Path(path)
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def manifest(model) -> dict:
+    """``export.json`` content without the ``formats`` entry: inputs, output, vocabulary and labels."""
+    from core.chords import VOCAB
+    from core.conditions import VOCABULARIES
+
+    config = model_config_of(model)
+    return {
+        "inputs": [{"name": name, "shape": list(shape), "dtype": "int32"} for name, shape in input_specs(model)],
+        "output": {"name": OUTPUT_NAME, "shape": [None, config.sequence_length, config.vocab_size], "dtype": "float32"},
+        "signature": SIGNATURE_KEY,
+        "sequence_length": config.sequence_length,
+        "vocabulary": list(VOCAB.tokens),
+        "conditions": {name: list(labels) for name, labels in VOCABULARIES.items()},
+        "model_config": config.to_dict(),
+        "formats": {},
+    }
+
+
+def _update_manifest(out_dir: Path, model, result: ExportResult) -> None:
+    from core.run_files import write_json_atomic
+
+    path = out_dir / MANIFEST_FILE
+    content = manifest(model)
+    if path.exists():
+        content["formats"] = json.loads(path.read_text(encoding="utf-8")).get("formats", {})
+    entry = result.to_dict()
+    entry["path"] = Path(entry["path"]).name
+    content["formats"][result.format] = entry
+    write_json_atomic(path, content)
+
+
+def export_model(model, fmt: str, out_dir: str | Path, verify: bool = True) -> ExportResult:
+    """Write ``model`` (a Keras model, a ``.keras`` file or a run folder) as ``fmt`` into ``out_dir``.
+
+    An existing artifact of the same format there is replaced. With ``verify`` the artifact is
+    loaded back in its runtime and compared with Keras on :func:`probe_inputs`; a difference
+    above :data:`PARITY_TOLERANCE` raises ``RuntimeError``. Raises :class:`InputError` for an
+    unknown format or a missing model.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r}; accepted: {', '.join(FORMATS)}")
+    if not hasattr(model, "get_layer"):
+        model = load_keras_model(model)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / ARTIFACTS[fmt]
+    partial = out_dir / f".partial-{ARTIFACTS[fmt]}"
+    _remove(partial)
+    start = time.perf_counter()
+    _WRITERS[fmt](model, partial)
+    _remove(path)
+    partial.replace(path)
+    seconds = time.perf_counter() - start
+    error = None
+    if verify:
+        from core.exported import load_exported
+
+        probe = probe_inputs(model_config_of(model))
+        error = float(np.abs(load_exported(path).predict(probe) - keras_probabilities(model, probe)).max())
+        if error > PARITY_TOLERANCE:
+            raise RuntimeError(f"{fmt} export differs from Keras by {error:.2e} (tolerance {PARITY_TOLERANCE:.0e})")
+    result = ExportResult(fmt, path, artifact_size(path), round(seconds, 3), error)
+    _update_manifest(out_dir, model, result)
+    return result
+
+
+def load_keras_model(model_path: str | Path | None):
+    """The Keras model in a run folder or ``.keras`` file (``None``: the active model), uncompiled."""
+    from core.model import load_model
+    from core.paths import resolve_model_dir
+    from core.run_files import MODEL_FILE
+
+    if model_path is not None and Path(model_path).suffix == ".keras":
+        return load_model(Path(model_path), compile=False)
+    return load_model(resolve_model_dir(model_path) / MODEL_FILE, compile=False)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
