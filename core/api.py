@@ -1,0 +1,296 @@
+"""The HTTP generation API (FastAPI): the same core functions the studio pages call, over JSON.
+
+``create_app(model)`` returns the app; ``python -m core serve`` runs it on uvicorn. The model is
+loaded once, when the app starts (lifespan), and shared by every request.
+
+Endpoints::
+
+    POST /generate     sample progressions (conditions, length, temperature, top-k/p, seed chords, locks…)
+    POST /score        per-chord probabilities, surprise, likelihood, perplexity (optionally a genre/mood posterior)
+    GET  /conditions   accepted genres, moods, keys, scale types, the chord vocabulary and the request limits
+    GET  /health       status and the loaded model
+    GET  /openapi.json the OpenAPI schema (/docs renders it)
+
+Request bodies are pydantic models: types, ranges (at most :data:`MAX_SAMPLES` samples and
+:data:`MAX_LENGTH` chords), known labels and parseable chord symbols are checked before the model
+runs, and unknown fields are refused. Every refusal (a body that is not JSON included) is a 422
+whose ``detail`` gives the reason;
+an :class:`core.errors.InputError` raised by core (e.g. a lock outside the length) is a 422 too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.chords import VOCAB, parse_symbol
+from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES, Conditions
+from core.errors import InputError
+from core.generate import MAX_LENGTH
+
+#: most samples one /generate request may ask for.
+MAX_SAMPLES = 100
+#: most progressions one /score request may hold.
+MAX_PROGRESSIONS = 100
+#: the lowest temperature the API accepts (lower values overflow the sampler's scaling).
+MIN_TEMPERATURE = 0.05
+MAX_GIBBS_PASSES = 4
+#: most decoder row-steps a locked request may cost (see :func:`lock_work`); bounds one request's CPU time.
+MAX_LOCK_WORK = 1_000_000
+
+Symbol = Annotated[str, Field(min_length=1, max_length=24, description="a chord symbol, e.g. 'Am7', 'F#dim', 'G/B'")]
+Genre = Literal[GENRES]  # type: ignore[valid-type]
+Mood = Literal[MOODS]  # type: ignore[valid-type]
+ScaleType = Literal[SCALE_TYPES]  # type: ignore[valid-type]
+
+
+def _check_symbol(symbol: str) -> str:
+    try:
+        parse_symbol(symbol)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+    return symbol
+
+
+def _progression(text: str) -> list[str]:
+    from core.chords import parse_progression
+
+    try:
+        chords = parse_progression(text)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+    if not chords:
+        raise ValueError("empty progression: give chord symbols such as 'C Am F G'")
+    if len(chords) > MAX_LENGTH:
+        raise ValueError(f"a progression may hold at most {MAX_LENGTH} chords, got {len(chords)}")
+    return [c.symbol for c in chords]
+
+
+def lock_work(length: int, num_samples: int, seeds: int, lock_positions: list[int], passes: int) -> int:
+    """Decoder row-steps the both-sides resampling of a locked request takes (an upper bound).
+
+    Every open position ``p`` before the last fixed chord scores every chord candidate for every
+    sample over the ``length - p`` steps after it, once per pass (see :mod:`core.generate`).
+    """
+    fixed = set(range(seeds)) | {p - 1 for p in lock_positions}
+    last = max(fixed, default=-1)
+    candidates = sum(c is not None for c in VOCAB.chords)
+    return sum(passes * num_samples * candidates * (length - p) for p in range(last) if p not in fixed)
+
+
+class ConditionFields(BaseModel):
+    """The labels to generate or score under; omitted or ``unspecified`` leaves a condition open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    genre: Genre = "unspecified"
+    mood: Mood = "unspecified"
+    key: str = Field("unspecified", max_length=24, description="e.g. 'C', 'Am', 'Eb major', 'F# minor'")
+    scale_type: ScaleType = "unspecified"
+
+    @model_validator(mode="after")
+    def _labels_agree(self):
+        self.conditions()  # raises InputError (a ValueError) for an unknown key or a key/scale clash
+        return self
+
+    def conditions(self) -> Conditions:
+        """The validated :class:`Conditions`."""
+        return Conditions.parse(genre=self.genre, mood=self.mood, key=self.key, scale_type=self.scale_type)
+
+
+class Lock(BaseModel):
+    """A chord kept fixed at a 1-based position."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    position: int = Field(ge=1, le=MAX_LENGTH)
+    chord: Symbol
+
+    @field_validator("chord")
+    @classmethod
+    def _chord_is_known(cls, symbol: str) -> str:
+        return _check_symbol(symbol)
+
+
+class GenerateRequest(ConditionFields):
+    """``POST /generate``: sampling settings (same meaning as ``python -m core generate``)."""
+
+    length: int = Field(8, ge=1, le=MAX_LENGTH, description="most chords per progression")
+    num_samples: int = Field(1, ge=1, le=MAX_SAMPLES)
+    temperature: float = Field(1.0, ge=MIN_TEMPERATURE, le=5.0)
+    top_k: int = Field(0, ge=0, le=VOCAB.size, description="0 = off")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="1 = off")
+    seed_chords: list[Symbol] = Field(default_factory=list, max_length=MAX_LENGTH)
+    locks: list[Lock] = Field(default_factory=list, max_length=MAX_LENGTH)
+    in_key: bool = Field(False, description="only chords inside the key's scale (needs a key)")
+    random_seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    gibbs_passes: int = Field(2, ge=1, le=MAX_GIBBS_PASSES)
+
+    @field_validator("seed_chords")
+    @classmethod
+    def _seeds_are_known(cls, symbols: list[str]) -> list[str]:
+        return [_check_symbol(s) for s in symbols]
+
+    @model_validator(mode="after")
+    def _settings_agree(self):
+        from core.generate import validate_request
+
+        positions = [lock.position for lock in self.locks]
+        if len(set(positions)) != len(positions):
+            raise ValueError("two locks at the same position")
+        validate_request(self.conditions(), **self.settings())  # seeds/locks within length, in_key needs a key
+        work = lock_work(self.length, self.num_samples, len(self.seed_chords), positions, self.gibbs_passes)
+        if work > MAX_LOCK_WORK:
+            raise ValueError(f"these locks would cost about {work:,} decoder steps (limit {MAX_LOCK_WORK:,}); "
+                             "ask for fewer samples or Gibbs passes, or lock earlier positions")
+        return self
+
+    def settings(self) -> dict:
+        """Keyword arguments for :func:`core.generate.generate` (locks 0-based)."""
+        return {
+            "length": self.length, "num_samples": self.num_samples, "temperature": self.temperature,
+            "top_k": self.top_k, "top_p": self.top_p, "seed_chords": list(self.seed_chords), "in_key": self.in_key,
+            "locks": {lock.position - 1: parse_symbol(lock.chord) for lock in self.locks},
+            "random_seed": self.random_seed, "gibbs_passes": self.gibbs_passes,
+        }
+
+
+class ScoreRequest(ConditionFields):
+    """``POST /score``: progressions as strings of chord symbols (``"C G Am F"``)."""
+
+    progressions: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(
+        min_length=1, max_length=MAX_PROGRESSIONS,
+    )
+    ends: bool = Field(False, description="count the model's p(END) after the last chord")
+    rank: Literal["genre", "mood"] | None = Field(None, description="also give the posterior over this condition")
+
+    @field_validator("progressions")
+    @classmethod
+    def _progressions_parse(cls, texts: list[str]) -> list[str]:
+        return [" ".join(_progression(t)) for t in texts]
+
+
+class SampleOut(BaseModel):
+    """One generated progression."""
+
+    chords: list[str]
+    roman: list[str]
+    roman_key: str
+    probabilities: list[float]
+    conditions: dict[str, str]
+    ended: bool
+    locked: list[int]
+
+
+class GenerateResponse(BaseModel):
+    samples: list[SampleOut]
+    backend: str
+
+
+class ScoreOut(BaseModel):
+    """One scored progression."""
+
+    chords: list[str]
+    probabilities: list[float]
+    surprise: list[float]
+    log_likelihood: float
+    perplexity: float
+    conditions: dict[str, str]
+    end_probability: float | None = None
+    posterior: dict[str, float] | None = None
+
+
+class ScoreResponse(BaseModel):
+    results: list[ScoreOut]
+
+
+class ConditionsResponse(BaseModel):
+    genres: list[str]
+    moods: list[str]
+    keys: list[str]
+    scale_types: list[str]
+    vocabulary: list[str]
+    limits: dict[str, float]
+
+
+class HealthResponse(BaseModel):
+    status: str
+    model: str
+    backend: str
+
+
+def _unprocessable(message: str, kind: str) -> JSONResponse:
+    """A 422 in FastAPI's own validation-error shape, so every 422 matches the documented schema."""
+    return JSONResponse(status_code=422, content={"detail": [{"loc": ["body"], "msg": message, "type": kind}]})
+
+
+def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
+    """The API app. ``model`` is a run folder or ``.keras`` file (``None``: the active model), loaded at
+    startup; ``generator`` (a :class:`core.generate.Generator`) is used as is when given."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from core.generate import load_generator
+
+        app.state.generator = generator if generator is not None else load_generator(model)
+        yield
+
+    app = FastAPI(title="Chordsmith API", version="1", lifespan=lifespan,
+                  description="Conditional chord-progression generation and scoring.")
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError) -> JSONResponse:
+        return _unprocessable(str(exc), "value_error")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # a body that is not JSON at all (undecodable bytes) is bad input like any other: 422, not 400
+        if exc.status_code == 400:
+            return _unprocessable(str(exc.detail), "json_invalid")
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+
+    @app.post("/generate", response_model=GenerateResponse)
+    def generate_endpoint(request: GenerateRequest) -> GenerateResponse:
+        """Sample progressions under the given conditions."""
+        from core.generate import generate
+
+        samples = generate(app.state.generator, request.conditions(), **request.settings())
+        return GenerateResponse(samples=[SampleOut(**s.to_dict()) for s in samples], backend=app.state.generator.backend)
+
+    @app.post("/score", response_model=ScoreResponse)
+    def score_endpoint(request: ScoreRequest) -> ScoreResponse:
+        """Score progressions (and rank a condition when asked)."""
+        from core.score import rank_condition, score_progressions
+
+        conditions = request.conditions()
+        results = score_progressions(app.state.generator, request.progressions, conditions, ends=request.ends)
+        if request.rank:
+            for result, text in zip(results, request.progressions, strict=True):
+                result["posterior"] = rank_condition(app.state.generator, text, conditions, request.rank, ends=request.ends)
+        return ScoreResponse(results=[ScoreOut(**r) for r in results])
+
+    @app.get("/conditions", response_model=ConditionsResponse)
+    def conditions_endpoint() -> ConditionsResponse:
+        """The labels and chord symbols requests may use, and the request limits."""
+        return ConditionsResponse(
+            genres=list(GENRES), moods=list(MOODS), keys=list(KEYS), scale_types=list(SCALE_TYPES),
+            vocabulary=[c.symbol for c in VOCAB.chords if c is not None],
+            limits={"max_samples": MAX_SAMPLES, "max_length": MAX_LENGTH, "max_progressions": MAX_PROGRESSIONS,
+                    "min_temperature": MIN_TEMPERATURE, "max_temperature": 5.0, "max_gibbs_passes": MAX_GIBBS_PASSES,
+                    "max_lock_work": MAX_LOCK_WORK},
+        )
+
+    @app.get("/health", response_model=HealthResponse)
+    def health_endpoint() -> HealthResponse:
+        """``ok`` once the model is loaded."""
+        loaded = app.state.generator
+        return HealthResponse(status="ok", model=str(loaded.model_dir), backend=loaded.backend)
+
+    return app

@@ -1,0 +1,219 @@
+"""The HTTP API: happy paths, every validation refusal as a 422, and a schemathesis run against a live server.
+
+The app serves a tiny random-weight model. The property-based run starts uvicorn in a thread on
+a free loopback port and sends schema-generated requests (valid and invalid) to every endpoint;
+no response may be a server error, and responses must match the documented schemas.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import warnings
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette: "use httpx2" (httpx works)
+    from fastapi.testclient import TestClient
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from core.api import MAX_LOCK_WORK, create_app
+from core.chords import in_scale, parse_symbol
+from core.cli import main
+from core.conditions import GENRES, KEYS, MOODS
+from tests.tiny_models import saved_tiny_model
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return saved_tiny_model(tmp_path_factory.mktemp("api-model"), seed=1, end_bias=1.0)
+
+
+@pytest.fixture(scope="module")
+def client(model_dir):
+    with TestClient(create_app(model_dir)) as test_client:
+        yield test_client
+
+
+# --- happy paths -----------------------------------------------------------------------------------
+
+
+def test_health_and_conditions(client, model_dir):
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["model"] == str(model_dir.resolve())
+    listed = client.get("/conditions").json()
+    assert listed["genres"] == list(GENRES) and listed["moods"] == list(MOODS) and listed["keys"] == list(KEYS)
+    assert "Am7" in listed["vocabulary"] and listed["limits"]["max_samples"] == 100
+
+
+def test_generate_is_reproducible_and_honours_seeds_and_locks(client):
+    body = {"genre": "jazz", "key": "Bb", "length": 6, "num_samples": 3, "random_seed": 4, "seed_chords": ["Bbmaj7"],
+            "locks": [{"position": 4, "chord": "F7"}], "temperature": 0.8, "top_k": 20, "top_p": 0.95}
+    first = client.post("/generate", json=body)
+    assert first.status_code == 200, first.text
+    samples = first.json()["samples"]
+    assert len(samples) == 3 and client.post("/generate", json=body).json()["samples"] == samples
+    for sample in samples:
+        assert sample["chords"][0] == "Bbmaj7" and sample["chords"][3] == "F7" and sample["locked"] == [1, 4]
+        assert sample["conditions"] == {"genre": "jazz", "mood": "unspecified", "key": "Bb major", "scale_type": "major"}
+        assert len(sample["probabilities"]) == len(sample["chords"]) == len(sample["roman"])
+
+
+def test_generate_defaults_and_in_key(client):
+    assert len(client.post("/generate", json={}).json()["samples"]) == 1
+    response = client.post("/generate", json={"key": "C", "in_key": True, "num_samples": 5, "random_seed": 0})
+    assert response.status_code == 200
+    chords = [parse_symbol(c) for s in response.json()["samples"] for c in s["chords"]]
+    assert chords and all(in_scale(c, 0, "major") for c in chords)
+
+
+def test_score_with_rank(client):
+    response = client.post("/score", json={"progressions": ["C G Am F", "Am | Dm, E7 Am"], "ends": True, "rank": "genre"})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert results[1]["chords"] == ["Am", "Dm", "E7", "Am"]
+    for result in results:
+        assert 0 < result["end_probability"] < 1 and result["perplexity"] > 1
+        assert set(result["posterior"]) == set(GENRES) - {"unspecified"}
+        assert abs(sum(result["posterior"].values()) - 1) < 1e-9
+
+
+def test_openapi_schema_documents_every_endpoint(client):
+    schema = client.get("/openapi.json").json()
+    assert set(schema["paths"]) == {"/generate", "/score", "/conditions", "/health"}
+    request = schema["components"]["schemas"]["GenerateRequest"]["properties"]
+    assert request["num_samples"]["maximum"] == 100 and request["length"]["maximum"] == 64
+
+
+# --- refusals ----------------------------------------------------------------------------------------
+
+BAD_GENERATE = [
+    ({"genre": "polka"}, "genre"),
+    ({"mood": "angry"}, "mood"),
+    ({"key": "H minor"}, "unknown key"),
+    ({"key": "Am", "scale_type": "major"}, "is minor but scale type is major"),
+    ({"scale_type": "dorian"}, "scale_type"),
+    ({"length": 0}, "length"),
+    ({"length": 65}, "length"),
+    ({"length": "eight"}, "length"),
+    ({"num_samples": 0}, "num_samples"),
+    ({"num_samples": 101}, "num_samples"),
+    ({"temperature": 0}, "temperature"),
+    ({"temperature": 5.5}, "temperature"),
+    ({"top_k": -1}, "top_k"),
+    ({"top_p": 0}, "top_p"),
+    ({"top_p": 1.5}, "top_p"),
+    ({"random_seed": -1}, "random_seed"),
+    ({"gibbs_passes": 9}, "gibbs_passes"),
+    ({"seed_chords": ["C", "H7"]}, "unknown chord symbol"),
+    ({"seed_chords": ["C"] * 9, "length": 8}, "do not fit"),
+    ({"locks": [{"position": 0, "chord": "C"}]}, "position"),
+    ({"locks": [{"position": 3, "chord": "Xyz"}]}, "unknown chord symbol"),
+    ({"locks": [{"position": 9, "chord": "C"}], "length": 8}, "outside the progression"),
+    ({"locks": [{"position": 2, "chord": "C"}, {"position": 2, "chord": "G"}]}, "same position"),
+    ({"seed_chords": ["C"], "locks": [{"position": 1, "chord": "G"}]}, "contradicts seed chord"),
+    ({"in_key": True}, "needs a key"),
+    ({"num_samples": 100, "length": 64, "locks": [{"position": 64, "chord": "C"}]}, f"{MAX_LOCK_WORK:,}"),
+    ({"colour": "blue"}, "colour"),
+]
+
+
+@pytest.mark.parametrize(("body", "reason"), BAD_GENERATE)
+def test_generate_refusals_are_422_with_the_reason(client, body, reason):
+    response = client.post("/generate", json=body)
+    assert response.status_code == 422, response.text
+    assert reason in response.text
+
+
+BAD_SCORE = [
+    ({}, "progressions"),
+    ({"progressions": []}, "progressions"),
+    ({"progressions": ["C G", "  "]}, "empty progression"),
+    ({"progressions": ["C Q7"]}, "unknown chord symbol"),
+    ({"progressions": [" ".join(["C"] * 65)]}, "at most 64 chords"),
+    ({"progressions": ["C"] * 101}, "progressions"),
+    ({"progressions": ["C G"], "rank": "key"}, "rank"),
+    ({"progressions": ["C G"], "genre": "metal"}, "genre"),
+    ({"progressions": "C G"}, "progressions"),
+]
+
+
+def test_a_body_that_is_not_json_is_422(client):
+    for content in (b"{not json", b"\xff\xfe\x00garbage"):
+        response = client.post("/generate", content=content, headers={"content-type": "application/json"})
+        assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(("body", "reason"), BAD_SCORE)
+def test_score_refusals_are_422_with_the_reason(client, body, reason):
+    response = client.post("/score", json=body)
+    assert response.status_code == 422, response.text
+    assert reason in response.text
+
+
+def test_input_error_from_core_is_422(client, monkeypatch):
+    import core.score
+    from core.errors import InputError
+
+    def refuse(*args, **kwargs):
+        raise InputError("raised inside core")
+
+    monkeypatch.setattr(core.score, "score_progressions", refuse)
+    response = client.post("/score", json={"progressions": ["C G"]})
+    assert response.status_code == 422 and response.json()["detail"][0]["msg"] == "raised inside core"
+
+
+def test_serve_refuses_a_missing_model(tmp_path, capsys):
+    assert main(["serve", "--model", str(tmp_path / "missing"), "--port", "8"]) == 2
+    assert "no model.keras" in capsys.readouterr().err
+
+
+# --- property-based run against the live server ----------------------------------------------------
+
+
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def live_server(model_dir):
+    """uvicorn serving the app in a thread on a free loopback port; yields its base URL."""
+    import uvicorn
+
+    port = _free_loopback_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(model_dir), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def api_schema(live_server):
+    return schemathesis.openapi.from_url(f"{live_server}/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_live_server_never_fails(case):
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+    case.call_and_validate(checks=[not_a_server_error, status_code_conformance, response_schema_conformance], timeout=60)
