@@ -139,6 +139,22 @@ class ClearMask(layers.Layer):
         return input_shape
 
 
+def _global_mean(total, count):
+    """``total / count``, with ``count`` summed over every replica when a ``tf.distribute`` strategy runs several.
+
+    Each replica then returns its share of the global batch's mean (replicas' gradients are summed,
+    and Keras multiplies the reported loss back by the replica count), so distributed training
+    follows the single-device loss exactly, however padding falls between the replicas.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            count = context.all_reduce("sum", tf.stop_gradient(count))
+    return ops.divide_no_nan(total, count)
+
+
 def _target_mask(y_true, dtype="float32"):
     return ops.cast(ops.not_equal(ops.cast(y_true, "int32"), PAD_ID), dtype)
 
@@ -163,7 +179,7 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         if sample_weight is not None:
             mask = mask * ops.cast(sample_weight, mask.dtype)
         cross_entropy = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
-        return ops.divide_no_nan(ops.sum(cross_entropy * mask), ops.sum(mask))
+        return _global_mean(ops.sum(cross_entropy * mask), ops.sum(mask))
 
 
 @keras.saving.register_keras_serializable(package="chordsmith")

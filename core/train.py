@@ -58,6 +58,8 @@ class TrainConfig:
     early_stopping_patience: int = 10
     reduce_lr_patience: int = 5
     write_reports: bool = True  # run core.evaluate / core.generate at the end when they exist
+    strategy: str = "default"  # tf.distribute strategy (core.distribute): default, mirrored, multiworker
+    cpu_replicas: int | None = None  # mirrored only: split the CPU into this many logical devices
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def validate(self) -> None:
@@ -74,6 +76,9 @@ class TrainConfig:
             raise InputError(f"max train windows must be at least 1, got {self.max_train_windows}")
         if self.run_name is not None and (not self.run_name.strip() or any(c in self.run_name for c in "/\\:")):
             raise InputError(f"run name {self.run_name!r} must be non-empty and contain no '/', '\\' or ':'")
+        from core.distribute import validate_strategy
+
+        validate_strategy(self.strategy, self.cpu_replicas)
         self.model.validate()
 
     def dataset_config(self) -> DatasetConfig:
@@ -154,6 +159,13 @@ def train(
         from core.paths import RUNS_DIR
 
         run_dir = RUNS_DIR / config.run_name
+    from core.distribute import is_chief, make_strategy, prepare_model, replicas, worker_run_dir
+
+    strategy = make_strategy(config.strategy, config.cpu_replicas)  # first: before TensorFlow runs anything
+    if replicas(strategy) > config.batch_size:
+        raise InputError(f"batch size {config.batch_size} is smaller than the {replicas(strategy)} replicas it is split across")
+    if not is_chief(strategy):  # multi-worker: only the chief writes the run; the others write to a temporary folder
+        run_dir, overwrite, config = worker_run_dir(Path(run_dir), strategy), True, replace(config, write_reports=False)
     run_dir = Path(run_dir)
     if (run_dir / METRICS_FILE).exists():
         if not overwrite:
@@ -191,7 +203,8 @@ def train(
     data_config = config.dataset_config()
     train_data = make_dataset(train_frame, data_config, training=True)
     validation_data = make_dataset(validation_frame, data_config, training=False)
-    model = compile_model(build_model(config.model), learning_rate=config.lr)
+    with strategy.scope():  # global batch split across the strategy's replicas by fit
+        model = prepare_model(compile_model(build_model(config.model), learning_rate=config.lr), strategy)
 
     metrics_logger = MetricsLogger(run_dir / METRICS_FILE, config.epochs, progress_callback)
     stop_file = StopFileCallback(run_dir / STOP_FILE)

@@ -11,9 +11,10 @@ from core.errors import InputError
 TRAIN_FLAGS: dict[str, str] = {
     "batch_size": "batch_size", "epochs": "epochs", "lr": "lr", "seed": "seed", "run_name": "run_name",
     "max_minutes": "max_minutes", "max_train_windows": "max_train_windows",
+    "strategy": "strategy", "cpu_replicas": "cpu_replicas",
 }
 #: flags --reproduce-default accepts besides itself (a time budget does not change what is trained).
-REPRODUCE_ALLOWED: frozenset[str] = frozenset({"epochs", "max_minutes"})
+REPRODUCE_ALLOWED: frozenset[str] = frozenset({"epochs", "max_minutes", "strategy", "cpu_replicas"})
 
 
 def register(subparsers) -> None:
@@ -34,6 +35,10 @@ def register(subparsers) -> None:
                         help="stop cleanly after this many minutes of training")
     parser.add_argument("--max-train-windows", type=int, help="train (and validate) on a seeded sample of this many windows")
     parser.add_argument("--no-reports", action="store_true", help="skip test_results.json / generated_samples.json")
+    parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                        help="tf.distribute strategy: one device (default), every local GPU (mirrored), or the "
+                        "machines in TF_CONFIG (multiworker; only the chief writes the run). --batch-size is global")
+    parser.add_argument("--cpu-replicas", type=int, help="with --strategy mirrored: split the CPU into N logical devices")
     parser.add_argument("--reproduce-default", action="store_true",
                         help="train the shipped default configuration into models/default/ "
                         "(accepts --epochs and --max-epochs-minutes)")
