@@ -194,7 +194,7 @@ def shipped_table() -> pd.DataFrame:
 
     if not CORPUS_TABLE.exists():
         raise InputError(f"corpus table not found: {CORPUS_TABLE} (build it with 'python -m core data build')")
-    return load_table()
+    return load_table(CORPUS_TABLE)
 
 
 def results_table(results: dict) -> str:

@@ -9,7 +9,7 @@ from core.errors import InputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
-CORPUS_TABLE = DATA_DIR / "progressions.csv.gz"
+CORPUS_TABLE = Path(os.environ.get("CHORDSMITH_CORPUS", DATA_DIR / "progressions.csv.gz"))
 MODELS_DIR = REPO_ROOT / "models"
 DEFAULT_MODEL_DIR = MODELS_DIR / "default"
 OUTPUT_DIR = Path(os.environ.get("CHORDSMITH_OUTPUT", REPO_ROOT / "output"))
