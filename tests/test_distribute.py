@@ -129,16 +129,19 @@ def test_two_workers_on_loopback_train_one_model(tmp_path):
     ports = _free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     run_dir = tmp_path / "runs" / "multi"
+    scratch = tmp_path / "scratch"  # the non-chief worker's temporary folder lands here (TMPDIR)
+    scratch.mkdir()
     workers = [
         _start(run_dir, "--strategy", "multiworker",
-               env={"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})})
+               env={"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+                    "TMPDIR": str(scratch)})
         for index in range(2)
     ]
     for worker in workers:
         _finish(worker)
     assert (run_dir / "model.keras").is_file() and (run_dir / "history.json").is_file()
-    assert list((tmp_path / "runs").iterdir()) == [run_dir]  # the second worker wrote elsewhere
-    assert len(list(tmp_path.rglob("model.keras"))) == 1
+    assert list((tmp_path / "runs").iterdir()) == [run_dir]  # only the chief wrote the run
+    assert [p.parent.name.startswith("chordsmith-worker1-") for p in scratch.rglob("model.keras")] == [True]
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["status"] for r in records] == ["started", "running", "finished"]
     history = _history(run_dir)
