@@ -13,7 +13,8 @@ METRICS: tuple[str, ...] = ("top1", "top5", "perplexity", "cross_entropy", "toke
 #: readable model names, in the order they are listed.
 MODEL_LABELS: dict[str, str] = {
     "lstm": "LSTM (conditioned)", "lstm_unconditioned": "LSTM (conditions open)",
-    "trigram": "trigram (Kneser-Ney)", "bigram": "bigram (Kneser-Ney)", "unigram": "unigram",
+    "trigram_key_relative": "trigram, key-relative (Kneser-Ney)", "trigram": "trigram (Kneser-Ney)",
+    "bigram": "bigram (Kneser-Ney)", "unigram": "unigram",
 }
 
 

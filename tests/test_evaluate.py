@@ -86,7 +86,7 @@ def test_evaluate_model_with_a_stub_predictor() -> None:
     expected = token_metrics(np.tile(_fixed_distribution(), (5, 1)), TARGETS)
     for key in ("top1", "top5", "cross_entropy", "perplexity"):
         assert results["models"]["lstm"][key] == pytest.approx(expected[key])
-    assert set(results["models"]) == {"lstm", "lstm_unconditioned", "unigram", "bigram", "trigram"}
+    assert set(results["models"]) == {"lstm", "lstm_unconditioned", "unigram", "bigram", "trigram", "trigram_key_relative"}
     # the second call is the unconditioned one: every condition 0
     assert all((v != 0).any() for k, v in calls[0].items() if k != "mood_input")
     assert all((v == 0).all() for v in calls[1].values())
@@ -119,3 +119,26 @@ def test_evaluate_run_writes_results_atomically(tmp_path) -> None:
     assert written["models"]["lstm"]["tokens"] == 5
     assert written["models"]["lstm"]["top1"] == pytest.approx(results["models"]["lstm"]["top1"])
     assert not list(run_dir.glob(".*partial*"))
+
+
+def test_key_relative_trigram_scores_a_window_and_its_transposition_alike() -> None:
+    from core.evaluate import fit_baselines, key_relative_probabilities, training_sequences, transposed_to_c
+
+    frame = _frame([
+        ("train", "s1", "pop", "C F G C", 1), ("train", "s2", "pop", "G C D G", 1),
+        ("test", "s3", "pop", "D G A D", 1), ("test", "s4", "pop", "Bb Eb F Bb", 1),
+    ])
+    frame["key_tonic"] = ["C", "G", "D", "Bb"]
+    train = encode_frame(frame[frame["split"] == "train"])
+    test = encode_frame(frame[frame["split"] == "test"])
+    moved = transposed_to_c(test)
+    assert VOCAB.decode(moved.targets[0][:4]) == ["C", "F", "G", "C"] == VOCAB.decode(moved.targets[1][:4])
+    model = NGramModel(order=3, vocab_size=len(VOCAB)).fit(training_sequences(transposed_to_c(train)))
+    windows, positions = np.nonzero(test.targets)
+    probs = key_relative_probabilities(model, test, windows, positions)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    target_probs = probs[np.arange(len(windows)), test.targets[windows, positions]]
+    first, second = target_probs[windows == 0], target_probs[windows == 1]
+    assert np.allclose(first, second) and (first > 0.5).all()  # both songs are I IV V I, seen twice in training
+    absolute = fit_baselines(training_sequences(train))["trigram"]
+    assert absolute.next_distribution([START_ID])[test.targets[0, 0]] < target_probs[0]
