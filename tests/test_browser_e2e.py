@@ -125,10 +125,10 @@ def open_page(browser: Browser, url: str) -> Page:
     return page
 
 
-def shown_progressions(page: Page) -> list[str]:
-    """The chords of each 'Progression N: …' heading on the Generate page."""
+def shown_progressions(page: Page, count: int = 2) -> list[str]:
+    """The chords of each 'Progression N: …' heading on the Generate page, once all ``count`` have rendered."""
     headings = page.locator("h3").filter(has_text=re.compile(r"^Progression \d+:"))
-    expect(headings.first).to_be_visible(timeout=PAGE_S * 1000)
+    expect(headings).to_have_count(count, timeout=PAGE_S * 1000)
     return [text.split(":", 1)[1].strip() for text in headings.all_inner_texts()]
 
 
@@ -172,8 +172,9 @@ def test_every_page_renders_and_a_shared_link_reproduces_the_chords(server: str,
     page = open_page(browser, f"{server}/generate?genre=pop&samples=2&length=6&seed=4242")
     first = shown_progressions(page)
     page.get_by_role("button", name="Generate new").click()
-    expect(page.locator("h3").filter(has_text="Progression 1:")).not_to_have_text(f"Progression 1: {first[0]}",
-                                                                                    timeout=PAGE_S * 1000)
+    for number, before in enumerate(first, start=1):  # every heading redrawn, none left over from the last run
+        expect(page.locator("h3").filter(has_text=f"Progression {number}:")).not_to_have_text(
+            f"Progression {number}: {before}", timeout=PAGE_S * 1000)
     wait_for_render(page, settle_s=1.0, timeout_s=PAGE_S)
     chords = shown_progressions(page)
     page.get_by_text("Share these progressions").click()
