@@ -1,7 +1,7 @@
 """``python -m bench``: speed and memory benchmarks; ``python -m bench quality``: model quality and conditioning control.
 
     python -m bench [--quick] [--only generation,training,app,memory] [--model DIR]
-    python -m bench quality [--quick] [--model DIR] [--no-conditioning]
+    python -m bench quality [--quick] [--model DIR] [--no-conditioning | --reuse-conditioning]
 
 Speed results go to ``bench/results.json`` (one object per benchmark: ``name``, ``median``,
 ``unit``, ``baseline_median``, ``ratio`` and more), quality results to ``bench/quality.json``;
@@ -13,6 +13,7 @@ memory section); the full run stays under about ten minutes on a 2-core CPU.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -32,13 +33,21 @@ def _speed(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown section(s): {', '.join(sorted(unknown))}; accepted: {', '.join(SECTIONS)}", file=sys.stderr)
         return 2
-    if not args.no_wait:
-        from bench.variants import wait_for_machine
-
-        print("[bench] waiting until no training runs (timings on a shared 2-core CPU are meaningless) …", flush=True)
-        wait_for_machine(poll_s=10.0, include_benchmarks=False)
     meta = {**report.machine(), "quick": args.quick}
     results: list[Result] = []
+
+    def save() -> None:
+        meta["seconds"] = time.perf_counter() - started
+        meta["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        meta["sections"] = sorted(only)
+        benchmarks = [r.to_dict() for r in results]
+        if args.only and report.RESULTS_JSON.exists():  # keep the other sections from the previous run, marked as such
+            previous = json.loads(report.RESULTS_JSON.read_text(encoding="utf-8"))
+            kept = [{**b, "notes": f"{b.get('notes', '')} (from the run of {previous['meta']['date']})".strip()}
+                    for b in previous.get("benchmarks", []) if _section_of(b) not in only]
+            benchmarks = sorted(benchmarks + kept, key=lambda b: SECTIONS.index(_section_of(b)))
+        report.write_json(report.RESULTS_JSON, {"meta": meta, "benchmarks": benchmarks})
+        report.render()
 
     def section(name: str, function) -> None:
         if name not in only:
@@ -52,21 +61,26 @@ def _speed(args: argparse.Namespace) -> int:
                   f"{result.baseline_median if result.baseline_median is None else f'{result.baseline_median:.4g}'} | "
                   f"ratio {ratio}", flush=True)
         print(f"  ({time.perf_counter() - section_start:.0f} s)", flush=True)
+        save()  # after every section, so a later failure keeps what was measured
 
     from bench import app_path, generation, memory, training
 
     section("generation", lambda: generation.run(
         generation.GenerationSettings(repeats=7 if args.quick else 25, naive_repeats=2 if args.quick else 5), args.model))
     section("training", lambda: training.run(training.TrainingSettings(
-        train_windows=2048 if args.quick else 8192, repeats=2 if args.quick else 3,
-        starvation_steps=60 if args.quick else 200)))
+        train_windows=512 if args.quick else 2048, repeats=1 if args.quick else 3,
+        starvation_steps=30 if args.quick else 100)))
     section("app", lambda: app_path.run(repeats=3 if args.quick else 7, fresh_repeats=1 if args.quick else 3,
                                         model_dir=args.model))
-    section("memory", lambda: memory.run(train_minutes=0.3 if args.quick else 0.75, model_dir=args.model))
-    meta["seconds"] = time.perf_counter() - started
-    report.write_json(report.RESULTS_JSON, {"meta": meta, "benchmarks": [r.to_dict() for r in results]})
-    print(f"wrote {report.RESULTS_JSON} and {report.render()} ({meta['seconds']:.0f} s)")
+    section("memory", lambda: memory.run(train_minutes=0.3 if args.quick else 0.5, model_dir=args.model))
+    save()
+    print(f"wrote {report.RESULTS_JSON} and {report.RESULTS_MD} ({meta['seconds']:.0f} s)")
     return 0
+
+
+def _section_of(benchmark: dict) -> str:
+    """The section a results.json entry came from (its group; "app path" is the ``app`` section)."""
+    return {"app path": "app"}.get(benchmark["group"], benchmark["group"])
 
 
 def _quality(args: argparse.Namespace) -> int:
@@ -74,7 +88,7 @@ def _quality(args: argparse.Namespace) -> int:
     from bench.models import trained_model_dir
 
     started = time.perf_counter()
-    default_dir = trained_model_dir(args.model)
+    default_dir = trained_model_dir(args.model)  # after the wait: a training may just have written models/default
     if default_dir is None:
         print("no trained model: train models/default (python -m core train --reproduce-default) or pass --model",
               file=sys.stderr)
@@ -86,7 +100,11 @@ def _quality(args: argparse.Namespace) -> int:
         m = row["metrics"]
         print(f"  {row['label']:<46} top1 {m['top1']:.3f}  top5 {m['top5']:.3f}  ppl {m['perplexity']:.2f}", flush=True)
     payload = {"meta": meta, "default_model": str(default_dir), "evaluation": evaluation}
-    if not args.no_conditioning:
+    previous = json.loads(report.QUALITY_JSON.read_text(encoding="utf-8")) if report.QUALITY_JSON.exists() else {}
+    if args.reuse_conditioning and previous.get("conditioning") and previous.get("default_model") == str(default_dir):
+        print("[quality] conditioning control: kept from the previous run (same default model)", flush=True)
+        payload["conditioning"] = previous["conditioning"]
+    elif not args.no_conditioning:
         print("[quality] conditioning control …", flush=True)
         settings = (conditioning.ConditioningSettings(per_value=40, unconditioned=80, sweep_per_genre=20, judge_rows=8000)
                     if args.quick else conditioning.ConditioningSettings())
@@ -112,8 +130,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--no-wait", action="store_true", help="start even while a training runs")
     else:
         parser.add_argument("--no-conditioning", action="store_true", help="skip the conditioning-control report")
+        parser.add_argument("--reuse-conditioning", action="store_true",
+                            help="keep the conditioning-control report of bench/quality.json when it is for the same model")
     args = parser.parse_args(argv)
-    return _speed(args) if command == "speed" else _quality(args)
+    if command == "speed" and args.no_wait:
+        return _speed(args)
+    from bench.variants import machine_for_benchmark
+
+    print("[bench] waiting until no training and no other benchmark runs (timings on a shared 2-core CPU mean little, "
+          "and a training's budget is wall-clock) …", flush=True)
+    with machine_for_benchmark():
+        return _speed(args) if command == "speed" else _quality(args)
 
 
 if __name__ == "__main__":

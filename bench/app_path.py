@@ -57,6 +57,7 @@ def _child(mode: str, model_dir: str | None) -> dict:
     elif mode == "model-naive":
         import keras
 
+        import core.model  # noqa: F401  (registers the model's custom layers with Keras)
         from core.dataset import CHORD_INPUT, CONDITION_INPUTS
         from core.paths import resolve_model_dir
 

@@ -61,7 +61,7 @@ def _app_pages(model_dir: str | None) -> str:
     os.chdir(REPO)
     ran = []
     for page in available_pages():
-        app = AppTest.from_file(page.path, default_timeout=120)
+        app = AppTest.from_file(str(REPO / page.path), default_timeout=120)
         app.run()
         ran.append(page.title + ("" if not app.exception else " (exception)"))
     from bench.app_path import LENGTH, SAMPLES, render

@@ -32,6 +32,8 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "var-gru": ("GRU cell", "--cell gru"),
     "var-attention": ("LSTM + causal self-attention", "--attention"),
 }
+#: other runs shown when present: the default configuration on a short budget (the development run).
+REFERENCE_RUNS: dict[str, str] = {"dev-quick": "LSTM (default config), short budget"}
 PPL_GOAL = 0.15
 TOP1_GOAL = 0.05
 
@@ -70,6 +72,15 @@ def run_training_info(folder: Path | None) -> dict:
     return info
 
 
+def epoch_curve(folder: Path) -> list[dict]:
+    """``[{epoch, elapsed, val_loss}]`` from a run's metrics.jsonl (to compare variants at equal training time)."""
+    metrics = Path(folder) / METRICS_FILE
+    if not metrics.exists():
+        return []
+    records = [json.loads(line) for line in metrics.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [{k: r.get(k) for k in ("epoch", "elapsed", "val_loss")} for r in records if r.get("status") == "running"]
+
+
 def _score(distributions: np.ndarray, targets: np.ndarray, genres: np.ndarray) -> tuple[dict, dict]:
     from core.evaluate import token_metrics
 
@@ -81,7 +92,7 @@ def _score(distributions: np.ndarray, targets: np.ndarray, genres: np.ndarray) -
 def evaluate_all(default_dir: Path, variant_dirs: dict[str, Path] | None = None, frame=None) -> dict:
     """Score baselines, the default model (conditioned and not) and the variants on the test split."""
     from core.conditions import UNSPECIFIED
-    from core.dataset import encode_frame, split_frame
+    from core.dataset import CONDITION_INPUTS, encode_frame, split_frame
     from core.evaluate import (
         _flat_targets,
         _unconditioned,
@@ -119,11 +130,17 @@ def evaluate_all(default_dir: Path, variant_dirs: dict[str, Path] | None = None,
         if with_unconditioned:
             overall, per_genre = _score(predict(_unconditioned(inputs))[windows, positions], targets, genres)
             rows.append(ModelRow(f"{label}, all conditions unspecified", str(folder), overall, per_genre, info))
+            for condition, input_name in CONDITION_INPUTS.items():  # one condition blanked at a time
+                blanked = {**inputs, input_name: np.zeros_like(inputs[input_name])}
+                overall, per_genre = _score(predict(blanked)[windows, positions], targets, genres)
+                rows.append(ModelRow(f"{label}, {condition} unspecified", str(folder), overall, per_genre, info))
 
     lstm_rows("LSTM (default)", default_dir, with_unconditioned=True)
     for run_name, folder in (variant_dirs or {}).items():
-        lstm_rows(VARIANTS.get(run_name, (run_name, ""))[0], folder, with_unconditioned=False)
+        label = VARIANTS[run_name][0] if run_name in VARIANTS else REFERENCE_RUNS.get(run_name, run_name)
+        lstm_rows(label, folder, with_unconditioned=False)
     return {
+        "default_curve": epoch_curve(default_dir),
         "test_songs": int(test["song_id"].nunique()),
         "test_windows": int(len(encoded)),
         "test_tokens": int(len(targets)),
@@ -158,5 +175,6 @@ def goals(rows: list[dict]) -> dict:
 
 
 def variant_dirs(runs_dir: Path = RUNS_DIR) -> dict[str, Path]:
-    """The variant runs that have a model, in :data:`VARIANTS` order."""
-    return {name: runs_dir / name for name in VARIANTS if (runs_dir / name / MODEL_FILE).exists()}
+    """The reference and variant runs that have a model, in :data:`REFERENCE_RUNS` then :data:`VARIANTS` order."""
+    names = [*REFERENCE_RUNS, *VARIANTS]
+    return {name: runs_dir / name for name in names if (runs_dir / name / MODEL_FILE).exists()}

@@ -84,7 +84,11 @@ def speed_markdown(results: dict) -> list[str]:
         "",
         f"{meta['date']} · {meta['cpu']} · {meta['cores']} cores · {meta['memory_gib']} GiB · Python {meta['python']} · "
         + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
-        + f" · load average at start {meta['load_average_at_start']} · total {meta.get('seconds', 0):.0f} s",
+        + f" · load average (1/5/15 min) at start {meta['load_average_at_start']}, at end {meta.get('load_average_at_end', '—')}"
+        + f" · total {meta.get('seconds', 0):.0f} s",
+        "",
+        "The machine is shared (other sessions' tests and trainings run beside the benchmarks): a load average above "
+        "2 means the benchmarks did not have the 2 cores to themselves, and throughput figures suffer most.",
         "",
         "Median of the repeats after a warm-up; spread = interquartile range (max − min under 4 repeats). "
         "Ratio = times better than the baseline measured in the same run (> 1: better).",
@@ -121,8 +125,8 @@ def quality_markdown(quality: dict) -> list[str]:
         "target tokens (chords + END). Perplexity = exp(mean cross-entropy per token). Training time is the run's own "
         "wall time on this 2-core CPU (budget in brackets); n-grams fit in seconds.",
         "",
-        "| model | top-1 | top-5 | perplexity | " + " | ".join(f"ppl {g}" for g in genres) + " | training |",
-        "|---|---:|---:|---:|" + "---:|" * len(genres) + "---|",
+        "| model | top-1 | top-5 | perplexity | " + " | ".join(f"ppl {g}" for g in genres) + " | training | best val loss |",
+        "|---|---:|---:|---:|" + "---:|" * len(genres) + "---|---:|",
     ]
     for row in evaluation["rows"]:
         m, training = row["metrics"], row["training"]
@@ -135,7 +139,16 @@ def quality_markdown(quality: dict) -> list[str]:
         else:
             time_text = "—"
         lines.append(f"| {row['label']} | {_pct(m['top1'])} | {_pct(m['top5'])} | {_num(m['perplexity'])} | {per} "
-                     f"| {time_text} |")
+                     f"| {time_text} | {_num(training.get('best_val_loss'), 3)} |")
+    curve = evaluation.get("default_curve") or []
+    budgets = sorted({row["training"]["max_minutes"] for row in evaluation["rows"]
+                      if row["training"].get("max_minutes") and row["label"] != "LSTM (default)"})
+    for budget in budgets:
+        within = [p for p in curve if p["elapsed"] is not None and p["elapsed"] <= budget * 60 and p["val_loss"] is not None]
+        if within:
+            best = min(within, key=lambda p: p["val_loss"])
+            lines += ["", f"Same budget for the default: its best val loss within {budget:g} min of training was "
+                          f"{best['val_loss']:.3f} (epoch {best['epoch']}), to set beside the variants' best val loss."]
     lines += ["", "Per-genre tokens: " + ", ".join(f"{g} {evaluation['genre_tokens'][g]:,}" for g in genres), ""]
     goal = evaluation.get("goals", {})
     if goal:
@@ -149,6 +162,10 @@ def quality_markdown(quality: dict) -> list[str]:
         if "conditioning_perplexity_reduction" in goal:
             lines.append(f"- Conditioning: perplexity {_change(goal['conditioning_perplexity_reduction'])} than with every "
                          f"condition unspecified — **{'met' if goal['conditioning_goal_met'] else 'not met'}**")
+    lines += ["", "Training blanks each condition independently with probability 0.1 (condition dropout), so the model has "
+              "seen one condition open often but all four open together almost never (~0.01 % of windows): the "
+              "single-condition rows are in-distribution, the all-unspecified row is not and overstates what the "
+              "conditions buy. A model trained without conditions would be the clean comparison."]
     lines += ["", "### Published anchors (other corpora — not comparable one-for-one)", "",
               "| model | corpus | top-1 | perplexity | note |", "|---|---|---:|---:|---|"]
     lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in ANCHORS]

@@ -9,6 +9,8 @@ architecture and a fresh model per pipeline:
   encoded NumPy arrays (no augmentation, Keras's own array adapter);
 * time to first batch: from nothing built to the end of the first training step (encoding,
   pipeline construction, tracing); baseline: the same for the array fit;
+* the same pipeline with the recurrent layers unrolled (``build_model(unroll=True)``) against the
+  default while-loop layers, at batch 32;
 * input starvation: a manual loop over the pipeline timing ``next(iterator)`` (waiting for data)
   apart from ``train_on_batch`` (the model's step). A step "waited" when its data wait exceeded
   10 % of the median model step.
@@ -30,10 +32,10 @@ GROUP = "training"
 class TrainingSettings:
     """Sample size and repeats."""
 
-    train_windows: int = 8192
+    train_windows: int = 2048
     repeats: int = 3
     batch_sizes: tuple[int, ...] = (32, 256)
-    starvation_steps: int = 200
+    starvation_steps: int = 100
 
 
 def train_sample(windows: int, seed: int = 0):
@@ -45,13 +47,13 @@ def train_sample(windows: int, seed: int = 0):
     return frame.sample(n=min(windows, len(frame)), random_state=seed).reset_index(drop=True)
 
 
-def _fresh_model(seed: int = 0):
+def _fresh_model(seed: int = 0, unroll: bool = False):
     import keras
 
     from core.model import ModelConfig, build_model, compile_model
 
     keras.utils.set_random_seed(seed)
-    return compile_model(build_model(ModelConfig()))
+    return compile_model(build_model(ModelConfig(), unroll=unroll))
 
 
 def _first_batch_timer():
@@ -95,6 +97,15 @@ def throughput(frame, batch_size: int, repeats: int) -> tuple[Stats, Stats]:
         lambda: array_model.fit(inputs, targets, batch_size=batch_size, epochs=1, shuffle=True, verbose=0), len(frame), repeats,
     )
     return pipeline, arrays
+
+
+def unrolled_throughput(frame, batch_size: int, repeats: int) -> Stats:
+    """Sequences/s for one tf.data epoch at ``batch_size`` with the recurrent layers unrolled."""
+    from core.dataset import DatasetConfig, make_dataset
+
+    dataset = make_dataset(frame, DatasetConfig(batch_size=batch_size), training=True)
+    model = _fresh_model(unroll=True)
+    return _epoch_stats(lambda: model.fit(dataset, epochs=1, verbose=0), len(frame), repeats)
 
 
 def time_to_first_batch(frame, batch_size: int = 32) -> tuple[float, float, float]:
@@ -160,13 +171,22 @@ def run(settings: TrainingSettings) -> list[Result]:
     frame = train_sample(settings.train_windows)
     sample = f"{len(frame)} train windows (seeded sample), default architecture, fresh model per pipeline"
     results: list[Result] = []
+    rolled: dict[int, Stats] = {}
     for batch in settings.batch_sizes:
         pipeline, arrays = throughput(frame, batch, settings.repeats)
+        rolled[batch] = pipeline
         results.append(Result.from_stats(
             f"training_tfdata_batch{batch}_seq_per_s", GROUP, f"tf.data pipeline: sequences/s, one epoch at batch {batch}",
             "sequences/s", pipeline, "model.fit on NumPy arrays (no augmentation)", arrays,
             notes=f"{sample}; tf.data includes random transposition and condition dropout",
         ))
+    unrolled = unrolled_throughput(frame, settings.batch_sizes[0], settings.repeats)
+    results.append(Result.from_stats(
+        f"training_unrolled_batch{settings.batch_sizes[0]}_seq_per_s", GROUP,
+        f"tf.data pipeline, recurrent layers unrolled over the 12 steps: sequences/s at batch {settings.batch_sizes[0]}",
+        "sequences/s", unrolled, "same pipeline, default (while-loop) recurrent layers", rolled[settings.batch_sizes[0]],
+        notes=f"{sample}; build_model(unroll=True): same weights and maths, no tf.while_loop",
+    ))
     pipeline_first, arrays_first, pipeline_only = time_to_first_batch(frame)
     results.append(Result(
         "training_time_to_first_step_s", GROUP, "time to first training step done (encode, pipeline, trace), batch 32",

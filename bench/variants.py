@@ -3,8 +3,9 @@
     nohup python -m bench.variants --minutes 8 > output/variants.log 2>&1 &
 
 The machine has 2 cores, so only one training runs at a time: before each run this waits until
-no other ``core train`` process is alive and ``output/training.lock`` (the studio's single-training
-lock) is free, then takes that lock for its own run and frees it afterwards. Runs land in
+no other ``core train`` process is alive, ``output/training.lock`` (the studio's single-training
+lock) is free and no ``python -m bench`` run holds ``output/bench.lock``, then takes the training
+lock for its own run and frees it afterwards. Runs land in
 ``output/runs/<variant>/`` (names and flags in :data:`bench.quality.VARIANTS`); a variant whose
 run already holds a model is skipped.
 """
@@ -12,11 +13,13 @@ run already holds a model is skipped.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.quality import VARIANTS
@@ -41,27 +44,66 @@ def other_trainings() -> list[int]:
     return found
 
 
-def speed_benchmarks() -> list[int]:
-    """Process ids of running ``python -m bench`` speed runs (they want the CPU to themselves)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            words = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"-m" in words and b"bench" in words and b"quality" not in words:
-            found.append(int(entry.name))
-    return found
+BENCH_LOCK = "bench.lock"
+
+
+def _bench_lock_path() -> Path:
+    from core.paths import OUTPUT_DIR
+
+    return OUTPUT_DIR / BENCH_LOCK
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def benchmark_running() -> bool:
+    """True while a ``python -m bench`` run holds ``output/bench.lock`` (a stale lock is removed)."""
+    path = _bench_lock_path()
+    try:
+        pid = int(path.read_text(encoding="utf-8").strip() or "0")
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        pid = 0
+    if pid == os.getpid() or _alive(pid):
+        return pid != os.getpid()
+    path.unlink(missing_ok=True)
+    return False
 
 
 def wait_for_machine(poll_s: float = 20.0, include_benchmarks: bool = True) -> None:
-    """Block until no other training (and, with ``include_benchmarks``, no speed benchmark) runs and the lock is free."""
+    """Block until no other training (and, with ``include_benchmarks``, no benchmark) runs and the lock is free."""
     from core import runs
 
-    while other_trainings() or runs.current_training() is not None or (include_benchmarks and speed_benchmarks()):
+    while other_trainings() or runs.current_training() is not None or (include_benchmarks and benchmark_running()):
         time.sleep(poll_s)
+
+
+@contextlib.contextmanager
+def machine_for_benchmark(poll_s: float = 10.0) -> Iterator[None]:
+    """Wait for the machine (no training, no other benchmark), then hold ``output/bench.lock`` for the block."""
+    path = _bench_lock_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        wait_for_machine(poll_s, include_benchmarks=True)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(str(os.getpid()))
+        break
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def train_variant(name: str, flags: str, minutes: float) -> int:
