@@ -35,6 +35,7 @@ or last, then major), restricted to the requested scale type when one is given.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -249,8 +250,37 @@ def generate(
     :class:`InputError` for out-of-range settings, unknown chords, ``in_key`` without a key, or
     locks outside the length.
     """
-    generator = as_generator(model_dir)
-    conditions = conditions or Conditions()
+    with one_blas_thread():
+        return _generate(as_generator(model_dir), conditions or Conditions(), length, temperature, top_k, top_p,
+                         seed_chords, num_samples, random_seed, in_key, locks, gibbs_passes)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # threadpoolctl comes with scikit-learn; without it, BLAS keeps its own threading
+        return None
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager:
+    """Limit NumPy's BLAS to one thread for the block (about 0.1 ms to enter).
+
+    The decoder's matrices are small, and on the 2-core machines the studio runs on, a training
+    often runs beside it: multithreaded OpenBLAS then spin-waits for a busy core, and batched
+    generation ran about 10x slower (bench/results.md: 1 thread ~2,000 vs ~190 progressions/s
+    at batch 256 with a training running). One thread costs nothing at the page's batch sizes.
+    """
+    controller = _blas_controller()
+    return contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
+
+
+def _generate(
+    generator: Generator, conditions: Conditions, length: int, temperature: float, top_k: int, top_p: float,
+    seed_chords: Sequence[Chord | str], num_samples: int, random_seed: int | None, in_key: bool,
+    locks: Mapping[int, Chord] | None, gibbs_passes: int,
+) -> list[Sample]:
     _validate(length, num_samples, temperature, top_k, top_p)
     seeds = parse_chords(seed_chords)
     fixed = _fixed_positions(seeds, dict(locks or {}), int(length))
