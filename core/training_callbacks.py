@@ -80,16 +80,18 @@ class MetricsLogger(keras.callbacks.Callback):
         })
 
 
-class StopFileCallback(keras.callbacks.Callback):
-    """Stops training at the end of the current batch once ``path`` exists (the epoch is still closed)."""
+class _StopWhen(keras.callbacks.Callback):
+    """Stops training at the end of the batch (or epoch) after which :meth:`should_stop` first says so."""
 
-    def __init__(self, path: Path):
+    def __init__(self):
         super().__init__()
-        self.path = Path(path)
         self.triggered = False
 
+    def should_stop(self) -> bool:
+        raise NotImplementedError
+
     def _check(self) -> None:
-        if not self.triggered and self.path.exists():
+        if not self.triggered and self.should_stop():
             self.triggered = True
             self.model.stop_training = True
 
@@ -100,28 +102,30 @@ class StopFileCallback(keras.callbacks.Callback):
         self._check()
 
 
-class TimeBudgetCallback(keras.callbacks.Callback):
+class StopFileCallback(_StopWhen):
+    """Stops training at the end of the current batch once ``path`` exists (the epoch is still closed)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+
+    def should_stop(self) -> bool:
+        return self.path.exists()
+
+
+class TimeBudgetCallback(_StopWhen):
     """Stops training at the end of the batch during which ``max_minutes`` of training have passed."""
 
     def __init__(self, max_minutes: float | None):
         super().__init__()
         self.max_seconds = None if max_minutes is None else float(max_minutes) * 60.0
         self.started_at = time.monotonic()
-        self.triggered = False
 
     def on_train_begin(self, logs=None):
         self.started_at = time.monotonic()
 
-    def _check(self) -> None:
-        if self.max_seconds is not None and not self.triggered and time.monotonic() - self.started_at >= self.max_seconds:
-            self.triggered = True
-            self.model.stop_training = True
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._check()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._check()
+    def should_stop(self) -> bool:
+        return self.max_seconds is not None and time.monotonic() - self.started_at >= self.max_seconds
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from core.cli.model_arguments import add_condition_arguments, conditions_from_args
 from core.errors import InputError
 
 
@@ -17,11 +18,7 @@ def register(subparsers) -> None:
         description="Sample progressions under the given conditions. Open conditions stay 'unspecified'. "
         "--lock keeps chords at 1-based positions and resamples the others using the chords on both sides.",
     )
-    parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
-    parser.add_argument("--genre", help="e.g. pop, rock, jazz (default: unspecified)")
-    parser.add_argument("--mood", help="happy, calm, tense or sad (default: unspecified)")
-    parser.add_argument("--key", help="e.g. C, Am, 'Eb major' (default: unspecified)")
-    parser.add_argument("--scale", help="major or minor (default: from the key, else unspecified)")
+    add_condition_arguments(parser)
     parser.add_argument("--length", default="8", help="most chords per progression, 1..64 (default 8)")
     parser.add_argument("--temperature", default="1.0", help="(0, 5]; lower is safer (default 1.0)")
     parser.add_argument("--top-k", default="0", help="sample among the k most likely chords; 0 = off (default)")
@@ -47,10 +44,9 @@ def number(text: str | None, kind: type, name: str, accepted: str):
 def run(args: argparse.Namespace) -> int:
     """Validate everything, load the model, generate, print (and export)."""
     from core.chords import parse_progression
-    from core.conditions import Conditions
     from core.generate import MAX_LENGTH, MAX_SAMPLES, generate, load_generator, parse_locks, validate_request
 
-    conditions = Conditions.parse(genre=args.genre, mood=args.mood, key=args.key, scale_type=args.scale)
+    conditions = conditions_from_args(args)
     settings = {
         "length": number(args.length, int, "length", f"an integer in 1..{MAX_LENGTH}"),
         "temperature": number(args.temperature, float, "temperature", "a number in (0, 5]"),

@@ -1,4 +1,4 @@
-"""Model-shape options shared by ``summary`` and ``train``: flags in, :class:`ModelConfig` out."""
+"""Options shared by commands: model-shape flags (``summary``, ``train``), condition flags (``generate``, ``score``)."""
 
 from __future__ import annotations
 
@@ -37,3 +37,19 @@ def model_config_from_args(args: argparse.Namespace):
     config = ModelConfig(**model_overrides(args))
     config.validate()
     return config
+
+
+def add_condition_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add --model, --genre, --mood, --key and --scale (the commands that run a trained model)."""
+    parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
+    parser.add_argument("--genre", help="e.g. pop, rock, jazz (default: unspecified)")
+    parser.add_argument("--mood", help="happy, calm, tense or sad (default: unspecified)")
+    parser.add_argument("--key", help="e.g. C, Am, 'Eb major' (default: unspecified)")
+    parser.add_argument("--scale", help="major or minor (default: from the key, else unspecified)")
+
+
+def conditions_from_args(args: argparse.Namespace):
+    """The validated :class:`core.conditions.Conditions` the flags name (InputError on an unknown label)."""
+    from core.conditions import Conditions
+
+    return Conditions.parse(genre=args.genre, mood=args.mood, key=args.key, scale_type=args.scale)

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from core.cli.model_arguments import add_condition_arguments, conditions_from_args
+
 
 def register(subparsers) -> None:
     """Add the ``score`` sub-command."""
@@ -14,12 +16,8 @@ def register(subparsers) -> None:
         description="Per-chord probabilities, surprise (bits), log-likelihood and perplexity under the given "
         "conditions. Without --chords, reads one progression per line from stdin.",
     )
-    parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
+    add_condition_arguments(parser)
     parser.add_argument("--chords", help="e.g. 'C G Am F' (default: one progression per stdin line)")
-    parser.add_argument("--genre", help="e.g. pop, rock, jazz (default: unspecified)")
-    parser.add_argument("--mood", help="happy, calm, tense or sad (default: unspecified)")
-    parser.add_argument("--key", help="e.g. C, Am, 'Eb major' (default: unspecified)")
-    parser.add_argument("--scale", help="major or minor")
     parser.add_argument("--rank", choices=("genre", "mood"), help="also give the posterior over this condition")
     parser.add_argument("--ends", action="store_true", help="count the model's p(END) after the last chord")
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -29,10 +27,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Parse the progressions, score them in one batch, print."""
     from core.chords import parse_progression
-    from core.conditions import Conditions
     from core.errors import InputError
 
-    conditions = Conditions.parse(genre=args.genre, mood=args.mood, key=args.key, scale_type=args.scale)
+    conditions = conditions_from_args(args)
     lines = [args.chords] if args.chords is not None else [line for line in sys.stdin.read().splitlines() if line.strip()]
     if not lines:
         raise InputError("no progressions: give --chords 'C G Am F' or one progression per line on stdin")
