@@ -25,13 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Chordsmith: conditional chord-progression studio")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"core.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"core.cli.{name}":
-                continue  # that sub-command is not built yet
-            raise
-        module.register(subparsers)
+        importlib.import_module(f"core.cli.{name}").register(subparsers)
     return parser
 
 
