@@ -209,3 +209,41 @@ def augment_batch(inputs: dict, targets, seed, config: DatasetConfig) -> tuple[d
             draw = tf.random.stateless_uniform([size, 1], seed=seed + offset)
             inputs[input_name] = tf.where(draw < config.condition_dropout, 0, inputs[input_name])
     return inputs, targets
+
+
+def describe_batch(
+    frame: pd.DataFrame | None = None,
+    split: str = "train",
+    batch_size: int = 4,
+    augment: bool = True,
+    seed: int = 0,
+    sequence_length: int = 12,
+) -> str:
+    """One batch of the training pipeline as text: tensor shapes, then each window decoded.
+
+    ``frame`` defaults to the shipped table. With ``augment`` the batch is drawn as training sees
+    it (shuffled, transposed, conditions blanked at random); without, the split's first windows.
+    """
+    from core.conditions import VOCABULARIES
+    from core.corpus.table import load_table
+
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
+    rows = split_frame(load_table() if frame is None else frame, split)
+    if rows.empty:
+        raise InputError(f"no {split} windows")
+    config = DatasetConfig(sequence_length=sequence_length, batch_size=batch_size, seed=seed, transpose=augment,
+                           condition_dropout=DatasetConfig.condition_dropout if augment else 0.0)
+    inputs, targets = next(iter(make_dataset(rows, config, training=augment)))
+    lines = [f"{split} batch ({'augmented' if augment else 'as stored'}), {len(rows)} windows in the split:"]
+    lines += [f"  {name:24s} {tuple(value.shape)} {value.dtype.name}" for name, value in inputs.items()]
+    lines.append(f"  {'targets':24s} {tuple(targets.shape)} {targets.dtype.name}")
+    names = {input_name: condition for condition, input_name in CONDITION_INPUTS.items()}
+    for i in range(int(targets.shape[0])):
+        conditions = ", ".join(
+            f"{names[name]}={VOCABULARIES[names[name]][int(np.ravel(inputs[name][i])[0])]}" for name in CONDITION_INPUTS.values()
+        )
+        lines.append(f"\nwindow {i + 1}: {conditions}")
+        lines.append("  input : " + " ".join(VOCAB.decode(np.asarray(inputs[CHORD_INPUT][i]))))
+        lines.append("  target: " + " ".join(VOCAB.decode(np.asarray(targets[i]))))
+    return "\n".join(lines)

@@ -177,3 +177,16 @@ def test_condition_dropout_blanks_conditions_at_the_configured_rate_only():
         blanked = (after == 0) & (before != 0)
         rate = blanked.sum() / max(1, (before != 0).sum())
         assert 0.18 < rate < 0.32, (name, rate)
+
+
+def test_describe_batch_prints_shapes_and_decoded_windows():
+    from core.dataset import describe_batch
+
+    frame = progression_frame()
+    text = describe_batch(frame, split="train", batch_size=2, augment=False)
+    assert "chord_sequence_input     (2, 12) int32" in text and "targets                  (2, 12) int32" in text
+    first = frame[frame["split"] == "train"].iloc[0]
+    assert "  input : <start> " + first["chords"] in text
+    assert text.count("\nwindow ") == 2
+    with pytest.raises(InputError, match="batch size"):
+        describe_batch(frame, batch_size=0)
