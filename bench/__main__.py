@@ -35,15 +35,16 @@ def _speed(args: argparse.Namespace) -> int:
         return 2
     meta = {**report.machine(), "quick": args.quick}
     results: list[Result] = []
+    previous = json.loads(report.RESULTS_JSON.read_text(encoding="utf-8")) if report.RESULTS_JSON.exists() else {}
 
     def save() -> None:
         meta["seconds"] = time.perf_counter() - started
         meta["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         meta["sections"] = sorted(only)
         benchmarks = [r.to_dict() for r in results]
-        if args.only and report.RESULTS_JSON.exists():  # keep the other sections from the previous run, marked as such
-            previous = json.loads(report.RESULTS_JSON.read_text(encoding="utf-8"))
-            kept = [{**b, "notes": f"{b.get('notes', '')} (from the run of {previous['meta']['date']})".strip()}
+        if args.only and previous:  # keep the other sections of the file as it was before this run, marked as such
+            kept = [{**b, "notes": b.get("notes", "") if "(from the run of" in b.get("notes", "")
+                     else f"{b.get('notes', '')} (from the run of {previous['meta']['date']})".strip()}
                     for b in previous.get("benchmarks", []) if _section_of(b) not in only]
             benchmarks = sorted(benchmarks + kept, key=lambda b: SECTIONS.index(_section_of(b)))
         report.write_json(report.RESULTS_JSON, {"meta": meta, "benchmarks": benchmarks})

@@ -142,13 +142,15 @@ def quality_markdown(quality: dict) -> list[str]:
                      f"| {time_text} | {_num(training.get('best_val_loss'), 3)} |")
     curve = evaluation.get("default_curve") or []
     budgets = sorted({row["training"]["max_minutes"] for row in evaluation["rows"]
-                      if row["training"].get("max_minutes") and row["label"] != "LSTM (default)"})
+                      if row["training"].get("max_minutes") and row["source"] != quality.get("default_model")})
     for budget in budgets:
         within = [p for p in curve if p["elapsed"] is not None and p["elapsed"] <= budget * 60 and p["val_loss"] is not None]
         if within:
             best = min(within, key=lambda p: p["val_loss"])
             lines += ["", f"Same budget for the default: its best val loss within {budget:g} min of training was "
                           f"{best['val_loss']:.3f} (epoch {best['epoch']}), to set beside the variants' best val loss."]
+        else:
+            lines += ["", f"Same budget for the default: it had not finished an epoch within {budget:g} min."]
     lines += ["", "Per-genre tokens: " + ", ".join(f"{g} {evaluation['genre_tokens'][g]:,}" for g in genres), ""]
     goal = evaluation.get("goals", {})
     if goal:
