@@ -25,6 +25,7 @@ from pathlib import Path
 from bench.quality import VARIANTS
 from core.paths import RUNS_DIR
 from core.run_files import MODEL_FILE
+from core.runs import pid_alive
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -53,16 +54,6 @@ def _bench_lock_path() -> Path:
     return OUTPUT_DIR / BENCH_LOCK
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def benchmark_running() -> bool:
     """True while a ``python -m bench`` run holds ``output/bench.lock`` (a stale lock is removed)."""
     path = _bench_lock_path()
@@ -72,7 +63,7 @@ def benchmark_running() -> bool:
         return False
     except (OSError, ValueError):
         pid = 0
-    if pid == os.getpid() or _alive(pid):
+    if pid == os.getpid() or pid_alive(pid):
         return pid != os.getpid()
     path.unlink(missing_ok=True)
     return False

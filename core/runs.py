@@ -269,7 +269,7 @@ class TrainingLock:
     started: float
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """True if ``pid`` runs (not a zombie); reaps it if it is our own finished child."""
     if pid <= 0:
         return False
@@ -313,13 +313,13 @@ def current_training() -> TrainingLock | None:
     lock = _read_lock()
     if lock is None:
         return None
-    if not _pid_alive(lock.pid):
+    if not pid_alive(lock.pid):
         _remove_lock(lock)
         return None
     stop_file = runs_dir() / lock.run / "STOP"
     if stop_file.exists() and time.time() - stop_file.stat().st_mtime > STOP_GRACE_SECONDS:
         _terminate(lock.pid)
-        if not _pid_alive(lock.pid):
+        if not pid_alive(lock.pid):
             _remove_lock(lock)
             return None
     return lock
@@ -360,7 +360,7 @@ def _terminate(pid: int, wait_s: float = 5.0) -> None:
                 return
         deadline = time.time() + wait_s
         while time.time() < deadline:
-            if not _pid_alive(pid):
+            if not pid_alive(pid):
                 return
             time.sleep(0.1)
 
@@ -422,9 +422,9 @@ def stop_training(run_name: str, grace_s: float = STOP_GRACE_SECONDS) -> None:
     (folder / "STOP").write_text(f"stop requested at {time.strftime('%Y-%m-%d %H:%M:%S')}\n", encoding="utf-8")
 
     def kill_if_still_running() -> None:
-        if _read_lock() == lock and _pid_alive(lock.pid):
+        if _read_lock() == lock and pid_alive(lock.pid):
             _terminate(lock.pid)
-        if not _pid_alive(lock.pid):
+        if not pid_alive(lock.pid):
             _remove_lock(lock)
 
     timer = threading.Timer(max(grace_s, 0.0), kill_if_still_running)
