@@ -324,6 +324,10 @@ def _sample_left_to_right(
             mask = allowed.copy()
             mask[END_ID] = t >= 1 and t > last_fixed
             scores = np.where(mask, state.log_probs, -np.inf)
+            if t >= 1:  # the corpus collapses immediate repeats, so a repeated chord is never drawn
+                previous = tokens[:, t - 1]
+                repeats = np.flatnonzero(previous > END_ID)
+                scores[repeats, previous[repeats]] = -np.inf
             chosen = draw(shape_distribution(scores, temperature, top_k, top_p), rng)
         chosen = np.where(finished, PAD_ID, chosen)
         tokens[:, t] = chosen

@@ -106,6 +106,12 @@ def test_top_k_one_is_greedy(generator: Generator) -> None:
     assert VOCAB.id_of(sample.chords[0]) == int(np.argmax(first))
 
 
+def test_no_sample_repeats_a_chord_immediately(generator: Generator) -> None:
+    samples = generate(generator, Conditions(), length=12, temperature=3.0, num_samples=200, random_seed=5)
+    pairs = [(a, b) for s in samples for a, b in zip(s.chords, s.chords[1:], strict=False)]
+    assert len(pairs) > 500 and all(a != b for a, b in pairs)
+
+
 def test_in_key_never_leaves_the_scale(generator: Generator) -> None:
     conditions = Conditions.parse(key="A minor")
     samples = generate(generator, conditions, length=8, num_samples=40, random_seed=2, in_key=True, temperature=2.0)
