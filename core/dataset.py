@@ -232,8 +232,7 @@ def describe_batch(
     rows = split_frame(load_table() if frame is None else frame, split)
     if rows.empty:
         raise InputError(f"no {split} windows")
-    config = DatasetConfig(sequence_length=sequence_length, batch_size=batch_size, seed=seed, transpose=augment,
-                           condition_dropout=DatasetConfig.condition_dropout if augment else 0.0)
+    config = DatasetConfig(sequence_length=sequence_length, batch_size=batch_size, seed=seed)
     inputs, targets = next(iter(make_dataset(rows, config, training=augment)))
     lines = [f"{split} batch ({'augmented' if augment else 'as stored'}), {len(rows)} windows in the split:"]
     lines += [f"  {name:24s} {tuple(value.shape)} {value.dtype.name}" for name, value in inputs.items()]

@@ -12,7 +12,7 @@ def register(subparsers) -> None:
         "evaluate", help="evaluate a model against n-gram baselines",
         description="Top-1/top-5 accuracy, cross-entropy and perplexity per chord token on one split of the "
         "shipped table, for the model (conditioned and with every condition unspecified) and for unigram, "
-        "bigram and trigram baselines fitted on the train split; overall and per genre.",
+        "bigram, trigram and key-relative trigram baselines fitted on the train split; overall and per genre.",
     )
     parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
     parser.add_argument("--split", choices=("test", "validation", "train"), default="test")
