@@ -6,7 +6,7 @@ interpreter start-up excluded; the child's whole wall time is kept in ``extra``)
 
 * corpus load: :func:`core.corpus.table.load_table` (strings kept as strings); baseline:
   ``pd.read_csv`` with pandas' default type inference;
-* model load: :func:`core.generate.load_generator` (Keras load + NumPy decoder), TensorFlow
+* model load: :func:`core.generation.generate.load_generator` (Keras load + NumPy decoder), TensorFlow
   import included; baseline: ``keras.saving.load_model`` plus the first ``model.predict`` a page
   without the fast decoder would need before it could answer.
 
@@ -50,7 +50,7 @@ def _child(mode: str, model_dir: str | None) -> dict:
 
         rows = len(pd.read_csv(CORPUS_TABLE))
     elif mode == "model":
-        from core.generate import load_generator
+        from core.generation.generate import load_generator
 
         generator = load_generator(model_dir)
         rows = generator.decoder.vocab_size
@@ -99,7 +99,7 @@ def run(repeats: int, fresh_repeats: int, model_dir: str | None = None) -> list[
     from bench.generation import naive_progressions
     from core.chords import VOCAB
     from core.conditions import Conditions
-    from core.generate import generate, load_generator
+    from core.generation.generate import generate, load_generator
     from core.notation import synth_backend
 
     results: list[Result] = []

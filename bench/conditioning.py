@@ -1,4 +1,4 @@
-"""Conditioning control and sample statistics for one model (see :mod:`core.adherence` for the measures).
+"""Conditioning control and sample statistics for one model (see :mod:`bench.adherence` for the measures).
 
 Judges (logistic regression on key-relative Roman unigrams/bigrams + minor share + variety) are
 trained on the train split for genre, scale type and mood; each is read on the real test windows
@@ -36,11 +36,11 @@ class ConditioningSettings:
 
 def run(model_dir, settings: ConditioningSettings, frame=None) -> dict:
     """The whole conditioning report for the model in ``model_dir``, as a JSON-ready dict."""
-    from core import adherence as ad
-    from core.conditioning import minor_share, table_progressions
+    from bench import adherence as ad
     from core.dataset import split_frame
-    from core.evaluate import shipped_table
-    from core.generate import load_generator
+    from core.evaluation.condition_checks import minor_share, table_progressions
+    from core.evaluation.evaluate import shipped_table
+    from core.generation.generate import load_generator
 
     started = time.perf_counter()
     frame = shipped_table() if frame is None else frame

@@ -3,10 +3,10 @@
 Three ways to write 12-chord progressions, all with the same sampling (temperature 1, chords
 only, seeded draws):
 
-* **fast decoder** — :class:`core.decoder.FastDecoder` stepped 12 times, batched over rows;
+* **fast decoder** — :class:`core.generation.decoder.FastDecoder` stepped 12 times, batched over rows;
   exactly 12 chords per progression (``END`` masked), per-chord probabilities read on the way;
-* **generate()** — the public :func:`core.generate.generate` (what the CLI and studio call):
-  ``END`` allowed, per-chord probabilities, Roman numerals and :class:`~core.generate.Sample`
+* **generate()** — the public :func:`core.generation.generate.generate` (what the CLI and studio call):
+  ``END`` allowed, per-chord probabilities, Roman numerals and :class:`~core.generation.generate.Sample`
   objects included;
 * **naive** (baseline) — the whole padded sequence through ``model.predict`` at every step.
 
@@ -47,7 +47,7 @@ def condition_batch(batch: int) -> np.ndarray:
 
 def fast_progressions(decoder, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``batch`` progressions of exactly 12 chords with the fast decoder: (token ids, per-chord probabilities)."""
-    from core.sampling import chord_mask, draw, shape_distribution
+    from core.generation.sampling import chord_mask, draw, shape_distribution
 
     allowed = chord_mask()
     state = decoder.initial(condition_batch(batch))
@@ -66,7 +66,7 @@ def naive_progressions(model, batch: int, rng: np.random.Generator, chords: int 
     """``batch`` progressions of ``chords`` chords, calling ``model.predict`` on the padded sequence at every step."""
     from core.chords import PAD_ID, START_ID
     from core.dataset import CHORD_INPUT, CONDITION_INPUTS
-    from core.sampling import chord_mask, draw, shape_distribution
+    from core.generation.sampling import chord_mask, draw, shape_distribution
 
     allowed = chord_mask()
     length = int(model.inputs[0].shape[1])
@@ -89,8 +89,8 @@ def naive_progressions(model, batch: int, rng: np.random.Generator, chords: int 
 def run(settings: GenerationSettings, model_dir: str | None = None) -> list[Result]:
     """Time the three ways at batch 1 and at ``settings.batch``; results per the module docstring."""
     from core.conditions import Conditions
-    from core.decoder import make_decoder
-    from core.generate import Generator, generate
+    from core.generation.decoder import make_decoder
+    from core.generation.generate import Generator, generate
 
     loaded = bench_model(model_dir)
     decoder = make_decoder(loaded.model)
@@ -116,7 +116,7 @@ def run(settings: GenerationSettings, model_dir: str | None = None) -> list[Resu
             fast_note += f"; with BLAS limited to 1 thread: {value:,.2f} {'ms' if batch == 1 else '/s'}"
         for key, label, stats, note in (
             ("fast_decoder", "fast decoder loop", fast, fast_note),
-            ("generate_api", "core.generate.generate()", public,
+            ("generate_api", "core.generation.generate.generate()", public,
              f"END allowed (mean {mean_chords.get(batch, float('nan')):.1f} chords), probabilities, Roman numerals"),
         ):
             results.append(_result(key, label, batch, stats, naive, f"{source}; {note}"))

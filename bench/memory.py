@@ -1,6 +1,6 @@
 """Peak memory (VmHWM, MiB) of training and of the studio process, each in its own fresh process.
 
-* training: ``core.train.train`` on the whole train split (the real pipeline, shuffle buffer
+* training: ``core.training.train.train`` on the whole train split (the real pipeline, shuffle buffer
   included) for a short time budget, validation epoch included; baseline: a process that only
   imports TensorFlow/Keras and loads the corpus (the floor any training process pays);
 * studio: every page that exists run through Streamlit's ``AppTest`` (the page scripts execute
@@ -41,7 +41,7 @@ def _child(mode: str, minutes: float, model_dir: str | None) -> dict:
 
         load_table()
     elif mode == "train":
-        from core.train import TrainConfig, train
+        from core.training.train import TrainConfig, train
 
         with tempfile.TemporaryDirectory() as folder:
             config = TrainConfig(epochs=1, max_minutes=minutes, write_reports=False, run_name="bench-memory")
@@ -56,18 +56,18 @@ def _child(mode: str, minutes: float, model_dir: str | None) -> dict:
 def _app_pages(model_dir: str | None) -> str:
     from streamlit.testing.v1 import AppTest
 
-    from studio.navigation import available_pages
+    from studio.page import PAGES
 
     os.chdir(REPO)
     ran = []
-    for page in available_pages():
+    for page in PAGES:
         app = AppTest.from_file(str(REPO / page.path), default_timeout=120)
         app.run()
         ran.append(page.title + ("" if not app.exception else " (exception)"))
     from bench.app_path import LENGTH, SAMPLES, render
     from bench.models import trained_model_dir
     from core.conditions import Conditions
-    from core.generate import generate, load_generator
+    from core.generation.generate import generate, load_generator
 
     folder = trained_model_dir(model_dir)
     if folder is not None:

@@ -1,7 +1,7 @@
 """Model quality on the test songs: n-gram baselines, the default LSTM (with and without conditions) and variants.
 
 One table, every row scored on the same test targets (chords plus ``END``, padding excluded, as
-:mod:`core.evaluate` counts them): top-1, top-5, perplexity, perplexity per genre and training
+:mod:`core.evaluation.evaluate` counts them): top-1, top-5, perplexity, perplexity per genre and training
 time. The n-gram baselines are fitted once on the train split. Models come from:
 
 * ``models/default`` (or, until it is trained, the run given with ``--model``), scored with its
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from core.paths import RUNS_DIR
-from core.run_files import CONFIG_FILE, METRICS_FILE, MODEL_FILE
+from core.training.run_folder import CONFIG_FILE, METRICS_FILE, MODEL_FILE
 
 #: variant run name -> (label, the train flags that made it).
 VARIANTS: dict[str, tuple[str, str]] = {
@@ -82,7 +82,7 @@ def epoch_curve(folder: Path) -> list[dict]:
 
 
 def _score(distributions: np.ndarray, targets: np.ndarray, genres: np.ndarray) -> tuple[dict, dict]:
-    from core.evaluate import token_metrics
+    from core.evaluation.evaluate import token_metrics
 
     overall = token_metrics(distributions, targets)
     per_genre = {g: token_metrics(distributions[genres == g], targets[genres == g]) for g in sorted(set(genres.tolist()))}
@@ -93,7 +93,7 @@ def evaluate_all(default_dir: Path, variant_dirs: dict[str, Path] | None = None,
     """Score baselines, the default model (conditioned and not) and the variants on the test split."""
     from core.conditions import UNSPECIFIED
     from core.dataset import CONDITION_INPUTS, encode_frame, split_frame
-    from core.evaluate import (
+    from core.evaluation.evaluate import (
         _flat_targets,
         _unconditioned,
         keras_predictor,
@@ -101,8 +101,8 @@ def evaluate_all(default_dir: Path, variant_dirs: dict[str, Path] | None = None,
         shipped_table,
         training_sequences,
     )
+    from core.evaluation.ngram import fit_baselines
     from core.model import load_model
-    from core.ngram import fit_baselines
 
     frame = shipped_table() if frame is None else frame
     test = split_frame(frame, "test")

@@ -41,7 +41,7 @@ class TrainingSettings:
 def train_sample(windows: int, seed: int = 0):
     """A seeded sample of at most ``windows`` rows of the shipped table's train split."""
     from core.dataset import split_frame
-    from core.evaluate import shipped_table
+    from core.evaluation.evaluate import shipped_table
 
     frame = split_frame(shipped_table(), "train")
     return frame.sample(n=min(windows, len(frame)), random_state=seed).reset_index(drop=True)

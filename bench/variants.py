@@ -24,8 +24,8 @@ from pathlib import Path
 
 from bench.quality import VARIANTS
 from core.paths import RUNS_DIR
-from core.run_files import MODEL_FILE
-from core.runs import pid_alive
+from core.training.run_folder import MODEL_FILE
+from core.training.runs import pid_alive
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def benchmark_running() -> bool:
 
 def wait_for_machine(poll_s: float = 20.0, include_benchmarks: bool = True) -> None:
     """Block until no other training (and, with ``include_benchmarks``, no benchmark) runs and the lock is free."""
-    from core import runs
+    from core.training import runs
 
     while other_trainings() or runs.current_training() is not None or (include_benchmarks and benchmark_running()):
         time.sleep(poll_s)
@@ -99,7 +99,7 @@ def machine_for_benchmark(poll_s: float = 10.0) -> Iterator[None]:
 
 def train_variant(name: str, flags: str, minutes: float) -> int:
     """Run one variant under the studio lock; returns the exit status."""
-    from core import runs
+    from core.training import runs
 
     command = [sys.executable, "-m", "core", "train", "--run-name", name, "--max-epochs-minutes", str(minutes),
                "--no-reports", *shlex.split(flags)]

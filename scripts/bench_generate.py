@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.chords import PAD_ID, START_ID  # noqa: E402
 from core.dataset import CHORD_INPUT, CONDITION_INPUTS  # noqa: E402
-from core.decoder import FastDecoder  # noqa: E402
+from core.generation.decoder import FastDecoder  # noqa: E402
+from core.generation.sampling import chord_mask, draw, shape_distribution  # noqa: E402
 from core.model import ModelConfig, build_model  # noqa: E402
-from core.sampling import chord_mask, draw, shape_distribution  # noqa: E402
 
 CHORDS = 11  # START + 11 chords = the model's 12 positions
 

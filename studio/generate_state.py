@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.generate_request import GENERATION_FIELDS, GenerateRequest
+from studio.generate_url import GENERATION_FIELDS, GenerateRequest
 
 PREFIX = "gen-"
 #: request fields that have a widget (locks and swaps are set by buttons, from the URL).

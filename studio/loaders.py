@@ -20,8 +20,8 @@ from core.corpus import browse
 from core.corpus.stats import chord_frequencies, corpus_stats, filter_frame, length_distribution, transition_matrix
 from core.corpus.table import load_table
 from core.errors import InputError
-from core.generate import Sample
-from core.generate_request import GenerateRequest, open_generator
+from core.generation.generate import Sample
+from studio.generate_url import GenerateRequest, open_generator
 
 
 def corpus_path() -> str:
@@ -122,7 +122,7 @@ def alternatives(request: GenerateRequest, model_folder: str, model_version: flo
 @st.cache_data(show_spinner="Scoring…", max_entries=64)
 def analysis(text: str, conditions: Conditions, model_folder: str, model_version: float) -> dict[str, object]:
     """Per-chord probability and surprise of a typed progression, and the genre and mood posteriors."""
-    from core.score import rank_condition, score_progression
+    from core.generation.score import rank_condition, score_progression
 
     generator = open_generator(model_folder)
     return {
@@ -152,7 +152,7 @@ def test_results(folder: Path) -> dict | None:
     """The folder's ``test_results.json`` (``None`` when missing or unreadable); not cached: it is small."""
     import json
 
-    from core.evaluate import TEST_RESULTS_FILE
+    from core.evaluation.evaluate import TEST_RESULTS_FILE
 
     try:
         return json.loads((Path(folder) / TEST_RESULTS_FILE).read_text(encoding="utf-8"))

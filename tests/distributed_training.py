@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import core.train
+import core.training.train
 from core.dataset import make_dataset
 from core.model import ModelConfig
-from core.train import TrainConfig, train
+from core.training.train import TrainConfig, train
 from tests.progression_frames import progression_frame
 
 TINY_MODEL = ModelConfig(embedding_dim=8, genre_embedding_dim=4, mood_embedding_dim=4, key_embedding_dim=4,
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
     config = comparable_config(args.strategy, args.cpu_replicas, args.epochs)
-    core.train.make_dataset = _unshuffled_dataset  # augmentation is off already; this only drops the shuffle
+    core.training.train.make_dataset = _unshuffled_dataset  # augmentation is off already; this only drops the shuffle
     train(config, frame=progression_frame(2), run_dir=args.run_dir)
 
 

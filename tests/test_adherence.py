@@ -1,4 +1,4 @@
-"""core.adherence: per-progression measures, judges and the generation helpers (fast, no training)."""
+"""bench.adherence: per-progression measures, judges and the generation helpers (fast, no training)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import adherence as ad
+from bench import adherence as ad
 from core.chords import parse_progression
-from core.decoder import FastDecoder
 from core.errors import InputError
-from core.generate import Generator
+from core.generation.decoder import FastDecoder
+from core.generation.generate import Generator
 from tests.sample_corpus import sample_frame
 from tests.tiny_models import tiny_model
 

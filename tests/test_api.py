@@ -21,10 +21,10 @@ with warnings.catch_warnings():
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from core.api import MAX_LOCK_WORK, create_app
 from core.chords import in_scale, parse_symbol
 from core.cli import main
 from core.conditions import GENRES, KEYS, MOODS
+from core.serving.api import MAX_LOCK_WORK, create_app
 from tests.tiny_models import saved_tiny_model
 
 pytestmark = pytest.mark.slow
@@ -158,13 +158,13 @@ def test_score_refusals_are_422_with_the_reason(client, body, reason):
 
 
 def test_input_error_from_core_is_422(client, monkeypatch):
-    import core.score
+    import core.generation.score
     from core.errors import InputError
 
     def refuse(*args, **kwargs):
         raise InputError("raised inside core")
 
-    monkeypatch.setattr(core.score, "score_progressions", refuse)
+    monkeypatch.setattr(core.generation.score, "score_progressions", refuse)
     response = client.post("/score", json={"progressions": ["C G"]})
     assert response.status_code == 422 and response.json()["detail"][0]["msg"] == "raised inside core"
 

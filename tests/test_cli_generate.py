@@ -108,10 +108,10 @@ def test_score_bad_chord(model_dir, capsys) -> None:
 
 
 def test_evaluate_cli(model_dir, capsys, monkeypatch) -> None:
-    import core.evaluate
+    import core.evaluation.evaluate
     from tests.test_evaluate import FRAME
 
-    monkeypatch.setattr(core.evaluate, "shipped_table", lambda: FRAME)
+    monkeypatch.setattr(core.evaluation.evaluate, "shipped_table", lambda: FRAME)
     assert main(["evaluate", "--model", model_dir, "--format", "json"]) == 0
     results = json.loads(capsys.readouterr().out)
     assert results["test_windows"] == 2 and set(results["models"]) >= {"lstm", "trigram"}

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from core.cli.train import config_from_args
-from core.distribute import STRATEGIES, cluster_spec, is_chief, make_strategy, validate_strategy
 from core.errors import InputError
+from core.training.distribute import STRATEGIES, cluster_spec, is_chief, make_strategy, validate_strategy
 from tests.progression_frames import progression_frame
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -103,13 +103,13 @@ def test_train_flags_reach_the_config():
 
 @pytest.mark.slow
 def test_mirrored_on_two_cpu_devices_follows_the_single_device_run(tmp_path, monkeypatch):
-    import core.train
+    import core.training.train
     from core.model import load_model
     from tests.distributed_training import _unshuffled_dataset, comparable_config
 
     mirrored = _start(tmp_path / "mirrored", "--strategy", "mirrored", "--cpu-replicas", "2")
-    monkeypatch.setattr(core.train, "make_dataset", _unshuffled_dataset)  # what the subprocess does too
-    single_dir = core.train.train(comparable_config(epochs=1), frame=progression_frame(2), run_dir=tmp_path / "single")
+    monkeypatch.setattr(core.training.train, "make_dataset", _unshuffled_dataset)  # what the subprocess does too
+    single_dir = core.training.train.train(comparable_config(epochs=1), frame=progression_frame(2), run_dir=tmp_path / "single")
     _finish(mirrored)
 
     config = json.loads((tmp_path / "mirrored" / "config.json").read_text(encoding="utf-8"))["train"]

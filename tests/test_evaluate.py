@@ -12,8 +12,8 @@ import pytest
 from core.chords import END_ID, START_ID, VOCAB
 from core.corpus.table import COLUMNS
 from core.dataset import CONDITION_INPUTS, encode_frame
-from core.evaluate import evaluate_model, evaluate_run, results_table, token_metrics, topk_curve
-from core.ngram import NGramModel
+from core.evaluation.evaluate import evaluate_model, evaluate_run, results_table, token_metrics, topk_curve
+from core.evaluation.ngram import NGramModel
 from tests.tiny_models import saved_tiny_model
 
 C, F, G, AM = (VOCAB.id_of_symbol(s) for s in ("C", "F", "G", "Am"))
@@ -122,7 +122,7 @@ def test_evaluate_run_writes_results_atomically(tmp_path) -> None:
 
 
 def test_key_relative_trigram_scores_a_window_and_its_transposition_alike() -> None:
-    from core.evaluate import fit_baselines, key_relative_probabilities, training_sequences, transposed_to_c
+    from core.evaluation.evaluate import fit_baselines, key_relative_probabilities, training_sequences, transposed_to_c
 
     frame = _frame([
         ("train", "s1", "pop", "C F G C", 1), ("train", "s2", "pop", "G C D G", 1),

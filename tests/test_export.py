@@ -16,11 +16,11 @@ import pytest
 from core.cli import main
 from core.conditions import Conditions
 from core.dataset import encode_frame
-from core.decoder import KerasDecoder
 from core.errors import InputError
-from core.export import FORMATS, MANIFEST_FILE, PARITY_TOLERANCE, keras_probabilities, model_config_of, probe_inputs
-from core.exported import OnnxRunner, SavedModelRunner, TFLiteRunner, exported_generator, load_exported
-from core.generate import Generator, generate
+from core.generation.decoder import KerasDecoder
+from core.generation.generate import Generator, generate
+from core.serving.export import FORMATS, MANIFEST_FILE, PARITY_TOLERANCE, keras_probabilities, model_config_of, probe_inputs
+from core.serving.runtimes import OnnxRunner, SavedModelRunner, TFLiteRunner, exported_generator, load_exported
 from tests.sample_corpus import sample_frame
 from tests.tiny_models import saved_tiny_model
 
@@ -32,7 +32,7 @@ RUNNER_TYPES = {"savedmodel": SavedModelRunner, "tflite": TFLiteRunner, "onnx": 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """(keras model, model folder, export folder) with every format exported via ``python -m core export``."""
-    from core.export import load_keras_model
+    from core.serving.export import load_keras_model
 
     model_dir = saved_tiny_model(tmp_path_factory.mktemp("tiny"), seed=3)
     out = model_dir / "export"
@@ -99,7 +99,7 @@ def test_model_config_is_read_back_from_the_layers(exported):
 
 
 def test_bad_format_and_paths_are_input_errors(exported, tmp_path, capsys):
-    from core.export import export_model
+    from core.serving.export import export_model
 
     model, _, out = exported
     with pytest.raises(InputError, match="unknown export format"):

@@ -7,9 +7,9 @@ import pytest
 
 from core.chords import END_ID, START_ID, VOCAB, Chord, in_scale, parse_symbol
 from core.conditions import Conditions
-from core.decoder import FastDecoder, KerasDecoder, make_decoder, sequence_log_probs
 from core.errors import InputError
-from core.generate import (
+from core.generation.decoder import FastDecoder, KerasDecoder, make_decoder, sequence_log_probs
+from core.generation.generate import (
     Generator,
     alternatives,
     generate,
@@ -198,7 +198,7 @@ def test_bad_locks_text() -> None:
 def test_write_generated_samples(tmp_path) -> None:
     import json
 
-    from core.generate import write_generated_samples
+    from core.generation.generate import write_generated_samples
 
     path = write_generated_samples(saved_tiny_model(tmp_path), per_genre=1, length=4)
     report = json.loads(path.read_text())

@@ -11,12 +11,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_pages_dataset_training import page, studio  # noqa: F401 - the shared fixture
 
-from core import paths, runs
-from core.evaluate import TEST_RESULTS_FILE
+from core import paths
+from core.evaluation.evaluate import TEST_RESULTS_FILE
+from core.training import runs
 from tests.tiny_models import saved_tiny_model
 
-GENERATE = "app_pages/generate.py"
-EVALUATION = "app_pages/evaluation.py"
+GENERATE = "pages/4_Generate.py"
+EVALUATION = "pages/3_Evaluation.py"
 
 
 @pytest.fixture

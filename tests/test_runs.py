@@ -1,4 +1,4 @@
-"""core.runs: form validation, metrics.jsonl reading, run listing, the lock, start/stop in the background."""
+"""core.training.runs: form validation, metrics.jsonl reading, run listing, the lock, start/stop in the background."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from core import paths, runs
+from core import paths
 from core.errors import InputError
+from core.training import runs
 
-#: A stand-in trainer: writes metrics.jsonl like core.train, one epoch per 0.2 s, honours STOP unless told not to.
+#: A stand-in trainer: writes metrics.jsonl like core.training.train, one epoch per 0.2 s, honours STOP unless told not to.
 FAKE_TRAINER = r'''
 import json, sys, time, pathlib
 folder, epochs, obey = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "obey"
@@ -249,8 +250,8 @@ def test_format_duration() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("core.train") is None or not paths.CORPUS_TABLE.exists(),
-                    reason="needs core/train.py and the shipped corpus table")
+@pytest.mark.skipif(importlib.util.find_spec("core.training.train") is None or not paths.CORPUS_TABLE.exists(),
+                    reason="needs core/training/train.py and the shipped corpus table")
 def test_a_tiny_real_training_finishes(output: Path) -> None:
     name = runs.start_training({"epochs": 1, "batch_size": 32, "lstm_units": 16, "embedding_dim": 8, "layers": 1,
                                 "max_train_windows": 64, "run_name": "tiny"})

@@ -11,9 +11,9 @@ import pytest
 from core.cli import main
 from core.errors import InputError
 from core.model import ModelConfig, load_model
-from core.run_files import FINAL_STATUSES, read_metrics, request_stop
-from core.train import TrainConfig, load_run_config, train
-from core.training_callbacks import StopFileCallback, TimeBudgetCallback
+from core.training.callbacks import StopFileCallback, TimeBudgetCallback
+from core.training.run_folder import FINAL_STATUSES, read_metrics, request_stop
+from core.training.train import TrainConfig, load_run_config, train
 from tests.progression_frames import progression_frame
 
 TINY_MODEL = ModelConfig(embedding_dim=8, genre_embedding_dim=4, mood_embedding_dim=4, key_embedding_dim=4,

@@ -23,9 +23,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print a table (or the JSON payload)."""
-    from core.evaluate import TEST_RESULTS_FILE, evaluate_model, results_table, shipped_table
+    from core.evaluation.evaluate import TEST_RESULTS_FILE, evaluate_model, results_table, shipped_table
     from core.paths import resolve_model_dir
-    from core.run_files import write_json_atomic
+    from core.training.run_folder import write_json_atomic
 
     model_dir = resolve_model_dir(args.model)
     frame = shipped_table()

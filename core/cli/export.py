@@ -23,7 +23,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export and print the artifact's path, size and parity error."""
-    from core.export import export_model, load_keras_model
+    from core.serving.export import export_model, load_keras_model
 
     result = export_model(load_keras_model(args.model), args.fmt, args.out, verify=not args.no_verify)
     error = "not checked" if result.max_abs_error is None else f"max |exported - keras| {result.max_abs_error:.2e}"

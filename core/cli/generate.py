@@ -44,7 +44,7 @@ def number(text: str | None, kind: type, name: str, accepted: str):
 def run(args: argparse.Namespace) -> int:
     """Validate everything, load the model, generate, print (and export)."""
     from core.chords import parse_progression
-    from core.generate import MAX_LENGTH, MAX_SAMPLES, generate, load_generator, parse_locks, validate_request
+    from core.generation.generate import MAX_LENGTH, MAX_SAMPLES, generate, load_generator, parse_locks, validate_request
 
     conditions = conditions_from_args(args)
     settings = {

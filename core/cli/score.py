@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("no progressions: give --chords 'C G Am F' or one progression per line on stdin")
     progressions = [parse_progression(line) for line in lines]
 
-    from core.generate import load_generator
-    from core.score import rank_condition, score_progressions
+    from core.generation.generate import load_generator
+    from core.generation.score import rank_condition, score_progressions
 
     generator = load_generator(args.model)
     results = score_progressions(generator, progressions, conditions, ends=args.ends)

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from core.api import create_app
+    from core.serving.api import create_app
 
     uvicorn.run(create_app(args.model), host=args.host, port=args.port, log_level=args.log_level)
     return 0

@@ -53,7 +53,7 @@ def _flag_name(dest: str) -> str:
 def config_from_args(args: argparse.Namespace):
     """The TrainConfig the flags describe (validated); for --reproduce-default, the shipped configuration."""
     from core.model import ModelConfig
-    from core.train import TrainConfig
+    from core.training.train import TrainConfig
 
     given = {dest: getattr(args, dest) for dest in TRAIN_FLAGS if getattr(args, dest) is not None}
     model_values = model_overrides(args)
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     """Train and print progress; returns 0 when a model was saved."""
     config = config_from_args(args)
 
-    from core.train import train
+    from core.training.train import train
 
     run_dir = None
     overwrite = False

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import keras
 
-from core.run_files import EPOCH_KEYS, append_jsonl
+from core.training.run_folder import EPOCH_KEYS, append_jsonl
 
 
 def _number(value: object) -> float | None:

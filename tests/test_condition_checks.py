@@ -1,4 +1,4 @@
-"""core.conditioning: minor share, chord distributions, n-gram novelty, confusion, and the report on a tiny model."""
+"""core.evaluation.condition_checks: minor share, chord distributions, novelty, confusion, report on a tiny model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from sample_corpus import sample_frame
 
 from core.chords import END_ID, PAD_ID, VOCAB
-from core.conditioning import (
+from core.errors import InputError
+from core.evaluation.condition_checks import (
     OTHER,
     chord_distribution,
     compare_distributions,
@@ -19,11 +20,10 @@ from core.conditioning import (
     ngram_novelty,
     novelty_table,
 )
-from core.conditioning import (
+from core.evaluation.condition_checks import (
     test_predictions as predictions_of,
 )
-from core.errors import InputError
-from core.generate import load_generator
+from core.generation.generate import load_generator
 from tests.tiny_models import saved_tiny_model
 
 

@@ -12,7 +12,7 @@ probabilities [B, L, V] as float32:
 
 :class:`ExportedDecoder` is the generator's full-sequence step loop (each step re-feeds the growing
 sequence, the last ``L`` tokens of it, through the exported model), so :func:`exported_generator`
-plugs an exported artifact into :func:`core.generate.generate` and :mod:`core.score` unchanged.
+plugs an exported artifact into :func:`core.generation.generate.generate` and :mod:`core.generation.score` unchanged.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Protocol
 
 import numpy as np
 
-from core.decoder import KerasDecoder
 from core.errors import InputError
-from core.export import ARTIFACTS, FORMATS, OUTPUT_NAME, SIGNATURE_KEY
+from core.generation.decoder import KerasDecoder
+from core.serving.export import ARTIFACTS, FORMATS, OUTPUT_NAME, SIGNATURE_KEY
 
 
 class ExportedModel(Protocol):
@@ -148,9 +148,9 @@ class ExportedDecoder(KerasDecoder):
 
 
 def exported_generator(path: str | Path, fmt: str | None = None):
-    """A :class:`core.generate.Generator` that samples and scores through an exported artifact."""
-    from core.export import MANIFEST_FILE
-    from core.generate import Generator
+    """A :class:`core.generation.generate.Generator` that samples and scores through an exported artifact."""
+    from core.generation.generate import Generator
+    from core.serving.export import MANIFEST_FILE
 
     model = load_exported(path, fmt)
     folder = Path(path) if Path(path).is_dir() and (Path(path) / MANIFEST_FILE).exists() else Path(path).parent

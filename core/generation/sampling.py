@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from core.chords import END_ID, PAD_ID, START_ID, VOCAB, in_scale
-from core.decoder import Decoder, DecoderState
 from core.errors import InputError
+from core.generation.decoder import Decoder, DecoderState
 
 #: rows x candidates decoded at once when scoring every candidate at a position.
 CANDIDATE_CHUNK_ROWS = 8192

@@ -1,7 +1,7 @@
 """Scoring progressions with the model: per-chord probabilities, surprise, likelihood, perplexity, and
 which genre or mood a progression sounds most like.
 
-All numbers come from the fast decoder (:mod:`core.decoder`), batched. A progression's
+All numbers come from the fast decoder (:mod:`core.generation.decoder`), batched. A progression's
 likelihood is ``Π p(chord_t | START, chords_<t, conditions)`` over its chords; with ``ends=True``
 the model's p(END) after the last chord is a factor too (the progression is then read as complete).
 Perplexity is ``exp(-log_likelihood / factors)``; surprise is ``-log2 p`` per chord, in bits.
@@ -17,9 +17,9 @@ import numpy as np
 
 from core.chords import END_ID, PAD_ID, VOCAB, Chord
 from core.conditions import CONDITION_NAMES, UNSPECIFIED, VOCABULARIES, Conditions
-from core.decoder import token_log_likelihoods
 from core.errors import InputError
-from core.generate import Generator, as_generator, condition_rows, parse_chords
+from core.generation.decoder import token_log_likelihoods
+from core.generation.generate import Generator, as_generator, condition_rows, parse_chords
 
 RANKABLE: tuple[str, ...] = ("genre", "mood")
 

@@ -1,7 +1,7 @@
 """Generating progressions with the fast stateful decoder: sampling, seeds, in-key masking, locks, alternatives.
 
 ``load_generator(model_dir)`` loads a trained model once (cached on the resolved path and the
-file's mtime) and wraps it in a :class:`core.decoder.FastDecoder` (NumPy, one step per chord,
+file's mtime) and wraps it in a :class:`core.generation.decoder.FastDecoder` (NumPy, one step per chord,
 batched over samples) — or, for attention models, the slower full-sequence Keras fallback
 (``generator.backend`` says which).
 
@@ -46,11 +46,11 @@ import numpy as np
 
 from core.chords import END_ID, PAD_ID, ROOTS, START_ID, VOCAB, Chord, in_scale, parse_symbol, roman_numeral
 from core.conditions import Conditions
-from core.decoder import Decoder, make_decoder
 from core.errors import InputError
+from core.generation.decoder import Decoder, make_decoder
+from core.generation.sampling import candidate_log_scores, chord_mask, draw, shape_distribution, validate_sampling
 from core.paths import resolve_model_dir
-from core.run_files import MODEL_FILE, write_json_atomic
-from core.sampling import candidate_log_scores, chord_mask, draw, shape_distribution, validate_sampling
+from core.training.run_folder import MODEL_FILE, write_json_atomic
 
 MAX_LENGTH = 64
 MAX_SAMPLES = 1000
@@ -311,7 +311,7 @@ def _sample_left_to_right(
     ``fixed`` maps positions to a token for every row, or to one token per row. When
     ``log_likelihoods`` ([S, length + 1]) is given, it receives each token's model log-probability
     (temperature 1, unmasked; 0 for PAD) read during the pass, which is exactly what
-    :func:`core.decoder.token_log_likelihoods` would compute for the returned tokens.
+    :func:`core.generation.decoder.token_log_likelihoods` would compute for the returned tokens.
     """
     tokens = np.full((num_samples, length + 1), PAD_ID, dtype=np.int64)
     finished = np.zeros(num_samples, dtype=bool)
@@ -373,7 +373,7 @@ def _resample_with_both_sides(
 def _samples(decoder: Decoder, conditions: Conditions, tokens: np.ndarray, locked: list[int],
              log_likelihoods: np.ndarray | None = None) -> list[Sample]:
     """Sample objects for token rows; ``log_likelihoods`` (read while sampling) saves decoding the rows again."""
-    from core.decoder import token_log_likelihoods
+    from core.generation.decoder import token_log_likelihoods
 
     if log_likelihoods is None:
         log_likelihoods = token_log_likelihoods(decoder, tokens, condition_rows(conditions, len(tokens)))

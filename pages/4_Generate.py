@@ -1,7 +1,7 @@
 """Generate: progressions for a genre, mood and key; lock chords, swap alternatives, transpose, listen, share.
 
 The whole page is a function of its URL (see :mod:`studio.generate_state` and
-:mod:`core.generate_request`): the address bar is always a link that reproduces it.
+:mod:`studio.generate_url`): the address bar is always a link that reproduces it.
 """
 
 import json
@@ -10,8 +10,10 @@ import streamlit as st
 
 from core.chords import ROOTS
 from core.conditions import GENRES, MOODS, UNSPECIFIED
-from core.generate import Sample
-from core.generate_request import (
+from core.generation.generate import Sample
+from studio import charts, generate_state, loaders, models
+from studio.generate_state import ALTERNATIVES_FOR, apply, lock_key, widget_key
+from studio.generate_url import (
     LENGTH_RANGE,
     SAMPLES_RANGE,
     TEMPERATURE_RANGE,
@@ -22,14 +24,12 @@ from core.generate_request import (
     sample_key,
     temperature_advice,
 )
-from studio import charts, generate_state, loaders, models
-from studio.generate_state import ALTERNATIVES_FOR, apply, lock_key, widget_key
-from studio.navigation import input_errors
+from studio.page import input_errors, set_up
 
 CHORDS_PER_ROW = 8
 OPEN = "open"
 
-st.title("Generate")
+set_up("Generate")
 folder = models.active_model_folder()
 if folder is None:
     st.stop()

@@ -5,9 +5,9 @@ import streamlit as st
 from core.conditions import GENRES, MOODS, SCALE_TYPES
 from core.corpus import browse
 from studio import charts, loaders
-from studio.navigation import input_errors
+from studio.page import input_errors, set_up
 
-st.title("Dataset")
+set_up("Dataset")
 
 with input_errors():
     path = loaders.corpus_path()

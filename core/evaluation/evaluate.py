@@ -12,7 +12,7 @@ model and for each genre:
 
 Models: ``lstm`` (conditions as labelled), ``lstm_unconditioned`` (every condition set to 0,
 "unspecified": the gap to ``lstm`` is what the conditions buy), and the n-gram baselines of
-:mod:`core.ngram` fitted on the frame's ``train`` split (untransposed), plus
+:mod:`core.evaluation.ngram` fitted on the frame's ``train`` split (untransposed), plus
 ``trigram_key_relative``: a trigram over chords transposed so every window's tonic is C (windows
 without a key stay as they are), scored in each test window's own key — the LSTM is told the
 key, so this is the fair n-gram comparison. ``topk_curve`` has top-k accuracy for k = 1..10.
@@ -32,7 +32,7 @@ from core.chords import PAD_ID, VOCAB
 from core.conditions import UNSPECIFIED
 from core.dataset import CONDITION_INPUTS, EncodedWindows, encode_frame, split_frame
 from core.errors import InputError
-from core.ngram import NGramModel, fit_baselines
+from core.evaluation.ngram import NGramModel, fit_baselines
 
 TEST_RESULTS_FILE = "test_results.json"
 CURVE_K = tuple(range(1, 11))
@@ -144,7 +144,7 @@ def _resolve_predictor(model_dir_or_model) -> tuple[Predictor, str]:
         return model_dir_or_model, "predictor"
     from core.model import load_model
     from core.paths import resolve_model_dir
-    from core.run_files import MODEL_FILE
+    from core.training.run_folder import MODEL_FILE
 
     folder = resolve_model_dir(model_dir_or_model)
     return keras_predictor(load_model(folder / MODEL_FILE, compile=False)), str(folder)
@@ -208,7 +208,7 @@ def evaluate_model(
 
 def evaluate_run(run_dir: str | Path, frame: pd.DataFrame | None = None, split: str = "test") -> dict:
     """Evaluate a run folder's ``model.keras`` and write ``test_results.json`` there atomically."""
-    from core.run_files import write_json_atomic
+    from core.training.run_folder import write_json_atomic
 
     run_dir = Path(run_dir)
     results = evaluate_model(run_dir, shipped_table() if frame is None else frame, split=split)

@@ -1,4 +1,4 @@
-"""``test_results.json`` (see :mod:`core.evaluate`) as tables and long frames for display and plotting."""
+"""``test_results.json`` (see :mod:`core.evaluation.evaluate`) as tables and long frames for display and plotting."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""core.test_tables: test_results.json as the Evaluation page's tables."""
+"""core.evaluation.results: test_results.json as the Evaluation page's tables."""
 
 from __future__ import annotations
 
 import pytest
 
 from core.errors import InputError
-from core.test_tables import overall_frame, per_genre_frame, topk_curve
+from core.evaluation.results import overall_frame, per_genre_frame, topk_curve
 
 RESULTS = {
     "models": {"bigram": {"top1": 0.3, "top5": 0.6, "perplexity": 12.0, "cross_entropy": 2.5, "tokens": 10},

@@ -1,4 +1,4 @@
-"""core.generate_request: the Generate page's URL read with fallbacks, written back, and run deterministically."""
+"""studio.generate_url: the Generate page's URL read with fallbacks, written back, and run deterministically."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 
 from core.chords import parse_symbol
 from core.errors import InputError
-from core.generate import load_generator
-from core.generate_request import GenerateRequest, open_generator, temperature_advice, transposed
+from core.generation.generate import load_generator
+from studio.generate_url import GenerateRequest, open_generator, temperature_advice, transposed
 from tests.tiny_models import saved_tiny_model
 
 

@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core.chords import VOCAB, parse_symbol
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES, Conditions
 from core.errors import InputError
-from core.generate import MAX_LENGTH
+from core.generation.generate import MAX_LENGTH
 
 #: most samples one /generate request may ask for.
 MAX_SAMPLES = 100
@@ -77,7 +77,7 @@ def lock_work(length: int, num_samples: int, seeds: int, lock_positions: list[in
     """Decoder row-steps the both-sides resampling of a locked request takes (an upper bound).
 
     Every open position ``p`` before the last fixed chord scores every chord candidate for every
-    sample over the ``length - p`` steps after it, once per pass (see :mod:`core.generate`).
+    sample over the ``length - p`` steps after it, once per pass (see :mod:`core.generation.generate`).
     """
     fixed = set(range(seeds)) | {p - 1 for p in lock_positions}
     last = max(fixed, default=-1)
@@ -140,7 +140,7 @@ class GenerateRequest(ConditionFields):
 
     @model_validator(mode="after")
     def _settings_agree(self):
-        from core.generate import validate_request
+        from core.generation.generate import validate_request
 
         positions = [lock.position for lock in self.locks]
         if len(set(positions)) != len(positions):
@@ -153,7 +153,7 @@ class GenerateRequest(ConditionFields):
         return self
 
     def settings(self) -> dict:
-        """Keyword arguments for :func:`core.generate.generate` (locks 0-based)."""
+        """Keyword arguments for :func:`core.generation.generate.generate` (locks 0-based)."""
         return {
             "length": self.length, "num_samples": self.num_samples, "temperature": self.temperature,
             "top_k": self.top_k, "top_p": self.top_p, "seed_chords": list(self.seed_chords), "in_key": self.in_key,
@@ -233,11 +233,11 @@ def _unprocessable(message: str, kind: str) -> JSONResponse:
 
 def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
     """The API app. ``model`` is a run folder or ``.keras`` file (``None``: the active model), loaded at
-    startup; ``generator`` (a :class:`core.generate.Generator`) is used as is when given."""
+    startup; ``generator`` (a :class:`core.generation.generate.Generator`) is used as is when given."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from core.generate import load_generator
+        from core.generation.generate import load_generator
 
         app.state.generator = generator if generator is not None else load_generator(model)
         yield
@@ -259,7 +259,7 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
     @app.post("/generate", response_model=GenerateResponse)
     def generate_endpoint(request: GenerateRequest) -> GenerateResponse:
         """Sample progressions under the given conditions."""
-        from core.generate import generate
+        from core.generation.generate import generate
 
         samples = generate(app.state.generator, request.conditions(), **request.settings())
         return GenerateResponse(samples=[SampleOut(**s.to_dict()) for s in samples], backend=app.state.generator.backend)
@@ -267,7 +267,7 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
     @app.post("/score", response_model=ScoreResponse)
     def score_endpoint(request: ScoreRequest) -> ScoreResponse:
         """Score progressions (and rank a condition when asked)."""
-        from core.score import rank_condition, score_progressions
+        from core.generation.score import rank_condition, score_progressions
 
         conditions = request.conditions()
         results = score_progressions(app.state.generator, request.progressions, conditions, ends=request.ends)

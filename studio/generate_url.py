@@ -39,7 +39,16 @@ from typing import Any
 from core.chords import ROOTS, Chord, parse_symbol
 from core.conditions import UNSPECIFIED, Conditions, parse_key
 from core.errors import InputError
-from core.generate import Generator, Sample, alternatives, generate, load_generator, parse_chords, parse_locks, roman_for
+from core.generation.generate import (
+    Generator,
+    Sample,
+    alternatives,
+    generate,
+    load_generator,
+    parse_chords,
+    parse_locks,
+    roman_for,
+)
 
 LENGTH_RANGE = (1, 32)
 SAMPLES_RANGE = (1, 8)
@@ -236,7 +245,7 @@ class GenerateRequest:
     # --- running it -----------------------------------------------------------------------------
 
     def generation_settings(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`core.generate.generate` (model excluded)."""
+        """Keyword arguments of :func:`core.generation.generate.generate` (model excluded)."""
         return {
             "conditions": self.conditions, "length": self.length, "temperature": self.temperature, "top_k": self.top_k,
             "top_p": self.top_p, "seed_chords": parse_chords(self.seed_chords), "num_samples": self.samples,
@@ -280,7 +289,7 @@ def sample_key(sample: Sample) -> tuple[int, str]:
 
 
 def open_generator(model_dir: str | Path | None = None) -> Generator:
-    """:func:`core.generate.load_generator`, with a model file that cannot be read as an :class:`InputError`.
+    """:func:`core.generation.generate.load_generator`, with a model file that cannot be read as an :class:`InputError`.
 
     A truncated or foreign ``model.keras`` makes Keras raise many kinds of errors; the page
     shows one line naming the file instead of a traceback.
@@ -298,7 +307,7 @@ def open_generator(model_dir: str | Path | None = None) -> Generator:
 
 
 def _swapped(generator: Generator, sample: Sample, position: int, chord: Chord) -> Sample:
-    from core.score import score_progression
+    from core.generation.score import score_progression
 
     chords = list(sample.chords)
     chords[position] = chord

@@ -12,7 +12,7 @@
 Every format takes the model's five int32 inputs **by name** (``chord_sequence_input`` [B, L],
 ``genre_input``, ``mood_input``, ``key_input``, ``scale_type_input`` [B, 1]; the batch is
 dynamic) and returns ``probabilities`` [B, L, V]. Converters reorder inputs, so callers must
-feed them by name (:mod:`core.exported` does).
+feed them by name (:mod:`core.serving.runtimes` does).
 
 TFLite needs ``LSTM(unroll=True)``: the default recurrent layer lowers to a ``while`` loop over
 tensor-list ops that the TFLite builtin op set refuses. The export builds an unrolled twin with
@@ -236,7 +236,7 @@ def manifest(model) -> dict:
 
 
 def _update_manifest(out_dir: Path, model, result: ExportResult) -> None:
-    from core.run_files import write_json_atomic
+    from core.training.run_folder import write_json_atomic
 
     path = out_dir / MANIFEST_FILE
     content = manifest(model)
@@ -272,7 +272,7 @@ def export_model(model, fmt: str, out_dir: str | Path, verify: bool = True) -> E
     seconds = time.perf_counter() - start
     error = None
     if verify:
-        from core.exported import load_exported
+        from core.serving.runtimes import load_exported
 
         probe = probe_inputs(model_config_of(model))
         error = float(np.abs(load_exported(path).predict(probe) - keras_probabilities(model, probe)).max())
@@ -287,7 +287,7 @@ def load_keras_model(model_path: str | Path | None):
     """The Keras model in a run folder or ``.keras`` file (``None``: the active model), uncompiled."""
     from core.model import load_model
     from core.paths import resolve_model_dir
-    from core.run_files import MODEL_FILE
+    from core.training.run_folder import MODEL_FILE
 
     if model_path is not None and Path(model_path).suffix == ".keras":
         return load_model(Path(model_path), compile=False)

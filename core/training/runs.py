@@ -1,7 +1,7 @@
 """Training runs as the Training page sees them: list, start, follow, stop, choose.
 
 A run is a folder ``output/runs/<name>/`` written by ``python -m core train`` (see
-:mod:`core.train`). This module never trains in-process: :func:`start_training` launches the
+:mod:`core.training.train`). This module never trains in-process: :func:`start_training` launches the
 command line as a background process in its own session, its output going to
 ``<run>/train.out``, so a training survives a page reload, a second browser tab and even a
 restart of the studio. Everything the page shows is read back from the run folder and from one
@@ -478,7 +478,7 @@ def _first_number(data: Any, keys: tuple[str, ...], sections: tuple[str, ...]) -
 def model_test_accuracy(test_results: Any) -> tuple[float | None, float | None]:
     """(top-1, top-5) of the model from a ``test_results.json`` payload, tolerant of its layout."""
     if isinstance(test_results, dict) and isinstance(test_results.get("models"), dict):
-        test_results = test_results["models"]  # core.evaluate: {"models": {"lstm": {"top1": ...}, "bigram": ...}}
+        test_results = test_results["models"]  # core.evaluation.evaluate: {"models": {"lstm": {"top1": ...}, "bigram": ...}}
     sections = ("lstm", "model", "metrics", "test")
     top1 = _first_number(test_results, ("top1", "top1_accuracy", "accuracy", "test_accuracy", "test_top1"), sections)
     top5 = _first_number(test_results, ("top5", "top5_accuracy", "test_top5"), sections)

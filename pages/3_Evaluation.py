@@ -1,7 +1,7 @@
 """Evaluation: test-set accuracy and perplexity against n-gram baselines, per genre, top-k, confusion,
 and whether generated progressions follow their conditions without copying the corpus.
 
-Test figures come from the model's ``test_results.json`` (core.evaluate; a button computes it when
+Test figures come from the model's ``test_results.json`` (core.evaluation.evaluate; a button computes it when
 missing). The confusion view and the conditioning checks decode and generate with the model, so
 they run on request with a progress bar and are kept for the server's life (studio.loaders).
 """
@@ -10,15 +10,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import conditioning
 from core.conditions import GENRES, UNSPECIFIED
-from core.evaluate import evaluate_run
-from core.generate_request import open_generator
-from core.test_tables import overall_frame, per_genre_frame, topk_curve
+from core.evaluation import condition_checks as conditioning
+from core.evaluation.evaluate import evaluate_run
+from core.evaluation.results import overall_frame, per_genre_frame, topk_curve
 from studio import charts, loaders, models
-from studio.navigation import input_errors
+from studio.generate_url import open_generator
+from studio.page import input_errors, set_up
 
-st.title("Evaluation")
+set_up("Evaluation")
 folder = models.choose_model_folder(key="eval-model")
 if folder is None:
     st.stop()

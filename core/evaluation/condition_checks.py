@@ -186,12 +186,12 @@ def test_predictions(generator, frame: pd.DataFrame, split: str = "test", sequen
                      batch_rows: int = 512, progress: ProgressCallback | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(target ids, the model's most probable token ids) for every target of one split, in window order.
 
-    ``generator`` is a :class:`core.generate.Generator` (or a model folder); decoding is batched
+    ``generator`` is a :class:`core.generation.generate.Generator` (or a model folder); decoding is batched
     by ``batch_rows`` windows, calling ``progress`` after each batch.
     """
     from core.dataset import encode_frame, split_frame
-    from core.decoder import sequence_log_probs
-    from core.generate import as_generator
+    from core.generation.decoder import sequence_log_probs
+    from core.generation.generate import as_generator
 
     decoder = as_generator(generator).decoder
     encoded = encode_frame(split_frame(frame, split), sequence_length)
@@ -217,7 +217,7 @@ def test_predictions(generator, frame: pd.DataFrame, split: str = "test", sequen
 def generate_per_value(generator, name: str, values: Sequence[str], samples_per_value: int = 30, length: int = 8,
                        random_seed: int = 0, progress: ProgressCallback | None = None) -> dict[str, list[list[Chord]]]:
     """``samples_per_value`` progressions for each value of one condition (the others open), by value."""
-    from core.generate import generate
+    from core.generation.generate import generate
 
     generated: dict[str, list[list[Chord]]] = {}
     for index, value in enumerate(values):

@@ -28,7 +28,7 @@ import pandas as pd
 from core.dataset import DatasetConfig, make_dataset, split_frame
 from core.errors import InputError
 from core.model import ModelConfig
-from core.run_files import (
+from core.training.run_folder import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
     HISTORY_FILE,
@@ -57,8 +57,8 @@ class TrainConfig:
     max_train_windows: int | None = None  # seeded sample of at most this many windows per split (smoke tests)
     early_stopping_patience: int = 10
     reduce_lr_patience: int = 5
-    write_reports: bool = True  # run core.evaluate / core.generate at the end when they exist
-    strategy: str = "default"  # tf.distribute strategy (core.distribute): default, mirrored, multiworker
+    write_reports: bool = True  # run core.evaluation.evaluate / core.generation.generate at the end when they exist
+    strategy: str = "default"  # tf.distribute strategy (core.training.distribute): default, mirrored, multiworker
     cpu_replicas: int | None = None  # mirrored only: split the CPU into this many logical devices
     model: ModelConfig = field(default_factory=ModelConfig)
 
@@ -76,7 +76,7 @@ class TrainConfig:
             raise InputError(f"max train windows must be at least 1, got {self.max_train_windows}")
         if self.run_name is not None and (not self.run_name.strip() or any(c in self.run_name for c in "/\\:")):
             raise InputError(f"run name {self.run_name!r} must be non-empty and contain no '/', '\\' or ':'")
-        from core.distribute import validate_strategy
+        from core.training.distribute import validate_strategy
 
         validate_strategy(self.strategy, self.cpu_replicas)
         self.model.validate()
@@ -159,7 +159,7 @@ def train(
         from core.paths import RUNS_DIR
 
         run_dir = RUNS_DIR / config.run_name
-    from core.distribute import is_chief, make_strategy, prepare_model, replicas, worker_run_dir
+    from core.training.distribute import is_chief, make_strategy, prepare_model, replicas, worker_run_dir
 
     strategy = make_strategy(config.strategy, config.cpu_replicas)  # first: before TensorFlow runs anything
     if replicas(strategy) > config.batch_size:
@@ -183,7 +183,7 @@ def train(
     import keras
 
     from core.model import build_model, compile_model, save_model
-    from core.training_callbacks import (
+    from core.training.callbacks import (
         AtomicModelCheckpoint,
         MetricsLogger,
         StopFileCallback,
@@ -270,17 +270,17 @@ def _tensorboard_callbacks(log_dir: Path) -> list:
 
 
 def _write_reports(run_dir: Path) -> list[str]:
-    """test_results.json and generated_samples.json, when core.evaluate / core.generate exist.
+    """test_results.json and generated_samples.json, when core.evaluation.evaluate / core.generation.generate exist.
 
     Returns the problems met (a failing report does not fail the training run).
     """
     problems = []
     try:
-        from core.evaluate import evaluate_run
+        from core.evaluation.evaluate import evaluate_run
     except ImportError:
         evaluate_run = None
     try:
-        from core import generate
+        from core.generation import generate
     except ImportError:
         generate = None
     write_samples = getattr(generate, "write_generated_samples", None)

@@ -1,18 +1,18 @@
 """Training: start a run in the background, follow it live, stop it, compare runs, choose the model in use.
 
-Everything shown comes from the run folders and the training lock (core.runs), not from the
+Everything shown comes from the run folders and the training lock (core.training.runs), not from the
 session, so a reload or a second tab sees the same training.
 """
 
 import streamlit as st
 
-from core import runs
+from core.training import runs
 from studio import charts
-from studio.navigation import input_errors
+from studio.page import input_errors, set_up
 
 LIVE_STATUSES = ("starting", "running", "stopping")
 
-st.title("Training")
+set_up("Training")
 if flash := st.session_state.pop("training_flash", None):
     st.success(flash, icon=":material/rocket_launch:")
 

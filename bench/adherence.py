@@ -1,6 +1,6 @@
 """Conditioning control: do generated progressions carry the genre, scale type and mood they were asked for?
 
-Builds on :mod:`core.conditioning` (minor share, n-gram novelty). A *judge* — logistic regression
+Builds on :mod:`core.evaluation.condition_checks` (minor share, n-gram novelty). A *judge* — logistic regression
 on key-relative features — is trained on the real training progressions for one condition and
 then reads:
 
@@ -10,13 +10,13 @@ then reads:
   overall; per value, how often the judge says that value anyway).
 
 Features (:func:`progression_features`): the chords as Roman numerals in the key
-:func:`core.generate.guess_key` reads from them (so a progression's transposition does not
+:func:`core.generation.generate.guess_key` reads from them (so a progression's transposition does not
 matter and real and generated progressions are treated alike), Roman unigrams and bigrams with
 start/end markers, plus the minor-chord share and the chord-change variety (distinct chords /
 chords).
 
 Also here: in-key rate, immediate-repeat rate, whole-progression novelty and the per-sample
-perplexity a generator reports (from :attr:`core.generate.Sample.probabilities`).
+perplexity a generator reports (from :attr:`core.generation.generate.Sample.probabilities`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from core.chords import Chord, in_scale, roman_numeral
-from core.conditioning import Progression, as_chords, minor_share, ngram_novelty
 from core.conditions import UNSPECIFIED, VOCABULARIES, Conditions
 from core.errors import InputError
+from core.evaluation.condition_checks import Progression, as_chords, minor_share, ngram_novelty
 
 #: conditions the judges are trained for (key is not judged: it is checked by the in-key rate).
 JUDGED: tuple[str, ...] = ("genre", "scale_type", "mood")
@@ -41,8 +41,8 @@ JUDGED: tuple[str, ...] = ("genre", "scale_type", "mood")
 
 
 def roman_tokens(progression: Progression | str) -> list[str]:
-    """Roman numerals of the chords in the key :func:`core.generate.guess_key` reads from them."""
-    from core.generate import guess_key
+    """Roman numerals of the chords in the key :func:`core.generation.generate.guess_key` reads from them."""
+    from core.generation.generate import guess_key
 
     chords = as_chords(progression)
     if not chords:
@@ -205,7 +205,7 @@ class GeneratedSet:
 def generate_for_values(generator, condition: str, values: Sequence[str], per_value: int, length: int = 11,
                         temperature: float = 1.0, random_seed: int = 0, fixed: Mapping[str, str] | None = None) -> GeneratedSet:
     """``per_value`` samples for each requested value of ``condition`` (``unspecified``: nothing requested)."""
-    from core.generate import generate
+    from core.generation.generate import generate
 
     out = GeneratedSet([], [], [])
     for index, value in enumerate(values):

@@ -1,0 +1,1 @@
+"""Evaluation: the model against n-gram baselines on the test songs, conditioning checks, result tables."""

@@ -1,0 +1,1 @@
+"""Generation: the fast stateful decoder, sampling, generate/score, and edits (locks, swaps, transposition)."""

@@ -1,0 +1,1 @@
+"""Serving: exported artifacts (SavedModel, TFLite, ONNX), their runtimes, and the HTTP API."""

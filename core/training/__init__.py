@@ -1,0 +1,1 @@
+"""Training: fit and callbacks, scale-out strategies, the run-folder contract, and starting/stopping runs."""

@@ -1,0 +1,67 @@
+"""Page set-up shared by every page, the page list for the Home page, and the way pages show bad input.
+
+The studio follows Streamlit's classic multipage convention: ``app.py`` is Home and every other page
+is a file in ``pages/`` whose name gives its order, label and address (``pages/4_Generate.py`` →
+``/Generate``). Streamlit runs a page file on its own when its address is opened first (a shared
+link straight after a server start), so each page calls :func:`set_up` itself instead of relying on
+``app.py`` having run: page config and the sidebar are the same whichever page a visit starts on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.errors import InputError
+
+APP_TITLE = "Chordsmith"
+APP_ICON = ":material/music_note:"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its script (relative to the repository root), title, icon and one line for the Home page."""
+
+    path: str
+    title: str
+    icon: str
+    blurb: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("app.py", "Home", ":material/home:", "What the studio does and the model in use."),
+    PageSpec("pages/1_Dataset.py", "Dataset", ":material/library_music:",
+             "Explore the corpus: labels, lengths, frequent chords, transitions; search, read and hear progressions."),
+    PageSpec("pages/2_Training.py", "Training", ":material/model_training:",
+             "Train a model in the background, follow its curves live, compare runs and choose the model in use."),
+    PageSpec("pages/3_Evaluation.py", "Evaluation", ":material/analytics:",
+             "Test-set accuracy, perplexity and the n-gram baselines, per genre and mood."),
+    PageSpec("pages/4_Generate.py", "Generate", ":material/piano:",
+             "Write progressions for a genre, mood and key; read them as notation and listen."),
+)
+
+
+def page_spec(title: str) -> PageSpec:
+    """The :class:`PageSpec` titled ``title`` (one of :data:`PAGES`)."""
+    return next(page for page in PAGES if page.title == title)
+
+
+def set_up(title: str) -> PageSpec:
+    """Configure the page titled ``title``: browser tab, wide layout, the heading; call first on every page."""
+    page = page_spec(title)
+    tab = APP_TITLE if title == "Home" else f"{title} · {APP_TITLE}"
+    st.set_page_config(page_title=tab, page_icon=APP_ICON, layout="wide")
+    st.title(APP_TITLE if title == "Home" else title)
+    return page
+
+
+@contextmanager
+def input_errors() -> Iterator[None]:
+    """Show an :class:`InputError` raised in the block as ``st.error`` (its message, never a traceback)."""
+    try:
+        yield
+    except InputError as error:
+        st.error(str(error), icon=":material/error:")
