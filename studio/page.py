@@ -1,10 +1,10 @@
 """Page set-up shared by every page, the page list for the Home page, and the way pages show bad input.
 
 The studio follows Streamlit's classic multipage convention: ``app.py`` is Home and every other page
-is a file in ``pages/`` whose name gives its order, label and address (``pages/4_Generate.py`` →
-``/Generate``). Streamlit runs a page file on its own when its address is opened first (a shared
-link straight after a server start), so each page calls :func:`set_up` itself instead of relying on
-``app.py`` having run: page config and the sidebar are the same whichever page a visit starts on.
+is a file in ``pages/`` whose name gives its order and address (``pages/4_generate.py`` → ``/generate``).
+Streamlit runs a page file on its own when its address is opened first (a shared link straight after
+a server start), so each page calls :func:`set_up` itself instead of relying on ``app.py`` having run:
+page config and the sidebar are the same whichever page a visit starts on.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("app.py", "Home", ":material/home:", "What the studio does and the model in use."),
-    PageSpec("pages/1_Dataset.py", "Dataset", ":material/library_music:",
+    PageSpec("pages/1_dataset.py", "Dataset", ":material/library_music:",
              "Explore the corpus: labels, lengths, frequent chords, transitions; search, read and hear progressions."),
-    PageSpec("pages/2_Training.py", "Training", ":material/model_training:",
+    PageSpec("pages/2_training.py", "Training", ":material/model_training:",
              "Train a model in the background, follow its curves live, compare runs and choose the model in use."),
-    PageSpec("pages/3_Evaluation.py", "Evaluation", ":material/analytics:",
+    PageSpec("pages/3_evaluation.py", "Evaluation", ":material/analytics:",
              "Test-set accuracy, perplexity and the n-gram baselines, per genre and mood."),
-    PageSpec("pages/4_Generate.py", "Generate", ":material/piano:",
+    PageSpec("pages/4_generate.py", "Generate", ":material/piano:",
              "Write progressions for a genre, mood and key; read them as notation and listen."),
 )
 
@@ -50,10 +50,17 @@ def page_spec(title: str) -> PageSpec:
 
 
 def set_up(title: str) -> PageSpec:
-    """Configure the page titled ``title``: browser tab, wide layout, the heading; call first on every page."""
+    """Configure the page titled ``title``: browser tab, wide layout, sidebar navigation, the heading.
+
+    Call first on every page. Streamlit's own sidebar list is switched off in ``.streamlit/config.toml``
+    (it labels pages by file name: "app", "generate"); this draws the same list with titles and icons.
+    """
     page = page_spec(title)
     tab = APP_TITLE if title == "Home" else f"{title} · {APP_TITLE}"
     st.set_page_config(page_title=tab, page_icon=APP_ICON, layout="wide")
+    with st.sidebar:
+        for entry in PAGES:
+            st.page_link(entry.path, label=entry.title, icon=entry.icon)
     st.title(APP_TITLE if title == "Home" else title)
     return page
 

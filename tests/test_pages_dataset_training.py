@@ -93,7 +93,7 @@ def test_home_without_a_model_says_so(studio: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_dataset_page_renders_counts_charts_and_a_playable_progression(studio: Path) -> None:
-    at = page("pages/1_Dataset.py").run()
+    at = page("pages/1_dataset.py").run()
     assert not at.exception, at.exception
     assert "5" in texts(at, "metric")  # songs
     titles = [chart_title(c) for c in at.get("plotly_chart")]
@@ -104,7 +104,7 @@ def test_dataset_page_renders_counts_charts_and_a_playable_progression(studio: P
 
 
 def test_dataset_filters_change_the_chord_chart(studio: Path) -> None:
-    at = page("pages/1_Dataset.py").run()
+    at = page("pages/1_dataset.py").run()
     everything = set(chart_x(at, "The"))
     at.selectbox(key="genre").set_value("jazz").run()
     assert not at.exception
@@ -116,7 +116,7 @@ def test_dataset_filters_change_the_chord_chart(studio: Path) -> None:
 
 
 def test_dataset_search_narrows_the_table(studio: Path) -> None:
-    at = page("pages/1_Dataset.py").run()
+    at = page("pages/1_dataset.py").run()
     at.text_input(key="query").set_value("mozart").run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 1
@@ -127,7 +127,7 @@ def test_dataset_search_narrows_the_table(studio: Path) -> None:
 
 def test_dataset_without_the_table_shows_how_to_build_it(studio: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(paths, "CORPUS_TABLE", studio / "missing.csv.gz")
-    at = page("pages/1_Dataset.py").run()
+    at = page("pages/1_dataset.py").run()
     assert not at.exception
     assert "python -m core data build" in at.error[0].value
 
@@ -147,7 +147,7 @@ def submit(at: AppTest, **values) -> AppTest:
 
 
 def test_training_page_renders_empty(studio: Path) -> None:
-    at = page("pages/2_Training.py").run()
+    at = page("pages/2_training.py").run()
     assert not at.exception
     assert "No training runs yet" in at.info[0].value
     assert len(at.number_input) >= 8 and at.selectbox[0].options == ["lstm", "gru"]
@@ -160,7 +160,7 @@ def test_training_page_renders_empty(studio: Path) -> None:
     ({"batch_size": 0}, "batch size must be at least 1"),
 ])
 def test_training_form_rejects_bad_values_with_a_message(studio: Path, values: dict, message: str) -> None:
-    at = submit(page("pages/2_Training.py").run(), **values)
+    at = submit(page("pages/2_training.py").run(), **values)
     assert not at.exception
     assert any(message in error.value for error in at.error), [e.value for e in at.error]
     assert not runs.lock_path().exists() and not (studio / "runs").exists()
@@ -168,14 +168,14 @@ def test_training_form_rejects_bad_values_with_a_message(studio: Path, values: d
 
 def test_training_form_refuses_a_taken_run_name(studio: Path) -> None:
     fake_run(studio, "taken", [2.0])
-    at = submit(page("pages/2_Training.py").run(), run_name="taken")
+    at = submit(page("pages/2_training.py").run(), run_name="taken")
     assert any("'taken' already exists" in error.value for error in at.error)
 
 
 def test_second_start_while_busy_names_the_busy_run(studio: Path) -> None:
     fake_run(studio, "busy-run", [2.0, 1.9])
     runs._write_lock(runs.TrainingLock(os.getpid(), "busy-run", 0.0), exclusive=True)  # this process: alive
-    at = page("pages/2_Training.py").run()
+    at = page("pages/2_training.py").run()
     assert not at.exception
     assert "busy-run" in at.warning[0].value
     assert any(b.label == "Stop training" for b in at.button)
@@ -186,7 +186,7 @@ def test_second_start_while_busy_names_the_busy_run(studio: Path) -> None:
 def test_training_page_lists_compares_and_activates_runs(studio: Path) -> None:
     fake_run(studio, "first", [2.0, 1.6, 1.4], test_top1=0.4, started=1.0)
     fake_run(studio, "second", [2.1, 1.8], started=2.0)
-    at = page("pages/2_Training.py").run()
+    at = page("pages/2_training.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["run"]) == ["second", "first"]
@@ -204,7 +204,7 @@ def test_training_page_lists_compares_and_activates_runs(studio: Path) -> None:
 def test_stale_and_deleted_run_names_are_handled(studio: Path) -> None:
     fake_run(studio, "kept", [2.0])
     doomed = fake_run(studio, "doomed", [2.0, 1.9], started=5.0)
-    at = page("pages/2_Training.py")
+    at = page("pages/2_training.py")
     at.query_params["run"] = "ghost"
     at.run()
     assert not at.exception

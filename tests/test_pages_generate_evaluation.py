@@ -16,8 +16,8 @@ from core.evaluation.evaluate import TEST_RESULTS_FILE
 from core.training import runs
 from tests.tiny_models import saved_tiny_model
 
-GENERATE = "pages/4_Generate.py"
-EVALUATION = "pages/3_Evaluation.py"
+GENERATE = "pages/4_generate.py"
+EVALUATION = "pages/3_evaluation.py"
 
 
 @pytest.fixture
