@@ -14,85 +14,36 @@ import json
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-SERVER_START_S = 60
-PAGE_S = 45  # longest wait for one page to render (the first Generate run loads TensorFlow)
+from tests.browser_support import ARTIFACTS, CHROMIUM, PAGE_S, streamlit_server, tiny_output_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
-sys.path.insert(0, str(ROOT / "scripts"))
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 from screenshot_pages import CHROMIUM_ARGS, full_screenshot, wait_for_render  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_server(base: str, process: subprocess.Popen, timeout_s: float) -> None:
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"streamlit did not answer within {timeout_s}s")
 
 
 @pytest.fixture(scope="module")
 def output_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private output folder with a tiny model as the active model."""
-    from tests.tiny_models import saved_tiny_model
-
-    out = tmp_path_factory.mktemp("e2e-output")
-    folder = saved_tiny_model(out / "runs" / "tiny", end_bias=-3.0)
-    (out / "active_model.txt").write_text(str(folder.resolve()), encoding="utf-8")
-    return out
+    return tiny_output_dir(tmp_path_factory.mktemp("e2e-output"))
 
 
 @pytest.fixture(scope="module")
 def server(output_dir: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port; yields its base URL, stops it (and any training it started)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (output_dir / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=dict(os.environ, CHORDSMITH_OUTPUT=str(output_dir)), stdout=log, stderr=subprocess.STDOUT,
-    )
     try:
-        wait_for_server(base, process, SERVER_START_S)
-        yield base
+        with streamlit_server(output_dir) as base:
+            yield base
     finally:
         stop_training_started_by_the_test(output_dir)
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
 
 
 def stop_training_started_by_the_test(output_dir: Path) -> None:
