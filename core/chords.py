@@ -313,11 +313,6 @@ _ROMAN_SUFFIX = {"maj": "", "min": "", "7": "7", "maj7": "maj7", "min7": "7", "d
 _LOWER = MINOR_QUALITIES
 
 
-def key_name(tonic: int, scale_type: str) -> str:
-    """Readable key name such as ``A minor`` or ``Eb major``."""
-    return f"{ROOTS[tonic % 12]} {scale_type}"
-
-
 def roman_numeral(chord: Chord, tonic: int, scale_type: str = "major") -> str:
     """Roman numeral of ``chord`` in the key (``tonic``, ``scale_type``), e.g. ``vi``, ``bVII``, ``V7``, ``viiø7``.
 
