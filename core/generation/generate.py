@@ -25,8 +25,14 @@ one pass is an exact draw. Otherwise this is blocked Gibbs sampling, ``gibbs_pas
 and top-p apply to each conditional as they do to left-to-right draws. Cost per pass: for each
 open position, (length - position) decoder steps over rows x candidates (192 chords, fewer in key).
 
+Guidance (``guidance={"genre": w, "mood": w}``, :mod:`core.generation.guidance`) sharpens each
+next-chord distribution toward the requested genre and mood before temperature, top-k and top-p;
+the both-sides resampling and the alternatives then use the guided chain too. With every weight 0
+(or the guided condition open) sampling is exactly the unguided path.
+
 Reported ``probabilities`` are always the model's own p(chord | chords before it, conditions)
-at temperature 1 with no masking, so they read the same whatever sampling settings were used.
+at temperature 1 with no masking and no guidance, so they read the same whatever sampling
+settings were used.
 
 Roman numerals are in the requested key; with the key open they are in the key that
 :func:`guess_key` reads from the chords (most chords inside its scale, then a tonic chord first
@@ -48,6 +54,7 @@ from core.chords import END_ID, PAD_ID, ROOTS, START_ID, VOCAB, Chord, in_scale,
 from core.conditions import Conditions
 from core.errors import InputError
 from core.generation.decoder import Decoder, make_decoder
+from core.generation.guidance import guided_decoder, model_log_probs, validate_guidance
 from core.generation.sampling import candidate_log_scores, chord_mask, draw, shape_distribution, validate_sampling
 from core.paths import resolve_model_dir
 from core.training.run_folder import MODEL_FILE, write_json_atomic
@@ -203,10 +210,12 @@ def validate_request(
     num_samples: int = 1,
     in_key: bool = False,
     locks: Mapping[int, Chord] | None = None,
+    guidance: Mapping[str, float] | None = None,
     **_ignored: object,
 ) -> None:
     """Every check :func:`generate` makes before touching the model; raises :class:`InputError`."""
     _validate(length, num_samples, temperature, top_k, top_p)
+    validate_guidance(guidance)
     _fixed_positions(parse_chords(seed_chords), dict(locks or {}), int(length))
     if in_key and conditions.tonic is None:
         raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
@@ -242,17 +251,19 @@ def generate(
     in_key: bool = False,
     locks: Mapping[int, Chord] | None = None,
     gibbs_passes: int = 2,
+    guidance: Mapping[str, float] | None = None,
 ) -> list[Sample]:
     """Sample ``num_samples`` progressions of at most ``length`` chords (see the module docstring).
 
     ``locks`` maps 0-based positions to chords kept fixed (use :func:`parse_locks` for "1:C 4:G").
-    ``seed_chords`` open the progression. The same ``random_seed`` gives the same samples. Raises
+    ``seed_chords`` open the progression. ``guidance`` maps ``genre``/``mood`` to a weight in
+    0..5 (``None``/0: no guidance). The same ``random_seed`` gives the same samples. Raises
     :class:`InputError` for out-of-range settings, unknown chords, ``in_key`` without a key, or
     locks outside the length.
     """
     with one_blas_thread():
         return _generate(as_generator(model_dir), conditions or Conditions(), length, temperature, top_k, top_p,
-                         seed_chords, num_samples, random_seed, in_key, locks, gibbs_passes)
+                         seed_chords, num_samples, random_seed, in_key, locks, gibbs_passes, guidance)
 
 
 @functools.lru_cache(maxsize=1)
@@ -279,9 +290,10 @@ def one_blas_thread() -> contextlib.AbstractContextManager:
 def _generate(
     generator: Generator, conditions: Conditions, length: int, temperature: float, top_k: int, top_p: float,
     seed_chords: Sequence[Chord | str], num_samples: int, random_seed: int | None, in_key: bool,
-    locks: Mapping[int, Chord] | None, gibbs_passes: int,
+    locks: Mapping[int, Chord] | None, gibbs_passes: int, guidance: Mapping[str, float] | None,
 ) -> list[Sample]:
     _validate(length, num_samples, temperature, top_k, top_p)
+    decoder = guided_decoder(generator.decoder, conditions, guidance)
     seeds = parse_chords(seed_chords)
     fixed = _fixed_positions(seeds, dict(locks or {}), int(length))
     if in_key and conditions.tonic is None:
@@ -289,13 +301,13 @@ def _generate(
     allowed = chord_mask(conditions.tonic, conditions.mode) if in_key else chord_mask()
     rng = np.random.default_rng(random_seed)
     log_likelihoods = np.zeros((int(num_samples), int(length) + 1))
-    tokens = _sample_left_to_right(generator.decoder, conditions, int(length), int(num_samples), fixed, allowed,
+    tokens = _sample_left_to_right(decoder, conditions, int(length), int(num_samples), fixed, allowed,
                                    temperature, top_k, top_p, rng, log_likelihoods)
     last_fixed = max(fixed, default=-1)
     open_positions = [p for p in range(last_fixed) if p not in fixed]
     if open_positions:
         passes = 1 if len(open_positions) == 1 and last_fixed == int(length) - 1 else max(1, int(gibbs_passes))
-        tokens = _resample_with_both_sides(generator.decoder, conditions, tokens, fixed, allowed, passes,
+        tokens = _resample_with_both_sides(decoder, conditions, tokens, fixed, allowed, passes,
                                            temperature, top_k, top_p, rng)
         log_likelihoods = None  # tokens changed after the left-to-right pass: score them again
     return _samples(generator.decoder, conditions, tokens, sorted(fixed), log_likelihoods)
@@ -310,7 +322,7 @@ def _sample_left_to_right(
 
     ``fixed`` maps positions to a token for every row, or to one token per row. When
     ``log_likelihoods`` ([S, length + 1]) is given, it receives each token's model log-probability
-    (temperature 1, unmasked; 0 for PAD) read during the pass, which is exactly what
+    (temperature 1, unmasked, unguided; 0 for PAD) read during the pass, which is exactly what
     :func:`core.generation.decoder.token_log_likelihoods` would compute for the returned tokens.
     """
     tokens = np.full((num_samples, length + 1), PAD_ID, dtype=np.int64)
@@ -332,7 +344,8 @@ def _sample_left_to_right(
         chosen = np.where(finished, PAD_ID, chosen)
         tokens[:, t] = chosen
         if log_likelihoods is not None:
-            picked = state.log_probs[np.arange(num_samples), np.where(chosen == PAD_ID, END_ID, chosen)]
+            own = model_log_probs(decoder, state)
+            picked = own[np.arange(num_samples), np.where(chosen == PAD_ID, END_ID, chosen)]
             log_likelihoods[:, t] = np.where(chosen == PAD_ID, 0.0, picked)
         finished |= chosen == END_ID
         if finished.all():
@@ -404,12 +417,14 @@ def position_distribution(
     conditions: Conditions | None = None,
     in_key: bool = False,
     ends: bool = False,
+    guidance: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """Exact p(chord at ``position`` = c | every other chord, conditions) over the vocabulary [V].
 
     ``position`` is 0-based. The chords after the position count through their likelihood;
     ``ends=True`` also counts the model's p(END) after the last chord. ``in_key`` limits the
-    candidates to the key's scale. Non-candidates (specials, out-of-key chords) get 0.
+    candidates to the key's scale. Non-candidates (specials, out-of-key chords) get 0. With
+    ``guidance`` the conditional is that of the guided chain, as generation samples it.
     """
     generator = as_generator(model)
     conditions = conditions or Conditions()
@@ -421,7 +436,8 @@ def position_distribution(
     allowed = chord_mask(conditions.tonic, conditions.mode) if in_key else chord_mask()
     candidates = np.flatnonzero(allowed)
     tokens = VOCAB.encode(chord_list) + ([END_ID] if ends else [])
-    scores = candidate_log_scores(generator.decoder, np.array([tokens]), int(position), condition_rows(conditions, 1), candidates)
+    decoder = guided_decoder(generator.decoder, conditions, guidance)
+    scores = candidate_log_scores(decoder, np.array([tokens]), int(position), condition_rows(conditions, 1), candidates)
     distribution = np.zeros(VOCAB.size)
     distribution[candidates] = shape_distribution(scores)[0]
     return distribution
@@ -435,11 +451,13 @@ def alternatives(
     k: int = 5,
     in_key: bool = False,
     ends: bool = False,
+    guidance: Mapping[str, float] | None = None,
 ) -> list[tuple[Chord, float]]:
     """The ``k`` most probable chords at 0-based ``position`` given both neighbours, best first."""
     if int(k) < 1:
         raise InputError(f"k must be at least 1, got {k}")
-    distribution = position_distribution(model, chords, position, conditions, in_key=in_key, ends=ends)
+    distribution = position_distribution(model, chords, position, conditions, in_key=in_key, ends=ends,
+                                         guidance=guidance)
     order = np.argsort(-distribution, kind="stable")
     return [(VOCAB.chord(i), float(distribution[i])) for i in order[: int(k)] if distribution[i] > 0]
 
