@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up (first time) and run the whole test suite: unit, page (AppTest) and browser tests.
+# Set up (first time, with the development packages) and run the test suite in the project's
+# environment: unit, page (AppTest) and browser tests. pytest options pass through: ./test.sh -x -q tests/test_chords.py
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/setup.sh
-exec "${PYTHON:-python3}" -m pytest "$@"
+bash scripts/setup.sh --dev
+exec .venv/bin/python -m pytest "$@"
