@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.errors import InputError
+from core.errors import EnvironmentFault, InputError, os_error_message
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -53,3 +53,47 @@ def resolve_model_dir(path: str | Path | None) -> Path:
     if not (path / "model.keras").exists():
         raise InputError(f"no model.keras in {path} (give a run folder or a .keras file)")
     return path
+
+
+def writable_dir(path: str | Path, what: str, *, from_flag: bool = False, create: bool = False) -> Path:
+    """Check that ``path`` is, or can become, a folder this process may write in; returns it as a Path.
+
+    Commands call it before their long work starts, so a blocked output path fails at once with one
+    line. A file standing at ``path`` or at one of its parent folders is an :class:`InputError` when
+    the path came from a flag (``from_flag``; ``what`` then names the flag, e.g. ``--out``), else an
+    :class:`EnvironmentFault` (a default folder, ``CHORDSMITH_OUTPUT``); a folder without write
+    permission or on a read-only file system is an :class:`EnvironmentFault`. ``create`` makes the
+    folder (and its parents).
+    """
+    path = Path(path)
+    _check_folder(path, f"{what} {path}", from_flag)
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise EnvironmentFault(f"{what} {path} cannot be made: {os_error_message(error)}") from error
+    return path
+
+
+def writable_file(path: str | Path, what: str, *, from_flag: bool = False) -> Path:
+    """Check that the file ``path`` can be written: no folder in its place, its folder as :func:`writable_dir` checks."""
+    path = Path(path)
+    if path.is_dir():
+        message = f"{what} {path} is a folder; give a file path"
+        raise InputError(message) if from_flag else EnvironmentFault(message)
+    _check_folder(path.parent, f"{what} {path}", from_flag)
+    return path
+
+
+def _check_folder(folder: Path, named: str, from_flag: bool) -> None:
+    """Raise the error :func:`writable_dir` describes when ``folder`` cannot be (made and) written in."""
+    existing = folder
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        blocked = f"{named} cannot be written: {existing} is a file, not a folder"
+        if from_flag:
+            raise InputError(f"{blocked} (give a path whose folders are folders or do not exist yet)")
+        raise EnvironmentFault(f"{blocked} (move that file away, or choose another folder)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise EnvironmentFault(f"{named} cannot be written: no permission to write in {existing}")
