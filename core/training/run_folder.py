@@ -1,22 +1,55 @@
-"""A run folder's files: their names, atomic JSON writes, the metrics.jsonl log and the stop request.
+"""The run-folder contract: every file name a run folder holds, how they are written and read, run summaries.
 
-Light on purpose (no TensorFlow): the Streamlit Training page polls runs through these helpers.
+A run folder (``output/runs/<name>/``, or ``models/default/``) is written by the trainer
+(:mod:`core.training.train`) and read by the studio, the command line and the benchmarks; this
+module is the one place that names its files::
+
+    config.json              TrainConfig (model config nested) + data and library versions
+    metrics.jsonl            a 'started' line, one line per epoch, then 'finished'/'stopped'/'failed'
+    training_log.csv         Keras CSVLogger
+    history.json             loss/metrics per epoch
+    checkpoints/best.keras   best val_loss so far (written atomically)
+    model.keras              the final model (EarlyStopping restores the best weights)
+    logs/                    TensorBoard
+    test_results.json        the evaluation on the test songs (core.evaluation.evaluate)
+    calibration.json         genre/mood fit calibration, fitted on the validation songs (core.generation.calibration)
+    generated_samples.json   a few samples per genre (core.generation.generate)
+    STOP                     a stop request (the trainer ends the run cleanly)
+    train.out, command.txt   a background run's output and command line (core.training.runs)
+
+Files are written atomically (to a hidden partial name beside them, then ``os.replace``), so a
+reader never sees half a file; ``metrics.jsonl`` is appended line by line and read tolerantly.
+Light on purpose (no TensorFlow, no pandas): the Streamlit Training page polls runs through it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
 HISTORY_FILE = "history.json"
 TRAINING_LOG_FILE = "training_log.csv"
 MODEL_FILE = "model.keras"
-BEST_CHECKPOINT = Path("checkpoints") / "best.keras"
+CHECKPOINTS_DIR = "checkpoints"
+BEST_CHECKPOINT = Path(CHECKPOINTS_DIR) / "best.keras"
 LOGS_DIR = "logs"
+#: written in ``logs/`` instead of TensorBoard logs when the tensorboard package is missing.
+TENSORBOARD_NOTE_FILE = "TENSORBOARD_NOT_INSTALLED.txt"
+TEST_RESULTS_FILE = "test_results.json"
+GENERATED_SAMPLES_FILE = "generated_samples.json"
 STOP_FILE = "STOP"
+TRAIN_OUTPUT_FILE = "train.out"
+COMMAND_FILE = "command.txt"
+#: the machine-wide single-training lock, in the output folder beside ``runs/`` (see core.training.runs).
+TRAINING_LOCK_FILE = "training.lock"
+
 #: keys of an epoch record in metrics.jsonl (besides ``status``, which is ``running``).
 EPOCH_KEYS: tuple[str, ...] = (
     "epoch", "loss", "accuracy", "top5", "val_loss", "val_accuracy", "val_top5", "lr", "seconds", "elapsed", "epochs_planned",
@@ -25,11 +58,24 @@ EPOCH_KEYS: tuple[str, ...] = (
 FINAL_STATUSES: tuple[str, ...] = ("finished", "stopped", "failed")
 
 
+# --------------------------------------------------------------------------- writing
+
+
+def partial_path(path: Path) -> Path:
+    """Where ``path`` is written before ``os.replace`` moves it into place: hidden, beside it, same suffix.
+
+    ``config.json`` -> ``.config.partial.json``; ``best.keras`` -> ``.best.partial.keras`` (Keras
+    insists on the ``.keras`` suffix).
+    """
+    path = Path(path)
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
 def write_json_atomic(path: Path, value: object) -> None:
-    """Write JSON to ``path`` via a temporary file beside it and ``os.replace``."""
+    """Write JSON to ``path`` via :func:`partial_path` and ``os.replace`` (fsynced first)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
+    partial = partial_path(path)
     with open(partial, "w", encoding="utf-8") as handle:
         json.dump(value, handle, indent=2, sort_keys=True, default=str)
         handle.write("\n")
@@ -46,20 +92,217 @@ def append_jsonl(path: Path, record: dict) -> None:
         os.fsync(handle.fileno())
 
 
-def read_metrics(run_dir: Path) -> list[dict]:
-    """The records of a run's metrics.jsonl, oldest first (a half-written last line is skipped)."""
-    path = Path(run_dir) / METRICS_FILE
-    records = []
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return records
-
-
 def request_stop(run_dir: Path) -> None:
-    """Ask the training running in ``run_dir`` to stop at the end of its current batch."""
+    """Ask the training running in ``run_dir`` to stop: its callback ends the epoch and saves the model."""
     Path(run_dir).mkdir(parents=True, exist_ok=True)
-    (Path(run_dir) / STOP_FILE).write_text("stop requested\n", encoding="utf-8")
+    (Path(run_dir) / STOP_FILE).write_text(f"stop requested at {time.strftime('%Y-%m-%d %H:%M:%S')}\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``, or ``None`` when it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+class MetricsReader:
+    """Reads a growing ``metrics.jsonl`` incrementally.
+
+    Only complete lines are consumed: a partial last line (the trainer mid-write) is left for the
+    next call. A file that shrank or was replaced is read again from the start. Lines that are not
+    JSON objects are skipped. Safe to share between threads (Streamlit sessions).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.records: list[dict[str, Any]] = []
+        self._offset = 0
+        self._identity: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def read(self) -> list[dict[str, Any]]:
+        """Every complete record so far (a copy), after reading what was appended since last time."""
+        with self._lock:
+            try:
+                stat = self.path.stat()
+            except FileNotFoundError:
+                self.records, self._offset, self._identity = [], 0, None
+                return []
+            identity = (stat.st_dev, stat.st_ino)
+            if identity != self._identity or stat.st_size < self._offset:
+                self.records, self._offset, self._identity = [], 0, identity
+            if stat.st_size > self._offset:
+                with self.path.open("rb") as handle:
+                    handle.seek(self._offset)
+                    chunk = handle.read(stat.st_size - self._offset)
+                complete = chunk[: chunk.rfind(b"\n") + 1]
+                self._offset += len(complete)
+                for line in complete.splitlines():
+                    try:
+                        record = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(record, dict):
+                        self.records.append(record)
+            return list(self.records)
+
+
+_READERS: dict[Path, MetricsReader] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """The records of ``run_dir/metrics.jsonl``, oldest first (incremental: one cached reader per file)."""
+    path = Path(run_dir) / METRICS_FILE
+    with _READERS_LOCK:
+        reader = _READERS.setdefault(path, MetricsReader(path))
+    return reader.read()
+
+
+def epoch_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The per-epoch records (those carrying an ``epoch`` and a ``loss``)."""
+    return [r for r in records if r.get("epoch") is not None and r.get("loss") is not None]
+
+
+def read_output_tail(run_dir: Path, lines: int = 30) -> str:
+    """The last ``lines`` lines a background trainer printed (``train.out``), empty if none."""
+    path = Path(run_dir) / TRAIN_OUTPUT_FILE
+    if not path.exists():
+        return ""
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 64_000))
+        text = handle.read().decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def flat_config(config_json: Any) -> dict[str, Any]:
+    """A run's ``config.json`` as one flat dict: the ``train`` settings with the ``model`` ones merged in."""
+    if not isinstance(config_json, dict):
+        return {}
+    train = config_json.get("train", config_json)
+    if not isinstance(train, dict):
+        return {}
+    flat = {k: v for k, v in train.items() if k != "model"}
+    if isinstance(train.get("model"), dict):
+        flat.update(train["model"])
+    return flat
+
+
+def _first_number(data: Any, keys: tuple[str, ...], sections: tuple[str, ...]) -> float | None:
+    if not isinstance(data, dict):
+        return None
+    for section in (None, *sections):
+        block = data if section is None else data.get(section)
+        if isinstance(block, dict):
+            for key in keys:
+                value = block.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    return float(value)
+    return None
+
+
+def model_test_accuracy(test_results: Any) -> tuple[float | None, float | None]:
+    """(top-1, top-5) of the model from a ``test_results.json`` payload, tolerant of its layout."""
+    if isinstance(test_results, dict) and isinstance(test_results.get("models"), dict):
+        test_results = test_results["models"]  # core.evaluation.evaluate: {"models": {"lstm": {"top1": ...}, "bigram": ...}}
+    sections = ("lstm", "model", "metrics", "test")
+    top1 = _first_number(test_results, ("top1", "top1_accuracy", "accuracy", "test_accuracy", "test_top1"), sections)
+    top5 = _first_number(test_results, ("top5", "top5_accuracy", "test_top5"), sections)
+    return (None if top1 != top1 else top1), (None if top5 != top5 else top5)  # NaN (nothing evaluated) -> None
+
+
+def flatten_numbers(data: Any, prefix: str = "") -> dict[str, float]:
+    """Every number in a nested JSON payload, keyed by its dotted path (lists and strings skipped)."""
+    numbers: dict[str, float] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            numbers.update(flatten_numbers(value, f"{prefix}{key}."))
+    elif isinstance(data, int | float) and not isinstance(data, bool):
+        numbers[prefix.rstrip(".")] = float(data)
+    return numbers
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+@dataclass
+class RunSummary:
+    """One run as the Training page lists it."""
+
+    name: str
+    folder: Path
+    status: str  # starting, running, stopping, finished, stopped, failed, interrupted
+    config: dict[str, Any] = field(default_factory=dict)
+    epochs_done: int = 0
+    epochs_planned: int | None = None
+    best_val_loss: float | None = None
+    best_val_accuracy: float | None = None
+    test_top1: float | None = None
+    test_top5: float | None = None
+    duration_s: float | None = None
+    started: float | None = None
+    has_model: bool = False
+    reason: str = ""  # why it ended, from the last metrics line ("early stopping", "stop file", an error)
+
+
+def run_status(folder: Path, records: list[dict[str, Any]], training: bool) -> str:
+    """A run's status from its metrics records; ``training``: it holds the training lock now."""
+    stop_requested = (folder / STOP_FILE).exists()
+    if training:
+        return "stopping" if stop_requested else ("running" if records else "starting")
+    last = records[-1].get("status") if records else None
+    if last in FINAL_STATUSES:
+        return str(last)
+    if (folder / MODEL_FILE).exists() and not records:
+        return "finished"
+    return "stopped" if stop_requested else "interrupted"
+
+
+def summarize_run(folder: Path, training: bool = False) -> RunSummary:
+    """Everything the page lists about one run folder (missing files give ``None`` fields).
+
+    ``training`` says the run holds the training lock now (see :func:`core.training.runs.current_training`).
+    """
+    folder = Path(folder)
+    records = read_metrics(folder)
+    epochs = epoch_records(records)
+    config = flat_config(read_json(folder / CONFIG_FILE))
+    val_losses = [float(r["val_loss"]) for r in epochs if isinstance(r.get("val_loss"), int | float)]
+    history = read_json(folder / HISTORY_FILE)
+    if not val_losses and isinstance(history, dict) and isinstance(history.get("val_loss"), list):
+        val_losses = [float(v) for v in history["val_loss"] if isinstance(v, int | float)]
+    val_accs = [float(r["val_accuracy"]) for r in epochs if isinstance(r.get("val_accuracy"), int | float)]
+    planned = next((r.get("epochs_planned") for r in reversed(records) if r.get("epochs_planned")), None)
+    planned = planned or config.get("epochs")
+    elapsed = next((r.get("elapsed") for r in reversed(records) if isinstance(r.get("elapsed"), int | float)), None)
+    top1, top5 = model_test_accuracy(read_json(folder / TEST_RESULTS_FILE))
+    started = records[0].get("time") if records and isinstance(records[0].get("time"), int | float) else None
+    return RunSummary(
+        name=folder.name,
+        folder=folder,
+        status=run_status(folder, records, training),
+        config=config,
+        reason=str(records[-1].get("reason", "")) if records else "",
+        epochs_done=len(epochs),
+        epochs_planned=int(planned) if planned else None,
+        best_val_loss=min(val_losses) if val_losses else None,
+        best_val_accuracy=max(val_accs) if val_accs else None,
+        test_top1=top1,
+        test_top5=top5,
+        duration_s=float(elapsed) if elapsed is not None else None,
+        started=float(started) if started is not None else folder.stat().st_mtime,
+        has_model=(folder / MODEL_FILE).exists(),
+    )
+
+
+def summarize_runs(root: Path, training_run: str | None = None) -> list[RunSummary]:
+    """Every run folder under ``root``, newest first; ``training_run`` names the one holding the lock now."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    summaries = [summarize_run(folder, folder.name == training_run) for folder in root.iterdir() if folder.is_dir()]
+    return sorted(summaries, key=lambda run: (run.started or 0.0, run.name), reverse=True)
