@@ -4,7 +4,10 @@ Every chord in the studio is a :class:`Chord`: a root pitch class (0 = C … 11 
 each: C C# D Eb E F F# G Ab A Bb B) and one quality from :data:`QUALITIES`. Whatever a source
 writes (Harte ``A:min7``, lead-sheet ``Am7``/``A-7``, Roman numerals, music21 chords) is mapped to
 the nearest listed quality by its pitch-class intervals; the parsers count what was mapped.
-The slash bass is dropped (the vocabulary holds root-position chords).
+The vocabulary holds root-position chords: the corpus parsers drop a slash bass, while what a user
+types keeps it beside the chord (:func:`read_symbol` returns a :class:`SlashChord`'s parts and a
+note when a symbol outside the vocabulary was read as its nearest chord). How a chord is written
+in a key (``G#m7b5`` rather than ``Abm7b5`` in A major) is :mod:`core.spelling`'s business.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.errors import InputError
 
@@ -97,6 +101,70 @@ class Chord:
 
     def __str__(self) -> str:
         return self.symbol
+
+
+#: where an interval sits when a chord is stacked in thirds: root, third (or the suspended tone), fifth,
+#: seventh or sixth, then the ninth. ``sus2``'s second stands in for the third.
+_STACK_POSITION = {0: 0, 3: 1, 4: 1, 5: 1, 6: 2, 7: 2, 8: 2, 9: 3, 10: 3, 11: 3, 2: 4}
+
+
+def chord_tones(chord: Chord) -> list[int]:
+    """The chord's pitch classes stacked in thirds: root, third, fifth, seventh (or sixth), ninth.
+
+    Inversion ``k`` puts tone ``k`` of this list in the bass (``C/E`` is the first inversion of C).
+    """
+    def position(interval: int) -> int:
+        return 1 if interval == 2 and chord.quality == "sus2" else _STACK_POSITION[interval]
+
+    return [(chord.root + i) % 12 for i in sorted(chord.intervals, key=position)]
+
+
+@dataclass(frozen=True)
+class SlashChord:
+    """A vocabulary chord over a bass pitch class: an inversion (``C/E``) or any note (``C/Bb``).
+
+    The model knows only the chord; the bass is how it is voiced and written. ``bass`` is
+    ``None`` (or the root, normalised to ``None``) for root position.
+    """
+
+    chord: Chord
+    bass: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.bass is not None:
+            if not 0 <= self.bass < 12:
+                raise ChordError(f"invalid bass pitch class {self.bass}")
+            if self.bass == self.chord.root:
+                object.__setattr__(self, "bass", None)
+
+    @classmethod
+    def inverted(cls, chord: Chord, inversion: int) -> SlashChord:
+        """``chord`` in an inversion: 0 root position, 1 the third in the bass, 2 the fifth, 3 the seventh."""
+        tones = chord_tones(chord)
+        if not 0 <= inversion < len(tones):
+            raise ChordError(f"{chord.symbol} has inversions 0..{len(tones) - 1}, not {inversion}")
+        return cls(chord, tones[inversion])
+
+    @property
+    def inversion(self) -> int | None:
+        """Which inversion this is (0 = root position); ``None`` when the bass is not a chord tone."""
+        if self.bass is None:
+            return 0
+        tones = chord_tones(self.chord)
+        return tones.index(self.bass) if self.bass in tones else None
+
+    @property
+    def symbol(self) -> str:
+        """Symbol in the studio's default spelling, e.g. ``C/E``, ``Am7``; :mod:`core.spelling` writes it in a key."""
+        return self.chord.symbol + ("" if self.bass is None else "/" + ROOTS[self.bass])
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
+def as_slash(item: Chord | SlashChord) -> SlashChord:
+    """A :class:`SlashChord` for a chord (root position) or the slash chord itself."""
+    return item if isinstance(item, SlashChord) else SlashChord(item)
 
 
 def nearest_quality(intervals: Iterable[int]) -> tuple[str, bool]:
@@ -283,6 +351,85 @@ def parse_symbol_lenient(text: str) -> tuple[Chord, bool]:
     return Chord(root, quality), mapped or suffix in _EXTENDED_TONES
 
 
+#: what users type beyond the corpus spellings: more extensions, read as their nearest vocabulary chord.
+_USER_TONES: dict[str, frozenset[int]] = {
+    "maj11": frozenset({0, 4, 7, 11, 2, 5}), "add4": frozenset({0, 4, 5, 7}), "7sus2": frozenset({0, 2, 7, 10}),
+    "sus2sus4": frozenset({0, 2, 5, 7}), "sus24": frozenset({0, 2, 5, 7}), "madd11": frozenset({0, 3, 5, 7}),
+    "m7add11": frozenset({0, 3, 5, 7, 10}), "6add9": frozenset({0, 4, 7, 9, 2}), "m6/9": frozenset({0, 3, 7, 9, 2}),
+    "maj9#11": frozenset({0, 4, 7, 11, 2, 6}), "13sus4": frozenset({0, 5, 7, 10, 9}), "7+5": frozenset({0, 4, 8, 10}),
+    "min7b5": frozenset({0, 3, 6, 10}), "mi7b5": frozenset({0, 3, 6, 10}), "m9b5": frozenset({0, 3, 6, 10, 2}),
+    "dim9": frozenset({0, 3, 6, 9, 2}), "maj7sus4": frozenset({0, 5, 7, 11}), "madd2": frozenset({0, 2, 3, 7}),
+    "11b9": frozenset({0, 4, 7, 10, 1, 5}), "m11b5": frozenset({0, 3, 6, 10, 5}), "add2add4": frozenset({0, 2, 4, 5, 7}),
+}
+
+
+class ParsedSymbol(NamedTuple):
+    """A symbol as a user typed it: the vocabulary chord, the slash bass (``None`` = the root) and a note
+    saying how a symbol outside the vocabulary was read (``"G13 read as G7"``), else ``None``."""
+
+    chord: Chord
+    bass: int | None
+    note: str | None
+
+    @property
+    def slash(self) -> SlashChord:
+        """The chord over its bass."""
+        return SlashChord(self.chord, self.bass)
+
+
+def _user_suffix_tones(suffix: str) -> tuple[frozenset[int], bool] | None:
+    """Intervals of a typed suffix, and whether it is a vocabulary spelling (no note needed).
+
+    Exact first, then with parentheses, commas, spaces and the case of ``Maj``/``Min`` tidied.
+    """
+    if suffix in _SUFFIX_TONES:
+        return _SUFFIX_TONES[suffix], True
+    for table in (_EXTENDED_TONES, _USER_TONES):
+        if suffix in table:
+            return table[suffix], False
+    tidy = re.sub(r"[\s(),]", "", suffix).replace("♯", "#").replace("♭", "b")
+    tidy = re.sub(r"^(Maj|MAJ|Ma)(?=\d|$)", "maj", tidy)
+    tidy = re.sub(r"^(Min|MIN)(?=\d|$)", "min", tidy)
+    return _user_suffix_tones(tidy) if tidy != suffix else None
+
+
+def read_symbol(text: str) -> ParsedSymbol:
+    """Read a symbol as a user types it, keeping a slash bass and reading unknown extensions leniently.
+
+    ``G/B`` -> (G, B, None); ``C/Bb`` -> (C, Bb, None) (a bass outside the chord is kept too);
+    ``G7sus4`` -> (Gsus4, None, "G7sus4 read as Gsus4"): extended and altered chords (``11``,
+    ``13``, ``7#9``, ``7alt``, ``m11``, ``maj9``, ``6/9``, ``add11`` …) become the nearest
+    vocabulary chord, by the same measure the corpus parsers use. Raises :class:`ChordError` for
+    text that is no chord symbol.
+    """
+    match = _SYMBOL_RE.match(text)
+    if not match:
+        raise ChordError(f"unknown chord symbol {text.strip()!r} (try e.g. C, Am, G7, Fmaj7, Bm7b5, C/E)")
+    letter, accidental, suffix, bass_name = match.groups()
+    root_name = letter.upper() + accidental.replace("♯", "#").replace("♭", "b")
+    found = _user_suffix_tones(suffix.strip())
+    if found is None:
+        raise ChordError(f"unknown chord symbol {text.strip()!r}: quality {suffix.strip()!r} is not one this studio reads")
+    tones, in_vocabulary = found
+    quality, mapped = nearest_quality(tones)
+    chord = Chord(pitch_class(root_name), quality)
+    bass = None
+    if bass_name:
+        bass = pitch_class(bass_name[0].upper() + bass_name[1:].replace("♯", "#").replace("♭", "b"))
+    note = None
+    if mapped or not in_vocabulary:
+        note = f"{text.strip()} read as {root_name}{QUALITIES[quality][1]}" + (f"/{bass_name}" if bass_name else "")
+    return ParsedSymbol(chord, None if bass == chord.root else bass, note)
+
+
+def read_progression(text: str) -> list[ParsedSymbol]:
+    """:func:`read_symbol` for each symbol of a progression typed with spaces, commas or bars (``C G/B | Am7 F``)."""
+    tokens = [t for t in re.split(r"[\s,|]+", text.strip()) if t]
+    if not tokens:
+        raise ChordError("empty progression: type chord symbols such as 'C Am F G'")
+    return [read_symbol(t) for t in tokens]
+
+
 def parse_progression(text: str) -> list[Chord]:
     """Read a progression typed as symbols separated by spaces, commas or bars (``C Am | F G``)."""
     tokens = [t for t in re.split(r"[\s,|]+", text.strip()) if t]
@@ -313,27 +460,53 @@ _ROMAN_SUFFIX = {"maj": "", "min": "", "7": "7", "maj7": "maj7", "min7": "7", "d
 _LOWER = MINOR_QUALITIES
 
 
-def roman_numeral(chord: Chord, tonic: int, scale_type: str = "major") -> str:
-    """Roman numeral of ``chord`` in the key (``tonic``, ``scale_type``), e.g. ``vi``, ``bVII``, ``V7``, ``viiø7``.
+#: figured-bass inversion figures: triads (1st, 2nd inversion) and seventh chords (1st-3rd), with
+#: the quality mark that stays beside the numeral (``viio6``, ``V65``, ``viiø43``, ``IVmaj42``).
+_TRIAD_MARK = {"maj": "", "min": "", "dim": "o", "aug": "+"}
+_SEVENTH_MARK = {"7": "", "min7": "", "maj7": "maj", "minmaj7": "maj", "dim7": "o", "hdim7": "ø"}
+_TRIAD_FIGURES, _SEVENTH_FIGURES = ("6", "64"), ("65", "43", "42")
 
-    Accidentals are relative to the key's own scale, so in A minor C is ``III`` and G is ``VII``,
-    while in A major they are ``bIII`` and ``bVII``. Case follows the chord's third.
+
+def scale_degree(interval: int, scale_type: str = "major") -> tuple[int, str]:
+    """Scale degree (0 = tonic … 6) and accidental (``""``, ``"b"``, ``"#"``) of a note ``interval`` semitones above the tonic.
+
+    Relative to the key's own scale: in minor, 4 semitones is the raised third (``#``, 3rd degree)
+    and 11 the raised seventh; in major, 3 is ``b`` 3rd and 6 is ``#`` 4th.
     """
     if scale_type not in SCALE_STEPS:
         raise InputError(f"unknown scale type {scale_type!r}; accepted: major, minor")
-    interval = (chord.root - tonic) % 12
+    interval %= 12
     steps = SCALE_STEPS[scale_type]
     if interval in steps:
-        degree, accidental = steps.index(interval), ""
-    else:
-        degree, accidental = _DEGREE_OF_INTERVAL[interval]
-        natural = steps[degree]
-        diff = (interval - natural) % 12
-        accidental = "#" if diff == 1 else "b" if diff == 11 else accidental
+        return steps.index(interval), ""
+    degree, accidental = _DEGREE_OF_INTERVAL[interval]
+    diff = (interval - steps[degree]) % 12
+    return degree, "#" if diff == 1 else "b" if diff == 11 else accidental
+
+
+def roman_numeral(chord: Chord, tonic: int, scale_type: str = "major", bass: int | None = None) -> str:
+    """Roman numeral of ``chord`` in the key (``tonic``, ``scale_type``), e.g. ``vi``, ``bVII``, ``V7``, ``viiø7``.
+
+    Accidentals are relative to the key's own scale, so in A minor C is ``III`` and G is ``VII``,
+    while in A major they are ``bIII`` and ``bVII``. Case follows the chord's third. A ``bass``
+    pitch class other than the root adds figured-bass inversion figures to triads and seventh
+    chords (``I6``, ``V65``, ``viio42``); other chords, and basses outside the chord, get the bass's
+    scale degree after a slash (``I/b7``, ``Vsus4/1``).
+    """
+    degree, accidental = scale_degree(chord.root - tonic, scale_type)
     numeral = _NUMERALS[degree]
     if chord.quality in _LOWER:
         numeral = numeral.lower()
-    return accidental + numeral + _ROMAN_SUFFIX[chord.quality]
+    plain = accidental + numeral + _ROMAN_SUFFIX[chord.quality]
+    if bass is None or bass % 12 == chord.root:
+        return plain
+    inversion = SlashChord(chord, bass).inversion
+    if inversion is not None and chord.quality in _TRIAD_MARK:
+        return accidental + numeral + _TRIAD_MARK[chord.quality] + _TRIAD_FIGURES[inversion - 1]
+    if inversion is not None and chord.quality in _SEVENTH_MARK:
+        return accidental + numeral + _SEVENTH_MARK[chord.quality] + _SEVENTH_FIGURES[inversion - 1]
+    bass_degree, bass_accidental = scale_degree(bass - tonic, scale_type)
+    return f"{plain}/{bass_accidental}{bass_degree + 1}"
 
 
 def in_scale(chord: Chord, tonic: int, scale_type: str) -> bool:

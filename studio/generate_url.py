@@ -49,6 +49,7 @@ from core.generation.generate import (
     parse_locks,
     roman_for,
 )
+from core.spelling import Spelling, key_name
 
 LENGTH_RANGE = (1, 32)
 SAMPLES_RANGE = (1, 8)
@@ -277,15 +278,14 @@ def transposed(sample: Sample, semitones: int) -> Sample:
     """A sample moved by ``semitones``: chords and the Roman numerals' key move, numerals and probabilities stay."""
     if not semitones % 12:
         return sample
-    tonic_name, mode = sample.roman_key.split()
-    key = f"{ROOTS[(ROOTS.index(tonic_name) + semitones) % 12]} {mode}"
+    tonic, mode = Spelling.from_name(sample.roman_key).key
+    key = key_name(tonic + semitones, mode)
     return replace(sample, chords=[c.transpose(semitones) for c in sample.chords], roman_key=key)
 
 
 def sample_key(sample: Sample) -> tuple[int, str]:
     """(tonic pitch class, mode) of the key a sample's Roman numerals are in (for notation)."""
-    tonic_name, mode = sample.roman_key.split()
-    return ROOTS.index(tonic_name), mode
+    return Spelling.from_name(sample.roman_key).key
 
 
 def open_generator(model_dir: str | Path | None = None) -> Generator:

@@ -10,6 +10,8 @@ from core.chords import (
     VOCAB,
     Chord,
     ChordError,
+    SlashChord,
+    chord_tones,
     collapse_repeats,
     from_roman,
     in_scale,
@@ -19,6 +21,8 @@ from core.chords import (
     parse_symbol,
     parse_symbol_lenient,
     pitch_class,
+    read_progression,
+    read_symbol,
     roman_numeral,
 )
 
@@ -132,3 +136,66 @@ def test_vocabulary_layout() -> None:
     assert VOCAB.decode(ids) == ["C", "Am7", "F#m7b5"]
     assert VOCAB.id_of_symbol("A-7") == VOCAB.id_of_symbol("Am7")
     assert VOCAB.transpose_ids([0, 1, 2], 3) == [0, 1, 2]
+
+
+# --- what users type: slash basses and symbols outside the vocabulary ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "chord", "bass", "note"),
+    [("G/B", "G", 11, None), ("C/G", "C", 7, None), ("C/Bb", "C", 10, None), ("C/C", "C", None, None),
+     ("Am7", "Am7", None, None), ("F#m7b5/A", "F#m7b5", 9, None), ("CMaj7", "Cmaj7", None, None),
+     ("G7sus4", "Gsus4", None, "G7sus4 read as Gsus4"), ("C13", "C7", None, "C13 read as C7"),
+     ("E7#9", "E7", None, "E7#9 read as E7"), ("E7b9", "E7", None, "E7b9 read as E7"),
+     ("G7alt", "G7", None, "G7alt read as G7"), ("Am11", "Am7", None, "Am11 read as Am7"),
+     ("D11", "D7", None, "D11 read as D7"), ("Fmaj9", "Fmaj7", None, "Fmaj9 read as Fmaj7"),
+     ("C6/9", "C6", None, "C6/9 read as C6"), ("Cadd11", "C", None, "Cadd11 read as C"),
+     ("C7(b9)/E", "C7", 4, "C7(b9)/E read as C7/E"), ("Bbmaj11", "Bbmaj7", None, "Bbmaj11 read as Bbmaj7")],
+)
+def test_read_symbol_keeps_the_bass_and_notes_what_it_mapped(text: str, chord: str, bass: int | None, note: str | None) -> None:
+    parsed = read_symbol(text)
+    assert (parsed.chord, parsed.bass, parsed.note) == (parse_symbol(chord), bass, note)
+    assert parsed.slash == SlashChord(parse_symbol(chord), bass)
+
+
+@pytest.mark.parametrize("text", ["H7", "Cxyz", "", "C/H", "7"])
+def test_read_symbol_still_refuses_what_is_no_chord(text: str) -> None:
+    with pytest.raises(ChordError, match="chord symbol|note name"):
+        read_symbol(text)
+
+
+def test_read_progression_reads_every_symbol() -> None:
+    parsed = read_progression("C G/B | Am7, G13")
+    assert [p.slash.symbol for p in parsed] == ["C", "G/B", "Am7", "G7"]
+    assert [p.note for p in parsed] == [None, None, None, "G13 read as G7"]
+    with pytest.raises(ChordError, match="empty"):
+        read_progression(" ")
+
+
+def test_strict_parsers_are_unchanged_for_the_corpus() -> None:
+    assert parse_symbol("Bb/D") == Chord(10, "maj")  # the corpus drops the bass
+    with pytest.raises(ChordError):
+        parse_symbol("G7sus4")
+    with pytest.raises(ChordError):
+        parse_symbol_lenient("Cmaj11")  # a user-only extension: the corpus build must not start reading it
+
+
+def test_inversions_stack_in_thirds() -> None:
+    assert chord_tones(parse_symbol("C9")) == [0, 4, 7, 10, 2]
+    assert chord_tones(parse_symbol("Csus2")) == [0, 2, 7]
+    assert chord_tones(parse_symbol("Cadd9")) == [0, 4, 7, 2]
+    assert [SlashChord.inverted(parse_symbol("G7"), k).symbol for k in range(4)] == ["G7", "G7/B", "G7/D", "G7/F"]
+    assert SlashChord(parse_symbol("C"), 4).inversion == 1 and SlashChord(parse_symbol("C"), 10).inversion is None
+    assert SlashChord(parse_symbol("C"), 0).bass is None
+    with pytest.raises(ChordError):
+        SlashChord.inverted(parse_symbol("C"), 3)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "bass", "key", "numeral"),
+    [("C", "E", "C", "I6"), ("C", "G", "C", "I64"), ("G7", "B", "C", "V65"), ("G7", "D", "C", "V43"),
+     ("G7", "F", "C", "V42"), ("Bdim7", "D", "C", "viio65"), ("Bm7b5", "F", "C", "viiø43"), ("Fmaj7", "E", "C", "IVmaj42"),
+     ("Bdim", "D", "C", "viio6"), ("C", "Bb", "C", "I/b7"), ("Gsus4", "C", "C", "Vsus4/1"), ("E7", "G#", "A", "V65")],
+)
+def test_roman_numerals_of_slash_chords(symbol: str, bass: str, key: str, numeral: str) -> None:
+    assert roman_numeral(parse_symbol(symbol), pitch_class(key), "major", pitch_class(bass)) == numeral

@@ -50,13 +50,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.chords import END_ID, PAD_ID, ROOTS, START_ID, VOCAB, Chord, in_scale, parse_symbol, roman_numeral
+from core.chords import END_ID, PAD_ID, START_ID, VOCAB, Chord, parse_symbol, roman_numeral
 from core.conditions import Conditions
 from core.errors import InputError
 from core.generation.decoder import Decoder, make_decoder
 from core.generation.guidance import guided_decoder, model_log_probs, validate_guidance
 from core.generation.sampling import candidate_log_scores, chord_mask, draw, shape_distribution, validate_sampling
 from core.paths import resolve_model_dir
+from core.spelling import Spelling, guess_key, key_name
 from core.training.run_folder import MODEL_FILE, write_json_atomic
 
 MAX_LENGTH = 64
@@ -113,8 +114,8 @@ class Sample:
 
     @property
     def symbols(self) -> list[str]:
-        """Lead-sheet symbols of the chords."""
-        return [c.symbol for c in self.chords]
+        """Lead-sheet symbols of the chords, spelled in :attr:`roman_key` (``G#m7b5`` in A major)."""
+        return Spelling.from_name(self.roman_key).symbols(self.chords)
 
     def to_dict(self) -> dict:
         """JSON-ready: ``chords`` (symbols), ``roman``, ``probabilities``, ``conditions`` and the rest."""
@@ -132,36 +133,13 @@ class Sample:
 # --- keys and Roman numerals ------------------------------------------------------------------
 
 
-def guess_key(chords: Sequence[Chord], scale_type: str | None = None) -> tuple[int, str]:
-    """The key a progression most plausibly sits in, for Roman numerals when the user left it open.
-
-    Ranks the 24 keys (or the 12 of ``scale_type``) by: most chords wholly inside the scale, then
-    the first chord being the tonic chord, then the last, then major over minor, then the lower
-    tonic. ``C G Am F`` → C major; ``Am F C G`` → A minor.
-    """
-    modes = (scale_type,) if scale_type in ("major", "minor") else ("major", "minor")
-    if not chords:
-        return 0, modes[0]
-
-    def rank(key: tuple[int, str]) -> tuple:
-        tonic, mode = key
-        fits = sum(in_scale(c, tonic, mode) for c in chords)
-
-        def is_tonic(chord: Chord) -> bool:
-            return chord.root == tonic and chord.is_minor == (mode == "minor")
-
-        return fits, is_tonic(chords[0]), is_tonic(chords[-1]), mode == "major", -tonic
-
-    return max(((tonic, mode) for mode in modes for tonic in range(12)), key=rank)
-
-
 def roman_for(chords: Sequence[Chord], conditions: Conditions) -> tuple[list[str], str]:
     """Roman numerals of ``chords`` and the key they are in (the requested key, else :func:`guess_key`)."""
     if conditions.tonic is not None:
         tonic, mode = conditions.tonic, conditions.mode or "major"
     else:
         tonic, mode = guess_key(chords, conditions.mode)
-    return [roman_numeral(c, tonic, mode) for c in chords], f"{ROOTS[tonic]} {mode}"
+    return [roman_numeral(c, tonic, mode) for c in chords], key_name(tonic, mode)
 
 
 # --- inputs -----------------------------------------------------------------------------------
