@@ -5,7 +5,8 @@
 The machine has 2 cores, so only one training runs at a time: before each run this waits until
 no other ``core train`` process is alive, ``output/training.lock`` (the studio's single-training
 lock) is free and no ``python -m bench`` run holds ``output/bench.lock``, then takes the training
-lock for its own run and frees it afterwards. Runs land in
+lock for its own run and hands it to the trainer it starts (core.training.runs), which holds it
+until it ends. Runs land in
 ``output/runs/<variant>/`` (names and flags in :data:`bench.quality.VARIANTS`); a variant whose
 run already holds a model is skipped.
 """
@@ -98,23 +99,28 @@ def machine_for_benchmark(poll_s: float = 10.0) -> Iterator[None]:
 
 
 def train_variant(name: str, flags: str, minutes: float) -> int:
-    """Run one variant under the studio lock; returns the exit status."""
+    """Run one variant under the training lock (taken here, handed to the trainer); returns the exit status."""
     from core.training import runs
 
     command = [sys.executable, "-m", "core", "train", "--run-name", name, "--max-epochs-minutes", str(minutes),
                "--no-reports", *shlex.split(flags)]
     while True:
         wait_for_machine()
-        lock = runs.TrainingLock(os.getpid(), name, time.time())
-        if runs._write_lock(lock, exclusive=True):
+        try:
+            held = runs.acquire_training_lock(name)
             break
+        except runs.TrainingBusy:
+            continue  # another start took the machine between the wait and the lock
+    print(f"[variants] {time.strftime('%H:%M:%S')} start {name}: {' '.join(command)}", flush=True)
     try:
-        print(f"[variants] {time.strftime('%H:%M:%S')} start {name}: {' '.join(command)}", flush=True)
-        status = subprocess.run(command, cwd=REPO).returncode
-        print(f"[variants] {time.strftime('%H:%M:%S')} end {name}: exit {status}", flush=True)
-        return status
-    finally:
-        runs._remove_lock(lock)
+        child = subprocess.Popen(command, cwd=REPO, env={**os.environ, **held.child_env()}, pass_fds=(held.fd,))
+    except BaseException:
+        held.release()
+        raise
+    held.hand_over()  # the trainer holds the lock now, until it ends
+    status = child.wait()
+    print(f"[variants] {time.strftime('%H:%M:%S')} end {name}: exit {status}", flush=True)
+    return status
 
 
 def main() -> int:

@@ -7,8 +7,10 @@ session, so a reload or a second tab sees the same training.
 import streamlit as st
 
 from core.training import runs
+from core.training.run_folder import TRAIN_OUTPUT_FILE, epoch_records
 from studio import charts
 from studio.page import input_errors, set_up
+from studio.run_tables import format_duration, runs_frame, tensorboard_command
 
 LIVE_STATUSES = ("starting", "running", "stopping")
 
@@ -47,15 +49,15 @@ def live_panel() -> None:
         status, epoch, elapsed, eta = st.columns(4)
         status.metric("Status", progress.status)
         epoch.metric("Epoch", f"{progress.epoch} / {planned}")
-        elapsed.metric("Elapsed", runs.format_duration(progress.elapsed_s))
-        eta.metric("Time left (ETA)", runs.format_duration(progress.eta_s) if live else "—")
-        records = runs.epoch_records(progress.records)
+        elapsed.metric("Elapsed", format_duration(progress.elapsed_s))
+        eta.metric("Time left (ETA)", format_duration(progress.eta_s) if live else "—")
+        records = epoch_records(progress.records)
         if records:
             st.plotly_chart(charts.training_curves(records), key="live-curves")
         elif live:
             st.caption("Waiting for the first epoch to end…")
         if progress.status in ("failed", "interrupted") or (live and not records):
-            with st.expander("Trainer output (train.out)", expanded=progress.status == "failed"):
+            with st.expander(f"Trainer output ({TRAIN_OUTPUT_FILE})", expanded=progress.status == "failed"):
                 st.code(runs.train_output_tail(shown) or "(nothing printed yet)", language="text")
 
 
@@ -64,7 +66,7 @@ live_panel()
 busy = runs.current_training()
 with st.expander("Start a training run", expanded=busy is None, icon=":material/play_circle:"):
     if busy is not None:
-        st.warning(f"Run **{busy.run}** is training now: one training at a time. Stop it above or wait for it to end.")
+        st.warning(f"Training now: {busy.describe()}. One training at a time: stop it above or wait for it to end.")
     defaults = runs.FORM_DEFAULTS
     with st.form("train-form"):
         optimise, network, limits = st.columns(3)
@@ -104,7 +106,7 @@ summaries = runs.list_runs()
 if not summaries:
     st.caption("Finished and running runs appear here.")
 else:
-    st.dataframe(runs.runs_frame(summaries), hide_index=True, width="stretch",
+    st.dataframe(runs_frame(summaries), hide_index=True, width="stretch",
                  column_config={"best val loss": st.column_config.NumberColumn(format="%.3f"),
                                 "test top-1": st.column_config.NumberColumn(format="percent"),
                                 "test top-5": st.column_config.NumberColumn(format="percent")})
@@ -134,4 +136,4 @@ else:
                 st.rerun()
     st.markdown(f"TensorBoard for **{selected}**:")
     with input_errors():
-        st.code(runs.tensorboard_command(selected), language="bash")
+        st.code(tensorboard_command(selected), language="bash")

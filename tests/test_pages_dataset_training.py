@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import paths
 from core.training import runs
+from core.training.run_folder import CONFIG_FILE, METRICS_FILE, MODEL_FILE, TEST_RESULTS_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -46,12 +47,12 @@ def fake_run(out: Path, name: str, val_losses: list[float], test_top1: float | N
                  "val_top5": 0.55, "lr": 0.001, "seconds": 5.0, "elapsed": 5.0 * (i + 1), "epochs_planned": len(val_losses),
                  "status": "running"} for i, v in enumerate(val_losses)]
     records.append({"status": "finished", "reason": "epochs completed", "elapsed": 5.0 * len(val_losses)})
-    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    (folder / "config.json").write_text(json.dumps({"train": {"epochs": len(val_losses), "lr": 0.001,
+    (folder / METRICS_FILE).write_text("".join(json.dumps(r) + "\n" for r in records))
+    (folder / CONFIG_FILE).write_text(json.dumps({"train": {"epochs": len(val_losses), "lr": 0.001,
                                                               "model": {"lstm_units": 32}}}))
-    (folder / "model.keras").write_bytes(b"stand-in")
+    (folder / MODEL_FILE).write_bytes(b"stand-in")
     if test_top1 is not None:
-        (folder / "test_results.json").write_text(json.dumps({"model": {"top1": test_top1, "top5": 0.8}}))
+        (folder / TEST_RESULTS_FILE).write_text(json.dumps({"model": {"top1": test_top1, "top5": 0.8}}))
     return folder
 
 
@@ -174,13 +175,13 @@ def test_training_form_refuses_a_taken_run_name(studio: Path) -> None:
 
 def test_second_start_while_busy_names_the_busy_run(studio: Path) -> None:
     fake_run(studio, "busy-run", [2.0, 1.9])
-    runs._write_lock(runs.TrainingLock(os.getpid(), "busy-run", 0.0), exclusive=True)  # this process: alive
-    at = page("pages/2_training.py").run()
-    assert not at.exception
-    assert "busy-run" in at.warning[0].value
-    assert any(b.label == "Stop training" for b in at.button)
-    at = submit(at, epochs=1)
-    assert any("already running: 'busy-run'" in error.value for error in at.error)
+    with runs.training_lock("busy-run"):  # held by this process, as a trainer holds it
+        at = page("pages/2_training.py").run()
+        assert not at.exception
+        assert f"run 'busy-run' (pid {os.getpid()}" in at.warning[0].value
+        assert any(b.label == "Stop training" for b in at.button)
+        at = submit(at, epochs=1)
+        assert any("already running: run 'busy-run'" in error.value for error in at.error)
 
 
 def test_training_page_lists_compares_and_activates_runs(studio: Path) -> None:

@@ -1,11 +1,13 @@
-"""core.training.runs: form validation, metrics.jsonl reading, run listing, the lock, start/stop in the background."""
+"""core.training.runs: form validation, metrics.jsonl reading, run listing, progress, start/stop in the background.
+
+The lock itself (races, release, dead holders, the command line) is tested in tests/test_training_lock.py.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,23 +16,34 @@ import pytest
 
 from core import paths
 from core.errors import InputError
-from core.training import runs
+from core.training import run_folder, runs
+from core.training.run_folder import (
+    CONFIG_FILE,
+    LOGS_DIR,
+    METRICS_FILE,
+    MODEL_FILE,
+    STOP_FILE,
+    TEST_RESULTS_FILE,
+    TRAIN_OUTPUT_FILE,
+)
+from studio.run_tables import format_duration, runs_frame, tensorboard_command
 
 #: A stand-in trainer: writes metrics.jsonl like core.training.train, one epoch per 0.2 s, honours STOP unless told not to.
 FAKE_TRAINER = r'''
 import json, sys, time, pathlib
 folder, epochs, obey = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "obey"
+metrics_file, stop_file = sys.argv[4], sys.argv[5]
 folder.mkdir(parents=True, exist_ok=True)
 start = time.time()
 def write(record):
-    with (folder / "metrics.jsonl").open("a") as f:
+    with (folder / metrics_file).open("a") as f:
         f.write(json.dumps(record) + "\n")
 write({"status": "started", "epochs_planned": epochs, "time": start})
 for epoch in range(1, epochs + 1):
     time.sleep(0.2)
     write({"epoch": epoch, "loss": 3.0 / epoch, "accuracy": 0.1 * epoch, "val_loss": 3.2 / epoch, "val_accuracy": 0.1,
            "lr": 0.001, "seconds": 0.2, "elapsed": time.time() - start, "epochs_planned": epochs, "status": "running"})
-    if obey and (folder / "STOP").exists():
+    if obey and (folder / stop_file).exists():
         write({"status": "stopped", "elapsed": time.time() - start, "epochs_planned": epochs})
         sys.exit(0)
 write({"status": "finished", "elapsed": time.time() - start, "epochs_planned": epochs})
@@ -56,7 +69,8 @@ def fake_trainer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: Path):
     settings = {"obey": "obey"}
 
     def command(values):
-        return [sys.executable, str(script), str(output / "runs" / values["run_name"]), str(values["epochs"]), settings["obey"]]
+        return [sys.executable, str(script), str(output / "runs" / values["run_name"]), str(values["epochs"]), settings["obey"],
+                METRICS_FILE, STOP_FILE]
 
     monkeypatch.setattr(runs, "train_command", command)
     yield settings
@@ -69,13 +83,13 @@ def write_run(output: Path, name: str, records: list[dict], test_results: dict |
               config: dict | None = None, model: bool = True) -> Path:
     folder = output / "runs" / name
     folder.mkdir(parents=True)
-    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (folder / METRICS_FILE).write_text("".join(json.dumps(r) + "\n" for r in records))
     config = config or {"epochs": 3, "lr": 0.001, "model": {"lstm_units": 64, "cell": "gru"}}
-    (folder / "config.json").write_text(json.dumps({"train": config, "data": {"train_windows": 10}}))
+    (folder / CONFIG_FILE).write_text(json.dumps({"train": config, "data": {"train_windows": 10}}))
     if test_results is not None:
-        (folder / "test_results.json").write_text(json.dumps(test_results))
+        (folder / TEST_RESULTS_FILE).write_text(json.dumps(test_results))
     if model:
-        (folder / "model.keras").write_bytes(b"not really a model")
+        (folder / MODEL_FILE).write_bytes(b"not really a model")
     return folder
 
 
@@ -137,8 +151,8 @@ def test_existing_run_name_is_refused(output: Path) -> None:
 
 
 def test_metrics_reader_is_incremental_and_tolerates_a_partial_line(tmp_path: Path) -> None:
-    path = tmp_path / "metrics.jsonl"
-    reader = runs.MetricsReader(path)
+    path = tmp_path / METRICS_FILE
+    reader = run_folder.MetricsReader(path)
     assert reader.read() == []
     path.write_text('{"status": "started"}\n{"epoch": 1, "loss": 2.0}\n{"epoch": 2, "lo')
     assert [r.get("epoch") for r in reader.read()] == [None, 1]
@@ -172,24 +186,18 @@ def test_list_runs_reads_status_best_val_loss_test_accuracy_and_duration(output:
 def test_progress_gives_epoch_and_eta_while_running(output: Path) -> None:
     write_run(output, "live", [{"status": "started", "time": 0.0}, epoch(1, 2.0, seconds=10), epoch(2, 1.8, seconds=20)],
               config={"epochs": 10}, model=False)
-    runs._write_lock(runs.TrainingLock(os.getpid(), "live", 1000.0), exclusive=True)
-    progress = runs.run_progress("live", now=1100.0)
+    held = runs.acquire_training_lock("live")
+    held.record(runs.TrainingLock(os.getpid(), "live", 1000.0))
+    try:
+        progress = runs.run_progress("live", now=1100.0)
+    finally:
+        held.release()
     assert progress.status == "running" and progress.epoch == 2 and progress.epochs_planned == 3
     assert progress.elapsed_s == pytest.approx(100.0)
     assert progress.eta_s == pytest.approx(15.0)  # mean 15 s per epoch, one epoch left of the 3 planned
     assert 0.6 < progress.fraction < 0.7
     with pytest.raises(InputError, match="no run named 'gone'"):
         runs.run_progress("gone")
-
-
-def test_stale_lock_is_removed(output: Path) -> None:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    runs._write_lock(runs.TrainingLock(child.pid, "ghost", time.time()), exclusive=True)
-    assert runs.current_training() is None
-    assert not runs.lock_path().exists()
-    runs.lock_path().write_text("garbage")
-    assert runs.current_training() is None
 
 
 # --------------------------------------------------------------------------- background process
@@ -201,15 +209,15 @@ def test_start_runs_in_background_holds_the_lock_and_stops(output: Path, fake_tr
     lock = runs.current_training()
     assert lock is not None and lock.run == "bg" and lock.pid != os.getpid()
     assert os.getsid(lock.pid) == lock.pid  # its own session: outlives the page
-    with pytest.raises(InputError, match="already running: 'bg'"):
+    with pytest.raises(InputError, match="already running: run 'bg' \\(pid "):
         runs.start_training({"epochs": 1})
     assert wait_until(lambda: runs.run_progress("bg").epoch >= 1)
     runs.stop_training("bg")
-    assert (output / "runs" / "bg" / "STOP").exists()
+    assert (output / "runs" / "bg" / STOP_FILE).exists()
     assert wait_until(lambda: runs.current_training() is None)
     summary = {run.name: run for run in runs.list_runs()}["bg"]
     assert summary.status == "stopped" and 1 <= summary.epochs_done < 200
-    assert (output / "runs" / "bg" / "train.out").exists()
+    assert (output / "runs" / "bg" / TRAIN_OUTPUT_FILE).exists()
     with pytest.raises(InputError, match="not running"):
         runs.stop_training("bg")
 
@@ -236,14 +244,14 @@ def test_set_active_and_tensorboard_command(output: Path) -> None:
         runs.set_active("unfinished")
     with pytest.raises(InputError, match="no run named"):
         runs.set_active("deleted")
-    assert runs.tensorboard_command("good") == f"tensorboard --logdir {output / 'runs' / 'good' / 'logs'}"
+    assert tensorboard_command("good") == f"tensorboard --logdir {output / 'runs' / 'good' / LOGS_DIR}"
 
 
 def test_format_duration() -> None:
-    assert runs.format_duration(None) == "—"
-    assert runs.format_duration(42) == "42s"
-    assert runs.format_duration(185) == "3m 05s"
-    assert runs.format_duration(3720) == "1h 02m"
+    assert format_duration(None) == "—"
+    assert format_duration(42) == "42s"
+    assert format_duration(185) == "3m 05s"
+    assert format_duration(3720) == "1h 02m"
 
 
 # --------------------------------------------------------------------------- one real training
@@ -256,7 +264,7 @@ def test_a_tiny_real_training_finishes(output: Path) -> None:
     name = runs.start_training({"epochs": 1, "batch_size": 32, "lstm_units": 16, "embedding_dim": 8, "layers": 1,
                                 "max_train_windows": 64, "run_name": "tiny"})
     finished = wait_until(lambda: runs.current_training() is None, timeout=90)
-    log = (output / "runs" / name / "train.out").read_text()
+    log = (output / "runs" / name / TRAIN_OUTPUT_FILE).read_text()
     if not finished:
         runs._terminate(runs.current_training().pid, wait_s=2)
     assert finished, log[-2000:]
@@ -278,18 +286,18 @@ def test_model_in_use_reads_the_active_runs_test_results(output: Path) -> None:
 def test_runs_frame_lists_each_run_once(output: Path) -> None:
     write_run(output, "one", [{"status": "started", "time": 1.0}, epoch(1, 2.0), {"status": "finished", "elapsed": 61.0,
                                                                                    "reason": "epochs completed"}])
-    table = runs.runs_frame(runs.list_runs())
+    table = runs_frame(runs.list_runs())
     assert table.loc[0, "run"] == "one" and table.loc[0, "duration"] == "1m 01s"
     assert table.loc[0, "epochs"] == "1/3" and "units 64" in table.loc[0, "settings"]
     assert table.loc[0, "ended because"] == "epochs completed"
-    assert runs.runs_frame([]).empty
+    assert runs_frame([]).empty
 
 
 def test_run_to_follow_metrics_by_run_and_output_tail(output: Path) -> None:
     assert runs.run_to_follow() is None
     write_run(output, "old", [{"status": "started", "time": 1.0}, epoch(1, 2.0), {"status": "finished"}])
     write_run(output, "new", [{"status": "started", "time": 2.0}, {"status": "failed"}])
-    (output / "runs" / "new" / "train.out").write_text("".join(f"line {i}\n" for i in range(100)))
+    (output / "runs" / "new" / TRAIN_OUTPUT_FILE).write_text("".join(f"line {i}\n" for i in range(100)))
     assert runs.run_to_follow() == "new"
     assert runs.run_to_follow("old") == "old"
     assert runs.run_to_follow("deleted") == "new"
@@ -306,9 +314,9 @@ def test_test_accuracy_reads_the_evaluators_layout(output: Path) -> None:
                  "models": {"lstm": {"top1": 0.44, "top5": 0.78, "perplexity": 8.0},
                             "bigram": {"top1": 0.3, "top5": 0.6, "perplexity": 12.0}},
                  "per_genre": {"pop": {"lstm": {"top1": 0.5}}}}
-    assert runs.model_test_accuracy(evaluated) == (0.44, 0.78)
-    assert runs.model_test_accuracy({"models": {"lstm": {"top1": float("nan")}}}) == (None, None)
-    assert runs.model_test_accuracy(None) == (None, None)
+    assert run_folder.model_test_accuracy(evaluated) == (0.44, 0.78)
+    assert run_folder.model_test_accuracy({"models": {"lstm": {"top1": float("nan")}}}) == (None, None)
+    assert run_folder.model_test_accuracy(None) == (None, None)
     write_run(output, "evaluated", [{"status": "finished"}], test_results=evaluated)
     runs.set_active("evaluated")
     model = runs.model_in_use()

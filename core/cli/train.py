@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from core.cli.model_arguments import add_model_arguments, model_overrides
 from core.errors import InputError
@@ -92,18 +93,31 @@ def format_record(record: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train and print progress; returns 0 when a model was saved."""
+    """Train under the machine's training lock and print progress; returns 0 when a model was saved.
+
+    When another training holds the lock: one ``error:`` line naming it and exit status 1, not 2:
+    the arguments are fine, the machine is busy (an environment condition), and the same command
+    works once that run ends.
+    """
     config = config_from_args(args)
 
-    from core.training.train import train
+    from core.training.runs import TrainingBusy, new_run_name, training_lock
 
+    config.run_name = config.run_name or new_run_name()  # named now: the lock says which run holds it
     run_dir = None
     overwrite = False
     if args.reproduce_default:
         from core.paths import DEFAULT_MODEL_DIR
 
         run_dir, overwrite = DEFAULT_MODEL_DIR, True
-    result = train(config, progress_callback=lambda record: print(format_record(record), flush=True),
-                   run_dir=run_dir, overwrite=overwrite)
+    try:
+        with training_lock(config.run_name):  # before TensorFlow loads; released however training ends (SIGTERM too)
+            from core.training.train import train
+
+            result = train(config, progress_callback=lambda record: print(format_record(record), flush=True),
+                           run_dir=run_dir, overwrite=overwrite)
+    except TrainingBusy as busy:  # raised only when taking the lock
+        print(f"error: {busy}", file=sys.stderr)
+        return 1
     print(f"run folder: {result}")
     return 0

@@ -1,20 +1,32 @@
-"""Training runs as the Training page sees them: list, start, follow, stop, choose.
+"""Training runs as the studio drives them: start, stop, the single-training lock, follow, choose the active model.
 
 A run is a folder ``output/runs/<name>/`` written by ``python -m core train`` (see
-:mod:`core.training.train`). This module never trains in-process: :func:`start_training` launches the
-command line as a background process in its own session, its output going to
-``<run>/train.out``, so a training survives a page reload, a second browser tab and even a
-restart of the studio. Everything the page shows is read back from the run folder and from one
-machine-wide lock file, ``output/training.lock`` (JSON: pid, run, started), which allows a
-single training at a time; a lock whose process is gone is stale and is removed on sight.
+:mod:`core.training.train`; its files: :mod:`core.training.run_folder`). This module never trains
+in-process: :func:`start_training` launches the command line as a background process in its own
+session, its output going to ``<run>/train.out``, so a training survives a page reload, a second
+browser tab and even a restart of the studio.
 
-Stopping is cooperative first: :func:`stop_training` writes ``<run>/STOP`` (the trainer's
-callback ends the epoch and writes its ``stopped`` line); a process still alive after a grace
-period gets SIGINT, SIGTERM, then SIGKILL, on its whole process group.
+One training at a time, machine-wide: every training (started here, by ``python -m core train``
+or by ``python -m bench.variants``) holds ``output/training.lock`` with ``fcntl.flock`` on an open
+descriptor for its whole life (:func:`training_lock`). The kernel releases it when the holder ends
+in any way (even ``kill -9``), so a dead holder never blocks the next start and nothing decides
+staleness from a process id or from the file's content; the file only says who holds the lock
+(JSON: pid, run, started) and is removed on a clean release. The studio takes the lock itself
+before it launches the trainer and hands the open descriptor down to it
+(:data:`LOCK_FD_ENV`), so there is no moment at which a second start could slip in.
+
+Reading is read-only: :func:`current_training`, polled by the Training page every 2 s, neither
+deletes files nor signals processes. Stopping is cooperative first: :func:`stop_training`
+writes ``<run>/STOP`` (the trainer's callback ends the epoch and writes its ``stopped`` line); a
+process still alive after a grace period gets SIGINT, SIGTERM, then SIGKILL, on its whole process
+group. A stop whose grace has passed while no studio was there to enforce it is enforced by the
+next explicit step: pressing Stop again, or starting another run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -24,15 +36,32 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from core import paths
 from core.errors import InputError
+from core.training.run_folder import (
+    COMMAND_FILE,
+    FINAL_STATUSES,
+    MODEL_FILE,
+    STOP_FILE,
+    TEST_RESULTS_FILE,
+    TRAIN_OUTPUT_FILE,
+    TRAINING_LOCK_FILE,
+    RunSummary,
+    epoch_records,
+    flatten_numbers,
+    model_test_accuracy,
+    read_json,
+    read_metrics,
+    read_output_tail,
+    request_stop,
+    summarize_run,
+    summarize_runs,
+)
 
 #: Hyper-parameters the Training form offers, with the trainer's defaults (see the model guide).
 FORM_DEFAULTS: dict[str, Any] = {
@@ -52,10 +81,12 @@ FORM_DEFAULTS: dict[str, Any] = {
     "run_name": "",  # empty: a time-stamped name
 }
 CELLS: tuple[str, ...] = ("lstm", "gru")
-#: Statuses a metrics line can end a run with.
-FINAL_STATUSES: tuple[str, ...] = ("finished", "stopped", "failed")
 #: Seconds between the STOP file and SIGTERM when the trainer does not stop by itself.
 STOP_GRACE_SECONDS = 60.0
+#: Environment variable naming the inherited descriptor through which a launcher hands its held lock to the trainer.
+LOCK_FD_ENV = "CHORDSMITH_TRAINING_LOCK_FD"
+#: How long a start retries a lock it finds taken: :func:`current_training` probes it for microseconds at a time.
+_PROBE_RETRY_S = 0.5
 _RUN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -66,7 +97,7 @@ def runs_dir() -> Path:
 
 def lock_path() -> Path:
     """The machine-wide single-training lock file."""
-    return paths.OUTPUT_DIR / "training.lock"
+    return paths.OUTPUT_DIR / TRAINING_LOCK_FILE
 
 
 def run_dir(run_name: str) -> Path:
@@ -195,78 +226,215 @@ def train_command(values: Mapping[str, Any]) -> list[str]:
     return [sys.executable, "-m", "core", "train", *train_arguments(values)]
 
 
-# --------------------------------------------------------------------------- metrics.jsonl
-
-
-class MetricsReader:
-    """Reads a growing ``metrics.jsonl`` incrementally.
-
-    Only complete lines are consumed: a partial last line (the trainer mid-write) is left for the
-    next call. A file that shrank or was replaced is read again from the start. Lines that are not
-    JSON objects are skipped. Safe to share between threads (Streamlit sessions).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.records: list[dict[str, Any]] = []
-        self._offset = 0
-        self._identity: tuple[int, int] | None = None
-        self._lock = threading.Lock()
-
-    def read(self) -> list[dict[str, Any]]:
-        """Every complete record so far (a copy), after reading what was appended since last time."""
-        with self._lock:
-            try:
-                stat = self.path.stat()
-            except FileNotFoundError:
-                self.records, self._offset, self._identity = [], 0, None
-                return []
-            identity = (stat.st_dev, stat.st_ino)
-            if identity != self._identity or stat.st_size < self._offset:
-                self.records, self._offset, self._identity = [], 0, identity
-            if stat.st_size > self._offset:
-                with self.path.open("rb") as handle:
-                    handle.seek(self._offset)
-                    chunk = handle.read(stat.st_size - self._offset)
-                complete = chunk[: chunk.rfind(b"\n") + 1]
-                self._offset += len(complete)
-                for line in complete.splitlines():
-                    try:
-                        record = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(record, dict):
-                        self.records.append(record)
-            return list(self.records)
-
-
-_READERS: dict[Path, MetricsReader] = {}
-_READERS_LOCK = threading.Lock()
-
-
-def read_metrics(folder: Path) -> list[dict[str, Any]]:
-    """The records of ``folder/metrics.jsonl`` (incremental: one cached reader per file)."""
-    path = Path(folder) / "metrics.jsonl"
-    with _READERS_LOCK:
-        reader = _READERS.setdefault(path, MetricsReader(path))
-    return reader.read()
-
-
-def epoch_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The per-epoch records (those carrying an ``epoch`` and a ``loss``)."""
-    return [r for r in records if r.get("epoch") is not None and r.get("loss") is not None]
-
-
 # --------------------------------------------------------------------------- the lock
 
 
 @dataclass(frozen=True)
 class TrainingLock:
-    """The training that holds the machine: its process id, run name and start time."""
+    """The training that holds the machine: its process id, run name and start time (epoch seconds)."""
 
     pid: int
     run: str
     started: float
+
+    def describe(self) -> str:
+        """``run 'X' (pid N, started 2025-01-01 12:00:00)``, for messages."""
+        if not self.run:
+            return "another process (it is writing the lock file)"
+        return f"run {self.run!r} (pid {self.pid}, started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(self.started))})"
+
+
+class TrainingBusy(InputError):
+    """A start refused because another training holds the lock; ``holder`` is that training (``None``: it just ended)."""
+
+    def __init__(self, holder: TrainingLock | None) -> None:
+        self.holder = holder
+        who = holder.describe() if holder is not None else "another run (it has just ended: try again)"
+        super().__init__(f"a training is already running: {who}; stop it or wait for it to finish")
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether the open descriptor ``fd`` is the file at ``path`` now (not one removed or replaced since)."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
+
+
+def _parse_holder(raw: bytes) -> TrainingLock | None:
+    try:
+        data = json.loads(raw)
+        return TrainingLock(int(data["pid"]), str(data["run"]), float(data["started"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _read_holder(fd: int) -> TrainingLock:
+    """Who holds the lock, from the file of a lock seen held; retried briefly while empty or half-written.
+
+    Content never decides whether the lock is held (the flock does): a file caught mid-write is
+    reported as held by a process that has not written its name yet.
+    """
+    deadline = time.monotonic() + _PROBE_RETRY_S
+    while True:
+        holder = _parse_holder(os.pread(fd, 4096, 0))
+        if holder is not None:
+            return holder
+        if time.monotonic() >= deadline:
+            return TrainingLock(0, "", 0.0)
+        time.sleep(0.01)
+
+
+def current_training() -> TrainingLock | None:
+    """The training holding the lock now, or ``None``. Read-only: removes nothing, signals nothing.
+
+    Held means some process holds the flock; a file left by a trainer that was killed is not held
+    (and is taken over by the next start). Probing takes a shared lock for a few microseconds,
+    which an acquirer rides out (:data:`_PROBE_RETRY_S`).
+    """
+    path = lock_path()
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return _read_holder(fd)
+            if _same_file(fd, path):
+                return None
+        finally:
+            os.close(fd)  # also lets go of the probe's shared lock
+
+
+class HeldTrainingLock:
+    """The training lock held by this process through an open descriptor, until :meth:`release` or the process ends."""
+
+    def __init__(self, fd: int, holder: TrainingLock) -> None:
+        self._fd: int | None = fd
+        self.holder = holder
+
+    @property
+    def fd(self) -> int:
+        """The open descriptor the lock is held on."""
+        if self._fd is None:
+            raise RuntimeError("the training lock is no longer held here")
+        return self._fd
+
+    def record(self, holder: TrainingLock) -> None:
+        """Write who holds the lock into its file (in place: the lock belongs to the open file, not to its name)."""
+        data = json.dumps(asdict(holder)).encode("utf-8")
+        os.pwrite(self.fd, data, 0)
+        os.ftruncate(self.fd, len(data))
+        self.holder = holder
+
+    def child_env(self) -> dict[str, str]:
+        """Environment for a trainer started with ``pass_fds=(self.fd,)``: it takes the lock over (see :meth:`hand_over`)."""
+        return {LOCK_FD_ENV: str(self.fd)}
+
+    def hand_over(self) -> None:
+        """Close this process's descriptor without unlocking: a child that inherited it holds the lock on alone."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def release(self) -> None:
+        """Remove the lock file and let go (nothing when already released or handed over)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if _same_file(fd, lock_path()):
+                lock_path().unlink(missing_ok=True)  # while still held: the next start creates a fresh file
+        finally:
+            os.close(fd)  # the last descriptor of the open file: the kernel drops the flock
+
+
+def _inherited_lock() -> int | None:
+    """The lock descriptor a launcher handed down (:data:`LOCK_FD_ENV`), if it is the lock file and held through it."""
+    value = os.environ.pop(LOCK_FD_ENV, None)  # popped: never passed further down
+    if not value:
+        return None
+    try:
+        fd = int(value)
+        if not _same_file(fd, lock_path()):
+            return None
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the inherited open file holds it already: succeeds at once
+    except (ValueError, OSError):
+        return None
+    os.set_inheritable(fd, False)
+    return fd
+
+
+def _lock_exclusively(path: Path) -> int:
+    """Open ``path`` and take its flock, or raise :class:`TrainingBusy` naming the holder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + _PROBE_RETRY_S
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise TrainingBusy(current_training()) from None
+            time.sleep(0.01)  # perhaps only a reader's probe: try again
+            continue
+        if _same_file(fd, path):
+            return fd
+        os.close(fd)  # released and removed between our open and our lock: lock the new file instead
+
+
+def acquire_training_lock(run: str) -> HeldTrainingLock:
+    """Take the machine's single-training lock for ``run``; :class:`TrainingBusy` (an InputError) if it is taken.
+
+    A trainer started by :func:`start_training` (or ``bench.variants``) takes over the lock its
+    launcher handed down instead; its start time is kept. The caller must :meth:`HeldTrainingLock.release`
+    it (or use :func:`training_lock`); the kernel releases it anyway when the process ends.
+    """
+    fd = _inherited_lock()
+    started = time.time()
+    if fd is not None:
+        previous = _parse_holder(os.pread(fd, 4096, 0))
+        started = previous.started if previous is not None and previous.run == run else started
+    else:
+        fd = _lock_exclusively(lock_path())
+    held = HeldTrainingLock(fd, TrainingLock(os.getpid(), run, started))
+    held.record(held.holder)
+    return held
+
+
+@contextlib.contextmanager
+def training_lock(run: str) -> Iterator[HeldTrainingLock]:
+    """Hold the training lock for the block (:class:`TrainingBusy` if taken); released however the block ends.
+
+    In the main thread SIGTERM is turned into ``SystemExit(143)`` for the block, so a terminated
+    trainer unwinds and releases too (the kernel would drop the flock anyway; this also removes the file).
+    """
+    held = acquire_training_lock(run)
+    restore = _exit_on_sigterm()
+    try:
+        yield held
+    finally:
+        restore()
+        held.release()
+
+
+def _exit_on_sigterm():
+    """Make SIGTERM raise ``SystemExit(143)``; returns the function that puts the previous handler back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def exit_now(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_now)
+    return lambda: signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def pid_alive(pid: int) -> bool:
@@ -294,62 +462,10 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def _read_lock() -> TrainingLock | None:
-    try:
-        data = json.loads(lock_path().read_text(encoding="utf-8"))
-        return TrainingLock(int(data["pid"]), str(data["run"]), float(data.get("started", 0.0)))
-    except FileNotFoundError:
-        return None
-    except (ValueError, KeyError, TypeError, OSError):
-        return TrainingLock(-1, "?", 0.0)  # unreadable: treated as stale
-
-
-def current_training() -> TrainingLock | None:
-    """The training holding the lock, or ``None``; a stale lock (dead process) is removed.
-
-    Also enforces a pending stop: a run whose STOP file is older than the grace period and
-    whose process still lives is terminated here, so a stop survives the page that asked for it.
-    """
-    lock = _read_lock()
-    if lock is None:
-        return None
-    if not pid_alive(lock.pid):
-        _remove_lock(lock)
-        return None
-    stop_file = runs_dir() / lock.run / "STOP"
-    if stop_file.exists() and time.time() - stop_file.stat().st_mtime > STOP_GRACE_SECONDS:
-        _terminate(lock.pid)
-        if not pid_alive(lock.pid):
-            _remove_lock(lock)
-            return None
-    return lock
-
-
-def _remove_lock(expected: TrainingLock) -> None:
-    """Remove the lock file if it still names ``expected`` (another start may have replaced it)."""
-    if _read_lock() == expected:
-        lock_path().unlink(missing_ok=True)
-
-
-def _write_lock(lock: TrainingLock, exclusive: bool) -> bool:
-    text = json.dumps({"pid": lock.pid, "run": lock.run, "started": lock.started})
-    lock_path().parent.mkdir(parents=True, exist_ok=True)
-    if exclusive:
-        try:
-            fd = os.open(lock_path(), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        return True
-    tmp = lock_path().with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(lock_path())
-    return True
-
-
 def _terminate(pid: int, wait_s: float = 5.0) -> None:
     """SIGINT the process group of ``pid`` (the trainer logs 'stopped'), then SIGTERM, then SIGKILL, ``wait_s`` apart."""
+    if pid <= 1 or pid == os.getpid():
+        return  # an unnamed holder, or ourselves: never signalled
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(pid, sig)
@@ -380,176 +496,83 @@ def start_training(config: Mapping[str, Any]) -> str:
     Raises :class:`InputError` for bad values or when another training holds the lock (naming it).
     """
     values = validate_config(config)
-    busy = current_training()
-    if busy is not None:
-        raise InputError(f"a training is already running: {busy.run!r} (pid {busy.pid}); stop it or wait for it to finish")
+    _reap_children()
+    _enforce_overdue_stop()
     values["run_name"] = values["run_name"] or new_run_name()
     name = values["run_name"]
-    placeholder = TrainingLock(os.getpid(), name, time.time())
-    if not _write_lock(placeholder, exclusive=True):
-        busy = current_training()
-        raise InputError(f"a training is already running: {busy.run if busy else 'another run'!r}; try again when it ends")
+    held = acquire_training_lock(name)  # TrainingBusy (an InputError) names the run holding it
     try:
         folder = run_dir(name)
         folder.mkdir(parents=True, exist_ok=False)
-        env = dict(os.environ, CHORDSMITH_OUTPUT=str(paths.OUTPUT_DIR), PYTHONUNBUFFERED="1")
+        env = dict(os.environ, CHORDSMITH_OUTPUT=str(paths.OUTPUT_DIR), PYTHONUNBUFFERED="1", **held.child_env())
         command = train_command(values)
-        (folder / "command.txt").write_text(shlex.join(command) + "\n", encoding="utf-8")
-        with (folder / "train.out").open("ab") as out:
+        (folder / COMMAND_FILE).write_text(shlex.join(command) + "\n", encoding="utf-8")
+        with (folder / TRAIN_OUTPUT_FILE).open("ab") as out:
             child = subprocess.Popen(
                 command, cwd=paths.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(held.fd,),
             )
     except BaseException:
-        _remove_lock(placeholder)
+        held.release()
         raise
     _CHILDREN[name] = child
-    _write_lock(TrainingLock(child.pid, name, placeholder.started), exclusive=False)
+    held.record(TrainingLock(child.pid, name, held.holder.started))
+    held.hand_over()  # the child holds the lock now, until it ends
     return name
 
 
 def stop_training(run_name: str, grace_s: float = STOP_GRACE_SECONDS) -> None:
-    """Ask a run to stop: write its STOP file; interrupt its process group if it still runs after ``grace_s``.
+    """Ask a run to stop: write its STOP file; interrupt its process group if it still runs ``grace_s`` later.
 
-    Returns at once; the kill happens on a timer thread (and, should this process end first,
-    the next :func:`current_training` call does it). Stopping a run that is not running is an
-    :class:`InputError`.
+    Returns at once; the kill happens on a timer thread. Asking again for a run whose STOP file is
+    older (a page that asked has gone) keeps the first request's deadline, so a stop survives the
+    page that asked for it. Stopping a run that is not running is an :class:`InputError`.
     """
     folder = existing_run_dir(run_name)
     lock = current_training()
     if lock is None or lock.run != run_name:
         raise InputError(f"run {run_name!r} is not running")
-    (folder / "STOP").write_text(f"stop requested at {time.strftime('%Y-%m-%d %H:%M:%S')}\n", encoding="utf-8")
-
-    def kill_if_still_running() -> None:
-        if _read_lock() == lock and pid_alive(lock.pid):
-            _terminate(lock.pid)
-        if not pid_alive(lock.pid):
-            _remove_lock(lock)
-
-    timer = threading.Timer(max(grace_s, 0.0), kill_if_still_running)
+    stop_file = folder / STOP_FILE
+    if stop_file.exists():
+        grace_s -= time.time() - stop_file.stat().st_mtime
+    else:
+        request_stop(folder)
+    timer = threading.Timer(max(grace_s, 0.0), _terminate_if_holding, args=(lock,))
     timer.daemon = True
     timer.start()
 
 
-# --------------------------------------------------------------------------- run summaries
+def _terminate_if_holding(lock: TrainingLock) -> None:
+    """Terminate the training ``lock`` names if it still holds the lock (not a later one that took it since)."""
+    if current_training() == lock:
+        _terminate(lock.pid)
+    _reap_children()
 
 
-@dataclass
-class RunSummary:
-    """One run as the Training page lists it."""
-
-    name: str
-    folder: Path
-    status: str  # running, finished, stopped, failed, interrupted, starting
-    config: dict[str, Any] = field(default_factory=dict)
-    epochs_done: int = 0
-    epochs_planned: int | None = None
-    best_val_loss: float | None = None
-    best_val_accuracy: float | None = None
-    test_top1: float | None = None
-    test_top5: float | None = None
-    duration_s: float | None = None
-    started: float | None = None
-    has_model: bool = False
-    reason: str = ""  # why it ended, from the last metrics line ("early stopping", "stop file", an error)
+def _enforce_overdue_stop() -> None:
+    """Terminate the training holding the lock if its STOP file is older than the grace period."""
+    lock = current_training()
+    if lock is None or not lock.run:
+        return
+    stop_file = runs_dir() / lock.run / STOP_FILE
+    if stop_file.exists() and time.time() - stop_file.stat().st_mtime > STOP_GRACE_SECONDS:
+        _terminate_if_holding(lock)
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+def _reap_children() -> None:
+    """Forget (and reap) the trainers this process started that have ended."""
+    for name, child in list(_CHILDREN.items()):
+        if child.poll() is not None:
+            del _CHILDREN[name]
 
 
-def _first_number(data: Any, keys: tuple[str, ...], sections: tuple[str, ...]) -> float | None:
-    if not isinstance(data, dict):
-        return None
-    for section in (None, *sections):
-        block = data if section is None else data.get(section)
-        if isinstance(block, dict):
-            for key in keys:
-                value = block.get(key)
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    return float(value)
-    return None
-
-
-def model_test_accuracy(test_results: Any) -> tuple[float | None, float | None]:
-    """(top-1, top-5) of the model from a ``test_results.json`` payload, tolerant of its layout."""
-    if isinstance(test_results, dict) and isinstance(test_results.get("models"), dict):
-        test_results = test_results["models"]  # core.evaluation.evaluate: {"models": {"lstm": {"top1": ...}, "bigram": ...}}
-    sections = ("lstm", "model", "metrics", "test")
-    top1 = _first_number(test_results, ("top1", "top1_accuracy", "accuracy", "test_accuracy", "test_top1"), sections)
-    top5 = _first_number(test_results, ("top5", "top5_accuracy", "test_top5"), sections)
-    return (None if top1 != top1 else top1), (None if top5 != top5 else top5)  # NaN (nothing evaluated) -> None
-
-
-def _status(name: str, records: list[dict[str, Any]], lock: TrainingLock | None, folder: Path) -> str:
-    if lock is not None and lock.run == name:
-        return "stopping" if (folder / "STOP").exists() else ("running" if records else "starting")
-    last = records[-1].get("status") if records else None
-    if last in FINAL_STATUSES:
-        return str(last)
-    if (folder / "model.keras").exists() and not records:
-        return "finished"
-    return "stopped" if (folder / "STOP").exists() else "interrupted"
-
-
-def flat_config(config_json: Any) -> dict[str, Any]:
-    """A run's ``config.json`` as one flat dict: the ``train`` settings with the ``model`` ones merged in."""
-    if not isinstance(config_json, dict):
-        return {}
-    train = config_json.get("train", config_json)
-    if not isinstance(train, dict):
-        return {}
-    flat = {k: v for k, v in train.items() if k != "model"}
-    if isinstance(train.get("model"), dict):
-        flat.update(train["model"])
-    return flat
-
-
-def summarize_run(folder: Path, lock: TrainingLock | None = None) -> RunSummary:
-    """Everything the page lists about one run folder (missing files give ``None`` fields)."""
-    folder = Path(folder)
-    records = read_metrics(folder)
-    epochs = epoch_records(records)
-    config = flat_config(_read_json(folder / "config.json"))
-    val_losses = [float(r["val_loss"]) for r in epochs if isinstance(r.get("val_loss"), int | float)]
-    history = _read_json(folder / "history.json")
-    if not val_losses and isinstance(history, dict) and isinstance(history.get("val_loss"), list):
-        val_losses = [float(v) for v in history["val_loss"] if isinstance(v, int | float)]
-    val_accs = [float(r["val_accuracy"]) for r in epochs if isinstance(r.get("val_accuracy"), int | float)]
-    planned = next((r.get("epochs_planned") for r in reversed(records) if r.get("epochs_planned")), None)
-    planned = planned or config.get("epochs")
-    elapsed = next((r.get("elapsed") for r in reversed(records) if isinstance(r.get("elapsed"), int | float)), None)
-    top1, top5 = model_test_accuracy(_read_json(folder / "test_results.json"))
-    started = records[0].get("time") if records and isinstance(records[0].get("time"), int | float) else None
-    return RunSummary(
-        name=folder.name,
-        folder=folder,
-        status=_status(folder.name, records, lock, folder),
-        config=config,
-        reason=str(records[-1].get("reason", "")) if records else "",
-        epochs_done=len(epochs),
-        epochs_planned=int(planned) if planned else None,
-        best_val_loss=min(val_losses) if val_losses else None,
-        best_val_accuracy=max(val_accs) if val_accs else None,
-        test_top1=top1,
-        test_top5=top5,
-        duration_s=float(elapsed) if elapsed is not None else None,
-        started=float(started) if started is not None else folder.stat().st_mtime,
-        has_model=(folder / "model.keras").exists(),
-    )
+# --------------------------------------------------------------------------- following runs
 
 
 def list_runs() -> list[RunSummary]:
-    """Every run folder under ``output/runs``, newest first."""
-    if not runs_dir().is_dir():
-        return []
+    """Every run folder under ``output/runs``, newest first, the one training now marked live."""
     lock = current_training()
-    runs = [summarize_run(folder, lock) for folder in runs_dir().iterdir() if folder.is_dir()]
-    return sorted(runs, key=lambda run: (run.started or 0.0, run.name), reverse=True)
+    return summarize_runs(runs_dir(), lock.run if lock else None)
 
 
 # --------------------------------------------------------------------------- progress
@@ -586,7 +609,7 @@ def run_progress(run_name: str, now: float | None = None) -> RunProgress:
     """
     folder = existing_run_dir(run_name)
     lock = current_training()
-    summary = summarize_run(folder, lock)
+    summary = summarize_run(folder, training=lock is not None and lock.run == run_name)
     records = read_metrics(folder)
     epochs = epoch_records(records)
     now = time.time() if now is None else now
@@ -613,8 +636,8 @@ def run_progress(run_name: str, now: float | None = None) -> RunProgress:
 def set_active(run_name: str) -> Path:
     """Make a finished run the studio's active model; returns its folder."""
     folder = existing_run_dir(run_name)
-    if not (folder / "model.keras").exists():
-        raise InputError(f"run {run_name!r} has no model.keras yet (it has not finished)")
+    if not (folder / MODEL_FILE).exists():
+        raise InputError(f"run {run_name!r} has no {MODEL_FILE} yet (it has not finished)")
     paths.set_active_model_dir(folder)
     return folder
 
@@ -623,24 +646,6 @@ def active_run_name() -> str | None:
     """Name of the run in use as the active model, or ``None`` when it is ``models/default``."""
     active = paths.active_model_dir().resolve()
     return active.name if active.parent == runs_dir().resolve() else None
-
-
-def tensorboard_command(run_name: str) -> str:
-    """The shell command that opens TensorBoard on a run's logs."""
-    folder = run_dir(run_name)
-    return f"tensorboard --logdir {shlex.quote(str(folder / 'logs'))}"
-
-
-def format_duration(seconds: float | None) -> str:
-    """``1h 02m``, ``3m 05s`` or ``42s``; an em dash for ``None``."""
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 # --------------------------------------------------------------------------- the model in use
@@ -658,17 +663,6 @@ class ModelInUse:
     test_metrics: dict[str, float]  # the models' test figures, flattened ("lstm.top1": 0.41, "bigram.perplexity": 12.0)
 
 
-def flatten_numbers(data: Any, prefix: str = "") -> dict[str, float]:
-    """Every number in a nested JSON payload, keyed by its dotted path (lists and strings skipped)."""
-    numbers: dict[str, float] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            numbers.update(flatten_numbers(value, f"{prefix}{key}."))
-    elif isinstance(data, int | float) and not isinstance(data, bool):
-        numbers[prefix.rstrip(".")] = float(data)
-    return numbers
-
-
 def model_in_use() -> ModelInUse:
     """The active model (a run chosen on the Training page, else ``models/default``) with its test results."""
     folder = paths.active_model_dir()
@@ -676,38 +670,10 @@ def model_in_use() -> ModelInUse:
     label = f"run {run_name}" if run_name else (
         "models/default" if folder.resolve() == paths.DEFAULT_MODEL_DIR.resolve() else str(folder)
     )
-    results = _read_json(folder / "test_results.json")
+    results = read_json(folder / TEST_RESULTS_FILE)
     top1, top5 = model_test_accuracy(results)
     headline = results["models"] if isinstance(results, dict) and isinstance(results.get("models"), dict) else results
-    return ModelInUse(folder, label, (folder / "model.keras").exists(), top1, top5, flatten_numbers(headline))
-
-
-def runs_frame(summaries: list[RunSummary]) -> pd.DataFrame:
-    """The runs as a table for the page: name, status, epochs, best val loss, test top-1/top-5, duration, settings."""
-    rows = []
-    for run in summaries:
-        config = run.config
-        rows.append({
-            "run": run.name,
-            "status": run.status,
-            "epochs": f"{run.epochs_done}/{run.epochs_planned}" if run.epochs_planned else str(run.epochs_done),
-            "best val loss": run.best_val_loss,
-            "test top-1": run.test_top1,
-            "test top-5": run.test_top5,
-            "duration": format_duration(run.duration_s),
-            "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "",
-            "settings": ", ".join(f"{label} {config[key]}" for key, label in _SETTING_LABELS if key in config),
-            "ended because": run.reason,
-        })
-    return pd.DataFrame(rows, columns=["run", "status", "epochs", "best val loss", "test top-1", "test top-5", "duration",
-                                       "started", "settings", "ended because"])
-
-
-_SETTING_LABELS: tuple[tuple[str, str], ...] = (
-    ("cell", "cell"), ("lstm_layers", "layers"), ("lstm_units", "units"), ("embedding_dim", "emb"),
-    ("dropout", "dropout"), ("attention", "attention"), ("lr", "lr"), ("batch_size", "batch"), ("augment", "augment"),
-    ("max_train_windows", "windows"),
-)
+    return ModelInUse(folder, label, (folder / MODEL_FILE).exists(), top1, top5, flatten_numbers(headline))
 
 
 # --------------------------------------------------------------------------- what the page follows
@@ -716,8 +682,8 @@ _SETTING_LABELS: tuple[tuple[str, str], ...] = (
 def run_to_follow(requested: str | None = None) -> str | None:
     """The run the live panel shows: the one training now, else ``requested`` if it exists, else the newest."""
     lock = current_training()
-    if lock is not None:
-        return lock.run
+    if lock is not None and _RUN_NAME_RE.match(lock.run) and (runs_dir() / lock.run).is_dir():
+        return lock.run  # (a command-line run has no folder for its first seconds)
     if requested and _RUN_NAME_RE.match(requested) and (runs_dir() / requested).is_dir():
         return requested
     listed = list_runs()
@@ -731,10 +697,4 @@ def metrics_by_run(run_names: list[str]) -> dict[str, list[dict[str, Any]]]:
 
 def train_output_tail(run_name: str, lines: int = 30) -> str:
     """The last ``lines`` lines the trainer printed (``train.out``), empty if none."""
-    path = existing_run_dir(run_name) / "train.out"
-    if not path.exists():
-        return ""
-    with path.open("rb") as handle:
-        handle.seek(max(0, path.stat().st_size - 64_000))
-        text = handle.read().decode("utf-8", errors="replace")
-    return "\n".join(text.splitlines()[-lines:])
+    return read_output_tail(existing_run_dir(run_name), lines)

@@ -1,0 +1,62 @@
+"""How the Training page shows runs: the runs table, durations, and the TensorBoard command for a run.
+
+Display only: what a run is and where it stands comes from :mod:`core.training.run_folder` and
+:mod:`core.training.runs`; this module turns it into the page's words and DataFrame.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+import pandas as pd
+
+from core.training import runs
+from core.training.run_folder import LOGS_DIR, RunSummary
+
+#: the runs table's columns, in order.
+COLUMNS: tuple[str, ...] = ("run", "status", "epochs", "best val loss", "test top-1", "test top-5", "duration", "started",
+                            "settings", "ended because")
+#: (config key, short label) of the settings the table's ``settings`` column names.
+_SETTING_LABELS: tuple[tuple[str, str], ...] = (
+    ("cell", "cell"), ("lstm_layers", "layers"), ("lstm_units", "units"), ("embedding_dim", "emb"),
+    ("dropout", "dropout"), ("attention", "attention"), ("lr", "lr"), ("batch_size", "batch"), ("augment", "augment"),
+    ("max_train_windows", "windows"),
+)
+
+
+def format_duration(seconds: float | None) -> str:
+    """``1h 02m``, ``3m 05s`` or ``42s``; an em dash for ``None``."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def runs_frame(summaries: list[RunSummary]) -> pd.DataFrame:
+    """The runs as a table for the page: name, status, epochs, best val loss, test top-1/top-5, duration, settings."""
+    rows = []
+    for run in summaries:
+        config = run.config
+        rows.append({
+            "run": run.name,
+            "status": run.status,
+            "epochs": f"{run.epochs_done}/{run.epochs_planned}" if run.epochs_planned else str(run.epochs_done),
+            "best val loss": run.best_val_loss,
+            "test top-1": run.test_top1,
+            "test top-5": run.test_top5,
+            "duration": format_duration(run.duration_s),
+            "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "",
+            "settings": ", ".join(f"{label} {config[key]}" for key, label in _SETTING_LABELS if key in config),
+            "ended because": run.reason,
+        })
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def tensorboard_command(run_name: str) -> str:
+    """The shell command that opens TensorBoard on a run's logs (:class:`InputError` for a bad run name)."""
+    return f"tensorboard --logdir {shlex.quote(str(runs.run_dir(run_name) / LOGS_DIR))}"
