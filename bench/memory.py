@@ -41,7 +41,8 @@ def _child(mode: str, minutes: float, model_dir: str | None) -> dict:
 
         load_table()
     elif mode == "train":
-        from core.training.train import TrainConfig, train
+        from core.config import TrainConfig
+        from core.training.train import train
 
         with tempfile.TemporaryDirectory() as folder:
             config = TrainConfig(epochs=1, max_minutes=minutes, write_reports=False, run_name="bench-memory")

@@ -37,7 +37,8 @@ def trained_model_dir(requested: str | Path | None = None) -> Path | None:
 
 def random_default_model(seed: int = 0):
     """The default architecture with weights ~ N(0, 0.1) (speed stand-in when nothing is trained)."""
-    from core.model import ModelConfig, build_model
+    from core.config import ModelConfig
+    from core.model import build_model
 
     model = build_model(ModelConfig())
     rng = np.random.default_rng(seed)

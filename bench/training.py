@@ -50,7 +50,8 @@ def train_sample(windows: int, seed: int = 0):
 def _fresh_model(seed: int = 0, unroll: bool = False):
     import keras
 
-    from core.model import ModelConfig, build_model, compile_model
+    from core.config import ModelConfig
+    from core.model import build_model, compile_model
 
     keras.utils.set_random_seed(seed)
     return compile_model(build_model(ModelConfig(), unroll=unroll))

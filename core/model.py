@@ -19,87 +19,16 @@ registered loss and metric classes below, which compute their mask from ``y_true
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import keras
 from keras import layers, ops
 
-from core.chords import PAD_ID, VOCAB
-from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
+from core.chords import PAD_ID
+from core.config import CELLS, ModelConfig
 from core.dataset import CHORD_INPUT, CONDITION_INPUTS
 from core.errors import InputError
-
-CELLS: tuple[str, ...] = ("lstm", "gru")
-
-
-@dataclass
-class ModelConfig:
-    """Every choice that shapes the network; saved as ``config.json`` beside each trained model."""
-
-    vocab_size: int = VOCAB.size
-    sequence_length: int = 12
-    embedding_dim: int = 128
-    genre_embedding_dim: int = 16
-    mood_embedding_dim: int = 16
-    key_embedding_dim: int = 12
-    scale_type_embedding_dim: int = 4
-    genre_count: int = len(GENRES)
-    mood_count: int = len(MOODS)
-    key_count: int = len(KEYS)
-    scale_type_count: int = len(SCALE_TYPES)
-    conditioning_units: int = 128
-    lstm_units: int = 256
-    lstm_layers: int = 2
-    dropout: float = 0.3
-    cell: str = "lstm"
-    attention: bool = False
-    attention_heads: int = 4
-    condition_dropout: float = 0.1
-
-    def validate(self) -> None:
-        """Raise :class:`InputError` naming the first out-of-range value."""
-        positive = (
-            "vocab_size", "embedding_dim", "genre_embedding_dim", "mood_embedding_dim", "key_embedding_dim",
-            "scale_type_embedding_dim", "conditioning_units", "lstm_units", "lstm_layers", "attention_heads",
-        )
-        for name in positive:
-            if int(getattr(self, name)) < 1:
-                raise InputError(f"{name.replace('_', ' ')} must be at least 1, got {getattr(self, name)}")
-        if self.sequence_length < 2:
-            raise InputError(f"sequence length must be at least 2, got {self.sequence_length}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not 0.0 <= self.condition_dropout < 1.0:
-            raise InputError(f"condition dropout must be in [0, 1), got {self.condition_dropout}")
-        if self.cell not in CELLS:
-            raise InputError(f"unknown cell {self.cell!r}; accepted: {', '.join(CELLS)}")
-
-    def recurrent_layer_names(self) -> list[str]:
-        """Names of the recurrent layers in order: ``lstm_1``, ``lstm_2`` (``gru_1``… for GRU)."""
-        return [f"{self.cell}_{i}" for i in range(1, self.lstm_layers + 1)]
-
-    def to_dict(self) -> dict:
-        """Plain dict of the fields."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> ModelConfig:
-        """Config from a dict; unknown keys are ignored so older files still load."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
-
-    def to_json(self) -> str:
-        """The config as indented JSON."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> ModelConfig:
-        """Config from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
-
 
 # --- small registered pieces -----------------------------------------------------------------
 

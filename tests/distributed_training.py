@@ -17,9 +17,9 @@ import argparse
 from pathlib import Path
 
 import core.training.train
+from core.config import ModelConfig, TrainConfig
 from core.dataset import make_dataset
-from core.model import ModelConfig
-from core.training.train import TrainConfig, train
+from core.training.train import train
 from tests.progression_frames import progression_frame
 
 TINY_MODEL = ModelConfig(embedding_dim=8, genre_embedding_dim=4, mood_embedding_dim=4, key_embedding_dim=4,

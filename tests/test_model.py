@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from core.chords import END_ID, PAD_ID, START_ID, VOCAB
+from core.config import ModelConfig
 from core.dataset import CHORD_INPUT, encode_frame
 from core.errors import InputError
 from core.model import (
     MaskedSparseCategoricalCrossentropy,
-    ModelConfig,
     build_model,
     compile_model,
     load_model,

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from core.chords import END_ID
-from core.model import ModelConfig, build_model, save_model
+from core.config import ModelConfig
+from core.model import build_model, save_model
 
 TINY = {"embedding_dim": 8, "genre_embedding_dim": 4, "mood_embedding_dim": 4, "key_embedding_dim": 4,
         "scale_type_embedding_dim": 2, "conditioning_units": 8, "lstm_units": 16, "attention_heads": 2}

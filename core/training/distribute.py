@@ -23,9 +23,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from core.config import STRATEGIES
 from core.errors import InputError
-
-STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
 
 
 def validate_strategy(name: str, cpu_replicas: int | None = None) -> None:

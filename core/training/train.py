@@ -19,15 +19,15 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from core.config import TrainConfig
 from core.dataset import DatasetConfig, make_dataset, split_frame
 from core.errors import InputError
-from core.model import ModelConfig
 from core.training.run_folder import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
@@ -43,72 +43,23 @@ from core.training.run_folder import (
 ProgressCallback = Callable[[dict], None]
 
 
-@dataclass
-class TrainConfig:
-    """One training run: optimisation settings, limits and the model config."""
-
-    batch_size: int = 32
-    epochs: int = 50
-    lr: float = 1e-3
-    seed: int = 42
-    run_name: str | None = None  # default: run-YYYYmmdd-HHMMSS
-    augment: bool = True  # random transposition of training windows (condition dropout is model.condition_dropout)
-    max_minutes: float | None = None  # stop (cleanly, at a batch end) after this much training time
-    max_train_windows: int | None = None  # seeded sample of at most this many windows per split (smoke tests)
-    early_stopping_patience: int = 10
-    reduce_lr_patience: int = 5
-    write_reports: bool = True  # run core.evaluation.evaluate / core.generation.generate at the end when they exist
-    strategy: str = "default"  # tf.distribute strategy (core.training.distribute): default, mirrored, multiworker
-    cpu_replicas: int | None = None  # mirrored only: split the CPU into this many logical devices
-    model: ModelConfig = field(default_factory=ModelConfig)
-
-    def validate(self) -> None:
-        """Raise :class:`InputError` with a clear message for out-of-range values."""
-        if int(self.epochs) < 1:
-            raise InputError(f"epochs must be at least 1, got {self.epochs}")
-        if not 0.0 < float(self.lr) <= 1.0:
-            raise InputError(f"learning rate must be in (0, 1], got {self.lr}")
-        if int(self.batch_size) < 1:
-            raise InputError(f"batch size must be at least 1, got {self.batch_size}")
-        if self.max_minutes is not None and float(self.max_minutes) <= 0:
-            raise InputError(f"max minutes must be positive, got {self.max_minutes}")
-        if self.max_train_windows is not None and int(self.max_train_windows) < 1:
-            raise InputError(f"max train windows must be at least 1, got {self.max_train_windows}")
-        if self.run_name is not None and (not self.run_name.strip() or any(c in self.run_name for c in "/\\:")):
-            raise InputError(f"run name {self.run_name!r} must be non-empty and contain no '/', '\\' or ':'")
-        from core.training.distribute import validate_strategy
-
-        validate_strategy(self.strategy, self.cpu_replicas)
-        self.model.validate()
-
-    def dataset_config(self) -> DatasetConfig:
-        """How this run batches and augments its windows."""
-        return DatasetConfig(
-            sequence_length=self.model.sequence_length,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            transpose=self.augment,
-            condition_dropout=self.model.condition_dropout,
-        )
-
-    def to_dict(self) -> dict:
-        """Plain dict (model config nested under ``model``)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> TrainConfig:
-        """Config from :meth:`to_dict` output (or a run's ``config.json``); unknown keys ignored."""
-        known = {f.name for f in fields(cls)} - {"model"}
-        model = ModelConfig.from_dict(values.get("model", {}))
-        return cls(**{k: v for k, v in values.items() if k in known}, model=model)
-
-
 def load_run_config(run_dir: Path) -> TrainConfig:
     """The TrainConfig a run folder was trained with (from its ``config.json``)."""
     path = Path(run_dir) / CONFIG_FILE
     if not path.exists():
         raise InputError(f"no config.json in {run_dir}")
-    return TrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8"))["train"])
+    return TrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def dataset_config(config: TrainConfig) -> DatasetConfig:
+    """How a run batches and augments its windows."""
+    return DatasetConfig(
+        sequence_length=config.model.sequence_length,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        transpose=config.augment,
+        condition_dropout=config.model.condition_dropout,
+    )
 
 
 def default_run_name() -> str:
@@ -200,7 +151,7 @@ def train(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     })
 
-    data_config = config.dataset_config()
+    data_config = dataset_config(config)
     train_data = make_dataset(train_frame, data_config, training=True)
     validation_data = make_dataset(validation_frame, data_config, training=False)
     with strategy.scope():  # global batch split across the strategy's replicas by fit

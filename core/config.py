@@ -1,0 +1,429 @@
+"""Every user-facing setting, defined once: the model, training and generation configurations.
+
+Each field of :class:`ModelConfig`, :class:`TrainConfig` and :class:`GenerationSettings` is
+declared with :func:`setting`, which stores a :class:`Setting` (type, default, limits, choices,
+help text, command-line flags) in the dataclass field's metadata. Everything else derives from
+that one declaration:
+
+* the command line's flags (``core.cli.setting_flags``: argparse type, default, help);
+* the HTTP API's request fields (``core.serving.api``: pydantic ``ge``/``le``/``gt``/``lt``, description);
+* the Training form's defaults and validation (:meth:`TrainConfig.from_values`);
+* the Generate page's URL reading and widget ranges (``studio.generate_url``);
+* the checks the library itself makes (:meth:`SettingsBase.validate`, :func:`check`).
+
+So a limit changes in one place for every surface, and a new setting is one new field. A bad
+value raises :class:`core.errors.InputError` naming the setting, the value and what is accepted;
+NaN and infinities are refused everywhere, and so are fractions where a whole number is expected.
+
+No Keras, TensorFlow or pandas here: light code (pages, the API's request models, the CLI's
+``--help``) imports this module for free.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cache
+from pathlib import Path
+from typing import Any, Self
+
+from core.chords import VOCAB
+from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
+from core.errors import InputError
+
+#: recurrent cells the model can be built with.
+CELLS: tuple[str, ...] = ("lstm", "gru")
+#: tf.distribute strategies a training can run under (see core.training.distribute).
+STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
+#: a run folder name: a letter or digit first, then letters, digits, '.', '_' or '-' (64 at most).
+#: Refuses '', '.', '..', spaces and path separators, so a run always lands in its own folder.
+RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: largest random seed (NumPy and Keras seeds are unsigned 32-bit).
+MAX_SEED = 2**32 - 1
+
+_SETTING = "chordsmith.setting"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its type, default, accepted values, help text and command-line flags.
+
+    ``low``/``high`` bound numbers (inclusive unless ``low_open``/``high_open``); ``optional``
+    settings also accept ``None`` (an empty text reads as ``None``); with ``zero_is_none`` a 0
+    means "none" too (a time budget of 0 minutes: no budget). ``flags`` overrides the command-line
+    spelling (``()``: no flag; ``None``: ``--name-with-dashes``).
+    """
+
+    name: str
+    kind: type
+    default: Any
+    help: str
+    label: str = ""
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    zero_is_none: bool = False
+    pattern: re.Pattern[str] | None = None
+    pattern_help: str = ""
+    flags: tuple[str, ...] | None = None
+
+    @property
+    def cli_flags(self) -> tuple[str, ...]:
+        """The flags that set this setting on the command line (empty: none)."""
+        return ("--" + self.name.replace("_", "-"),) if self.flags is None else self.flags
+
+    def check(self, value: Any) -> Any:
+        """``value`` converted to this setting's type and checked; :class:`InputError` if it is not accepted.
+
+        Numbers may come as text (command line, URL); booleans as true/false, 1/0, yes/no, on/off.
+        """
+        if value is None or (isinstance(value, str) and not value.strip() and (self.optional or self.kind is not str)):
+            if self.optional:
+                return None
+            raise InputError(f"{self.label} is required: give {self.accepted()}")
+        if self.kind is bool:
+            return self._boolean(value)
+        if self.kind is str:
+            return self._text(value)
+        number = self._number(value)
+        if self.zero_is_none and number == 0:
+            return None
+        low_ok = self.low is None or (number > self.low if self.low_open else number >= self.low)
+        high_ok = self.high is None or (number < self.high if self.high_open else number <= self.high)
+        if not (low_ok and high_ok):
+            raise self._refusal(value)
+        return number
+
+    def accepted(self) -> str:
+        """What this setting accepts, in words (``a whole number from 1 to 64``)."""
+        if self.kind is bool:
+            return "true or false"
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.kind is str:
+            return self.pattern_help or "text"
+        noun = "a whole number" if self.kind is int else "a number"
+        low, high = self.low, self.high
+        if low is not None and high is not None and not self.low_open and not self.high_open:
+            text = f"{noun} from {_shown(low)} to {_shown(high)}"
+        else:
+            parts = []
+            if low is not None:
+                parts.append(f"above {_shown(low)}" if self.low_open else f"at least {_shown(low)}")
+            if high is not None:
+                parts.append(f"below {_shown(high)}" if self.high_open else f"at most {_shown(high)}")
+            text = f"{noun} " + " and ".join(parts) if parts else noun
+        return text + (", or 0 for none" if self.zero_is_none else "")
+
+    def bounds(self) -> dict[str, float]:
+        """The numeric limits as pydantic ``Field`` keywords (``ge``/``gt``/``le``/``lt``)."""
+        out: dict[str, float] = {}
+        if self.low is not None and not self.zero_is_none:
+            out["gt" if self.low_open else "ge"] = self.low
+        if self.high is not None:
+            out["lt" if self.high_open else "le"] = self.high
+        return out
+
+    def _refusal(self, value: Any) -> InputError:
+        return InputError(f"{self.label} must be {self.accepted()}, got {value!r}")
+
+    def _boolean(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, numbers.Integral) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        raise self._refusal(value)
+
+    def _text(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self._refusal(value)
+        text = value.strip()
+        if self.choices:
+            if text.lower() not in self.choices:
+                raise InputError(f"unknown {self.label} {value!r}; accepted: {', '.join(self.choices)}")
+            return text.lower()
+        if self.pattern is not None and not self.pattern.match(text):
+            raise InputError(f"{self.label} {value!r} is not usable: use {self.pattern_help}")
+        return text
+
+    def _number(self, value: Any) -> int | float:
+        """``value`` as a finite int (whole numbers only) or float; refusals name the value."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real | str):
+            raise self._refusal(value)
+        number: int | float
+        if isinstance(value, str):
+            try:
+                number = int(value.strip())
+            except ValueError:
+                try:
+                    number = float(value.strip())
+                except ValueError:
+                    raise self._refusal(value) from None
+        else:
+            number = value if isinstance(value, numbers.Integral) else float(value)
+        if isinstance(number, float) and not math.isfinite(number):
+            raise self._refusal(value)
+        if self.kind is int:
+            if isinstance(number, float) and not number.is_integer():
+                raise InputError(f"{self.label} must be a whole number, got {value!r}")
+            return int(number)
+        return float(number)
+
+
+def setting(default: Any, kind: type, help: str, **spec: Any) -> Any:
+    """A dataclass field declared as a :class:`Setting` (name and label are filled in from the field)."""
+    return field(default=default, metadata={_SETTING: Setting(name="", kind=kind, default=default, help=help, **spec)})
+
+
+def _shown(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else repr(float(number))
+
+
+class SettingsBase:
+    """What the three configurations share: their settings, checking, and dict/JSON round trips."""
+
+    @classmethod
+    def settings(cls) -> dict[str, Setting]:
+        """This configuration's settings by field name, in declaration order."""
+        return _settings(cls)
+
+    def validate(self) -> None:
+        """Check every setting and normalise it in place (``2.0`` epochs → 2, 0 minutes → None).
+
+        Raises :class:`InputError` naming the first value that is not accepted.
+        """
+        for name, spec in self.settings().items():
+            setattr(self, name, spec.check(getattr(self, name)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields (nested configurations as nested dicts)."""
+        return asdict(self)  # type: ignore[call-overload]
+
+    def to_json(self) -> str:
+        """The configuration as indented JSON (refuses NaN and infinities)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], strict: bool = False) -> Self:
+        """A configuration from a dict, unchecked; unknown keys are ignored (older files) or, ``strict``, refused."""
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(values) - known)
+        if strict and unknown:
+            raise InputError(f"unknown setting(s): {', '.join(unknown)}; accepted: {', '.join(sorted(known))}")
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    @classmethod
+    def from_json(cls, text: str, strict: bool = False) -> Self:
+        """A configuration from :meth:`to_json` output (see :meth:`from_dict`)."""
+        return cls.from_dict(_json_object(text), strict=strict)
+
+
+@cache
+def _settings(cls: type) -> dict[str, Setting]:
+    out = {}
+    for spec in fields(cls):
+        declared = spec.metadata.get(_SETTING)
+        if declared is not None:
+            out[spec.name] = replace(declared, name=spec.name, label=declared.label or spec.name.replace("_", " "))
+    return out
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        values = json.loads(text)
+    except ValueError as error:
+        raise InputError(f"not valid JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise InputError(f"expected a JSON object of settings, got {type(values).__name__}")
+    return values
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class ModelConfig(SettingsBase):
+    """Every choice that shapes the network; saved in ``config.json`` beside each trained model.
+
+    The vocabulary and condition counts follow the corpus; they are stored so a model file and
+    its config always agree, and have no command-line flag.
+    """
+
+    vocab_size: int = setting(VOCAB.size, int, "chord tokens, padding and markers included", low=1, flags=())
+    sequence_length: int = setting(12, int, "chords per training window", low=2, high=256, flags=())
+    embedding_dim: int = setting(128, int, "chord embedding size", low=1, high=2048)
+    genre_embedding_dim: int = setting(16, int, "genre embedding size", low=1, high=256, flags=())
+    mood_embedding_dim: int = setting(16, int, "mood embedding size", low=1, high=256, flags=())
+    key_embedding_dim: int = setting(12, int, "key embedding size", low=1, high=256, flags=())
+    scale_type_embedding_dim: int = setting(4, int, "scale-type embedding size", low=1, high=256, flags=())
+    genre_count: int = setting(len(GENRES), int, "genre labels", low=1, flags=())
+    mood_count: int = setting(len(MOODS), int, "mood labels", low=1, flags=())
+    key_count: int = setting(len(KEYS), int, "key labels", low=1, flags=())
+    scale_type_count: int = setting(len(SCALE_TYPES), int, "scale-type labels", low=1, flags=())
+    conditioning_units: int = setting(128, int, "units of the dense layer mixing the conditions", low=1, high=4096, flags=())
+    lstm_units: int = setting(256, int, "units per recurrent layer", low=1, high=4096)
+    lstm_layers: int = setting(2, int, "number of recurrent layers", low=1, high=8, label="recurrent layers",
+                               flags=("--layers",))
+    dropout: float = setting(0.3, float, "dropout after each recurrent layer", low=0.0, high=1.0, high_open=True)
+    cell: str = setting("lstm", str, "recurrent cell", choices=CELLS)
+    attention: bool = setting(False, bool, "add causal self-attention after the recurrent layers")
+    attention_heads: int = setting(4, int, "self-attention heads", low=1, high=64, flags=())
+    condition_dropout: float = setting(0.1, float, "training-time chance of blanking each condition",
+                                       low=0.0, high=1.0, high_open=True)
+
+    def recurrent_layer_names(self) -> list[str]:
+        """Names of the recurrent layers in order: ``lstm_1``, ``lstm_2`` (``gru_1``… for GRU)."""
+        return [f"{self.cell}_{i}" for i in range(1, self.lstm_layers + 1)]
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class TrainConfig(SettingsBase):
+    """One training run: optimisation settings, limits and the model config (``model``).
+
+    A run folder's ``config.json`` holds it under ``"train"`` (model config nested);
+    ``python -m core train --config PATH`` reads such a file or a bare :meth:`to_json`.
+    """
+
+    batch_size: int = setting(32, int, "windows per batch (global: split across replicas)", low=1, high=8192)
+    epochs: int = setting(50, int, "most epochs to run (early stopping may end sooner)", low=1, high=10_000)
+    lr: float = setting(1e-3, float, "Adam learning rate", label="learning rate", low=0.0, low_open=True, high=1.0,
+                        high_open=True)
+    seed: int = setting(42, int, "random seed for weights, shuffling and augmentation", low=0, high=MAX_SEED)
+    run_name: str | None = setting(None, str, "run folder name under output/runs/ (default run-YYYYmmdd-HHMMSS)",
+                                   optional=True, pattern=RUN_NAME_PATTERN,
+                                   pattern_help="letters, digits, '.', '_' or '-', starting with a letter or digit "
+                                   "(at most 64, no spaces)")
+    augment: bool = setting(True, bool, "random transposition of training windows", flags=("--no-augment",))
+    max_minutes: float | None = setting(None, float, "stop cleanly after this many minutes of training",
+                                        label="time budget (minutes)", low=0.0, low_open=True, optional=True,
+                                        zero_is_none=True, flags=("--max-epochs-minutes", "--max-minutes"))
+    max_train_windows: int | None = setting(None, int, "train (and validate) on a seeded sample of this many windows",
+                                            label="train-window slice", low=1, optional=True, zero_is_none=True)
+    early_stopping_patience: int = setting(10, int, "epochs without a better val_loss before stopping", low=1,
+                                           high=10_000, flags=())
+    reduce_lr_patience: int = setting(5, int, "epochs without a better val_loss before halving the learning rate",
+                                      low=1, high=10_000, flags=())
+    write_reports: bool = setting(True, bool, "write test_results.json and generated_samples.json at the end",
+                                  flags=("--no-reports",))
+    strategy: str = setting("default", str, "tf.distribute strategy: one device (default), every local GPU (mirrored), "
+                            "or the machines in TF_CONFIG (multiworker; only the chief writes the run)", choices=STRATEGIES)
+    cpu_replicas: int | None = setting(None, int, "with --strategy mirrored: split the CPU into N logical devices",
+                                       low=1, high=64, optional=True)
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def validate(self) -> None:
+        """Check every setting (the model's too); :class:`InputError` for the first bad value or combination."""
+        super().validate()
+        if self.cpu_replicas is not None and self.strategy != "mirrored":
+            raise InputError("--cpu-replicas only applies to --strategy mirrored")
+        self.model.validate()
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], strict: bool = False) -> Self:
+        """Config from :meth:`to_dict` output or a run's whole ``config.json`` (its ``"train"`` part), unchecked.
+
+        Unknown keys are ignored so older files still load, or refused when ``strict``.
+        """
+        if isinstance(values.get("train"), dict):
+            values = values["train"]
+        model = values.get("model") or {}
+        if not isinstance(model, Mapping):
+            raise InputError(f"'model' must be an object of model settings, got {model!r}")
+        config = super().from_dict({k: v for k, v in values.items() if k != "model"}, strict=strict)
+        config.model = ModelConfig.from_dict(model, strict=strict)
+        return config
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Self:
+        """The checked config in a JSON file (a run's ``config.json`` or :meth:`to_json` output); unknown keys refused."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"cannot read the config file {path}: {error.strerror or error}") from None
+        try:
+            config = cls.from_dict(_json_object(text), strict=True)
+            config.validate()
+        except (InputError, TypeError) as error:
+            raise InputError(f"{path}: {error}") from None
+        return config
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Self:
+        """The checked config from one flat mapping of training and model settings (the Training form's values).
+
+        Missing settings keep their defaults; unknown names are refused, so a typo never
+        silently trains the default.
+        """
+        model_names = set(ModelConfig.settings())
+        unknown = sorted(set(values) - set(cls.settings()) - model_names)
+        if unknown:
+            accepted = ", ".join([*cls.settings(), *ModelConfig.settings()])
+            raise InputError(f"unknown training setting(s): {', '.join(unknown)}; accepted: {accepted}")
+        model = ModelConfig(**{k: v for k, v in values.items() if k in model_names})
+        config = cls(**{k: v for k, v in values.items() if k not in model_names}, model=model)
+        config.validate()
+        return config
+
+    def updated(self, values: Mapping[str, Any]) -> Self:
+        """A checked copy with ``values`` (flat training and model settings) replacing this config's."""
+        flat = {**{k: v for k, v in self.to_dict().items() if k != "model"}, **self.model.to_dict(), **values}
+        return type(self).from_values(flat)
+
+
+# --------------------------------------------------------------------------- generation
+
+
+@dataclass
+class GenerationSettings(SettingsBase):
+    """The sampling settings of one generation request, shared by the CLI, the API and the Generate page.
+
+    Seed chords and locks are progressions, not settings: their count is bounded by ``length``.
+    """
+
+    length: int = setting(8, int, "most chords per progression", low=1, high=64)
+    num_samples: int = setting(1, int, "how many progressions", label="number of samples", low=1, high=100)
+    temperature: float = setting(1.0, float, "lower is safer, higher more adventurous", low=0.05, high=5.0)
+    top_k: int = setting(0, int, "sample among the k most likely chords; 0 = off", label="top-k", low=0, high=VOCAB.size)
+    top_p: float = setting(1.0, float, "sample among the most likely chords reaching this probability mass; 1 = off",
+                           label="top-p", low=0.01, high=1.0)
+    random_seed: int | None = setting(None, int, "seed for reproducible samples (default: a fresh draw)",
+                                      label="random seed", low=0, high=MAX_SEED, optional=True)
+    in_key: bool = setting(False, bool, "only chords inside the key's scale (needs a key)")
+    gibbs_passes: int = setting(2, int, "resampling passes around locked chords", label="Gibbs passes", low=1, high=4)
+
+
+# --------------------------------------------------------------------------- every setting by name
+
+
+def _all_settings() -> dict[str, Setting]:
+    merged: dict[str, Setting] = {}
+    for config in (ModelConfig, TrainConfig, GenerationSettings):
+        for name, spec in config.settings().items():
+            if name in merged:
+                raise RuntimeError(f"setting {name!r} is declared twice")  # a programming error, caught at import
+            merged[name] = spec
+    return merged
+
+
+#: every setting of the three configurations, by field name.
+SETTINGS: dict[str, Setting] = _all_settings()
+
+
+def check(name: str, value: Any) -> Any:
+    """``value`` checked and converted for the setting called ``name`` (:class:`InputError` if refused)."""
+    return SETTINGS[name].check(value)
