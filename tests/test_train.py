@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import json
 import time
+from dataclasses import replace
 
 import pytest
 
-from core.cli import main
+from core.cli import build_parser, main
+from core.cli.train import config_from_args
+from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
-from core.model import ModelConfig, load_model
+from core.model import load_model
 from core.training.callbacks import StopFileCallback, TimeBudgetCallback
 from core.training.run_folder import FINAL_STATUSES, read_metrics, request_stop
-from core.training.train import TrainConfig, load_run_config, train
+from core.training.train import load_run_config, train
 from tests.progression_frames import progression_frame
 
 TINY_MODEL = ModelConfig(embedding_dim=8, genre_embedding_dim=4, mood_embedding_dim=4, key_embedding_dim=4,
@@ -49,6 +52,7 @@ def test_one_epoch_writes_every_artifact(tmp_path):
     history = json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
     assert len(history["loss"]) == 1 and "val_top5" in history
     assert load_run_config(run_dir) == _config(max_train_windows=40)
+    assert TrainConfig.from_file(run_dir / "config.json") == _config(max_train_windows=40)  # what train --config reads
     model = load_model(run_dir / "model.keras")
     assert model.get_layer("lstm_1").units == 16
 
@@ -98,8 +102,9 @@ def test_time_budget_and_stop_file_callbacks_flag_the_model(tmp_path):
     ("overrides", "message"),
     [
         ({"epochs": 0}, "epochs"), ({"epochs": -3}, "epochs"), ({"lr": 0.0}, "learning rate"), ({"lr": -1e-3}, "learning rate"),
-        ({"lr": 1.5}, "learning rate"), ({"batch_size": 0}, "batch size"), ({"max_minutes": 0}, "max minutes"),
-        ({"run_name": "a/b"}, "run name"), ({"model": ModelConfig(dropout=1.2)}, "dropout"),
+        ({"lr": 1.5}, "learning rate"), ({"batch_size": 0}, "batch size"), ({"max_minutes": -1}, "time budget"),
+        ({"max_minutes": float("nan")}, "time budget"), ({"epochs": float("inf")}, "epochs"), ({"run_name": "a/b"}, "run name"),
+        ({"run_name": ".."}, "run name"), ({"model": ModelConfig(dropout=1.2)}, "dropout"),
     ],
 )
 def test_bad_values_are_input_errors_before_anything_is_written(tmp_path, overrides, message):
@@ -114,6 +119,28 @@ def test_command_line_reports_bad_values_on_one_line(capsys):
     assert main(["train", "--reproduce-default", "--lstm-units", "64"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("error: ") for line in err)
+
+
+def test_train_command_starts_from_a_config_file_and_flags_override_it(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"train": _config(epochs=7, max_minutes=40.0).to_dict(), "data": {"train_windows": 1}}))
+    args = build_parser().parse_args(["train", "--config", str(path), "--epochs", "3", "--max-minutes", "0",
+                                      "--lstm-units", "32", "--no-augment"])
+    expected = _config(epochs=3, augment=False, model=replace(TINY_MODEL, lstm_units=32))  # 0 minutes: no budget
+    assert config_from_args(args) == expected
+    assert config_from_args(build_parser().parse_args(["train", "--config", str(path)])) == _config(epochs=7, max_minutes=40.0)
+
+
+def test_train_command_refuses_a_bad_config_file_on_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    for text, words in (('{"epochs": 0}', "epochs must be"), ('{"epoch": 3}', "unknown setting(s): epoch"),
+                        ("{not json", "not valid JSON"), ('{"model": {"lstm_units": 1e9}}', "lstm units must be")):
+        bad.write_text(text)
+        assert main(["train", "--config", str(bad)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {bad}: ") and words in err and len(err.splitlines()) == 1
+    assert main(["train", "--config", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read the config file" in capsys.readouterr().err
 
 
 def test_summary_command_prints_parameters_and_writes_a_diagram(tmp_path, capsys):

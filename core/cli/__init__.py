@@ -3,8 +3,9 @@
 Sub-command modules stay thin: parse arguments, call one ``core`` function, print. Heavy
 imports (TensorFlow, music21) happen inside the handlers so ``--help`` and ``data stats`` are fast.
 Bad input raises :class:`core.errors.InputError`; :func:`main` prints its message on one line
-and returns 2. An :class:`core.errors.EnvironmentFault` or an ``OSError`` (a full disk, a
-permission, a path blocked by a file) is one line as well, with status 1.
+and returns 2. Flags argparse refuses (an unknown flag, a value outside a setting's limits) are
+one ``error:`` line and status 2 too. An :class:`core.errors.EnvironmentFault` or an ``OSError``
+(a full disk, a permission, a path blocked by a file) is one line as well, with status 1.
 """
 
 from __future__ import annotations
@@ -21,9 +22,16 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse whose refusals are one ``error: …`` line (no usage dump) and exit status 2; sub-parsers inherit it."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available sub-command registered."""
-    parser = argparse.ArgumentParser(prog="python -m core", description="Chordsmith: conditional chord-progression studio")
+    parser = OneLineErrorParser(prog="python -m core", description="Chordsmith: conditional chord-progression studio")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"core.cli.{name}").register(subparsers)
@@ -33,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a refused flag (2, its error line already printed)
+        return int(exit_.code or 0)
     try:
         return int(args.handler(args) or 0)
     except InputError as exc:

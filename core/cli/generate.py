@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from core.cli.model_arguments import add_condition_arguments, conditions_from_args
+from core.cli.setting_flags import add_setting_flags, given_settings
+from core.config import GenerationSettings
 from core.errors import InputError
 
 
@@ -19,44 +21,24 @@ def register(subparsers) -> None:
         "--lock keeps chords at 1-based positions and resamples the others using the chords on both sides.",
     )
     add_condition_arguments(parser)
-    parser.add_argument("--length", default="8", help="most chords per progression, 1..64 (default 8)")
-    parser.add_argument("--temperature", default="1.0", help="(0, 5]; lower is safer (default 1.0)")
-    parser.add_argument("--top-k", default="0", help="sample among the k most likely chords; 0 = off (default)")
-    parser.add_argument("--top-p", default="1.0", help="nucleus sampling mass in (0, 1] (default 1.0 = off)")
+    add_setting_flags(parser, GenerationSettings)
     parser.add_argument("--seed-chords", default="", help="opening chords, e.g. 'C Am'")
-    parser.add_argument("--num-samples", default="1", help="how many progressions, 1..1000 (default 1)")
-    parser.add_argument("--random-seed", default=None, help="integer seed for reproducible samples")
-    parser.add_argument("--in-key", action="store_true", help="only chords inside the key's scale (needs --key)")
     parser.add_argument("--lock", default="", help="fixed chords at 1-based positions, e.g. '1:C 4:G'")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--export", type=Path, help="folder for .mid/.musicxml/.svg/.wav of every sample")
     parser.set_defaults(handler=run)
 
 
-def number(text: str | None, kind: type, name: str, accepted: str):
-    """``text`` as ``kind`` (int/float), or an :class:`InputError` naming the value and the accepted range."""
-    try:
-        return kind(text)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be {accepted}, got {text!r}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     """Validate everything, load the model, generate, print (and export)."""
     from core.chords import parse_progression
-    from core.generation.generate import MAX_LENGTH, MAX_SAMPLES, generate, load_generator, parse_locks, validate_request
+    from core.generation.generate import generate, load_generator, parse_locks, validate_request
 
     conditions = conditions_from_args(args)
     settings = {
-        "length": number(args.length, int, "length", f"an integer in 1..{MAX_LENGTH}"),
-        "temperature": number(args.temperature, float, "temperature", "a number in (0, 5]"),
-        "top_k": number(args.top_k, int, "top-k", "an integer >= 0"),
-        "top_p": number(args.top_p, float, "top-p", "a number in (0, 1]"),
-        "num_samples": number(args.num_samples, int, "number of samples", f"an integer in 1..{MAX_SAMPLES}"),
-        "random_seed": None if args.random_seed is None else number(args.random_seed, int, "random seed", "an integer"),
+        **GenerationSettings(**given_settings(args, GenerationSettings)).to_dict(),
         "seed_chords": parse_progression(args.seed_chords) if args.seed_chords.strip() else [],
         "locks": parse_locks(args.lock),
-        "in_key": args.in_key,
     }
     validate_request(conditions, **settings)  # before the (slow) model load
     samples = generate(load_generator(args.model), conditions, **settings)

@@ -4,37 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-#: flag destination -> ModelConfig field.
-MODEL_FLAGS: dict[str, str] = {
-    "lstm_units": "lstm_units", "embedding_dim": "embedding_dim", "dropout": "dropout", "layers": "lstm_layers",
-    "cell": "cell", "attention": "attention", "condition_dropout": "condition_dropout",
-}
+from core.cli.setting_flags import add_setting_flags, given_settings
+from core.config import ModelConfig
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add --lstm-units, --embedding-dim, --dropout, --layers, --cell, --attention, --condition-dropout (defaults: None)."""
+    """Add the model's flags (--lstm-units, --embedding-dim, --dropout, --layers, --cell, --attention, …) from ModelConfig."""
     group = parser.add_argument_group("model (defaults: the guide's architecture)")
-    group.add_argument("--lstm-units", type=int, help="units per recurrent layer (default 256)")
-    group.add_argument("--embedding-dim", type=int, help="chord embedding size (default 128)")
-    group.add_argument("--dropout", type=float, help="dropout after each recurrent layer (default 0.3)")
-    group.add_argument("--layers", type=int, help="number of recurrent layers (default 2)")
-    group.add_argument("--cell", choices=("lstm", "gru"), help="recurrent cell (default lstm)")
-    group.add_argument(
-        "--attention", action="store_true", default=None, help="add causal self-attention after the recurrent layers",
-    )
-    group.add_argument("--condition-dropout", type=float, help="training-time chance of blanking each condition (default 0.1)")
+    add_setting_flags(group, ModelConfig)
 
 
-def model_overrides(args: argparse.Namespace) -> dict[str, object]:
-    """The ModelConfig fields the user set on the command line."""
-    return {field: getattr(args, flag) for flag, field in MODEL_FLAGS.items() if getattr(args, flag, None) is not None}
-
-
-def model_config_from_args(args: argparse.Namespace):
+def model_config_from_args(args: argparse.Namespace) -> ModelConfig:
     """ModelConfig with the defaults, overridden by the flags given (validated)."""
-    from core.model import ModelConfig
-
-    config = ModelConfig(**model_overrides(args))
+    config = ModelConfig(**given_settings(args, ModelConfig))
     config.validate()
     return config
 

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from core.cli.model_arguments import add_model_arguments, model_overrides
+from core.cli.model_arguments import add_model_arguments
+from core.cli.setting_flags import add_setting_flags, flag_of, given_settings
+from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
 
-#: TrainConfig fields the flags set (flag destination -> field); None-valued flags keep the default.
-TRAIN_FLAGS: dict[str, str] = {
-    "batch_size": "batch_size", "epochs": "epochs", "lr": "lr", "seed": "seed", "run_name": "run_name",
-    "max_minutes": "max_minutes", "max_train_windows": "max_train_windows",
-    "strategy": "strategy", "cpu_replicas": "cpu_replicas",
-}
 #: flags --reproduce-default accepts besides itself (a time budget does not change what is trained).
-REPRODUCE_ALLOWED: frozenset[str] = frozenset({"epochs", "max_minutes", "strategy", "cpu_replicas"})
+REPRODUCE_ALLOWED: frozenset[str] = frozenset({"epochs", "max_minutes", "strategy", "cpu_replicas", "write_reports"})
 
 
 def register(subparsers) -> None:
@@ -26,20 +23,9 @@ def register(subparsers) -> None:
         "validation split, and write config, models, metrics.jsonl, training_log.csv and TensorBoard logs. "
         "Create <run folder>/STOP to stop a run cleanly.",
     )
-    parser.add_argument("--batch-size", type=int, help="windows per batch (default 32)")
-    parser.add_argument("--epochs", type=int, help="most epochs to run (default 50; early stopping may end sooner)")
-    parser.add_argument("--lr", type=float, help="Adam learning rate (default 0.001)")
-    parser.add_argument("--seed", type=int, help="random seed for weights, shuffling and augmentation (default 42)")
-    parser.add_argument("--run-name", help="run folder name under output/runs/ (default run-YYYYmmdd-HHMMSS)")
-    parser.add_argument("--no-augment", action="store_true", help="no random transposition of training windows")
-    parser.add_argument("--max-epochs-minutes", "--max-minutes", dest="max_minutes", type=float,
-                        help="stop cleanly after this many minutes of training")
-    parser.add_argument("--max-train-windows", type=int, help="train (and validate) on a seeded sample of this many windows")
-    parser.add_argument("--no-reports", action="store_true", help="skip test_results.json / generated_samples.json")
-    parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
-                        help="tf.distribute strategy: one device (default), every local GPU (mirrored), or the "
-                        "machines in TF_CONFIG (multiworker; only the chief writes the run). --batch-size is global")
-    parser.add_argument("--cpu-replicas", type=int, help="with --strategy mirrored: split the CPU into N logical devices")
+    parser.add_argument("--config", type=Path, metavar="PATH",
+                        help="JSON training config: a run's config.json or TrainConfig JSON; flags given override it")
+    add_setting_flags(parser, TrainConfig)
     parser.add_argument("--reproduce-default", action="store_true",
                         help="train the shipped default configuration into models/default/ "
                         "(accepts --epochs and --max-epochs-minutes)")
@@ -47,30 +33,26 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def _flag_name(dest: str) -> str:
-    return "--" + ("max-epochs-minutes" if dest == "max_minutes" else dest.replace("_", "-"))
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig to train (validated): --config's file or the defaults, overridden by the flags given.
 
-
-def config_from_args(args: argparse.Namespace):
-    """The TrainConfig the flags describe (validated); for --reproduce-default, the shipped configuration."""
-    from core.model import ModelConfig
-    from core.training.train import TrainConfig
-
-    given = {dest: getattr(args, dest) for dest in TRAIN_FLAGS if getattr(args, dest) is not None}
-    model_values = model_overrides(args)
+    For --reproduce-default, the shipped configuration (only a time budget, the epochs, the
+    strategy and the reports may change).
+    """
+    given = {**given_settings(args, TrainConfig), **given_settings(args, ModelConfig)}
     if args.reproduce_default:
-        extra = sorted(set(given) - REPRODUCE_ALLOWED) + sorted(model_values) + (["no_augment"] if args.no_augment else [])
-        if extra:
-            names = ", ".join(_flag_name(d) for d in extra)
+        extra = sorted(set(given) - REPRODUCE_ALLOWED)
+        if extra or args.config is not None:
+            names = ", ".join([*(["--config"] if args.config is not None else []), *(_flag(name) for name in extra)])
             raise InputError(f"--reproduce-default trains the shipped configuration; drop {names}")
-        config = TrainConfig(run_name="default", **given)
-    else:
-        config = TrainConfig(**{TRAIN_FLAGS[d]: v for d, v in given.items()}, augment=not args.no_augment,
-                             model=ModelConfig(**model_values))
-    if args.no_reports:
-        config.write_reports = False
-    config.validate()
-    return config
+        return TrainConfig(run_name="default").updated(given)
+    base = TrainConfig.from_file(args.config) if args.config is not None else TrainConfig()
+    return base.updated(given)
+
+
+def _flag(name: str) -> str:
+    config = TrainConfig if name in TrainConfig.settings() else ModelConfig
+    return flag_of(config, name)
 
 
 def format_record(record: dict) -> str:
