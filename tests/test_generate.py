@@ -179,7 +179,8 @@ def test_guess_key() -> None:
     [
         ({"length": 0}, "length"), ({"length": 65}, "length"), ({"temperature": 0}, "temperature"),
         ({"temperature": 5.5}, "temperature"), ({"top_k": -1}, "top-k"), ({"top_p": 0}, "top-p"),
-        ({"top_p": 1.5}, "top-p"), ({"num_samples": 0}, "samples"), ({"num_samples": 1001}, "samples"),
+        ({"top_p": 1.5}, "top-p"), ({"num_samples": 0}, "samples"), ({"num_samples": 2.5}, "samples"),
+        ({"random_seed": -1}, "random seed"), ({"temperature": float("nan")}, "temperature"), ({"gibbs_passes": 0}, "Gibbs"),
         ({"seed_chords": ["C", "Hm"]}, "Hm"), ({"locks": {8: parse_symbol("C")}, "length": 8}, "lock position 9"),
         ({"seed_chords": ["C"], "locks": {0: parse_symbol("G")}}, "contradicts"),
     ],

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import numbers
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,16 +53,15 @@ import numpy as np
 
 from core.chords import END_ID, PAD_ID, START_ID, VOCAB, Chord, parse_symbol, roman_numeral
 from core.conditions import Conditions
+from core.config import GenerationSettings
 from core.errors import InputError
 from core.generation.decoder import Decoder, make_decoder
 from core.generation.guidance import guided_decoder, model_log_probs, validate_guidance
-from core.generation.sampling import candidate_log_scores, chord_mask, draw, shape_distribution, validate_sampling
+from core.generation.sampling import candidate_log_scores, chord_mask, draw, shape_distribution
 from core.paths import resolve_model_dir
 from core.spelling import Spelling, guess_key, key_name
 from core.training.run_folder import MODEL_FILE, write_json_atomic
 
-MAX_LENGTH = 64
-MAX_SAMPLES = 1000
 GENERATED_SAMPLES_FILE = "generated_samples.json"
 
 
@@ -199,12 +199,18 @@ def validate_request(
         raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
 
 
-def _validate(length: int, num_samples: int, temperature: float, top_k: int, top_p: float) -> None:
-    if not 1 <= int(length) <= MAX_LENGTH:
-        raise InputError(f"length must be in 1..{MAX_LENGTH}, got {length}")
-    if not 1 <= int(num_samples) <= MAX_SAMPLES:
-        raise InputError(f"number of samples must be in 1..{MAX_SAMPLES}, got {num_samples}")
-    validate_sampling(temperature, top_k, top_p)
+def _validate(length: int, num_samples: int, temperature: float, top_k: int, top_p: float,
+              random_seed: int | None = None, gibbs_passes: int = 2) -> None:
+    """The sampling settings against their limits in :class:`core.config.GenerationSettings`.
+
+    ``num_samples`` is a batch size here and only needs to be a whole number of at least 1: its
+    upper limit bounds one request on every surface (CLI, API, page), while evaluation,
+    benchmarks and tests draw larger batches through this function.
+    """
+    GenerationSettings(length=length, temperature=temperature, top_k=top_k, top_p=top_p, random_seed=random_seed,
+                       gibbs_passes=gibbs_passes).validate()
+    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 1:
+        raise InputError(f"number of samples must be a whole number of at least 1, got {num_samples!r}")
 
 
 # --- generation -------------------------------------------------------------------------------
@@ -270,7 +276,7 @@ def _generate(
     seed_chords: Sequence[Chord | str], num_samples: int, random_seed: int | None, in_key: bool,
     locks: Mapping[int, Chord] | None, gibbs_passes: int, guidance: Mapping[str, float] | None,
 ) -> list[Sample]:
-    _validate(length, num_samples, temperature, top_k, top_p)
+    _validate(length, num_samples, temperature, top_k, top_p, random_seed, gibbs_passes)
     decoder = guided_decoder(generator.decoder, conditions, guidance)
     seeds = parse_chords(seed_chords)
     fixed = _fixed_positions(seeds, dict(locks or {}), int(length))

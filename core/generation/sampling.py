@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from core.chords import END_ID, PAD_ID, START_ID, VOCAB, in_scale
-from core.errors import InputError
 from core.generation.decoder import Decoder, DecoderState
 
 #: rows x candidates decoded at once when scoring every candidate at a position.
@@ -23,16 +22,6 @@ def chord_mask(tonic: int | None = None, scale_type: str | None = None) -> np.nd
         if chord is not None and (tonic is None or in_scale(chord, tonic, scale_type or "major")):
             mask[token_id] = True
     return mask
-
-
-def validate_sampling(temperature: float, top_k: int, top_p: float) -> None:
-    """Raise :class:`InputError` for a temperature outside (0, 5], top-k < 0 or top-p outside (0, 1]."""
-    if not 0.0 < float(temperature) <= 5.0:
-        raise InputError(f"temperature must be in (0, 5], got {temperature}")
-    if int(top_k) < 0:
-        raise InputError(f"top-k must be 0 (off) or more, got {top_k}")
-    if not 0.0 < float(top_p) <= 1.0:
-        raise InputError(f"top-p must be in (0, 1], got {top_p}")
 
 
 def shape_distribution(log_scores: np.ndarray, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> np.ndarray:

@@ -11,37 +11,39 @@ Endpoints::
     GET  /health       status and the loaded model
     GET  /openapi.json the OpenAPI schema (/docs renders it)
 
-Request bodies are pydantic models: types, ranges (at most :data:`MAX_SAMPLES` samples and
-:data:`MAX_LENGTH` chords), known labels and parseable chord symbols are checked before the model
-runs, and unknown fields are refused. Every refusal (a body that is not JSON included) is a 422
-whose ``detail`` gives the reason;
-an :class:`core.errors.InputError` raised by core (e.g. a lock outside the length) is a 422 too.
+Request bodies are pydantic models: types, ranges, known labels and parseable chord symbols are
+checked before the model runs, and unknown fields are refused. The sampling settings' fields are
+derived from :class:`core.config.GenerationSettings` (type, default, limits, description) and
+checked by the same :meth:`core.config.Setting.check` the command line and the Generate page use,
+so every surface accepts the same values. Every refusal (a body that is not JSON, NaN or an
+infinity included) is a 422 whose ``detail`` gives the reason; an :class:`core.errors.InputError`
+raised by core (e.g. a lock outside the length) is a 422 too.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.chords import VOCAB, parse_symbol
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES, Conditions
+from core.config import GenerationSettings, Setting
 from core.errors import InputError
-from core.generation.generate import MAX_LENGTH
 
-#: most samples one /generate request may ask for.
-MAX_SAMPLES = 100
+#: most chords in one progression (seed chords, locks and scored progressions included): the length limit.
+MAX_LENGTH = int(GenerationSettings.settings()["length"].high)
 #: most progressions one /score request may hold.
 MAX_PROGRESSIONS = 100
-#: the lowest temperature the API accepts (lower values overflow the sampler's scaling).
-MIN_TEMPERATURE = 0.05
-MAX_GIBBS_PASSES = 4
 #: most decoder row-steps a locked request may cost (see :func:`lock_work`); bounds one request's CPU time.
 MAX_LOCK_WORK = 1_000_000
 
@@ -119,19 +121,21 @@ class Lock(BaseModel):
         return _check_symbol(symbol)
 
 
-class GenerateRequest(ConditionFields):
-    """``POST /generate``: sampling settings (same meaning as ``python -m core generate``)."""
+def setting_field(spec: Setting) -> tuple[Any, Any]:
+    """A pydantic field definition for a :mod:`core.config` setting: its type, default, limits and help.
 
-    length: int = Field(8, ge=1, le=MAX_LENGTH, description="most chords per progression")
-    num_samples: int = Field(1, ge=1, le=MAX_SAMPLES)
-    temperature: float = Field(1.0, ge=MIN_TEMPERATURE, le=5.0)
-    top_k: int = Field(0, ge=0, le=VOCAB.size, description="0 = off")
-    top_p: float = Field(1.0, gt=0.0, le=1.0, description="1 = off")
+    The value is checked by :meth:`Setting.check` first (NaN, infinities and fractions for whole
+    numbers refused with its message); the ``ge``/``le``/``gt``/``lt`` limits document it in the schema.
+    """
+    kind = spec.kind | None if spec.optional else spec.kind
+    return Annotated[kind, BeforeValidator(spec.check)], Field(spec.default, description=spec.help, **spec.bounds())
+
+
+class _GenerateRequestBase(ConditionFields):
+    """``POST /generate``: conditions, seed chords, locks and the sampling settings (see :data:`GenerateRequest`)."""
+
     seed_chords: list[Symbol] = Field(default_factory=list, max_length=MAX_LENGTH)
     locks: list[Lock] = Field(default_factory=list, max_length=MAX_LENGTH)
-    in_key: bool = Field(False, description="only chords inside the key's scale (needs a key)")
-    random_seed: int | None = Field(None, ge=0, le=2**32 - 1)
-    gibbs_passes: int = Field(2, ge=1, le=MAX_GIBBS_PASSES)
 
     @field_validator("seed_chords")
     @classmethod
@@ -155,11 +159,19 @@ class GenerateRequest(ConditionFields):
     def settings(self) -> dict:
         """Keyword arguments for :func:`core.generation.generate.generate` (locks 0-based)."""
         return {
-            "length": self.length, "num_samples": self.num_samples, "temperature": self.temperature,
-            "top_k": self.top_k, "top_p": self.top_p, "seed_chords": list(self.seed_chords), "in_key": self.in_key,
+            **{name: getattr(self, name) for name in GenerationSettings.settings()},
+            "seed_chords": list(self.seed_chords),
             "locks": {lock.position - 1: parse_symbol(lock.chord) for lock in self.locks},
-            "random_seed": self.random_seed, "gibbs_passes": self.gibbs_passes,
         }
+
+
+#: ``POST /generate``'s body: one field per :class:`core.config.GenerationSettings` setting (a new
+#: setting there is a new field here) on top of the conditions, seed chords and locks.
+GenerateRequest = create_model(
+    "GenerateRequest", __base__=_GenerateRequestBase,
+    __doc__="``POST /generate``: sampling settings (same meaning as ``python -m core generate``).",
+    **{name: setting_field(spec) for name, spec in GenerationSettings.settings().items()},
+)
 
 
 class ScoreRequest(ConditionFields):
@@ -226,6 +238,28 @@ class HealthResponse(BaseModel):
     backend: str
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinity (e.g. a refused input echoed in an error) replaced by its text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def generation_limits() -> dict[str, float]:
+    """``min_<setting>``/``max_<setting>`` of every bounded generation setting (and ``max_samples``, its older name)."""
+    limits: dict[str, float] = {}
+    for name, spec in GenerationSettings.settings().items():
+        if spec.low is not None:
+            limits[f"min_{name}"] = spec.low
+        if spec.high is not None:
+            limits[f"max_{name}"] = spec.high
+    return {**limits, "max_samples": limits["max_num_samples"]}
+
+
 def _unprocessable(message: str, kind: str) -> JSONResponse:
     """A 422 in FastAPI's own validation-error shape, so every 422 matches the documented schema."""
     return JSONResponse(status_code=422, content={"detail": [{"loc": ["body"], "msg": message, "type": kind}]})
@@ -248,6 +282,11 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> JSONResponse:
         return _unprocessable(str(exc), "value_error")
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own reply echoes the refused input, which JSON cannot carry when it is NaN or an infinity
+        return JSONResponse(status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -282,9 +321,7 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
         return ConditionsResponse(
             genres=list(GENRES), moods=list(MOODS), keys=list(KEYS), scale_types=list(SCALE_TYPES),
             vocabulary=[c.symbol for c in VOCAB.chords if c is not None],
-            limits={"max_samples": MAX_SAMPLES, "max_length": MAX_LENGTH, "max_progressions": MAX_PROGRESSIONS,
-                    "min_temperature": MIN_TEMPERATURE, "max_temperature": 5.0, "max_gibbs_passes": MAX_GIBBS_PASSES,
-                    "max_lock_work": MAX_LOCK_WORK},
+            limits={**generation_limits(), "max_progressions": MAX_PROGRESSIONS, "max_lock_work": MAX_LOCK_WORK},
         )
 
     @app.get("/health", response_model=HealthResponse)
