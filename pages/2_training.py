@@ -6,6 +6,7 @@ session, so a reload or a second tab sees the same training.
 
 import streamlit as st
 
+from core.config import CELLS, SETTINGS, TrainConfig
 from core.training import runs
 from core.training.run_folder import TRAIN_OUTPUT_FILE, epoch_records
 from studio import charts
@@ -13,6 +14,13 @@ from studio.page import input_errors, set_up
 from studio.run_tables import format_duration, runs_frame, tensorboard_command
 
 LIVE_STATUSES = ("starting", "running", "stopping")
+
+
+def hint(setting: str) -> str:
+    """A form field's help: what the setting does and the values it accepts (from core.config)."""
+    spec = SETTINGS[setting]
+    return f"{spec.help[0].upper()}{spec.help[1:]}: {spec.accepted()}."
+
 
 set_up("Training")
 if flash := st.session_state.pop("training_flash", None):
@@ -67,36 +75,37 @@ busy = runs.current_training()
 with st.expander("Start a training run", expanded=busy is None, icon=":material/play_circle:"):
     if busy is not None:
         st.warning(f"Training now: {busy.describe()}. One training at a time: stop it above or wait for it to end.")
-    defaults = runs.FORM_DEFAULTS
+    defaults = TrainConfig()
     with st.form("train-form"):
         optimise, network, limits = st.columns(3)
         optimise.markdown("**Optimisation**")
-        epochs = optimise.number_input("Epochs", value=defaults["epochs"], step=5)
-        batch_size = optimise.number_input("Batch size", value=defaults["batch_size"], step=16)
-        lr = optimise.number_input("Learning rate", value=defaults["lr"], step=0.0005, format="%.5f")
-        seed = optimise.number_input("Seed", value=defaults["seed"], step=1)
+        epochs = optimise.number_input("Epochs", value=defaults.epochs, step=5, help=hint("epochs"))
+        batch_size = optimise.number_input("Batch size", value=defaults.batch_size, step=16, help=hint("batch_size"))
+        lr = optimise.number_input("Learning rate", value=defaults.lr, step=0.0005, format="%.5f", help=hint("lr"))
+        seed = optimise.number_input("Seed", value=defaults.seed, step=1, help=hint("seed"))
         network.markdown("**Network**")
-        cell = network.selectbox("Recurrent cell", runs.CELLS)
-        layers = network.number_input("Recurrent layers", value=defaults["layers"], step=1)
-        lstm_units = network.number_input("Units per layer", value=defaults["lstm_units"], step=32)
-        embedding_dim = network.number_input("Chord embedding size", value=defaults["embedding_dim"], step=16)
-        dropout = network.number_input("Dropout", value=defaults["dropout"], step=0.05, format="%.2f")
-        attention = network.checkbox("Self-attention after the recurrent layers", value=defaults["attention"])
+        cell = network.selectbox("Recurrent cell", CELLS, index=CELLS.index(defaults.model.cell), help=hint("cell"))
+        layers = network.number_input("Recurrent layers", value=defaults.model.lstm_layers, step=1, help=hint("lstm_layers"))
+        lstm_units = network.number_input("Units per layer", value=defaults.model.lstm_units, step=32, help=hint("lstm_units"))
+        embedding_dim = network.number_input("Chord embedding size", value=defaults.model.embedding_dim, step=16,
+                                             help=hint("embedding_dim"))
+        dropout = network.number_input("Dropout", value=defaults.model.dropout, step=0.05, format="%.2f", help=hint("dropout"))
+        attention = network.checkbox("Self-attention after the recurrent layers", value=defaults.model.attention)
         limits.markdown("**Data and limits**")
-        augment = limits.checkbox("Augment: random transposition", value=defaults["augment"])
-        max_minutes = limits.number_input("Time budget, minutes (0 = none)", value=defaults["max_epochs_minutes"], step=5.0)
+        augment = limits.checkbox("Augment: random transposition", value=defaults.augment)
+        max_minutes = limits.number_input("Time budget, minutes (0 = none)", value=float(defaults.max_minutes or 0), step=5.0,
+                                          help=hint("max_minutes"))
         max_windows = limits.number_input("Train-window slice (0 = all; try 2000 for a quick run)",
-                                          value=defaults["max_train_windows"], step=500)
-        run_name = limits.text_input("Run name", placeholder="empty: run-<date>-<time>")
+                                          value=defaults.max_train_windows or 0, step=500, help=hint("max_train_windows"))
+        run_name = limits.text_input("Run name", placeholder="empty: run-<date>-<time>", help=hint("run_name"))
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
     if submitted:
         with input_errors():
-            name = runs.start_training({
-                "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "cell": cell, "layers": layers,
+            name = runs.start_training(TrainConfig.from_values({
+                "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "cell": cell, "lstm_layers": layers,
                 "lstm_units": lstm_units, "embedding_dim": embedding_dim, "dropout": dropout, "attention": attention,
-                "augment": augment, "max_epochs_minutes": max_minutes, "max_train_windows": max_windows,
-                "run_name": run_name,
-            })
+                "augment": augment, "max_minutes": max_minutes, "max_train_windows": max_windows, "run_name": run_name,
+            }))
             st.session_state["training_flash"] = f"Started **{name}** in the background: follow it above."
             st.query_params["run"] = name
             st.rerun()

@@ -15,6 +15,7 @@ from sample_corpus import write_sample_table
 from streamlit.testing.v1 import AppTest
 
 from core import paths
+from core.config import TrainConfig
 from core.training import runs
 from core.training.run_folder import CONFIG_FILE, METRICS_FILE, MODEL_FILE, TEST_RESULTS_FILE
 
@@ -155,16 +156,30 @@ def test_training_page_renders_empty(studio: Path) -> None:
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    ({"epochs": 0}, "epochs must be at least 1"),
-    ({"lr": 5.0}, "learning rate must be above 0 and below 1"),
-    ({"lr": 0.0}, "learning rate must be above 0 and below 1"),
-    ({"batch_size": 0}, "batch size must be at least 1"),
+    ({"epochs": 0}, "epochs must be a whole number from 1 to 10000, got 0"),
+    ({"lr": 5.0}, "learning rate must be a number above 0 and below 1"),
+    ({"lr": 0.0}, "learning rate must be a number above 0 and below 1"),
+    ({"batch_size": 0}, "batch size must be a whole number from 1 to 8192"),
 ])
 def test_training_form_rejects_bad_values_with_a_message(studio: Path, values: dict, message: str) -> None:
     at = submit(page("pages/2_training.py").run(), **values)
     assert not at.exception
     assert any(message in error.value for error in at.error), [e.value for e in at.error]
     assert not runs.lock_path().exists() and not (studio / "runs").exists()
+
+
+def test_training_form_starts_one_checked_train_config(studio: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = []
+
+    def start(config: TrainConfig) -> str:
+        started.append(config)
+        (studio / "runs" / config.run_name).mkdir(parents=True)
+        return config.run_name
+
+    monkeypatch.setattr(runs, "start_training", start)
+    at = submit(page("pages/2_training.py").run(), epochs=3, lr=0.002, run_name="r1")
+    assert not at.exception and not at.error
+    assert started == [TrainConfig(epochs=3, lr=0.002, run_name="r1")]  # every other setting at its default
 
 
 def test_training_form_refuses_a_taken_run_name(studio: Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from core import paths
+from core.config import TrainConfig
 from core.errors import InputError
 from core.training import run_folder, runs
 from core.training.run_folder import (
@@ -68,8 +69,9 @@ def fake_trainer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: Path):
     script.write_text(FAKE_TRAINER)
     settings = {"obey": "obey"}
 
-    def command(values):
-        return [sys.executable, str(script), str(output / "runs" / values["run_name"]), str(values["epochs"]), settings["obey"],
+    def command(config_path: Path):
+        config = TrainConfig.from_file(config_path)  # what `python -m core train --config` reads
+        return [sys.executable, str(script), str(output / "runs" / config.run_name), str(config.epochs), settings["obey"],
                 METRICS_FILE, STOP_FILE]
 
     monkeypatch.setattr(runs, "train_command", command)
@@ -110,40 +112,42 @@ def wait_until(condition, timeout: float = 20.0) -> bool:
 # --------------------------------------------------------------------------- validation
 
 
-def test_defaults_validate_and_become_flags(output: Path) -> None:
-    values = runs.validate_config({"epochs": 2, "attention": True, "augment": False, "max_train_windows": 64})
-    assert values["batch_size"] == 32 and values["cell"] == "lstm"
-    args = runs.train_arguments({**values, "run_name": "quick"})
-    assert args[args.index("--epochs") + 1] == "2"
-    assert "--attention" in args and "--no-augment" in args
-    assert args[args.index("--max-train-windows") + 1] == "64"
-    assert "--max-epochs-minutes" not in args  # 0 means no budget
+def test_form_values_make_one_checked_train_config(output: Path) -> None:
+    config = TrainConfig.from_values({"epochs": 2, "attention": True, "augment": False, "max_train_windows": 64,
+                                      "max_minutes": 0.0, "lstm_layers": 3, "cell": "GRU", "run_name": " "})
+    assert config.batch_size == 32 and config.epochs == 2 and not config.augment and config.max_train_windows == 64
+    assert config.max_minutes is None and config.run_name is None  # 0 minutes: no budget; empty name: a dated one
+    assert (config.model.cell, config.model.lstm_layers, config.model.attention) == ("gru", 3, True)
+    assert runs.train_command(output / "x" / "config.json")[-3:] == ["train", "--config", str(output / "x" / "config.json")]
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    ({"epochs": 0}, "epochs must be at least 1"),
+    ({"epochs": 0}, "epochs must be a whole number from 1 to 10000, got 0"),
+    ({"epochs": float("inf")}, "epochs must be"),
     ({"lr": 0}, "learning rate"),
     ({"lr": -0.1}, "learning rate"),
     ({"lr": 1.0}, "learning rate"),
     ({"lr": 50}, "learning rate"),
-    ({"batch_size": 0}, "batch size must be at least 1"),
+    ({"lr": float("nan")}, "learning rate"),
+    ({"batch_size": 0}, "batch size must be a whole number from 1 to 8192"),
     ({"dropout": 1.0}, "dropout"),
-    ({"layers": 0}, "layers"),
+    ({"lstm_layers": 0}, "recurrent layers"),
     ({"cell": "rnn"}, "unknown cell"),
     ({"epochs": 2.5}, "whole number"),
-    ({"epochs": "many"}, "must be a number"),
+    ({"epochs": "many"}, "epochs must be"),
     ({"run_name": "my run"}, "not usable"),
+    ({"run_name": ".."}, "not usable"),
     ({"learning_rate": 0.1}, "unknown training setting"),
 ])
 def test_bad_form_values_are_input_errors(output: Path, config: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        runs.validate_config(config)
+        TrainConfig.from_values(config)
 
 
 def test_existing_run_name_is_refused(output: Path) -> None:
     write_run(output, "taken", [])
     with pytest.raises(InputError, match="'taken' already exists"):
-        runs.validate_config({"run_name": "taken"})
+        runs.start_training(TrainConfig(run_name="taken"))
     assert runs.new_run_name() != "taken"
 
 
@@ -204,13 +208,15 @@ def test_progress_gives_epoch_and_eta_while_running(output: Path) -> None:
 
 
 def test_start_runs_in_background_holds_the_lock_and_stops(output: Path, fake_trainer: dict) -> None:
-    name = runs.start_training({"epochs": 200, "run_name": "bg"})
+    name = runs.start_training(TrainConfig(epochs=200, run_name="bg"))
     assert name == "bg"
+    written = TrainConfig.from_file(output / "runs" / "bg" / CONFIG_FILE)  # the config the trainer was started from
+    assert written == TrainConfig(epochs=200, run_name="bg")
     lock = runs.current_training()
     assert lock is not None and lock.run == "bg" and lock.pid != os.getpid()
     assert os.getsid(lock.pid) == lock.pid  # its own session: outlives the page
     with pytest.raises(InputError, match="already running: run 'bg' \\(pid "):
-        runs.start_training({"epochs": 1})
+        runs.start_training(TrainConfig(epochs=1))
     assert wait_until(lambda: runs.run_progress("bg").epoch >= 1)
     runs.stop_training("bg")
     assert (output / "runs" / "bg" / STOP_FILE).exists()
@@ -224,7 +230,7 @@ def test_start_runs_in_background_holds_the_lock_and_stops(output: Path, fake_tr
 
 def test_stop_kills_a_trainer_that_ignores_stop_after_the_grace_period(output: Path, fake_trainer: dict) -> None:
     fake_trainer["obey"] = "ignore"
-    runs.start_training({"epochs": 500, "run_name": "stubborn"})
+    runs.start_training(TrainConfig(epochs=500, run_name="stubborn"))
     assert wait_until(lambda: runs.run_progress("stubborn").epoch >= 1)
     runs.stop_training("stubborn", grace_s=0.3)
     assert wait_until(lambda: runs.current_training() is None, timeout=15)
@@ -261,8 +267,8 @@ def test_format_duration() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("core.training.train") is None or not paths.CORPUS_TABLE.exists(),
                     reason="needs core/training/train.py and the shipped corpus table")
 def test_a_tiny_real_training_finishes(output: Path) -> None:
-    name = runs.start_training({"epochs": 1, "batch_size": 32, "lstm_units": 16, "embedding_dim": 8, "layers": 1,
-                                "max_train_windows": 64, "run_name": "tiny"})
+    name = runs.start_training(TrainConfig.from_values({"epochs": 1, "batch_size": 32, "lstm_units": 16, "embedding_dim": 8,
+                                                        "lstm_layers": 1, "max_train_windows": 64, "run_name": "tiny"}))
     finished = wait_until(lambda: runs.current_training() is None, timeout=90)
     log = (output / "runs" / name / TRAIN_OUTPUT_FILE).read_text()
     if not finished:

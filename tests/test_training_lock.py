@@ -17,6 +17,7 @@ import pytest
 
 from core import paths
 from core.cli import main
+from core.config import TrainConfig
 from core.training import runs
 from core.training.run_folder import STOP_FILE, TRAIN_OUTPUT_FILE
 
@@ -218,13 +219,13 @@ with runs.training_lock(folder.name) as held:
 
 def test_the_studio_hands_its_lock_to_the_trainer_it_starts(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runs, "train_command",
-                        lambda values: [sys.executable, "-c", LOCKING_TRAINER, str(output / "runs" / values["run_name"])])
-    name = runs.start_training({"run_name": "handed"})
+                        lambda config_path: [sys.executable, "-c", LOCKING_TRAINER, str(Path(config_path).parent)])
+    name = runs.start_training(TrainConfig(run_name="handed"))
     try:
         holder = runs.current_training()
         assert holder is not None and holder.run == "handed" and holder.pid != os.getpid()
         with pytest.raises(runs.TrainingBusy, match=f"already running: run 'handed' \\(pid {holder.pid}, started "):
-            runs.start_training({"run_name": "second"})
+            runs.start_training(TrainConfig(run_name="second"))
         train_out = output / "runs" / name / TRAIN_OUTPUT_FILE
         deadline = time.time() + 30
         while "holding" not in train_out.read_text() and time.time() < deadline:

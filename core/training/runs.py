@@ -29,22 +29,23 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import shlex
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from core import paths
+from core.config import RUN_NAME_PATTERN, SETTINGS, TrainConfig
 from core.errors import InputError
 from core.training.run_folder import (
     COMMAND_FILE,
+    CONFIG_FILE,
     FINAL_STATUSES,
     MODEL_FILE,
     STOP_FILE,
@@ -61,33 +62,15 @@ from core.training.run_folder import (
     request_stop,
     summarize_run,
     summarize_runs,
+    write_json_atomic,
 )
 
-#: Hyper-parameters the Training form offers, with the trainer's defaults (see the model guide).
-FORM_DEFAULTS: dict[str, Any] = {
-    "batch_size": 32,
-    "epochs": 50,
-    "lr": 0.001,
-    "lstm_units": 256,
-    "embedding_dim": 128,
-    "dropout": 0.3,
-    "layers": 2,
-    "cell": "lstm",
-    "attention": False,
-    "augment": True,
-    "max_epochs_minutes": 0.0,  # 0: no time budget
-    "max_train_windows": 0,  # 0: every training window
-    "seed": 42,
-    "run_name": "",  # empty: a time-stamped name
-}
-CELLS: tuple[str, ...] = ("lstm", "gru")
 #: Seconds between the STOP file and SIGTERM when the trainer does not stop by itself.
 STOP_GRACE_SECONDS = 60.0
 #: Environment variable naming the inherited descriptor through which a launcher hands its held lock to the trainer.
 LOCK_FD_ENV = "CHORDSMITH_TRAINING_LOCK_FD"
 #: How long a start retries a lock it finds taken: :func:`current_training` probes it for microseconds at a time.
 _PROBE_RETRY_S = 0.5
-_RUN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def runs_dir() -> Path:
@@ -102,10 +85,8 @@ def lock_path() -> Path:
 
 def run_dir(run_name: str) -> Path:
     """The folder of one run; :class:`InputError` if the name is not a plain folder name."""
-    if not _RUN_NAME_RE.match(run_name or ""):
-        raise InputError(
-            f"run name {run_name!r} is not usable: use letters, digits, '.', '_' or '-' (at most 64, no spaces)"
-        )
+    if not RUN_NAME_PATTERN.match(run_name or ""):
+        raise InputError(f"run name {run_name!r} is not usable: use {SETTINGS['run_name'].pattern_help}")
     return runs_dir() / run_name
 
 
@@ -117,73 +98,7 @@ def existing_run_dir(run_name: str) -> Path:
     return folder
 
 
-# --------------------------------------------------------------------------- form values
-
-
-def _number(config: Mapping[str, Any], key: str, kind: type) -> Any:
-    value = config.get(key, FORM_DEFAULTS[key])
-    if value is None or value == "":
-        value = FORM_DEFAULTS[key]
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{key.replace('_', ' ')} must be a number, got {value!r}") from None
-    if kind is int and float(value) != number:
-        raise InputError(f"{key.replace('_', ' ')} must be a whole number, got {value!r}")
-    return number
-
-
-def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Check the Training form's values; returns them complete (defaults filled in) and typed.
-
-    Raises :class:`InputError` with a message meant for the form: 0 epochs, a learning rate
-    outside (0, 1), a batch below 1, a dropout outside [0, 1), an unknown cell, a bad or taken
-    run name. Unknown keys are rejected too, so a typo never silently trains the default.
-    """
-    unknown = sorted(set(config) - set(FORM_DEFAULTS))
-    if unknown:
-        raise InputError(f"unknown training setting(s): {', '.join(unknown)}; accepted: {', '.join(FORM_DEFAULTS)}")
-    values: dict[str, Any] = {
-        "batch_size": _number(config, "batch_size", int),
-        "epochs": _number(config, "epochs", int),
-        "lr": _number(config, "lr", float),
-        "lstm_units": _number(config, "lstm_units", int),
-        "embedding_dim": _number(config, "embedding_dim", int),
-        "dropout": _number(config, "dropout", float),
-        "layers": _number(config, "layers", int),
-        "max_epochs_minutes": _number(config, "max_epochs_minutes", float),
-        "max_train_windows": _number(config, "max_train_windows", int),
-        "seed": _number(config, "seed", int),
-        "cell": str(config.get("cell") or FORM_DEFAULTS["cell"]).lower(),
-        "attention": bool(config.get("attention", FORM_DEFAULTS["attention"])),
-        "augment": bool(config.get("augment", FORM_DEFAULTS["augment"])),
-        "run_name": str(config.get("run_name") or "").strip(),
-    }
-    if values["epochs"] < 1:
-        raise InputError(f"epochs must be at least 1, got {values['epochs']}")
-    if values["epochs"] > 10_000:
-        raise InputError(f"epochs must be at most 10000, got {values['epochs']}")
-    if not 0 < values["lr"] < 1:
-        raise InputError(f"learning rate must be above 0 and below 1 (typical: 0.0005 to 0.005), got {values['lr']:g}")
-    if values["batch_size"] < 1:
-        raise InputError(f"batch size must be at least 1, got {values['batch_size']}")
-    if values["batch_size"] > 8192:
-        raise InputError(f"batch size must be at most 8192, got {values['batch_size']}")
-    for key, low, high in (("lstm_units", 1, 4096), ("embedding_dim", 1, 2048), ("layers", 1, 8)):
-        if not low <= values[key] <= high:
-            raise InputError(f"{key.replace('_', ' ')} must be between {low} and {high}, got {values[key]}")
-    if not 0 <= values["dropout"] < 1:
-        raise InputError(f"dropout must be at least 0 and below 1, got {values['dropout']:g}")
-    if values["cell"] not in CELLS:
-        raise InputError(f"unknown cell {values['cell']!r}; accepted: {', '.join(CELLS)}")
-    if values["max_epochs_minutes"] < 0:
-        raise InputError(f"time budget must be 0 (none) or more minutes, got {values['max_epochs_minutes']:g}")
-    if values["max_train_windows"] < 0:
-        raise InputError(f"train-window slice must be 0 (all) or more windows, got {values['max_train_windows']}")
-    if values["run_name"]:
-        if run_dir(values["run_name"]).exists():
-            raise InputError(f"a run named {values['run_name']!r} already exists; choose another name or leave it empty")
-    return values
+# --------------------------------------------------------------------------- the trainer's command
 
 
 def new_run_name(now: float | None = None) -> str:
@@ -196,34 +111,9 @@ def new_run_name(now: float | None = None) -> str:
     return name
 
 
-def train_arguments(values: Mapping[str, Any]) -> list[str]:
-    """``python -m core train`` flags for validated form values (see :func:`validate_config`)."""
-    args = [
-        "--batch-size", str(values["batch_size"]),
-        "--epochs", str(values["epochs"]),
-        "--lr", repr(float(values["lr"])),
-        "--lstm-units", str(values["lstm_units"]),
-        "--embedding-dim", str(values["embedding_dim"]),
-        "--dropout", repr(float(values["dropout"])),
-        "--layers", str(values["layers"]),
-        "--cell", values["cell"],
-        "--seed", str(values["seed"]),
-        "--run-name", values["run_name"],
-    ]
-    if values["attention"]:
-        args.append("--attention")
-    if not values["augment"]:
-        args.append("--no-augment")
-    if values["max_epochs_minutes"] > 0:
-        args += ["--max-epochs-minutes", repr(float(values["max_epochs_minutes"]))]
-    if values["max_train_windows"] > 0:
-        args += ["--max-train-windows", str(values["max_train_windows"])]
-    return args
-
-
-def train_command(values: Mapping[str, Any]) -> list[str]:
-    """The full command line :func:`start_training` runs for validated form values."""
-    return [sys.executable, "-m", "core", "train", *train_arguments(values)]
+def train_command(config_path: Path) -> list[str]:
+    """The command line :func:`start_training` runs: ``python -m core train --config PATH``."""
+    return [sys.executable, "-m", "core", "train", "--config", str(config_path)]
 
 
 # --------------------------------------------------------------------------- the lock
@@ -488,24 +378,29 @@ def _terminate(pid: int, wait_s: float = 5.0) -> None:
 _CHILDREN: dict[str, subprocess.Popen] = {}
 
 
-def start_training(config: Mapping[str, Any]) -> str:
-    """Validate the form values and launch ``python -m core train`` in the background; returns the run name.
+def start_training(config: TrainConfig) -> str:
+    """Launch ``python -m core train --config <run>/config.json`` for ``config`` in the background; returns the run name.
 
-    The child runs in its own session (it outlives the page and the studio), writes to
-    ``<run>/train.out`` and inherits ``CHORDSMITH_OUTPUT`` so it writes where this process reads.
-    Raises :class:`InputError` for bad values or when another training holds the lock (naming it).
+    The config (named, when it has no run name) is written into the new run folder, where the
+    trainer replaces it with its complete ``config.json``. The child runs in its own session (it
+    outlives the page and the studio), writes to ``<run>/train.out`` and inherits
+    ``CHORDSMITH_OUTPUT`` so it writes where this process reads. Raises :class:`InputError` for bad
+    values, a run name already taken, or when another training holds the lock (naming it).
     """
-    values = validate_config(config)
+    config.validate()
+    name = config.run_name or new_run_name()
+    if run_dir(name).exists():
+        raise InputError(f"a run named {name!r} already exists; choose another name or leave it empty")
     _reap_children()
     _enforce_overdue_stop()
-    values["run_name"] = values["run_name"] or new_run_name()
-    name = values["run_name"]
     held = acquire_training_lock(name)  # TrainingBusy (an InputError) names the run holding it
     try:
         folder = run_dir(name)
         folder.mkdir(parents=True, exist_ok=False)
+        config_path = folder / CONFIG_FILE
+        write_json_atomic(config_path, {"train": replace(config, run_name=name).to_dict()})
         env = dict(os.environ, CHORDSMITH_OUTPUT=str(paths.OUTPUT_DIR), PYTHONUNBUFFERED="1", **held.child_env())
-        command = train_command(values)
+        command = train_command(config_path)
         (folder / COMMAND_FILE).write_text(shlex.join(command) + "\n", encoding="utf-8")
         with (folder / TRAIN_OUTPUT_FILE).open("ab") as out:
             child = subprocess.Popen(
@@ -682,9 +577,9 @@ def model_in_use() -> ModelInUse:
 def run_to_follow(requested: str | None = None) -> str | None:
     """The run the live panel shows: the one training now, else ``requested`` if it exists, else the newest."""
     lock = current_training()
-    if lock is not None and _RUN_NAME_RE.match(lock.run) and (runs_dir() / lock.run).is_dir():
+    if lock is not None and RUN_NAME_PATTERN.match(lock.run) and (runs_dir() / lock.run).is_dir():
         return lock.run  # (a command-line run has no folder for its first seconds)
-    if requested and _RUN_NAME_RE.match(requested) and (runs_dir() / requested).is_dir():
+    if requested and RUN_NAME_PATTERN.match(requested) and (runs_dir() / requested).is_dir():
         return requested
     listed = list_runs()
     return listed[0].name if listed else None
