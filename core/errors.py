@@ -21,6 +21,12 @@ class EnvironmentFault(RuntimeError):
     """
 
 
+def unreadable_model(model_file: object, error: BaseException) -> InputError:
+    """The one-line error for a model file that exists but cannot be read (truncated, foreign, not a Chordsmith model)."""
+    reason = str(error).strip().rstrip(".") or type(error).__name__
+    return InputError(f"could not load the model {model_file}: {type(error).__name__}: {reason[:300]}")
+
+
 #: errno -> what it means for the person at the keyboard, in the words :func:`os_error_message` uses.
 _OS_ERROR_WORDS: dict[int, str] = {
     errno.ENOSPC: "the disk is full (no space left on device)",

@@ -217,12 +217,58 @@ def save_model(model: keras.Model, path: Path) -> None:
     os.replace(partial, path)
 
 
-def load_model(path: Path | str, compile: bool = True) -> keras.Model:
-    """Load a ``.keras`` model saved by this module (safe mode: no arbitrary code)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"model file not found: {path}")
-    return keras.saving.load_model(path, compile=compile, safe_mode=True)
+def load_model(path: Path | str | None = None, compile: bool = True) -> keras.Model:
+    """The Keras model saved by this module (safe mode: no arbitrary code), for training-side work.
+
+    ``path`` is what ``--model`` accepts (:func:`core.paths.resolve_model_file`): a run folder or
+    ``models/`` folder, any ``.keras`` file, or ``None`` for the active model. Inference does not
+    need Keras: see :func:`core.generation.loading.load_generator`.
+    """
+    from core.errors import unreadable_model
+    from core.paths import resolve_model_file
+
+    model_file = resolve_model_file(path)
+    try:
+        return keras.saving.load_model(model_file, compile=compile, safe_mode=True)
+    except Exception as error:  # noqa: BLE001 - a truncated or foreign file is reported the same way, in one line
+        raise unreadable_model(model_file, error) from error
+
+
+def model_config_of(model: keras.Model) -> ModelConfig:
+    """The :class:`ModelConfig` a built model has, read from its named layers.
+
+    Works for any model built by :func:`build_model` (a run folder's ``config.json`` is not
+    needed). Training-only settings (condition dropout) keep their defaults.
+    """
+
+    def layer(name: str):
+        try:
+            return model.get_layer(name)
+        except ValueError:
+            raise InputError(f"model has no layer {name!r}: not a Chordsmith model") from None
+
+    chord_embedding = layer("chord_embedding")
+    recurrent = [x for x in model.layers if x.name.split("_")[0] in CELLS and x.name.split("_")[-1].isdigit()]
+    if not recurrent:
+        raise InputError("model has no recurrent layers: not a Chordsmith model")
+    values = {
+        "vocab_size": int(chord_embedding.input_dim),
+        "sequence_length": int(model.inputs[0].shape[1]),
+        "embedding_dim": int(chord_embedding.output_dim),
+        "conditioning_units": int(layer("conditioning_dense").units),
+        "lstm_units": int(recurrent[0].units),
+        "lstm_layers": len(recurrent),
+        "cell": recurrent[0].name.split("_")[0],
+        "dropout": float(layer("dropout_1").rate),
+        "attention": any(x.name == "attention" for x in model.layers),
+    }
+    for name in ("genre", "mood", "key", "scale_type"):
+        embedding = layer(f"{name}_embedding")
+        values[f"{name}_count"] = int(embedding.input_dim)
+        values[f"{name}_embedding_dim"] = int(embedding.output_dim)
+    if values["attention"]:
+        values["attention_heads"] = int(layer("attention").num_heads)
+    return ModelConfig(**values)
 
 
 def parameter_count(model: keras.Model) -> int:

@@ -37,22 +37,26 @@ def set_active_model_dir(model_dir: Path) -> None:
     tmp.replace(ACTIVE_MODEL_FILE)
 
 
-def resolve_model_dir(path: str | Path | None) -> Path:
-    """Turn a ``--model`` argument into a model folder holding ``model.keras``.
+def resolve_model_file(path: str | Path | None) -> Path:
+    """Turn a ``--model`` argument into the ``.keras`` file it names.
 
-    ``None`` means the active model. A path to a ``.keras`` file means its folder. A missing
-    folder or file is an :class:`InputError` naming the path.
+    ``None`` means the active model's ``model.keras``; a folder (a run folder, ``models/default``)
+    means its ``model.keras``; any ``.keras`` file (``…/checkpoints/best.keras``) is taken as is.
+    A missing folder or file is an :class:`InputError` naming the path.
     """
     if path is None:
-        return active_model_dir()
+        model_file = active_model_dir() / "model.keras"
+        if not model_file.exists():
+            raise InputError(f"no trained model yet: {model_file} is missing (train one, or pass a run folder)")
+        return model_file
     path = Path(path)
     if path.suffix == ".keras":
-        if not path.exists():
+        if not path.is_file():
             raise InputError(f"model file not found: {path}")
-        return path.parent
-    if not (path / "model.keras").exists():
+        return path
+    if not (path / "model.keras").is_file():
         raise InputError(f"no model.keras in {path} (give a run folder or a .keras file)")
-    return path
+    return path / "model.keras"
 
 
 def writable_dir(path: str | Path, what: str, *, from_flag: bool = False, create: bool = False) -> Path:

@@ -14,8 +14,8 @@ from core.conditions import GENRES, UNSPECIFIED
 from core.evaluation import condition_checks as conditioning
 from core.evaluation.evaluate import evaluate_run
 from core.evaluation.results import overall_frame, per_genre_frame, topk_curve
+from core.generation.loading import load_generator
 from studio import charts, loaders, models
-from studio.generate_url import open_generator
 from studio.page import input_errors, set_up
 
 set_up("Evaluation")
@@ -41,7 +41,7 @@ if results is None:
     if st.button("Compute test results", type="primary", icon=":material/calculate:", key="eval-compute"):
         with input_errors(), st.status("Evaluating on the test songs…", expanded=True) as status:
             st.write("Reading the corpus, fitting the n-gram baselines, scoring every test chord…")
-            open_generator(folder)  # a model file that cannot be read is reported here, in one line
+            load_generator(folder)  # a model file that cannot be read is reported here, in one line
             evaluate_run(folder, frame=loaders.corpus())
             status.update(label="Test results written", state="complete")
             st.rerun()
@@ -83,7 +83,7 @@ with input_errors():
         st.caption("Decodes every test window once and compares the model's first choice with the true next chord.")
         if st.button("Compute the confusion view", icon=":material/grid_on:", key="eval-confusion"):
             report = progress_bar("Decoding the test songs…")
-            reports[confusion_key] = conditioning.test_predictions(open_generator(folder), loaders.corpus(),
+            reports[confusion_key] = conditioning.test_predictions(load_generator(folder), loaders.corpus(),
                                                                    progress=report)
             st.rerun()
     else:
@@ -102,7 +102,7 @@ with input_errors():
         if st.button("Run the conditioning checks", icon=":material/science:", key="eval-conditioning"):
             report = progress_bar("Generating…")
             reports[conditioning_key] = conditioning.conditioning_report(
-                open_generator(folder), loaders.corpus(), samples_per_value=int(per_value),
+                load_generator(folder), loaders.corpus(), samples_per_value=int(per_value),
                 length=int(length), progress=report)
             st.rerun()
     else:

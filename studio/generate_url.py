@@ -39,16 +39,8 @@ from typing import Any
 from core.chords import ROOTS, Chord, parse_symbol
 from core.conditions import UNSPECIFIED, Conditions, parse_key
 from core.errors import InputError
-from core.generation.generate import (
-    Generator,
-    Sample,
-    alternatives,
-    generate,
-    load_generator,
-    parse_chords,
-    parse_locks,
-    roman_for,
-)
+from core.generation.generate import Sample, alternatives, generate, parse_chords, parse_locks, roman_for
+from core.generation.loading import Generator, as_generator
 from core.spelling import Spelling, key_name
 
 LENGTH_RANGE = (1, 32)
@@ -259,7 +251,7 @@ class GenerateRequest:
         Deterministic for a given model and request. Probabilities are the model's for the
         generated (untransposed) chords; Roman numerals keep their values under transposition.
         """
-        generator = model if isinstance(model, Generator) else load_generator(model)
+        generator = as_generator(model)
         samples = generate(generator, **self.generation_settings())
         for (sample_index, position), chord in _parse_swaps(self.swaps).items():
             if sample_index < len(samples) and position < len(samples[sample_index].chords):
@@ -286,21 +278,6 @@ def transposed(sample: Sample, semitones: int) -> Sample:
 def sample_key(sample: Sample) -> tuple[int, str]:
     """(tonic pitch class, mode) of the key a sample's Roman numerals are in (for notation)."""
     return Spelling.from_name(sample.roman_key).key
-
-
-def open_generator(model_dir: str | Path | None = None) -> Generator:
-    """:func:`core.generation.generate.load_generator`, with a model file that cannot be read as an :class:`InputError`.
-
-    A truncated or foreign ``model.keras`` makes Keras raise many kinds of errors; the page
-    shows one line naming the file instead of a traceback.
-    """
-    try:
-        return load_generator(model_dir)
-    except InputError:
-        raise
-    except Exception as error:  # noqa: BLE001 - any failure to read the file is reported the same way
-        where = model_dir if model_dir is not None else "the active model"
-        raise InputError(f"could not load the model in {where}: {type(error).__name__}: {_reason(error)[:300]}") from error
 
 
 # --- parsing helpers --------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import pytest
 from bench import adherence as ad
 from core.chords import parse_progression
 from core.errors import InputError
-from core.generation.decoder import FastDecoder
-from core.generation.generate import Generator
+from core.generation.decoder import make_decoder
+from core.generation.loading import Generator
 from tests.sample_corpus import sample_frame
 from tests.tiny_models import tiny_model
 
@@ -99,7 +99,7 @@ def test_adherence_hit_rates_against_unconditioned() -> None:
 
 
 def test_generate_for_values_labels_every_sample() -> None:
-    generator = Generator(FastDecoder(tiny_model()), None)
+    generator = Generator(make_decoder(tiny_model()), None)
     generated = ad.generate_for_values(generator, "genre", ["pop", "jazz"], per_value=5, length=6, temperature=1.5)
     assert len(generated.progressions) == len(generated.requested) == len(generated.probabilities) <= 10
     assert set(generated.requested) <= {"pop", "jazz"}

@@ -23,7 +23,7 @@ from core.evaluation.condition_checks import (
 from core.evaluation.condition_checks import (
     test_predictions as predictions_of,
 )
-from core.generation.generate import load_generator
+from core.generation.loading import load_generator
 from tests.tiny_models import saved_tiny_model
 
 

@@ -19,7 +19,8 @@ from core.dataset import encode_frame
 from core.errors import InputError
 from core.generation.decoder import KerasDecoder
 from core.generation.generate import Generator, generate
-from core.serving.export import FORMATS, MANIFEST_FILE, PARITY_TOLERANCE, keras_probabilities, model_config_of, probe_inputs
+from core.model import load_model, model_config_of
+from core.serving.export import FORMATS, MANIFEST_FILE, PARITY_TOLERANCE, keras_probabilities, probe_inputs
 from core.serving.runtimes import OnnxRunner, SavedModelRunner, TFLiteRunner, exported_generator, load_exported
 from tests.sample_corpus import sample_frame
 from tests.tiny_models import saved_tiny_model
@@ -32,13 +33,11 @@ RUNNER_TYPES = {"savedmodel": SavedModelRunner, "tflite": TFLiteRunner, "onnx": 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """(keras model, model folder, export folder) with every format exported via ``python -m core export``."""
-    from core.serving.export import load_keras_model
-
     model_dir = saved_tiny_model(tmp_path_factory.mktemp("tiny"), seed=3)
     out = model_dir / "export"
     for fmt in FORMATS:
         assert main(["export", "--model", str(model_dir), "--format", fmt, "--out", str(out)]) == 0
-    return load_keras_model(model_dir), model_dir, out
+    return load_model(model_dir, compile=False), model_dir, out
 
 
 def _windows(model) -> dict[str, np.ndarray]:

@@ -8,16 +8,9 @@ import pytest
 from core.chords import END_ID, START_ID, VOCAB, Chord, in_scale, parse_symbol
 from core.conditions import Conditions
 from core.errors import InputError
-from core.generation.decoder import FastDecoder, KerasDecoder, make_decoder, sequence_log_probs
-from core.generation.generate import (
-    Generator,
-    alternatives,
-    generate,
-    guess_key,
-    load_generator,
-    parse_locks,
-    position_distribution,
-)
+from core.generation.decoder import DecoderWeights, FastDecoder, KerasDecoder, make_decoder, sequence_log_probs
+from core.generation.generate import alternatives, generate, guess_key, parse_locks, position_distribution
+from core.generation.loading import Generator, load_generator
 from tests.tiny_models import keras_probabilities, saved_tiny_model, tiny_model
 
 L = 12
@@ -46,7 +39,7 @@ def test_step_probabilities_equal_keras_full_sequence(cell: str, dtype: type) ->
     model = tiny_model(seed=3, cell=cell)
     chord_input, conditions, lengths = _random_batch()
     expected = keras_probabilities(model, chord_input, conditions)
-    decoder = FastDecoder(model, dtype=dtype)
+    decoder = FastDecoder(DecoderWeights.from_model(model), dtype=dtype)
     stepped = np.exp(sequence_log_probs(decoder, chord_input[:, 1:], conditions))[:, :L]
     for row, n in enumerate(lengths):  # positions past the padding are undefined in both
         np.testing.assert_allclose(stepped[row, :n], expected[row, :n], atol=1e-5, rtol=0)

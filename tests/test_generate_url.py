@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.chords import parse_symbol
-from core.errors import InputError
-from core.generation.generate import load_generator
-from studio.generate_url import GenerateRequest, open_generator, temperature_advice, transposed
+from core.generation.loading import load_generator
+from studio.generate_url import GenerateRequest, temperature_advice, transposed
 from tests.tiny_models import saved_tiny_model
 
 
@@ -111,14 +110,6 @@ def test_swap_replaces_one_chord_rescored_and_alternatives_are_ranked(generator)
     assert after[1].chords[1] == chord and after[0].symbols == shown[0].symbols
     assert after[1].probabilities[1] != shown[1].probabilities[1] or chord == shown[1].chords[1]
     assert swapped.with_new_seed(9).swaps == ""
-
-
-def test_open_generator_reports_a_broken_model_file_as_input_error(tmp_path) -> None:
-    (tmp_path / "model.keras").write_bytes(b"not a zip file")
-    with pytest.raises(InputError, match="could not load the model"):
-        open_generator(tmp_path)
-    with pytest.raises(InputError, match="no model.keras"):
-        open_generator(tmp_path / "missing")
 
 
 def test_updated_drops_swaps_only_when_the_samples_change() -> None:

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
 from core.errors import InputError
 from core.paths import CORPUS_TABLE
 
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     batch.add_argument("--batch-size", type=int, default=4)
     batch.add_argument("--no-augment", action="store_true", help="switch off random transposition")
     batch.add_argument("--seed", type=int, default=0)
+    add_verbose_argument(batch)
     batch.set_defaults(handler=_batch)
 
 
@@ -51,9 +53,11 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from core.dataset import describe_batch
-
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
+    import_tensorflow(args.verbose)
+
+    from core.dataset import describe_batch
+
     print(describe_batch(split=args.split, batch_size=args.batch_size, augment=not args.no_augment, seed=args.seed))
     return 0

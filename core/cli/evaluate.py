@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
+
 
 def register(subparsers) -> None:
     """Add the ``evaluate`` sub-command."""
@@ -18,19 +20,23 @@ def register(subparsers) -> None:
     parser.add_argument("--split", choices=("test", "validation", "train"), default="test")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--write", action="store_true", help="also write test_results.json into the model folder")
+    add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print a table (or the JSON payload)."""
+    from core.paths import resolve_model_file
+
+    model_file = resolve_model_file(args.model)
+    import_tensorflow(args.verbose)
+
     from core.evaluation.evaluate import TEST_RESULTS_FILE, evaluate_model, results_table, shipped_table
-    from core.paths import resolve_model_dir
     from core.training.run_folder import write_json_atomic
 
-    model_dir = resolve_model_dir(args.model)
     frame = shipped_table()
-    results = evaluate_model(model_dir, frame, split=args.split)
+    results = evaluate_model(model_file, frame, split=args.split)
     if args.write:
-        write_json_atomic(model_dir / TEST_RESULTS_FILE, results)
+        write_json_atomic(model_file.parent / TEST_RESULTS_FILE, results)
     print(json.dumps(results, indent=2) if args.format == "json" else results_table(results))
     return 0

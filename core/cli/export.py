@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow, quiet_tensorflow
+
 
 def register(subparsers) -> None:
     """Add the ``export`` sub-command."""
@@ -18,14 +20,22 @@ def register(subparsers) -> None:
     parser.add_argument("--format", dest="fmt", choices=("savedmodel", "tflite", "onnx"), required=True)
     parser.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     parser.add_argument("--no-verify", action="store_true", help="skip the load-back parity check")
+    add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Export and print the artifact's path, size and parity error."""
-    from core.serving.export import export_model, load_keras_model
+    from core.paths import resolve_model_file
 
-    result = export_model(load_keras_model(args.model), args.fmt, args.out, verify=not args.no_verify)
+    model_file = resolve_model_file(args.model)
+    import_tensorflow(args.verbose)
+
+    from core.model import load_model
+    from core.serving.export import export_model
+
+    with quiet_tensorflow(args.verbose):  # the converters log from C++ too ("NodeDef mentions attribute Truncate")
+        result = export_model(load_model(model_file, compile=False), args.fmt, args.out, verify=not args.no_verify)
     error = "not checked" if result.max_abs_error is None else f"max |exported - keras| {result.max_abs_error:.2e}"
     print(f"{result.format}: {result.path} ({result.size_bytes / 1e6:.2f} MB, {result.seconds:.1f}s; {error})")
     return 0

@@ -7,6 +7,7 @@ import json
 import sys
 
 from core.cli.model_arguments import add_condition_arguments, conditions_from_args
+from core.cli.tensorflow_output import add_verbose_argument, quiet_tensorflow
 
 
 def register(subparsers) -> None:
@@ -21,6 +22,7 @@ def register(subparsers) -> None:
     parser.add_argument("--rank", choices=("genre", "mood"), help="also give the posterior over this condition")
     parser.add_argument("--ends", action="store_true", help="count the model's p(END) after the last chord")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -35,10 +37,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("no progressions: give --chords 'C G Am F' or one progression per line on stdin")
     progressions = [parse_progression(line) for line in lines]
 
-    from core.generation.generate import load_generator
+    from core.generation.loading import load_generator
     from core.generation.score import rank_condition, score_progressions
 
-    generator = load_generator(args.model)
+    with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
+        generator = load_generator(args.model)
     results = score_progressions(generator, progressions, conditions, ends=args.ends)
     if args.rank:
         for result, chords in zip(results, progressions, strict=True):

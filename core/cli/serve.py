@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from core.cli.tensorflow_output import add_verbose_argument, quiet_tensorflow
+
 
 def register(subparsers) -> None:
     """Add the ``serve`` sub-command."""
@@ -16,21 +18,23 @@ def register(subparsers) -> None:
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check the model path, then serve until interrupted."""
+    """Load the model (a missing or unreadable one is a one-line error, not a failed startup), then serve until interrupted."""
     from core.errors import InputError
-    from core.paths import resolve_model_dir
+    from core.generation.loading import load_generator
 
     if not 0 < args.port < 65536:
         raise InputError(f"port must be in 1..65535, got {args.port}")
-    resolve_model_dir(args.model)  # a missing model is a one-line error, not a failed startup
+    with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
+        generator = load_generator(args.model)
 
     import uvicorn
 
     from core.serving.api import create_app
 
-    uvicorn.run(create_app(args.model), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(create_app(generator=generator), host=args.host, port=args.port, log_level=args.log_level)
     return 0

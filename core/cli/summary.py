@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from core.cli.model_arguments import add_model_arguments, model_config_from_args
+from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
 
 
 def register(subparsers) -> None:
@@ -17,12 +18,14 @@ def register(subparsers) -> None:
     )
     add_model_arguments(parser)
     parser.add_argument("--diagram", type=Path, help="SVG path (default output/model_architecture.svg; a .txt beside it)")
+    add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the summary and write the diagram."""
     config = model_config_from_args(args)
+    import_tensorflow(args.verbose)
 
     from core.model import build_model
     from core.model_diagram import write_diagram

@@ -143,11 +143,10 @@ def _resolve_predictor(model_dir_or_model) -> tuple[Predictor, str]:
     if callable(model_dir_or_model):
         return model_dir_or_model, "predictor"
     from core.model import load_model
-    from core.paths import resolve_model_dir
-    from core.training.run_folder import MODEL_FILE
+    from core.paths import resolve_model_file
 
-    folder = resolve_model_dir(model_dir_or_model)
-    return keras_predictor(load_model(folder / MODEL_FILE, compile=False)), str(folder)
+    model_file = resolve_model_file(model_dir_or_model)
+    return keras_predictor(load_model(model_file, compile=False)), str(model_file.parent)
 
 
 # --- the evaluation -----------------------------------------------------------------------------

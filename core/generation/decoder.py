@@ -1,10 +1,12 @@
 """Step-by-step next-chord probabilities from a trained model, without ``model.predict`` in a loop.
 
-:class:`FastDecoder` copies the Keras model's weights (found by layer name) into NumPy and runs
-one recurrent step per chord, carrying each layer's state (``h, c`` for LSTM, ``h`` for GRU),
-batched over rows. The conditioning vector and its share of the first layer's input projection
-are computed once per row; the chord embedding's share is pre-multiplied for the whole
-vocabulary, so a step costs one table lookup, the recurrent matmuls and the output layer.
+:class:`FastDecoder` runs on :class:`DecoderWeights` — the Keras model's arrays, found by layer
+name (:meth:`DecoderWeights.from_model`), or read without TensorFlow from the copy kept beside a
+model file (:mod:`core.generation.weights`) — one recurrent step per chord, carrying each layer's
+state (``h, c`` for LSTM, ``h`` for GRU), batched over rows. The conditioning vector and its
+share of the first layer's input projection are computed once per row; the chord embedding's
+share is pre-multiplied for the whole vocabulary, so a step costs one table lookup, the
+recurrent matmuls and the output layer.
 Dropout is inactive at inference, so it is simply left out. Padding never enters: a step is only
 taken for a real token, which is exactly what the masked Keras model computes for a sequence's
 non-padded prefix.
@@ -130,31 +132,78 @@ class RecurrentCell:
         return h, (h,)
 
 
+@dataclass(frozen=True)
+class DecoderWeights:
+    """Exactly the arrays :class:`FastDecoder` runs on, as the Keras layers hold them (float32), and two settings.
+
+    ``recurrent`` holds ``(kernel, recurrent_kernel, bias)`` per layer (``lstm_1``, ``lstm_2``… or
+    ``gru_1``…), ``condition_embeddings`` one table per :data:`CONDITION_ORDER` entry.
+    """
+
+    chord_embedding: np.ndarray  # [V, E]
+    condition_embeddings: tuple[np.ndarray, ...]
+    conditioning_kernel: np.ndarray
+    conditioning_bias: np.ndarray
+    conditioning_activation: str  # a key of _ACTIVATIONS ("relu" in every built model)
+    cell: str  # "lstm" or "gru"
+    recurrent: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
+    output_kernel: np.ndarray  # [U, V]
+    output_bias: np.ndarray  # [V]
+    sequence_length: int  # the model's window length (the decoder itself steps any number of chords)
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of tokens the output layer scores."""
+        return int(self.chord_embedding.shape[0])
+
+    @classmethod
+    def from_model(cls, model) -> DecoderWeights:
+        """The arrays of a Keras model built by :func:`core.model.build_model`, found by layer name."""
+        weights = {layer.name: [np.asarray(w) for w in layer.get_weights()] for layer in model.layers}
+        cell = "lstm" if "lstm_1" in weights else "gru"
+        recurrent = []
+        while f"{cell}_{len(recurrent) + 1}" in weights:
+            recurrent.append(tuple(weights[f"{cell}_{len(recurrent) + 1}"]))
+        if not recurrent:
+            raise ValueError("model has no layers named lstm_1 or gru_1")
+        return cls(
+            chord_embedding=weights["chord_embedding"][0],
+            condition_embeddings=tuple(weights[f"{name}_embedding"][0] for name in CONDITION_ORDER),
+            conditioning_kernel=weights["conditioning_dense"][0],
+            conditioning_bias=weights["conditioning_dense"][1],
+            conditioning_activation=model.get_layer("conditioning_dense").get_config()["activation"],
+            cell=cell,
+            recurrent=tuple(recurrent),
+            output_kernel=weights["output_dense"][0],
+            output_bias=weights["output_dense"][1],
+            sequence_length=int(model.inputs[0].shape[1]),
+        )
+
+
 class FastDecoder:
-    """NumPy stateful decoder over a Keras model's weights (see the module docstring)."""
+    """NumPy stateful decoder over :class:`DecoderWeights` (see the module docstring)."""
 
     backend = "fast numpy step"
 
-    def __init__(self, model, dtype: type = np.float32) -> None:
+    def __init__(self, weights: DecoderWeights, dtype: type = np.float32) -> None:
         self.dtype = np.dtype(dtype)
-        weights = {layer.name: [np.asarray(w, dtype=np.float64) for w in layer.get_weights()] for layer in model.layers}
-        self.chord_embedding = weights["chord_embedding"][0]
+
+        def wide(array: np.ndarray) -> np.ndarray:
+            return np.asarray(array, dtype=np.float64)
+
+        self.chord_embedding = wide(weights.chord_embedding)
         self.vocab_size, self.embedding_dim = self.chord_embedding.shape
-        self.condition_embeddings = [weights[f"{name}_embedding"][0] for name in CONDITION_ORDER]
-        conditioning = model.get_layer("conditioning_dense")
-        self.conditioning_kernel, self.conditioning_bias = weights["conditioning_dense"]
-        self.conditioning_activation = _ACTIVATIONS[conditioning.get_config()["activation"]]
-        self.cells: list[RecurrentCell] = []
-        for kind in ("lstm", "gru"):
-            index = 1
-            while f"{kind}_{index}" in weights:
-                kernel, recurrent_kernel, bias = weights[f"{kind}_{index}"]
-                self.cells.append(RecurrentCell(kind, kernel, recurrent_kernel, bias, recurrent_kernel.shape[0]))
-                index += 1
+        self.condition_embeddings = [wide(table) for table in weights.condition_embeddings]
+        self.conditioning_kernel, self.conditioning_bias = wide(weights.conditioning_kernel), wide(weights.conditioning_bias)
+        if weights.conditioning_activation not in _ACTIVATIONS:
+            raise ValueError(f"unsupported conditioning activation {weights.conditioning_activation!r}")
+        self.conditioning_activation = _ACTIVATIONS[weights.conditioning_activation]
+        self.cells = [RecurrentCell(weights.cell, wide(kernel), wide(recurrent_kernel), wide(bias), recurrent_kernel.shape[0])
+                      for kernel, recurrent_kernel, bias in weights.recurrent]
         if not self.cells:
-            raise ValueError("model has no layers named lstm_1 or gru_1")
-        self.output_kernel, self.output_bias = weights["output_dense"]
-        self.sequence_length = int(model.inputs[0].shape[1])
+            raise ValueError("no recurrent layers")
+        self.output_kernel, self.output_bias = wide(weights.output_kernel), wide(weights.output_bias)
+        self.sequence_length = int(weights.sequence_length)
         first = self.cells[0]
         # The first layer sees [chord embedding, conditioning]: split its kernel into the two shares.
         self._token_projection = self._cast(self.chord_embedding @ first.kernel[: self.embedding_dim] + first.input_bias)
@@ -256,10 +305,10 @@ class KerasDecoder:
 
 
 def make_decoder(model, dtype: type = np.float32) -> Decoder:
-    """The fast NumPy decoder for a model, or the Keras fallback when it has an ``attention`` layer."""
+    """The fast NumPy decoder for a Keras model, or the Keras fallback when it has an ``attention`` layer."""
     if any(layer.name == "attention" for layer in model.layers):
         return KerasDecoder(model)
-    return FastDecoder(model, dtype=dtype)
+    return FastDecoder(DecoderWeights.from_model(model), dtype=dtype)
 
 
 # --- whole sequences --------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Generating progressions with the fast stateful decoder: sampling, seeds, in-key masking, locks, alternatives.
 
-``load_generator(model_dir)`` loads a trained model once (cached on the resolved path and the
-file's mtime) and wraps it in a :class:`core.generation.decoder.FastDecoder` (NumPy, one step per chord,
-batched over samples) — or, for attention models, the slower full-sequence Keras fallback
+Every function here takes a :class:`core.generation.loading.Generator` (or a model path, loaded
+once by :func:`core.generation.loading.load_generator`): the NumPy decoder, one step per chord,
+batched over samples — or, for attention models, the slower full-sequence Keras fallback
 (``generator.backend`` says which).
 
 Sampling, left to right: seed chords and locked chords are fixed; every other position draws
@@ -55,49 +55,14 @@ from core.chords import END_ID, PAD_ID, START_ID, VOCAB, Chord, parse_symbol, ro
 from core.conditions import Conditions
 from core.config import GenerationSettings
 from core.errors import InputError
-from core.generation.decoder import Decoder, make_decoder
+from core.generation.decoder import Decoder
 from core.generation.guidance import guided_decoder, model_log_probs, validate_guidance
+from core.generation.loading import Generator, as_generator, load_generator
 from core.generation.sampling import candidate_log_scores, chord_mask, draw, shape_distribution
-from core.paths import resolve_model_dir
 from core.spelling import Spelling, guess_key, key_name
-from core.training.run_folder import MODEL_FILE, write_json_atomic
+from core.training.run_folder import write_json_atomic
 
 GENERATED_SAMPLES_FILE = "generated_samples.json"
-
-
-@dataclass
-class Generator:
-    """A loaded model ready to sample and score: its decoder and where it came from."""
-
-    decoder: Decoder
-    model_dir: Path
-
-    @property
-    def backend(self) -> str:
-        """``fast numpy step`` or the Keras fallback's name."""
-        return self.decoder.backend
-
-
-@functools.lru_cache(maxsize=4)
-def _load_generator(model_path: str, mtime: float) -> Generator:
-    from core.model import load_model
-
-    model = load_model(Path(model_path), compile=False)
-    return Generator(make_decoder(model), Path(model_path).parent)
-
-
-def load_generator(model_dir: str | Path | None = None) -> Generator:
-    """The generator for a model folder (``None``: the active model); cached on path and mtime."""
-    folder = resolve_model_dir(model_dir).resolve()
-    model_path = folder / MODEL_FILE
-    if not model_path.exists():
-        raise InputError(f"no {MODEL_FILE} in {folder}")
-    return _load_generator(str(model_path), model_path.stat().st_mtime)
-
-
-def as_generator(model: Generator | str | Path | None) -> Generator:
-    """A :class:`Generator` from a generator, a model folder or ``None`` (the active model)."""
-    return model if isinstance(model, Generator) else load_generator(model)
 
 
 @dataclass

@@ -271,7 +271,7 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from core.generation.generate import load_generator
+        from core.generation.loading import load_generator
 
         app.state.generator = generator if generator is not None else load_generator(model)
         yield

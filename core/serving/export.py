@@ -65,44 +65,6 @@ class ExportResult:
 # --- the model's architecture and inputs ---------------------------------------------------------
 
 
-def model_config_of(model):
-    """The :class:`core.model.ModelConfig` a built model has, read from its named layers.
-
-    Works for any model built by :func:`core.model.build_model` (a run folder's ``config.json``
-    is not needed). Training-only settings (condition dropout) keep their defaults.
-    """
-    from core.model import CELLS, ModelConfig
-
-    def layer(name: str):
-        try:
-            return model.get_layer(name)
-        except ValueError:
-            raise InputError(f"model has no layer {name!r}: not a Chordsmith model") from None
-
-    chord_embedding = layer("chord_embedding")
-    recurrent = [x for x in model.layers if x.name.split("_")[0] in CELLS and x.name.split("_")[-1].isdigit()]
-    if not recurrent:
-        raise InputError("model has no recurrent layers: not a Chordsmith model")
-    values = {
-        "vocab_size": int(chord_embedding.input_dim),
-        "sequence_length": int(model.inputs[0].shape[1]),
-        "embedding_dim": int(chord_embedding.output_dim),
-        "conditioning_units": int(layer("conditioning_dense").units),
-        "lstm_units": int(recurrent[0].units),
-        "lstm_layers": len(recurrent),
-        "cell": recurrent[0].name.split("_")[0],
-        "dropout": float(layer("dropout_1").rate),
-        "attention": any(x.name == "attention" for x in model.layers),
-    }
-    for name in ("genre", "mood", "key", "scale_type"):
-        embedding = layer(f"{name}_embedding")
-        values[f"{name}_count"] = int(embedding.input_dim)
-        values[f"{name}_embedding_dim"] = int(embedding.output_dim)
-    if values["attention"]:
-        values["attention_heads"] = int(layer("attention").num_heads)
-    return ModelConfig(**values)
-
-
 def input_specs(model) -> list[tuple[str, tuple[int | None, ...]]]:
     """``(name, shape)`` of every model input, batch dimension ``None``, in the model's order."""
     from core.dataset import INPUT_NAMES
@@ -143,7 +105,7 @@ def keras_probabilities(model, inputs: dict[str, np.ndarray]) -> np.ndarray:
 
 def unrolled_twin(model):
     """The same network with unrolled recurrent layers and the model's weights (checked on a probe batch)."""
-    from core.model import build_model
+    from core.model import build_model, model_config_of
 
     config = model_config_of(model)
     twin = build_model(config, unroll=True)
@@ -221,6 +183,7 @@ def manifest(model) -> dict:
     """``export.json`` content without the ``formats`` entry: inputs, output, vocabulary and labels."""
     from core.chords import VOCAB
     from core.conditions import VOCABULARIES
+    from core.model import model_config_of
 
     config = model_config_of(model)
     return {
@@ -249,7 +212,7 @@ def _update_manifest(out_dir: Path, model, result: ExportResult) -> None:
 
 
 def export_model(model, fmt: str, out_dir: str | Path, verify: bool = True) -> ExportResult:
-    """Write ``model`` (a Keras model, a ``.keras`` file or a run folder) as ``fmt`` into ``out_dir``.
+    """Write ``model`` (a Keras model, or a path :func:`core.model.load_model` accepts) as ``fmt`` into ``out_dir``.
 
     An existing artifact of the same format there is replaced. With ``verify`` the artifact is
     loaded back in its runtime and compared with Keras on :func:`probe_inputs`; a difference
@@ -258,8 +221,10 @@ def export_model(model, fmt: str, out_dir: str | Path, verify: bool = True) -> E
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; accepted: {', '.join(FORMATS)}")
+    from core.model import load_model, model_config_of
+
     if not hasattr(model, "get_layer"):
-        model = load_keras_model(model)
+        model = load_model(model, compile=False)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / ARTIFACTS[fmt]
@@ -281,17 +246,6 @@ def export_model(model, fmt: str, out_dir: str | Path, verify: bool = True) -> E
     result = ExportResult(fmt, path, artifact_size(path), round(seconds, 3), error)
     _update_manifest(out_dir, model, result)
     return result
-
-
-def load_keras_model(model_path: str | Path | None):
-    """The Keras model in a run folder or ``.keras`` file (``None``: the active model), uncompiled."""
-    from core.model import load_model
-    from core.paths import resolve_model_dir
-    from core.training.run_folder import MODEL_FILE
-
-    if model_path is not None and Path(model_path).suffix == ".keras":
-        return load_model(Path(model_path), compile=False)
-    return load_model(resolve_model_dir(model_path) / MODEL_FILE, compile=False)
 
 
 def _remove(path: Path) -> None:

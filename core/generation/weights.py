@@ -1,0 +1,228 @@
+"""A model's inference weights in a framework-free form, kept beside its ``.keras`` file.
+
+For ``model.keras`` (or any ``NAME.keras``, e.g. ``checkpoints/best.keras``) the folder holds::
+
+    model.inference.npz    exactly the arrays FastDecoder runs on, float32 as Keras holds them, named
+                           after their layers: chord_embedding, genre_embedding, mood_embedding,
+                           key_embedding, scale_type_embedding, conditioning_dense.kernel/.bias,
+                           lstm_1.kernel/.recurrent_kernel/.bias (… per layer; gru_N for GRU),
+                           output_dense.kernel/.bias
+    model.inference.json   what the decoder needs besides them and what the copy was made from:
+                           format and version, the source file's name and sha256, the npz's sha256,
+                           the ModelConfig fields, cell, layer sizes, vocabulary size, activation,
+                           window length, and each array's shape
+
+Why: sampling and scoring run on NumPy (:class:`core.generation.decoder.FastDecoder`), so they
+should not pay TensorFlow's import and a Keras load (~5 s, ~750 MB) to copy a few megabytes of
+weights. Safe by construction: plain arrays read with ``np.load(..., allow_pickle=False)`` and
+JSON, nothing that executes.
+
+The copy is keyed on the ``.keras`` file's content: the JSON records its sha256, and a copy whose
+hash differs (the model was retrained or replaced), whose npz does not match its own recorded
+hash, or whose format is another version is ignored. The trainer writes the copy each time it
+saves a model (:func:`write_inference_weights`); for a model without one,
+:func:`core.generation.loading.load_generator` derives it once from the Keras model and writes
+it. Attention models have no NumPy decoder: their JSON says ``"fast": false`` and there is no npz
+(they load through Keras).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import os
+import secrets
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.generation.decoder import CONDITION_ORDER, DecoderWeights
+
+FORMAT = "chordsmith-inference-weights"
+FORMAT_VERSION = 1
+WEIGHTS_SUFFIX = ".inference.npz"
+DESCRIPTION_SUFFIX = ".inference.json"
+#: attribute names of each recurrent layer's arrays, in Keras's get_weights() order.
+RECURRENT_ARRAYS: tuple[str, ...] = ("kernel", "recurrent_kernel", "bias")
+
+
+@dataclass(frozen=True)
+class InferenceWeights:
+    """A model's inference weights and where they came from.
+
+    ``decoder`` is ``None`` for models the NumPy decoder cannot run (attention): those load
+    through Keras. ``model_config`` holds the :class:`ModelConfig` fields as a plain dict, so
+    reading it needs no Keras.
+    """
+
+    source_sha256: str
+    model_config: dict
+    decoder: DecoderWeights | None
+
+    @property
+    def fast(self) -> bool:
+        """Whether the NumPy decoder runs this model."""
+        return self.decoder is not None
+
+
+def weights_files(model_file: Path) -> tuple[Path, Path]:
+    """``(npz, json)`` beside a ``.keras`` file: ``model.keras`` → ``model.inference.npz``, ``model.inference.json``."""
+    model_file = Path(model_file)
+    stem = model_file.name.removesuffix(".keras")
+    return model_file.with_name(stem + WEIGHTS_SUFFIX), model_file.with_name(stem + DESCRIPTION_SUFFIX)
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's content (memoised per path, size, inode and modification time)."""
+    stat = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), stat.st_size, stat.st_ino, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256(path: str, size: int, inode: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- arrays <-> names ---------------------------------------------------------------------------
+
+
+def _array_names(cell: str, layers: int) -> list[str]:
+    names = ["chord_embedding", *(f"{name}_embedding" for name in CONDITION_ORDER),
+             "conditioning_dense.kernel", "conditioning_dense.bias"]
+    for index in range(1, layers + 1):
+        names += [f"{cell}_{index}.{part}" for part in RECURRENT_ARRAYS]
+    return [*names, "output_dense.kernel", "output_dense.bias"]
+
+
+def _named_arrays(weights: DecoderWeights) -> dict[str, np.ndarray]:
+    arrays = [weights.chord_embedding, *weights.condition_embeddings, weights.conditioning_kernel, weights.conditioning_bias]
+    for layer in weights.recurrent:
+        arrays += list(layer)
+    arrays += [weights.output_kernel, weights.output_bias]
+    names = _array_names(weights.cell, len(weights.recurrent))
+    return {name: np.ascontiguousarray(array) for name, array in zip(names, arrays, strict=True)}
+
+
+def _decoder_weights(arrays: dict[str, np.ndarray], description: dict) -> DecoderWeights:
+    cell, layers = description["cell"], len(description["layer_units"])
+    return DecoderWeights(
+        chord_embedding=arrays["chord_embedding"],
+        condition_embeddings=tuple(arrays[f"{name}_embedding"] for name in CONDITION_ORDER),
+        conditioning_kernel=arrays["conditioning_dense.kernel"],
+        conditioning_bias=arrays["conditioning_dense.bias"],
+        conditioning_activation=description["conditioning_activation"],
+        cell=cell,
+        recurrent=tuple(tuple(arrays[f"{cell}_{index}.{part}"] for part in RECURRENT_ARRAYS)
+                        for index in range(1, layers + 1)),
+        output_kernel=arrays["output_dense.kernel"],
+        output_bias=arrays["output_dense.bias"],
+        sequence_length=int(description["sequence_length"]),
+    )
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def weights_of_model(model, source_sha256: str) -> InferenceWeights:
+    """The inference weights of a Keras model (in memory; nothing written)."""
+    from core.model import model_config_of
+
+    config = model_config_of(model).to_dict()
+    decoder = None if config["attention"] else DecoderWeights.from_model(model)
+    return InferenceWeights(source_sha256, config, decoder)
+
+
+def save_inference_weights(weights: InferenceWeights, model_file: Path) -> None:
+    """Write the npz (fast models only) and then the JSON beside ``model_file``, each atomically.
+
+    The JSON goes last and names the npz's hash, so a reader never pairs a new JSON with an old
+    npz, nor an old JSON with a new npz. A stale npz of an earlier fast model is removed.
+    """
+    npz_path, json_path = weights_files(model_file)
+    description = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "source": Path(model_file).name,
+        "source_sha256": weights.source_sha256, "fast": weights.fast, "model_config": weights.model_config,
+        "vocab_size": int(weights.model_config["vocab_size"]), "cell": weights.model_config["cell"],
+    }
+    if weights.fast:
+        arrays = _named_arrays(weights.decoder)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        content = buffer.getvalue()
+        _write_atomic(npz_path, content)
+        description.update({
+            "weights": npz_path.name, "weights_sha256": hashlib.sha256(content).hexdigest(),
+            "layer_units": [int(layer[1].shape[0]) for layer in weights.decoder.recurrent],
+            "conditioning_activation": weights.decoder.conditioning_activation,
+            "sequence_length": weights.decoder.sequence_length,
+            "arrays": {name: list(array.shape) for name, array in arrays.items()},
+        })
+    else:
+        npz_path.unlink(missing_ok=True)
+    _write_atomic(json_path, (json.dumps(description, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+
+
+def write_inference_weights(model, model_file: Path) -> InferenceWeights:
+    """Write the inference weights of ``model``, just saved as ``model_file``, beside that file."""
+    weights = weights_of_model(model, file_sha256(model_file))
+    save_inference_weights(weights, model_file)
+    return weights
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    """Write through a temporary file beside ``path``, named per process and call, then rename over ``path``.
+
+    Two processes deriving the same copy at once each write their own file; the last rename wins,
+    and both hold the same content.
+    """
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for any file
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def read_inference_weights(model_file: Path, source_sha256: str) -> InferenceWeights | None:
+    """The weights copy beside ``model_file`` when it is complete and made from content ``source_sha256``.
+
+    ``None`` when there is none, or it is of another format version, of other content, or
+    inconsistent (a missing array, a shape that differs from the JSON, an npz whose hash is not
+    the recorded one): the caller then derives it again from the ``.keras`` file.
+    """
+    npz_path, json_path = weights_files(model_file)
+    try:
+        description = json.loads(json_path.read_text(encoding="utf-8"))
+        if (description.get("format") != FORMAT or description.get("format_version") != FORMAT_VERSION
+                or description.get("source_sha256") != source_sha256):
+            return None
+        if not description["fast"]:
+            return InferenceWeights(source_sha256, description["model_config"], None)
+        content = npz_path.read_bytes()
+        if hashlib.sha256(content).hexdigest() != description["weights_sha256"]:
+            return None
+        with np.load(io.BytesIO(content), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        expected = _array_names(description["cell"], len(description["layer_units"]))
+        shapes = {name: list(array.shape) for name, array in arrays.items()}
+        if sorted(expected) != sorted(arrays) or shapes != description["arrays"]:
+            return None
+        return InferenceWeights(source_sha256, description["model_config"], _decoder_weights(arrays, description))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
+        return None

@@ -1,0 +1,107 @@
+"""Inference never imports TensorFlow: ``generate``, ``score``, the HTTP API and the Generate page, each in a fresh process.
+
+Each case runs in its own interpreter (this test process has TensorFlow loaded already) and
+reports which of ``tensorflow`` and ``keras`` ended up in ``sys.modules``. The model is a tiny
+one whose framework-free weights were written beside it; a model saved without them pays the
+TensorFlow import once, on its first load, and never again.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from core.generation.loading import load_generator
+from core.generation.weights import file_sha256, read_inference_weights, weights_files
+from core.paths import DEFAULT_MODEL_DIR
+from tests.tiny_models import saved_tiny_model
+
+REPO = Path(__file__).resolve().parent.parent
+FRAMEWORKS = ("tensorflow", "keras")
+
+
+def imported_frameworks(body: str, env: dict[str, str] | None = None) -> list[str]:
+    """Run ``body`` in a fresh interpreter; the frameworks it left in ``sys.modules``."""
+    script = textwrap.dedent(body) + textwrap.dedent(f"""
+        import json, sys
+        print("FRAMEWORKS=" + json.dumps([m for m in {FRAMEWORKS!r} if m in sys.modules]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = [x for x in done.stdout.splitlines() if x.startswith("FRAMEWORKS=")][-1]
+    return json.loads(line.removeprefix("FRAMEWORKS="))
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    """A run folder holding a tiny model and its inference weights (written by its first load, here)."""
+    folder = saved_tiny_model(tmp_path_factory.mktemp("runs") / "tiny", end_bias=-3.0)
+    load_generator(folder)
+    assert weights_files(folder / "model.keras")[0].is_file()
+    return folder
+
+
+def test_cli_generate_and_score_do_not_import_tensorflow(model_dir: Path) -> None:
+    assert imported_frameworks(f"""
+        from core.cli import main
+        assert main(["generate", "--model", {str(model_dir)!r}, "--genre", "pop", "--random-seed", "1"]) == 0
+    """) == []
+    assert imported_frameworks(f"""
+        from core.cli import main
+        assert main(["score", "--model", {str(model_dir)!r}, "--chords", "C G Am F", "--rank", "genre"]) == 0
+    """) == []
+
+
+def test_the_api_starts_and_answers_without_tensorflow(model_dir: Path) -> None:
+    assert imported_frameworks(f"""
+        from fastapi.testclient import TestClient
+        from core.serving.api import create_app
+        with TestClient(create_app({str(model_dir)!r})) as client:
+            answer = client.post("/generate", json={{"genre": "pop", "num_samples": 2, "random_seed": 3}})
+            assert answer.status_code == 200 and len(answer.json()["samples"]) == 2, answer.text
+    """) == []
+
+
+def test_the_generate_page_path_runs_without_tensorflow(model_dir: Path) -> None:
+    """Every module the Generate page imports, then what it computes: progressions, alternatives, notation, audio, analysis."""
+    page = REPO / "pages" / "4_generate.py"
+    imports = "\n".join(ast.get_source_segment(page.read_text(encoding="utf-8"), node)
+                        for node in ast.parse(page.read_text(encoding="utf-8")).body
+                        if isinstance(node, ast.Import | ast.ImportFrom))
+    assert "studio" in imports and "loaders" in imports
+    assert imported_frameworks(imports + "\n" + textwrap.dedent(f"""
+        from studio import loaders
+        from studio.generate_url import GenerateRequest, sample_key
+        request, _ = GenerateRequest.from_query({{"genre": "pop", "key": "C", "samples": "2", "seed": "4"}})
+        shown = loaders.generated(request, {str(model_dir)!r}, 1.0)
+        assert len(shown) == 2
+        assert loaders.alternatives(request, {str(model_dir)!r}, 1.0, 0, 0)
+        symbols = " ".join(shown[0].symbols)
+        assert loaders.notation_svg(symbols, sample_key(shown[0]), "t") and loaders.progression_wav(symbols, 100)
+        assert loaders.analysis("C G Am F", request.conditions, {str(model_dir)!r}, 1.0)["genre"]
+    """)) == []
+
+
+def test_a_model_without_weights_imports_tensorflow_once(tmp_path: Path) -> None:
+    folder = saved_tiny_model(tmp_path / "old")
+    generate = f"""
+        from core.cli import main
+        assert main(["generate", "--model", {str(folder)!r}, "--num-samples", "2"]) == 0
+    """
+    assert imported_frameworks(generate) == list(FRAMEWORKS)  # derived from the Keras model, written beside it
+    assert weights_files(folder / "model.keras")[1].is_file()
+    assert imported_frameworks(generate) == []
+
+
+@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "model.keras").exists(), reason="models/default is not trained")
+def test_the_shipped_default_model_carries_its_inference_weights() -> None:
+    model_file = DEFAULT_MODEL_DIR / "model.keras"
+    assert read_inference_weights(model_file, file_sha256(model_file)) is not None
