@@ -55,6 +55,10 @@ def test_one_epoch_writes_every_artifact(tmp_path):
     assert TrainConfig.from_file(run_dir / "config.json") == _config(max_train_windows=40)  # what train --config reads
     model = load_model(run_dir / "model.keras")
     assert model.get_layer("lstm_1").units == 16
+    from core.generation.weights import file_sha256, read_inference_weights
+
+    for saved in (run_dir / "model.keras", run_dir / "checkpoints" / "best.keras"):  # inference weights beside each
+        assert read_inference_weights(saved, file_sha256(saved)) is not None, saved
 
     with pytest.raises(InputError, match="already holds a run"):
         train(_config(), frame=progression_frame(1), run_dir=run_dir)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import keras
 
+from core.generation.weights import write_inference_weights
 from core.training.run_folder import EPOCH_KEYS, append_jsonl
 
 
@@ -129,7 +130,10 @@ class TimeBudgetCallback(_StopWhen):
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """ModelCheckpoint(best val_loss) that writes beside ``path`` and renames, so a reader never sees half a file."""
+    """ModelCheckpoint(best val_loss) that writes beside ``path`` and renames, so a reader never sees half a file.
+
+    Each saved checkpoint gets its framework-free inference weights too (:mod:`core.generation.weights`).
+    """
 
     def __init__(self, path: Path, monitor: str = "val_loss"):
         self.final_path = Path(path)
@@ -140,3 +144,4 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         super().on_epoch_end(epoch, logs)
         if self.partial_path.exists():
             os.replace(self.partial_path, self.final_path)
+            write_inference_weights(self.model, self.final_path)

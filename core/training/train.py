@@ -69,8 +69,12 @@ def default_run_name() -> str:
 
 def _remove_run_files(run_dir: Path) -> None:
     """Clear a previous run's files (and a stale STOP request) before training into the same folder."""
+    from core.generation.weights import weights_files
+
     for name in (METRICS_FILE, STOP_FILE, CONFIG_FILE, HISTORY_FILE, TRAINING_LOG_FILE, MODEL_FILE, BEST_CHECKPOINT):
         (run_dir / name).unlink(missing_ok=True)
+    for path in (*weights_files(run_dir / MODEL_FILE), *weights_files(run_dir / BEST_CHECKPOINT)):
+        path.unlink(missing_ok=True)
     shutil.rmtree(run_dir / LOGS_DIR, ignore_errors=True)
 
 
@@ -133,6 +137,7 @@ def train(
 
     import keras
 
+    from core.generation.weights import write_inference_weights
     from core.model import build_model, compile_model, save_model
     from core.training.callbacks import (
         AtomicModelCheckpoint,
@@ -183,6 +188,7 @@ def train(
         )
         write_json_atomic(run_dir / HISTORY_FILE, {k: [float(v) for v in vs] for k, vs in history.history.items()})
         save_model(model, run_dir / MODEL_FILE)
+        write_inference_weights(model, run_dir / MODEL_FILE)  # generate/score/serve then load it without TensorFlow
     except KeyboardInterrupt:
         metrics_logger.finished("stopped", reason="interrupted")
         raise
