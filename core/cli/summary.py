@@ -25,15 +25,20 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the summary and write the diagram."""
     config = model_config_from_args(args)
+    from core.paths import OUTPUT_DIR, writable_file
+
+    diagram = args.diagram or OUTPUT_DIR / "model_architecture.svg"
+    what = "--diagram" if args.diagram else "the diagram (in CHORDSMITH_OUTPUT)"
+    for target in (diagram, diagram.with_suffix(".txt")):  # checked before TensorFlow and the model are built
+        writable_file(target, what, from_flag=args.diagram is not None)
     import_tensorflow(args.verbose)
 
     from core.model import build_model
     from core.model_diagram import write_diagram
-    from core.paths import OUTPUT_DIR
 
     model = build_model(config)
     model.summary(line_length=110)
     print(f"Parameters: {model.count_params():,}")
-    written = write_diagram(model, args.diagram or OUTPUT_DIR / "model_architecture.svg")
+    written = write_diagram(model, diagram)
     print("Diagram: " + ", ".join(str(p) for p in written))
     return 0

@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from core import paths
 from core.cli.model_arguments import add_model_arguments
 from core.cli.setting_flags import add_setting_flags, flag_of, given_settings
+from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
 from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
 
@@ -30,6 +32,7 @@ def register(subparsers) -> None:
                         help="train the shipped default configuration into models/default/ "
                         "(accepts --epochs and --max-epochs-minutes)")
     add_model_arguments(parser)
+    add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -47,7 +50,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             raise InputError(f"--reproduce-default trains the shipped configuration; drop {names}")
         return TrainConfig(run_name="default").updated(given)
     base = TrainConfig.from_file(args.config) if args.config is not None else TrainConfig()
-    return base.updated(given)
+    config = base.updated(given)
+    shaping = sorted(set(given_settings(args, ModelConfig)) - {"condition_dropout"})
+    if config.init_from is not None and shaping:
+        raise InputError(f"--init-from keeps the architecture of the model it starts from; drop "
+                         f"{', '.join(_flag(name) for name in shaping)}")
+    return config
 
 
 def _flag(name: str) -> str:
@@ -59,9 +67,12 @@ def format_record(record: dict) -> str:
     """One printed line for a metrics.jsonl record."""
     status = record.get("status")
     if status == "started":
+        init, subset = record.get("init"), record.get("subset")
+        origin = f", fine-tuning {init['path']} (sha256 {init['sha256']})" if isinstance(init, dict) else ""
+        only = ", only " + ", ".join(f"{k} {v}" for k, v in subset.items()) if isinstance(subset, dict) and subset else ""
         return (f"training {record.get('run_name')}: {record.get('parameters', 0):,} parameters, "
                 f"{record.get('train_windows')} train / {record.get('validation_windows')} validation windows, "
-                f"up to {record.get('epochs_planned')} epochs")
+                f"up to {record.get('epochs_planned')} epochs{origin}{only}")
     if status == "running":
         def number(key: str, digits: int = 4) -> str:
             value = record.get(key)
@@ -72,6 +83,15 @@ def format_record(record: dict) -> str:
                 f"val_top5 {number('val_top5')}  lr {record.get('lr') or 0:.2e}  {record.get('seconds', 0):.1f}s")
     return (f"{status}: {record.get('reason', '')} after {record.get('epochs_completed')} epochs, "
             f"best val_loss {record.get('best_val_loss')}, {record.get('elapsed', 0):.0f}s")
+
+
+def _check_output_folders(run_dir: Path) -> None:
+    """One error line now, before the lock and the corpus load, when the output or run folder is blocked by a file."""
+    from core.training.run_folder import CHECKPOINTS_DIR, LOGS_DIR
+
+    paths.writable_dir(paths.OUTPUT_DIR, "the output folder (CHORDSMITH_OUTPUT)")
+    for folder in (CHECKPOINTS_DIR, LOGS_DIR):
+        paths.writable_dir(run_dir / folder, "the run folder")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,8 +112,11 @@ def run(args: argparse.Namespace) -> int:
         from core.paths import DEFAULT_MODEL_DIR
 
         run_dir, overwrite = DEFAULT_MODEL_DIR, True
+    _check_output_folders(run_dir or paths.RUNS_DIR / config.run_name)
     try:
         with training_lock(config.run_name):  # before TensorFlow loads; released however training ends (SIGTERM too)
+            import_tensorflow(args.verbose)
+
             from core.training.train import train
 
             result = train(config, progress_callback=lambda record: print(format_record(record), flush=True),
