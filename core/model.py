@@ -213,7 +213,11 @@ def save_model(model: keras.Model, path: Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.stem}-partial.keras")
-    model.save(partial)
+    try:
+        model.save(partial)
+    except BaseException:  # a full disk mid-save: no half-written file stays behind, ``path`` is untouched
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, path)
 
 

@@ -141,7 +141,11 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         super().__init__(filepath=str(self.partial_path), monitor=monitor, save_best_only=True)
 
     def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
+        try:
+            super().on_epoch_end(epoch, logs)
+        except BaseException:  # a full disk mid-save: drop the half-written file; the last best stays as it was
+            self.partial_path.unlink(missing_ok=True)
+            raise
         if self.partial_path.exists():
             os.replace(self.partial_path, self.final_path)
             write_inference_weights(self.model, self.final_path)

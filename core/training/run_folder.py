@@ -76,20 +76,34 @@ def write_json_atomic(path: Path, value: object) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(path)
-    with open(partial, "w", encoding="utf-8") as handle:
-        json.dump(value, handle, indent=2, sort_keys=True, default=str)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(partial, "w", encoding="utf-8") as handle:
+            json.dump(value, handle, indent=2, sort_keys=True, default=str)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:  # a full disk mid-write: no partial file stays behind, ``path`` keeps its old content
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, path)
 
 
 def append_jsonl(path: Path, record: dict) -> None:
-    """Append one JSON line and force it to disk, so a reader polling the file sees whole lines."""
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, sort_keys=True, default=str) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    """Append one JSON line and force it to disk, so a reader polling the file sees whole lines.
+
+    A write that fails part-way (a full disk) is cut back off, so the file never ends in half a line.
+    """
+    line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode("utf-8")
+    with open(path, "ab", buffering=0) as handle:  # unbuffered: nothing is left to write at close after a failure
+        size = handle.seek(0, os.SEEK_END)
+        try:
+            written = 0
+            while written < len(line):
+                written += handle.write(line[written:])
+            os.fsync(handle.fileno())
+        except OSError:
+            os.truncate(handle.fileno(), size)
+            raise
 
 
 def request_stop(run_dir: Path) -> None:
