@@ -9,7 +9,6 @@ from pathlib import Path
 from core import paths
 from core.cli.model_arguments import add_model_arguments
 from core.cli.setting_flags import add_setting_flags, flag_of, given_settings
-from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
 from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
 
@@ -32,7 +31,6 @@ def register(subparsers) -> None:
                         help="train the shipped default configuration into models/default/ "
                         "(accepts --epochs and --max-epochs-minutes)")
     add_model_arguments(parser)
-    add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -50,12 +48,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             raise InputError(f"--reproduce-default trains the shipped configuration; drop {names}")
         return TrainConfig(run_name="default").updated(given)
     base = TrainConfig.from_file(args.config) if args.config is not None else TrainConfig()
-    config = base.updated(given)
-    shaping = sorted(set(given_settings(args, ModelConfig)) - {"condition_dropout"})
-    if config.init_from is not None and shaping:
-        raise InputError(f"--init-from keeps the architecture of the model it starts from; drop "
-                         f"{', '.join(_flag(name) for name in shaping)}")
-    return config
+    return base.updated(given)
 
 
 def _flag(name: str) -> str:
@@ -67,12 +60,9 @@ def format_record(record: dict) -> str:
     """One printed line for a metrics.jsonl record."""
     status = record.get("status")
     if status == "started":
-        init, subset = record.get("init"), record.get("subset")
-        origin = f", fine-tuning {init['path']} (sha256 {init['sha256']})" if isinstance(init, dict) else ""
-        only = ", only " + ", ".join(f"{k} {v}" for k, v in subset.items()) if isinstance(subset, dict) and subset else ""
         return (f"training {record.get('run_name')}: {record.get('parameters', 0):,} parameters, "
                 f"{record.get('train_windows')} train / {record.get('validation_windows')} validation windows, "
-                f"up to {record.get('epochs_planned')} epochs{origin}{only}")
+                f"up to {record.get('epochs_planned')} epochs")
     if status == "running":
         def number(key: str, digits: int = 4) -> str:
             value = record.get(key)
@@ -115,8 +105,6 @@ def run(args: argparse.Namespace) -> int:
     _check_output_folders(run_dir or paths.RUNS_DIR / config.run_name)
     try:
         with training_lock(config.run_name):  # before TensorFlow loads; released however training ends (SIGTERM too)
-            import_tensorflow(args.verbose)
-
             from core.training.train import train
 
             result = train(config, progress_callback=lambda record: print(format_record(record), flush=True),
