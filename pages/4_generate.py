@@ -16,6 +16,7 @@ from studio.generate_state import ALTERNATIVES_FOR, apply, lock_key, widget_key
 from studio.generate_url import (
     LENGTH_RANGE,
     SAMPLES_RANGE,
+    SEED_RANGE,
     TEMPERATURE_RANGE,
     TEMPO_RANGE,
     TOP_K_RANGE,
@@ -27,6 +28,9 @@ from studio.generate_url import (
 from studio.page import input_errors, set_up
 
 CHORDS_PER_ROW = 8
+#: progressions shown in full (chord cards, notation, audio, downloads); the others are listed in a table and opened one
+#: at a time, so the page shows every progression the one samples limit allows (core.config) and stays quick.
+FULL_CARDS = 8
 OPEN = "open"
 
 set_up("Generate")
@@ -63,7 +67,7 @@ with st.container(border=True):
     seeds.text_input("Seed chords", key=widget_key("seed_chords"), placeholder="e.g. C Am (Enter to apply)",
                      help="Chord symbols the progressions open with, e.g. 'C Am' or 'Dm7 G7'.")
     samples.number_input("Progressions", *SAMPLES_RANGE, step=1, key=widget_key("samples"))
-    seed.number_input("Random seed", 0, 2**31 - 1, step=1, key=widget_key("seed"),
+    seed.number_input("Random seed", *SEED_RANGE, step=1, key=widget_key("seed"),
                       help="The same seed and settings give the same progressions.")
     in_key.toggle("In key only", key=widget_key("in_key"), disabled=not request.key,
                   help="Only chords whose notes all lie in the key's scale (choose a key first).")
@@ -163,6 +167,17 @@ def show_sample(index: int, sample: Sample) -> None:
         listen_and_download(index, sample)
 
 
+def more_progressions(shown: list[Sample]) -> None:
+    """The progressions after the first :data:`FULL_CARDS`: all of them in a table, and one opened in full."""
+    rest = range(FULL_CARDS, len(shown))
+    st.subheader(f"Progressions {FULL_CARDS + 1} to {len(shown)}")
+    st.dataframe({"#": [i + 1 for i in rest], "chords": [" ".join(shown[i].symbols) for i in rest],
+                  "roman numerals": [" ".join(shown[i].roman) for i in rest], "key": [shown[i].roman_key for i in rest]},
+                 hide_index=True, width="stretch")
+    opened = st.selectbox("Open one in full", rest, format_func=lambda i: f"Progression {i + 1}", key="gen-open-more")
+    show_sample(opened, shown[opened])
+
+
 progressions, analyze = st.tabs(["Progressions", "Analyze a progression"])
 
 with progressions:
@@ -170,8 +185,10 @@ with progressions:
     with input_errors():
         shown = loaders.generated(request, str(folder), version)
     if shown is not None:
-        for index, sample in enumerate(shown):
+        for index, sample in enumerate(shown[:FULL_CARDS]):
             show_sample(index, sample)
+        if len(shown) > FULL_CARDS:
+            more_progressions(shown)
 
 with analyze:
     st.text_area("Progression to analyze", key=widget_key("analyze"), height=80,

@@ -3,9 +3,12 @@
 Everything the Generate page shows is a function of its URL, so a copied link reproduces the
 same progressions for anyone using the same model. :meth:`GenerateRequest.from_query` reads the
 query parameters (strings, as ``st.query_params`` gives them); each value that is unknown or out
-of range is replaced by its default and explained in one line (``length=999 is outside 1..32;
-using 8``), never raised. :meth:`GenerateRequest.to_query` writes the request back (the random
-seed always, other settings when they differ from their defaults).
+of range is replaced by its default and explained in one line (``length=999: length must be a
+whole number from 1 to 64, got '999'; using 8.``), never raised. :meth:`GenerateRequest.to_query`
+writes the request back (the random seed always, other settings when they differ from their
+defaults). The sampling settings are read with the same checks and limits the command line and
+the API use (:mod:`core.config`); only the page's display settings (transposition, tempo) are
+defined here.
 
 Query parameters::
 
@@ -28,7 +31,6 @@ moved by ``transpose`` and :meth:`lock_chords` / :meth:`swap` take shown chords 
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -38,17 +40,29 @@ from typing import Any
 
 from core.chords import ROOTS, Chord, parse_symbol
 from core.conditions import UNSPECIFIED, Conditions, parse_key
+from core.config import MAX_SEED, GenerationSettings, check
 from core.errors import InputError
 from core.generation.generate import Sample, alternatives, generate, parse_chords, parse_locks, roman_for
 from core.generation.loading import Generator, as_generator
 from core.spelling import Spelling, key_name
 
-LENGTH_RANGE = (1, 32)
-SAMPLES_RANGE = (1, 8)
-TEMPERATURE_RANGE = (0.05, 3.0)
-TOP_K_RANGE = (0, 50)
-TOP_P_RANGE = (0.05, 1.0)
-SEED_RANGE = (0, 2**31 - 1)
+#: query parameter -> the core.config generation setting it carries (the URL keeps its short names).
+URL_SETTINGS: dict[str, str] = {"length": "length", "samples": "num_samples", "temperature": "temperature",
+                                "top_k": "top_k", "top_p": "top_p", "seed": "random_seed", "in_key": "in_key"}
+
+
+def setting_range(name: str) -> tuple:
+    """(lowest, highest) accepted value of a generation setting, for the page's sliders and number inputs."""
+    spec = GenerationSettings.settings()[name]
+    return spec.kind(spec.low), spec.kind(spec.high)
+
+
+LENGTH_RANGE = setting_range("length")
+SAMPLES_RANGE = setting_range("num_samples")
+TEMPERATURE_RANGE = setting_range("temperature")
+TOP_K_RANGE = setting_range("top_k")
+TOP_P_RANGE = setting_range("top_p")
+SEED_RANGE = setting_range("random_seed")
 TRANSPOSE_RANGE = (-11, 11)
 TEMPO_RANGE = (40, 240)
 SCALES: tuple[str, ...] = ("major", "minor")
@@ -60,7 +74,7 @@ _SWAP_RE = re.compile(r"^(\d+)\.(\d+):(.+)$")
 
 def new_seed() -> int:
     """A fresh random seed for the URL (the page writes it there, so the link stays reproducible)."""
-    return secrets.randbelow(SEED_RANGE[1] + 1)
+    return secrets.randbelow(MAX_SEED + 1)
 
 
 def temperature_advice(temperature: float) -> str:
@@ -74,6 +88,9 @@ def temperature_advice(temperature: float) -> str:
     return "Wild: close to random; expect odd chords."
 
 
+_DEFAULTS = GenerationSettings()
+
+
 @dataclass(frozen=True)
 class GenerateRequest:
     """Every Generate-page setting; field names are the query-string names."""
@@ -82,17 +99,17 @@ class GenerateRequest:
     mood: str = UNSPECIFIED
     key: str = ""  # a tonic from ROOTS, "" = open
     scale: str = ""  # "major" / "minor", "" = open
-    length: int = 8
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
+    length: int = _DEFAULTS.length
+    temperature: float = _DEFAULTS.temperature
+    top_k: int = _DEFAULTS.top_k
+    top_p: float = _DEFAULTS.top_p
     seed_chords: str = ""
-    samples: int = 3
+    samples: int = 3  # the page opens with a few progressions to compare (links leave this default out)
     seed: int = 0
     locks: str = ""
     swaps: str = ""
     transpose: int = 0
-    in_key: bool = False
+    in_key: bool = _DEFAULTS.in_key
     tempo: int = 100
     analyze: str = ""
 
@@ -128,15 +145,10 @@ class GenerateRequest:
             problems.append(f"key={given['key']} is {mode} but scale={values['scale']}; using {chosen}.")
         elif mode:
             values["scale"] = mode
-        choose("length", lambda v: _integer(v, LENGTH_RANGE))
-        choose("samples", lambda v: _integer(v, SAMPLES_RANGE))
-        choose("temperature", lambda v: _number(v, TEMPERATURE_RANGE))
-        choose("top_k", lambda v: _integer(v, TOP_K_RANGE))
-        choose("top_p", lambda v: _number(v, TOP_P_RANGE))
-        choose("seed", lambda v: _integer(v, SEED_RANGE))
+        for query_name, setting_name in URL_SETTINGS.items():
+            choose(query_name, lambda v, name=setting_name: check(name, v))
         choose("transpose", lambda v: _integer(v, TRANSPOSE_RANGE))
         choose("tempo", lambda v: _integer(v, TEMPO_RANGE))
-        choose("in_key", _flag)
         for name in ("seed_chords", "locks", "swaps", "analyze"):
             if given.get(name):
                 values[name] = given[name]
@@ -349,17 +361,3 @@ def _integer(text: str, bounds: tuple[int, int]) -> int:
     return int(number)
 
 
-def _number(text: str, bounds: tuple[float, float]) -> float:
-    number = float(text)
-    if not math.isfinite(number) or not bounds[0] <= number <= bounds[1]:
-        raise InputError(f"outside {bounds[0]:g}..{bounds[1]:g}")
-    return number
-
-
-def _flag(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise InputError("use 1 or 0")

@@ -29,21 +29,22 @@ def test_missing_seed_is_picked_and_defaults_are_left_out() -> None:
     request, problems = GenerateRequest.from_query({}, default_seed=7)
     assert problems == [] and request.seed == 7
     assert request.to_query() == {"seed": "7"}
-    assert 0 <= GenerateRequest.from_query({})[0].seed < 2**31  # picked at random
+    assert 0 <= GenerateRequest.from_query({})[0].seed < 2**32  # picked at random
 
 
 @pytest.mark.parametrize(("query", "field", "fallback", "words"), [
-    ({"length": "999"}, "length", 8, "outside 1..32"),
-    ({"temperature": "-1"}, "temperature", 1.0, "outside 0.05..3"),
-    ({"temperature": "nan"}, "temperature", 1.0, "outside"),
-    ({"samples": "lots"}, "samples", 3, "could not convert"),
-    ({"top_p": "0"}, "top_p", 1.0, "outside"),
-    ({"length": "2.5"}, "length", 8, "not a whole number"),
+    ({"length": "999"}, "length", 8, "length must be a whole number from 1 to 64, got '999'; using 8."),
+    ({"temperature": "-1"}, "temperature", 1.0, "temperature must be a number from 0.05 to 5, got '-1'; using 1."),
+    ({"temperature": "nan"}, "temperature", 1.0, "got 'nan'"),
+    ({"samples": "lots"}, "samples", 3, "number of samples must be a whole number from 1 to 100, got 'lots'"),
+    ({"samples": "101"}, "samples", 3, "got '101'"),
+    ({"top_p": "0"}, "top_p", 1.0, "top-p must be a number from 0.01 to 1"),
+    ({"length": "2.5"}, "length", 8, "length must be a whole number, got '2.5'"),
     ({"genre": "polka"}, "genre", "unspecified", "unknown genre 'polka'"),
     ({"key": "H"}, "key", "", "unknown key"),
     ({"scale": "dorian"}, "scale", "", "unknown scale"),
-    ({"in_key": "maybe"}, "in_key", False, "use 1 or 0"),
-    ({"seed": "-3"}, "seed", None, "outside"),
+    ({"in_key": "maybe"}, "in_key", False, "in key must be true or false, got 'maybe'"),
+    ({"seed": "-3"}, "seed", None, "random seed must be a whole number from 0 to 4294967295"),
 ])
 def test_bad_values_fall_back_with_a_message(query: dict, field: str, fallback, words: str) -> None:
     request, problems = GenerateRequest.from_query(query, default_seed=5)

@@ -81,6 +81,17 @@ def test_generate_shows_progressions_and_writes_the_seed_into_the_url(model: Pat
     assert "Roman numerals in" in " ".join(c.value for c in at.caption)
 
 
+def test_every_progression_up_to_the_samples_limit_is_shown(model: Path) -> None:
+    at = opened(GENERATE, samples="100", length="4", seed="3")  # the one limit of core.config, as in the CLI and the API
+    assert not at.exception, at.exception
+    assert not at.warning and not at.error
+    listed = at.dataframe[0].value
+    assert list(listed["#"]) == list(range(9, 101)) and all(1 <= len(c.split()) <= 4 for c in listed["chords"])
+    assert len(progressions(at)) == 9  # the first eight in full, and the one opened from the table
+    at.selectbox(key="gen-open-more").set_value(99).run()
+    assert progressions(at)[-1] == listed["chords"].iloc[-1]  # progression 100 opened in full
+
+
 def test_the_same_query_gives_the_same_progressions(model: Path) -> None:
     query = {"genre": "jazz", "mood": "sad", "key": "D", "scale": "minor", "seed": "1234", "samples": "3",
              "temperature": "1.3", "top_k": "20"}
