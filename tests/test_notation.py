@@ -1,8 +1,13 @@
-"""Voicing, score, MusicXML, MIDI, SVG and WAV export of progressions (core.notation, core.audio)."""
+"""Score, MusicXML, MIDI, SVG and WAV export of progressions (core.notation, core.audio).
+
+Exports are read back with music21 and compared with what the page shows: the score's spelled
+symbols (core.spelling), its basses and its voicing (core.voicing).
+"""
 
 from __future__ import annotations
 
 import io
+import re
 import threading
 import wave
 
@@ -11,26 +16,45 @@ from music21 import chord as m21chord
 from music21 import converter, harmony, midi
 
 from core import audio, notation
-from core.chords import QUALITY_NAMES, Chord, parse_progression
+from core.chords import SlashChord, parse_progression, parse_symbol, read_progression
 from core.errors import InputError
+from core.voicing import voice_progression
 
 POP = parse_progression("C Am F G")
 EIGHT = parse_progression("C Am7 Fmaj7 G7 Em Bbmaj7 Dm7b5 C9")
-EVERY_QUALITY = [Chord((i * 7) % 12, quality) for i, quality in enumerate(QUALITY_NAMES)]
+A_MAJOR = [p.slash for p in read_progression("A D/F# Abm7b5 E7/G# F#m C#m/G# Bm7 E7sus4 Cadd9 Dbmaj7/C")]
 
 
-def note_events(midi_bytes: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(note-ons, note-offs) as (channel, pitch); a note-on with velocity 0 counts as a note-off."""
+def midi_events(midi_bytes: bytes) -> dict[str, list]:
+    """Events of a MIDI file read by music21: note-ons/offs as (tick, pitch), and meta events as (tick, data)."""
     midi_file = midi.MidiFile()
     midi_file.readstr(midi_bytes)
-    ons, offs = [], []
+    found: dict[str, list] = {"on": [], "off": [], "marker": [], "name": [], "key": [], "tempo": [], "time": []}
+    meta = {midi.MetaEvents.MARKER: "marker", midi.MetaEvents.SEQUENCE_TRACK_NAME: "name",
+            midi.MetaEvents.KEY_SIGNATURE: "key", midi.MetaEvents.SET_TEMPO: "tempo", midi.MetaEvents.TIME_SIGNATURE: "time"}
     for track in midi_file.tracks:
+        now = 0
         for event in track.events:
-            if event.type == midi.ChannelVoiceMessages.NOTE_ON and event.velocity > 0:
-                ons.append((event.channel, event.pitch))
+            if isinstance(event, midi.DeltaTime):
+                now += event.time
+            elif event.type == midi.ChannelVoiceMessages.NOTE_ON and event.velocity > 0:
+                found["on"].append((now, event.pitch))
             elif event.type in (midi.ChannelVoiceMessages.NOTE_OFF, midi.ChannelVoiceMessages.NOTE_ON):
-                offs.append((event.channel, event.pitch))
-    return ons, offs
+                found["off"].append((now, event.pitch))
+            elif event.type in meta:
+                found[meta[event.type]].append((now, event.data))
+    return found
+
+
+def harmonies(musicxml: bytes) -> list[harmony.ChordSymbol]:
+    return list(converter.parse(musicxml, format="musicxml").recurse().getElementsByClass(harmony.ChordSymbol))
+
+
+def written_symbol(symbol: harmony.ChordSymbol) -> str:
+    """A read-back chord symbol as the page writes it: root, the studio's suffix, slash bass (ASCII accidentals)."""
+    root = symbol.root().name.replace("-", "b")
+    bass = symbol.bass().name.replace("-", "b") if symbol.bass().name != symbol.root().name else ""
+    return root + symbol.chordKindStr + (f"/{bass}" if bass else "")
 
 
 def wav_seconds(wav_bytes: bytes) -> float:
@@ -41,77 +65,22 @@ def wav_seconds(wav_bytes: bytes) -> float:
         return reader.getnframes() / reader.getframerate()
 
 
-# --- voicing --------------------------------------------------------------------------------------
+# --- the score --------------------------------------------------------------------------------------
 
 
-def test_voicing_keeps_common_tones_and_roots_in_octave_3():
-    voicings = notation.voice_progression(POP)
-    assert [v[0] for v in voicings] == [48, 57, 53, 55]  # C3 A3 F3 G3
-    uppers = [v[1:] for v in voicings]
-    assert uppers[0] == [60, 64, 67]  # close position at middle C
-    assert {60, 64} <= set(uppers[1])  # C -> Am keeps C4 and E4
-    assert {60, 69} <= set(uppers[2])  # Am -> F keeps C4 and A4
-    for before, after in zip(uppers, uppers[1:], strict=False):
-        assert notation.voice_distance(before, after) <= 6
+def test_score_spells_in_key_and_keeps_basses():
+    score = notation.build_score(A_MAJOR, key=(9, "major"))
+    assert score.symbols == ["A", "D/F#", "G#m7b5", "E7/G#", "F#m", "C#m/G#", "Bm7", "Esus4", "Cadd9", "C#maj7/B#"]
+    assert score.romans[:4] == ["I", "IV6", "viiø7", "V65"]
+    assert [v[0] % 12 for v in score.voicings] == [9, 6, 8, 8, 6, 8, 11, 4, 0, 0]
+    assert [n.name for n in score.spelled_notes(2)] == ["G#", "D", "F#", "G#", "B"]
+    assert notation.build_score(A_MAJOR).spelling.name == "A major"  # no key given: the guessed one spells
 
 
-def test_voicing_moves_least_among_all_candidates():
-    voicings = notation.voice_progression(EIGHT)
-    for chord, before, after in zip(EIGHT[1:], voicings, voicings[1:], strict=False):
-        candidates = notation._candidate_voicings(notation.upper_pitch_classes(chord), above=after[0])
-        best = min(notation.voice_distance(before[1:], c) for c in candidates)
-        assert notation.voice_distance(before[1:], after[1:]) == best
-
-
-@pytest.mark.parametrize("chord", EVERY_QUALITY, ids=lambda c: c.symbol)
-def test_voicing_is_playable_for_every_quality(chord):
-    (bass, *upper), = notation.voice_progression([chord])
-    assert 48 <= bass <= 59 and bass % 12 == chord.root
-    assert 3 <= len(upper) <= 4 and upper == sorted(upper)
-    assert notation.UPPER_LOW <= upper[0] and upper[-1] <= notation.UPPER_HIGH and upper[0] > bass
-    assert upper[-1] - upper[0] <= 12
-    assert {p % 12 for p in upper} == set(notation.upper_pitch_classes(chord))
-
-
-def test_voicing_is_deterministic():
-    assert notation.voice_progression(EIGHT) == notation.voice_progression(list(EIGHT))
-
-
-# --- score and MusicXML ---------------------------------------------------------------------------
-
-
-def test_musicxml_reparses_with_chords_symbols_and_title():
-    score = notation.build_score(EIGHT, "Eight bars", key=(0, "major"))
-    parsed = converter.parse(notation.to_musicxml(score), format="musicxml")
-    assert parsed.metadata.bestTitle == "Eight bars"
-    treble = parsed.parts[0]
-    symbols = list(treble.recurse().getElementsByClass(harmony.ChordSymbol))
-    blocks = [c for c in treble.recurse().getElementsByClass(m21chord.Chord) if not isinstance(c, harmony.ChordSymbol)]
-    assert len(blocks) == len(EIGHT)
-    assert [s.root().pitchClass for s in symbols] == [c.root for c in EIGHT]
-    assert [s.chordKindStr for s in symbols] == ["", "m7", "maj7", "7", "m", "maj7", "m7b5", "9"]
-    assert len(treble.getElementsByClass("Measure")) == len(EIGHT)  # one chord per 4/4 bar
-    assert [b.lyric for b in blocks][:4] == ["I", "vi7", "IVmaj7", "V7"]
-    assert treble.recurse().getElementsByClass("TrebleClef")
-    assert str(parsed.recurse().getElementsByClass("TimeSignature")[0].ratioString) == "4/4"
-
-
-def test_score_spells_flats_as_the_chord_does():
-    score = notation.build_score(parse_progression("Bb Ebmaj7"))
-    names = {p.name for c in score.parts[0].recurse().getElementsByClass(m21chord.Chord) for p in c.pitches}
-    assert names <= {"B-", "D", "F", "E-", "G"}
-
-
-def test_chord_symbols_get_no_courtesy_naturals():
-    score = notation.build_score(parse_progression("Dm7b5 E7 Am Am"), key=(9, "minor"), beats_per_chord=2)
-    assert b"<root-alter>0</root-alter>" not in notation.to_musicxml(score)
-
-
-def test_two_chords_per_bar_and_odd_bar_lengths():
-    halves = notation.build_score(POP, beats_per_chord=2)
-    assert len(halves.parts[0].getElementsByClass("Measure")) == 2
-    waltz = notation.build_score(POP, beats_per_chord=3)
-    assert waltz.parts[0].recurse().getElementsByClass("TimeSignature")[0].ratioString == "3/4"
+def test_a_line_in_b_major_reads_on_one_side():
+    score = notation.build_score(parse_progression("F#maj7 E Abm7 B C#6 Ebm"), key=(8, "minor"))
+    assert score.symbols == ["F#maj7", "E", "G#m7", "B", "C#6", "D#m"]
+    assert b"<alter>-" not in notation.to_musicxml(score)  # nothing flat in G# minor here
 
 
 def test_bad_input_is_an_input_error():
@@ -121,28 +90,118 @@ def test_bad_input_is_an_input_error():
         notation.to_midi(POP, bpm=0)
     with pytest.raises(InputError):
         notation.build_score(POP, key=(0, "dorian"))
+    with pytest.raises(InputError):
+        notation.build_score(POP, beats_per_chord=2.5)
+    with pytest.raises(InputError):
+        notation.build_score(POP, voicing="spread")
+    with pytest.raises(InputError):
+        notation.chord_wav(notation.build_score(POP), 4)
 
 
-# --- MIDI -----------------------------------------------------------------------------------------
+# --- MusicXML ---------------------------------------------------------------------------------------
+
+
+def test_musicxml_reparses_with_chords_symbols_numerals_and_title():
+    score = notation.build_score(EIGHT, "Eight bars", key=(0, "major"), bpm=132)
+    musicxml = notation.to_musicxml(score)
+    parsed = converter.parse(musicxml, format="musicxml")
+    assert parsed.metadata.bestTitle == "Eight bars"
+    treble = parsed.parts[0]
+    blocks = [c for c in treble.recurse().getElementsByClass(m21chord.Chord) if not isinstance(c, harmony.ChordSymbol)]
+    assert len(blocks) == len(EIGHT) and len(treble.getElementsByClass("Measure")) == len(EIGHT)
+    assert [written_symbol(s) for s in harmonies(musicxml)] == score.symbols
+    assert [b.lyric for b in blocks] == score.romans == ["I", "vi7", "IVmaj7", "V7", "iii", "bVIImaj7", "iiø7", "I9"]
+    assert parsed.recurse().getElementsByClass("KeySignature")[0].sharps == 0
+    assert parsed.recurse().getElementsByClass("MetronomeMark")[0].number == 132
+    assert str(parsed.recurse().getElementsByClass("TimeSignature")[0].ratioString) == "4/4"
+
+
+def test_musicxml_holds_what_the_page_shows_symbols_basses_and_pitches():
+    score = notation.build_score(A_MAJOR, "A major", key=(9, "major"))
+    musicxml = notation.to_musicxml(score)
+    symbols = harmonies(musicxml)
+    assert [written_symbol(s) for s in symbols] == score.symbols
+    assert [s.bass().pitchClass for s in symbols] == [v[0] % 12 for v in score.voicings]
+    parsed = converter.parse(musicxml, format="musicxml")
+    assert parsed.recurse().getElementsByClass("KeySignature")[0].sharps == 3
+    treble, bass = parsed.parts[0].flatten(), parsed.parts[1].flatten()
+    uppers = [c for c in treble.getElementsByClass(m21chord.Chord) if not isinstance(c, harmony.ChordSymbol)]
+    basses = list(bass.notes)
+    for index, (upper, low) in enumerate(zip(uppers, basses, strict=True)):
+        written = [p.name.replace("-", "b") for p in (low.pitch, *upper.pitches)]
+        assert [p.midi for p in (low.pitch, *upper.pitches)] == list(score.voicings[index])
+        assert written == [n.name for n in score.spelled_notes(index)]
+    assert not re.search(rb"<alter>-?2</alter>", musicxml)  # never a double sharp or flat on the staff
+
+
+def test_chord_symbols_get_no_courtesy_naturals_and_flats_stay_flats():
+    musicxml = notation.to_musicxml(notation.build_score(parse_progression("Dm7b5 E7 Am Am"), key=(9, "minor"),
+                                                          beats_per_chord=2))
+    assert b"<root-alter>0</root-alter>" not in musicxml
+    score = notation.build_score(parse_progression("Bb Ebmaj7"))
+    names = {n.name for i in range(2) for n in score.spelled_notes(i)}
+    assert names <= {"Bb", "D", "F", "Eb", "G"}
+
+
+@pytest.mark.parametrize(("beats_per_chord", "bars", "time"), [(4, 4, "4/4"), (2, 2, "4/4"), (1, 1, "4/4"), (8, 8, "4/4"),
+                                                               (3, 4, "3/4"), (5, 4, "5/4")])
+def test_bar_lengths_ties_and_padding(beats_per_chord, bars, time):
+    score = notation.build_score(POP, beats_per_chord=beats_per_chord)
+    parsed = converter.parse(notation.to_musicxml(score), format="musicxml")
+    treble = parsed.parts[0]
+    assert len(treble.getElementsByClass("Measure")) == bars
+    assert treble.recurse().getElementsByClass("TimeSignature")[0].ratioString == time
+    chords = [c for c in treble.flatten().getElementsByClass(m21chord.Chord) if not isinstance(c, harmony.ChordSymbol)]
+    held = [c for c in chords if c.tie is None or c.tie.type == "start"]
+    assert len(held) == len(POP) and sum(c.quarterLength for c in chords) == len(POP) * beats_per_chord
+
+
+def test_add9_keeps_its_degree_in_the_export_but_not_twice_on_the_page():
+    score = notation.build_score(parse_progression("Cadd9 G"))
+    assert b"<degree-type>add</degree-type>" in notation.to_musicxml(score)
+    assert b"<degree" not in notation.to_musicxml(score, for_engraving=True)
+    assert {p.name for p in harmonies(notation.to_musicxml(score))[0].pitches} == {"C", "D", "E", "G"}
+
+
+# --- MIDI -------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("beats_per_chord", [4, 8, 2])
 def test_midi_has_one_note_on_per_voice_and_matching_note_offs(beats_per_chord):
-    expected = sum(len(v) for v in notation.voice_progression(EIGHT))
-    ons, offs = note_events(notation.to_midi(EIGHT, bpm=120, beats_per_chord=beats_per_chord))
-    assert len(ons) == expected
-    assert sorted(ons) == sorted(offs)
+    voicings = voice_progression(EIGHT)
+    events = midi_events(notation.to_midi(EIGHT, bpm=120, beats_per_chord=beats_per_chord))
+    ticks = beats_per_chord * notation.MIDI_TICKS_PER_QUARTER
+    assert sorted(events["on"]) == sorted((i * ticks, p) for i, v in enumerate(voicings) for p in v)
+    assert sorted(events["off"]) == sorted(((i + 1) * ticks, p) for i, v in enumerate(voicings) for p in v)
+    assert len(set(events["on"])) == len(events["on"])  # nothing doubled
 
 
-def test_midi_from_a_score_with_chord_symbols_does_not_sound_them():
-    score = notation.build_score(POP, "with symbols")
-    ons, offs = note_events(notation.score_to_midi(score))
-    assert len(ons) == sum(len(v) for v in notation.voice_progression(POP)) == 16
-    assert sorted(ons) == sorted(offs)
-    assert score.parts[0].recurse().getElementsByClass(harmony.ChordSymbol)  # the score itself keeps them
+def test_midi_names_key_tempo_and_every_chord_at_its_onset():
+    score = notation.build_score(A_MAJOR, "Songwriter", key=(9, "major"), bpm=132)
+    events = midi_events(notation.score_to_midi(score))
+    ticks = 4 * notation.MIDI_TICKS_PER_QUARTER
+    assert [(t, d.decode()) for t, d in events["marker"]] == [(i * ticks, s) for i, s in enumerate(score.symbols)]
+    assert [d for _, d in events["name"]] == [b"Songwriter", b"Piano"]
+    assert events["key"] == [(0, bytes([3, 0]))]  # three sharps, major
+    assert events["tempo"] == [(0, round(60_000_000 / 132).to_bytes(3, "big"))]
+    assert events["time"][0][1][:2] == bytes([4, 2])
+    minor = midi_events(notation.to_midi(parse_progression("Ebm Cb Bb7"), key=(3, "minor")))
+    assert minor["key"] == [(0, bytes([256 - 6, 1]))]  # six flats, minor
+    assert midi_events(notation.to_midi(POP))["key"] == []  # no key given, none claimed
 
 
-# --- SVG ------------------------------------------------------------------------------------------
+def test_midi_reads_back_with_music21_as_the_voicing():
+    score = notation.build_score(A_MAJOR, key=(9, "major"), bpm=90)
+    parsed = converter.parse(notation.score_to_midi(score), format="midi")
+    by_onset: dict[float, list[int]] = {}
+    for element in parsed.flatten().notes:
+        by_onset.setdefault(float(element.offset), []).extend(p.midi for p in element.pitches)
+    assert [sorted(by_onset[4.0 * i]) for i in range(len(A_MAJOR))] == [sorted(v) for v in score.voicings]
+    assert parsed.flatten().getElementsByClass("KeySignature")[0].sharps == 3
+    assert parsed.flatten().getElementsByClass("MetronomeMark")[0].number == 90
+
+
+# --- SVG --------------------------------------------------------------------------------------------
 
 
 def test_svg_renders_the_score_and_musicxml():
@@ -150,6 +209,24 @@ def test_svg_renders_the_score_and_musicxml():
     svg = notation.to_svg(score)
     assert svg.lstrip().startswith("<svg") and "</svg>" in svg and len(svg) > 10_000
     assert notation.to_svg(notation.to_musicxml(score)).count("<svg") >= 1
+
+
+def test_svg_tempo_follows_the_request_in_the_header_away_from_chord_symbols():
+    score = notation.build_score(parse_progression("F#maj7 E G#m7 B"), "Progression 1", key=(3, "major"), bpm=132)
+    svg = notation.to_svg(score)
+    head = svg[svg.index('class="pgHead"'):]
+    assert "= 132" in head and "Progression 1" in head
+    in_staves = re.findall(r'class="tempo">(.*?)</g>', svg, flags=re.S)
+    assert not any(re.search(r"<tspan", t) for t in in_staves)  # no mark over the staff, where verovio lets it hit symbols
+    assert "= 100" not in svg
+
+
+def test_svg_shows_spelled_slash_chords():
+    svg = notation.to_svg(notation.build_score(A_MAJOR, key=(9, "major")))
+    harm = re.findall(r'class="harm".*?</g>', svg, flags=re.S)
+    smufl = {"\uea66": "#", "\uea64": "b"}  # verovio writes chord-symbol accidentals as SMuFL glyphs
+    texts = ["".join(smufl.get(t, t) for t in re.findall(r">([^<>]+)</tspan>", h)) for h in harm]
+    assert [t.replace(" ", "") for t in texts] == notation.build_score(A_MAJOR, key=(9, "major")).symbols
 
 
 def test_svg_renders_from_a_worker_thread():
@@ -172,13 +249,20 @@ def test_svg_renders_from_a_worker_thread():
     assert all("<svg" in svg and "</svg>" in svg for svg in results)
 
 
-# --- WAV ------------------------------------------------------------------------------------------
+# --- WAV --------------------------------------------------------------------------------------------
 
 
 def test_numpy_wav_has_the_expected_length():
     wav_bytes = notation.to_wav(POP, bpm=120, backend="numpy")
     assert wav_seconds(wav_bytes) == pytest.approx(4 * 4 * 60 / 120, rel=0.05)
     assert notation.synth_backend("numpy") == "numpy"
+
+
+def test_one_chord_is_heard_as_voiced_in_the_progression():
+    score = notation.build_score(POP, bpm=120)
+    alone = score.only(2)
+    assert alone.voicings == (score.voicings[2],) and alone.symbols == ["F"]
+    assert wav_seconds(notation.chord_wav(score, 2, backend="numpy")) == pytest.approx(2.0, rel=0.05)
 
 
 @pytest.mark.skipif(
@@ -199,12 +283,14 @@ def test_forcing_a_missing_fluidsynth_is_an_audio_error(monkeypatch):
     assert wav_seconds(notation.to_wav(POP, bpm=120)) == pytest.approx(8.0, rel=0.05)
 
 
-# --- everything -----------------------------------------------------------------------------------
+# --- everything -------------------------------------------------------------------------------------
 
 
 def test_export_progression_writes_all_four_files(tmp_path):
-    paths = notation.export_progression(POP, tmp_path / "out", "pop", key=(0, "major"), backend="numpy")
+    chords = [parse_symbol("C"), SlashChord(parse_symbol("G"), 11), parse_symbol("Am")]
+    paths = notation.export_progression(chords, tmp_path / "out", "pop", key=(0, "major"), backend="numpy")
     assert set(paths) == {"mid", "musicxml", "svg", "wav"}
     assert all(path.is_file() and path.stat().st_size > 0 and path.stem == "pop" for path in paths.values())
     assert paths["mid"].read_bytes()[:4] == b"MThd"
     assert "<svg" in paths["svg"].read_text(encoding="utf-8")
+    assert converter.parse(paths["musicxml"]).metadata.bestTitle == "C G/B Am"
