@@ -29,6 +29,7 @@ import numpy as np
 
 from bench.models import trained_model_dir
 from bench.timing import Result, Stats, measure
+from core.training.run_folder import MODEL_FILE
 
 GROUP = "app path"
 SAMPLES = 4
@@ -142,7 +143,7 @@ def run(repeats: int, fresh_repeats: int, model_dir: str | None = None) -> list[
 
     from core.model import load_model
 
-    generator_model = load_model(folder / "model.keras", compile=False)
+    generator_model = load_model(folder / MODEL_FILE, compile=False)
     stats = measure(page, repeats)
     naive = measure(naive_page, max(2, repeats // 2))
     generate_ms, render_ms = (float(np.median(parts[k][1:]) * 1000) for k in ("generate", "render"))

@@ -29,6 +29,7 @@ from core.chords import PAD_ID
 from core.config import CELLS, ModelConfig
 from core.dataset import CHORD_INPUT, CONDITION_INPUTS
 from core.errors import InputError
+from core.training.run_folder import partial_path
 
 # --- small registered pieces -----------------------------------------------------------------
 
@@ -212,7 +213,7 @@ def save_model(model: keras.Model, path: Path) -> None:
     """Save a ``.keras`` file atomically (written beside, then renamed over ``path``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}-partial.keras")
+    partial = partial_path(path)
     try:
         model.save(partial)
     except BaseException:  # a full disk mid-save: no half-written file stays behind, ``path`` is untouched

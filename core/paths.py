@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from core.errors import EnvironmentFault, InputError, os_error_message
+from core.training.run_folder import MODEL_FILE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -21,7 +22,7 @@ def active_model_dir() -> Path:
     """The studio's active model: the run chosen on the Training page, else ``models/default``."""
     if ACTIVE_MODEL_FILE.exists():
         chosen = Path(ACTIVE_MODEL_FILE.read_text(encoding="utf-8").strip())
-        if (chosen / "model.keras").exists():
+        if (chosen / MODEL_FILE).exists():
             return chosen
     return DEFAULT_MODEL_DIR
 
@@ -29,8 +30,8 @@ def active_model_dir() -> Path:
 def set_active_model_dir(model_dir: Path) -> None:
     """Make ``model_dir`` the studio's active model (written atomically)."""
     model_dir = Path(model_dir).resolve()
-    if not (model_dir / "model.keras").exists():
-        raise InputError(f"no model.keras in {model_dir}")
+    if not (model_dir / MODEL_FILE).exists():
+        raise InputError(f"no {MODEL_FILE} in {model_dir}")
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     tmp = ACTIVE_MODEL_FILE.with_suffix(".tmp")
     tmp.write_text(str(model_dir), encoding="utf-8")

@@ -33,8 +33,8 @@ from core.conditions import UNSPECIFIED
 from core.dataset import CONDITION_INPUTS, EncodedWindows, encode_frame, split_frame
 from core.errors import InputError
 from core.evaluation.ngram import NGramModel, fit_baselines
+from core.training.run_folder import TEST_RESULTS_FILE
 
-TEST_RESULTS_FILE = "test_results.json"
 CURVE_K = tuple(range(1, 11))
 #: a function from the model's input dict (conditions [N, 1]) to probabilities [N, L, V].
 Predictor = Callable[[dict[str, np.ndarray]], np.ndarray]

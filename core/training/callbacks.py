@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 
 from core.generation.weights import write_inference_weights
-from core.training.run_folder import EPOCH_KEYS, append_jsonl
+from core.training.run_folder import EPOCH_KEYS, append_jsonl, partial_path
 
 
 def _number(value: object) -> float | None:
@@ -137,7 +137,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
 
     def __init__(self, path: Path, monitor: str = "val_loss"):
         self.final_path = Path(path)
-        self.partial_path = self.final_path.with_name(f".{self.final_path.stem}-partial.keras")
+        self.partial_path = partial_path(self.final_path)
         super().__init__(filepath=str(self.partial_path), monitor=monitor, save_best_only=True)
 
     def on_epoch_end(self, epoch, logs=None):

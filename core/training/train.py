@@ -37,6 +37,7 @@ from core.training.run_folder import (
     METRICS_FILE,
     MODEL_FILE,
     STOP_FILE,
+    TENSORBOARD_NOTE_FILE,
     TRAINING_LOG_FILE,
     write_json_atomic,
 )
@@ -230,7 +231,7 @@ def _tensorboard_callbacks(log_dir: Path) -> list:
 
     log_dir.mkdir(parents=True, exist_ok=True)
     if importlib.util.find_spec("tensorboard") is None:
-        (log_dir / "TENSORBOARD_NOT_INSTALLED.txt").write_text(
+        (log_dir / TENSORBOARD_NOTE_FILE).write_text(
             "No TensorBoard logs: the tensorboard package is not installed (pip install tensorboard).\n"
             "metrics.jsonl and training_log.csv hold the same per-epoch numbers.\n",
             encoding="utf-8",
