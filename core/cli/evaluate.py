@@ -31,8 +31,8 @@ def run(args: argparse.Namespace) -> int:
     model_file = resolve_model_file(args.model)
     import_tensorflow(args.verbose)
 
-    from core.evaluation.evaluate import TEST_RESULTS_FILE, evaluate_model, results_table, shipped_table
-    from core.training.run_folder import write_json_atomic
+    from core.evaluation.evaluate import evaluate_model, results_table, shipped_table
+    from core.training.run_folder import TEST_RESULTS_FILE, write_json_atomic
 
     frame = shipped_table()
     results = evaluate_model(model_file, frame, split=args.split)
