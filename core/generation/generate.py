@@ -60,9 +60,7 @@ from core.generation.guidance import guided_decoder, model_log_probs, validate_g
 from core.generation.loading import Generator, as_generator, load_generator
 from core.generation.sampling import candidate_log_scores, chord_mask, draw, shape_distribution
 from core.spelling import Spelling, guess_key, key_name
-from core.training.run_folder import write_json_atomic
-
-GENERATED_SAMPLES_FILE = "generated_samples.json"
+from core.training.run_folder import GENERATED_SAMPLES_FILE, write_json_atomic
 
 
 @dataclass
