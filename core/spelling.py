@@ -133,9 +133,11 @@ class Spelling:
         self.fifths: int = sum(note.alter for note in self.scale)
 
     @classmethod
-    def for_chords(cls, chords: Sequence[Chord | SlashChord], key: tuple[int, str] | None = None) -> Spelling:
-        """The spelling for ``key`` (tonic, mode), or for the key :func:`guess_key` reads from ``chords`` when ``None``."""
-        return _spelling(*(key if key is not None else guess_key(chords)))
+    def for_chords(cls, chords: Sequence[Chord | SlashChord], key: tuple[int, str] | None = None,
+                   scale_type: str | None = None) -> Spelling:
+        """The spelling for ``key`` (tonic, mode), or for the key :func:`guess_key` reads from ``chords``
+        (among ``scale_type``'s keys when given) when ``key`` is ``None``."""
+        return _spelling(*(key if key is not None else guess_key(chords, scale_type)))
 
     @classmethod
     def from_name(cls, name: str) -> Spelling:

@@ -20,6 +20,7 @@ from core.conditions import CONDITION_NAMES, UNSPECIFIED, VOCABULARIES, Conditio
 from core.errors import InputError
 from core.generation.decoder import token_log_likelihoods
 from core.generation.generate import Generator, as_generator, condition_rows, parse_chords
+from core.spelling import Spelling
 
 RANKABLE: tuple[str, ...] = ("genre", "mood")
 
@@ -47,13 +48,14 @@ def score_progressions(
         raise InputError("empty progression: give chord symbols such as 'C Am F G'")
     rows = _token_rows(parsed, ends)
     log_likelihoods = token_log_likelihoods(generator.decoder, rows, condition_rows(conditions, len(rows)))
+    key = None if conditions.tonic is None else (conditions.tonic, conditions.mode or "major")
     results = []
     for chords, row in zip(parsed, log_likelihoods, strict=True):
         chord_terms = row[: len(chords)]
         factors = len(chords) + (1 if ends else 0)
         total = float(row[:factors].sum())
         result = {
-            "chords": [c.symbol for c in chords],
+            "chords": Spelling.for_chords(chords, key, conditions.mode).symbols(chords),
             "probabilities": [float(np.exp(v)) for v in chord_terms],
             "surprise": [float(-v / math.log(2)) for v in chord_terms],
             "log_likelihood": total,
