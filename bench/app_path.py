@@ -60,9 +60,9 @@ def _child(mode: str, model_dir: str | None) -> dict:
 
         import core.model  # noqa: F401  (registers the model's custom layers with Keras)
         from core.dataset import CHORD_INPUT, CONDITION_INPUTS
-        from core.paths import resolve_model_dir
+        from core.paths import resolve_model_file
 
-        model = keras.saving.load_model(resolve_model_dir(model_dir) / "model.keras", compile=False)
+        model = keras.saving.load_model(resolve_model_file(model_dir), compile=False)
         inputs = {CHORD_INPUT: np.ones((1, int(model.inputs[0].shape[1])), dtype=np.int32),
                   **{name: np.zeros((1, 1), dtype=np.int32) for name in CONDITION_INPUTS.values()}}
         rows = int(model.predict(inputs, verbose=0).shape[-1])

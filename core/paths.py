@@ -46,7 +46,7 @@ def resolve_model_file(path: str | Path | None) -> Path:
     A missing folder or file is an :class:`InputError` naming the path.
     """
     if path is None:
-        model_file = active_model_dir() / "model.keras"
+        model_file = active_model_dir() / MODEL_FILE
         if not model_file.exists():
             raise InputError(f"no trained model yet: {model_file} is missing (train one, or pass a run folder)")
         return model_file
@@ -55,9 +55,9 @@ def resolve_model_file(path: str | Path | None) -> Path:
         if not path.is_file():
             raise InputError(f"model file not found: {path}")
         return path
-    if not (path / "model.keras").is_file():
-        raise InputError(f"no model.keras in {path} (give a run folder or a .keras file)")
-    return path / "model.keras"
+    if not (path / MODEL_FILE).is_file():
+        raise InputError(f"no {MODEL_FILE} in {path} (give a run folder or a .keras file)")
+    return path / MODEL_FILE
 
 
 def writable_dir(path: str | Path, what: str, *, from_flag: bool = False, create: bool = False) -> Path:
