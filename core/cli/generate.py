@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.cli.model_arguments import add_condition_arguments, conditions_from_args
 from core.cli.setting_flags import add_setting_flags, given_settings
+from core.cli.tensorflow_output import add_verbose_argument, quiet_tensorflow
 from core.config import GenerationSettings
 from core.errors import InputError
 
@@ -26,13 +27,15 @@ def register(subparsers) -> None:
     parser.add_argument("--lock", default="", help="fixed chords at 1-based positions, e.g. '1:C 4:G'")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--export", type=Path, help="folder for .mid/.musicxml/.svg/.wav of every sample")
+    add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Validate everything, load the model, generate, print (and export)."""
     from core.chords import parse_progression
-    from core.generation.generate import generate, load_generator, parse_locks, validate_request
+    from core.generation.generate import generate, parse_locks, validate_request
+    from core.generation.loading import load_generator
 
     conditions = conditions_from_args(args)
     settings = {
@@ -40,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
         "seed_chords": parse_progression(args.seed_chords) if args.seed_chords.strip() else [],
         "locks": parse_locks(args.lock),
     }
-    validate_request(conditions, **settings)  # before the (slow) model load
-    samples = generate(load_generator(args.model), conditions, **settings)
+    validate_request(conditions, **settings)  # before the model load
+    with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
+        generator = load_generator(args.model)
+    samples = generate(generator, conditions, **settings)
     if args.format == "json":
         print(json.dumps([s.to_dict() for s in samples], indent=2))
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 from core import paths
 from core.cli.model_arguments import add_model_arguments
 from core.cli.setting_flags import add_setting_flags, flag_of, given_settings
+from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
 from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
 
@@ -31,6 +32,7 @@ def register(subparsers) -> None:
                         help="train the shipped default configuration into models/default/ "
                         "(accepts --epochs and --max-epochs-minutes)")
     add_model_arguments(parser)
+    add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -105,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     _check_output_folders(run_dir or paths.RUNS_DIR / config.run_name)
     try:
         with training_lock(config.run_name):  # before TensorFlow loads; released however training ends (SIGTERM too)
+            import_tensorflow(args.verbose)
+
             from core.training.train import train
 
             result = train(config, progress_callback=lambda record: print(format_record(record), flush=True),
