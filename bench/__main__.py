@@ -1,6 +1,6 @@
 """``python -m bench``: speed and memory benchmarks; ``python -m bench quality``: model quality and conditioning control.
 
-    python -m bench [--quick] [--only generation,training,app,memory] [--model DIR]
+    python -m bench [--quick] [--only generation,training,app,memory,inference] [--model DIR]
     python -m bench quality [--quick] [--model DIR] [--no-conditioning | --reuse-conditioning]
 
 Speed results go to ``bench/results.json`` (one object per benchmark: ``name``, ``median``,
@@ -20,7 +20,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SECTIONS: tuple[str, ...] = ("generation", "training", "app", "memory")
+SECTIONS: tuple[str, ...] = ("generation", "training", "app", "memory", "inference")
 
 
 def _speed(args: argparse.Namespace) -> int:
@@ -64,7 +64,7 @@ def _speed(args: argparse.Namespace) -> int:
         print(f"  ({time.perf_counter() - section_start:.0f} s)", flush=True)
         save()  # after every section, so a later failure keeps what was measured
 
-    from bench import app_path, generation, memory, training
+    from bench import app_path, generation, inference, memory, training
 
     section("generation", lambda: generation.run(
         generation.GenerationSettings(repeats=7 if args.quick else 25, naive_repeats=2 if args.quick else 5), args.model))
@@ -74,6 +74,7 @@ def _speed(args: argparse.Namespace) -> int:
     section("app", lambda: app_path.run(repeats=3 if args.quick else 7, fresh_repeats=1 if args.quick else 3,
                                         model_dir=args.model))
     section("memory", lambda: memory.run(train_minutes=0.3 if args.quick else 0.5, model_dir=args.model))
+    section("inference", lambda: inference.run(repeats=3 if args.quick else 5, model_dir=args.model))
     save()
     print(f"wrote {report.RESULTS_JSON} and {report.RESULTS_MD} ({meta['seconds']:.0f} s)")
     return 0

@@ -6,9 +6,10 @@ interpreter start-up excluded; the child's whole wall time is kept in ``extra``)
 
 * corpus load: :func:`core.corpus.table.load_table` (strings kept as strings); baseline:
   ``pd.read_csv`` with pandas' default type inference;
-* model load: :func:`core.generation.generate.load_generator` (Keras load + NumPy decoder), TensorFlow
-  import included; baseline: ``keras.saving.load_model`` plus the first ``model.predict`` a page
-  without the fast decoder would need before it could answer.
+* model load: :func:`core.generation.loading.load_generator` (the framework-free weights beside
+  the model file into the NumPy decoder; no TensorFlow); baseline: :func:`core.model.load_model`
+  (TensorFlow import included) plus the first ``model.predict`` a page without the fast decoder
+  would need before it could answer.
 
 Warm in-process figure: 4 samples of 8 chords (the page's default) generated, engraved as SVG
 (music21 + verovio) and rendered as WAV; baseline: the same with the naive ``model.predict``
@@ -29,7 +30,6 @@ import numpy as np
 
 from bench.models import trained_model_dir
 from bench.timing import Result, Stats, measure
-from core.training.run_folder import MODEL_FILE
 
 GROUP = "app path"
 SAMPLES = 4
@@ -51,18 +51,15 @@ def _child(mode: str, model_dir: str | None) -> dict:
 
         rows = len(pd.read_csv(CORPUS_TABLE))
     elif mode == "model":
-        from core.generation.generate import load_generator
+        from core.generation.loading import load_generator
 
         generator = load_generator(model_dir)
         rows = generator.decoder.vocab_size
     elif mode == "model-naive":
-        import keras
-
-        import core.model  # noqa: F401  (registers the model's custom layers with Keras)
         from core.dataset import CHORD_INPUT, CONDITION_INPUTS
-        from core.paths import resolve_model_file
+        from core.model import load_model
 
-        model = keras.saving.load_model(resolve_model_file(model_dir), compile=False)
+        model = load_model(model_dir, compile=False)
         inputs = {CHORD_INPUT: np.ones((1, int(model.inputs[0].shape[1])), dtype=np.int32),
                   **{name: np.zeros((1, 1), dtype=np.int32) for name in CONDITION_INPUTS.values()}}
         rows = int(model.predict(inputs, verbose=0).shape[-1])
@@ -100,7 +97,8 @@ def run(repeats: int, fresh_repeats: int, model_dir: str | None = None) -> list[
     from bench.generation import naive_progressions
     from core.chords import VOCAB
     from core.conditions import Conditions
-    from core.generation.generate import generate, load_generator
+    from core.generation.generate import generate
+    from core.generation.loading import load_generator
     from core.notation import synth_backend
 
     results: list[Result] = []
@@ -117,7 +115,7 @@ def run(repeats: int, fresh_repeats: int, model_dir: str | None = None) -> list[
     model, model_wall = fresh_process("model", str(folder), fresh_repeats)
     model_naive, _ = fresh_process("model-naive", str(folder), fresh_repeats)
     results.append(Result.from_stats(
-        "app_model_load_s", GROUP, "model load to first answer in a fresh process (TensorFlow import included)", "s", model,
+        "app_model_load_s", GROUP, "model load to first answer in a fresh process (imports included)", "s", model,
         "keras load_model + first model.predict", model_naive,
         notes=f"model {folder}; whole child process: {model_wall:.2f} s", extra={"process_wall_s": model_wall},
     ))
@@ -143,7 +141,7 @@ def run(repeats: int, fresh_repeats: int, model_dir: str | None = None) -> list[
 
     from core.model import load_model
 
-    generator_model = load_model(folder / MODEL_FILE, compile=False)
+    generator_model = load_model(folder, compile=False)
     stats = measure(page, repeats)
     naive = measure(naive_page, max(2, repeats // 2))
     generate_ms, render_ms = (float(np.median(parts[k][1:]) * 1000) for k in ("generate", "render"))

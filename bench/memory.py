@@ -68,7 +68,8 @@ def _app_pages(model_dir: str | None) -> str:
     from bench.app_path import LENGTH, SAMPLES, render
     from bench.models import trained_model_dir
     from core.conditions import Conditions
-    from core.generation.generate import generate, load_generator
+    from core.generation.generate import generate
+    from core.generation.loading import load_generator
 
     folder = trained_model_dir(model_dir)
     if folder is not None:
