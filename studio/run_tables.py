@@ -11,13 +11,14 @@ import time
 
 import pandas as pd
 
+from core.config import TrainConfig
 from core.training import runs
 from core.training.run_folder import LOGS_DIR, RunSummary
 
 #: the runs table's columns, in order.
 COLUMNS: tuple[str, ...] = ("run", "status", "epochs", "best val loss", "test top-1", "test top-5", "duration", "started",
                             "settings", "ended because")
-#: (config key, short label) of the settings the table's ``settings`` column names.
+#: (setting, short label) of the settings the table's ``settings`` column names (training or model settings).
 _SETTING_LABELS: tuple[tuple[str, str], ...] = (
     ("cell", "cell"), ("lstm_layers", "layers"), ("lstm_units", "units"), ("embedding_dim", "emb"),
     ("dropout", "dropout"), ("attention", "attention"), ("lr", "lr"), ("batch_size", "batch"), ("augment", "augment"),
@@ -41,7 +42,6 @@ def runs_frame(summaries: list[RunSummary]) -> pd.DataFrame:
     """The runs as a table for the page: name, status, epochs, best val loss, test top-1/top-5, duration, settings."""
     rows = []
     for run in summaries:
-        config = run.config
         rows.append({
             "run": run.name,
             "status": run.status,
@@ -51,10 +51,18 @@ def runs_frame(summaries: list[RunSummary]) -> pd.DataFrame:
             "test top-5": run.test_top5,
             "duration": format_duration(run.duration_s),
             "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "",
-            "settings": ", ".join(f"{label} {config[key]}" for key, label in _SETTING_LABELS if key in config),
+            "settings": settings_text(run.config),
             "ended because": run.reason,
         })
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def settings_text(config: TrainConfig | None) -> str:
+    """``cell lstm, layers 2, units 256, …``: the settings a run was trained with (empty without a config)."""
+    if config is None:
+        return ""
+    values = {name: getattr(config if name in TrainConfig.settings() else config.model, name) for name, _ in _SETTING_LABELS}
+    return ", ".join(f"{label} {values[name]}" for name, label in _SETTING_LABELS if values[name] is not None)
 
 
 def tensorboard_command(run_name: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from core import paths
-from core.config import TrainConfig
+from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
 from core.training import run_folder, runs
 from core.training.run_folder import (
@@ -182,7 +182,7 @@ def test_list_runs_reads_status_best_val_loss_test_accuracy_and_duration(output:
     done = listed["done"]
     assert done.status == "finished" and done.best_val_loss == 1.5 and done.epochs_done == 3
     assert done.test_top1 == 0.41 and done.test_top5 == 0.8 and done.duration_s == 31.0
-    assert done.config["lstm_units"] == 64 and done.config["lr"] == 0.001  # train and model settings, flattened
+    assert done.config == TrainConfig(epochs=3, lr=0.001, model=ModelConfig(lstm_units=64, cell="gru"))  # as config.json says
     assert listed["crashed"].status == "interrupted" and listed["crashed"].test_top1 is None
     assert listed["broke"].status == "failed" and listed["broke"].best_val_loss is None
 

@@ -28,9 +28,12 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from core.config import TrainConfig
+from core.errors import InputError
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
@@ -193,17 +196,15 @@ def read_output_tail(run_dir: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def flat_config(config_json: Any) -> dict[str, Any]:
-    """A run's ``config.json`` as one flat dict: the ``train`` settings with the ``model`` ones merged in."""
-    if not isinstance(config_json, dict):
-        return {}
-    train = config_json.get("train", config_json)
-    if not isinstance(train, dict):
-        return {}
-    flat = {k: v for k, v in train.items() if k != "model"}
-    if isinstance(train.get("model"), dict):
-        flat.update(train["model"])
-    return flat
+def read_run_config(folder: Path) -> TrainConfig | None:
+    """The :class:`TrainConfig` in a run's ``config.json`` (older files load too); ``None`` when missing or unreadable."""
+    data = read_json(Path(folder) / CONFIG_FILE)
+    if not isinstance(data, dict):
+        return None
+    try:
+        return TrainConfig.from_dict(data)
+    except InputError:
+        return None
 
 
 def _first_number(data: Any, keys: tuple[str, ...], sections: tuple[str, ...]) -> float | None:
@@ -250,7 +251,7 @@ class RunSummary:
     name: str
     folder: Path
     status: str  # starting, running, stopping, finished, stopped, failed, interrupted
-    config: dict[str, Any] = field(default_factory=dict)
+    config: TrainConfig | None = None  # the settings it was trained with (None: no readable config.json)
     epochs_done: int = 0
     epochs_planned: int | None = None
     best_val_loss: float | None = None
@@ -284,14 +285,14 @@ def summarize_run(folder: Path, training: bool = False) -> RunSummary:
     folder = Path(folder)
     records = read_metrics(folder)
     epochs = epoch_records(records)
-    config = flat_config(read_json(folder / CONFIG_FILE))
+    config = read_run_config(folder)
     val_losses = [float(r["val_loss"]) for r in epochs if isinstance(r.get("val_loss"), int | float)]
     history = read_json(folder / HISTORY_FILE)
     if not val_losses and isinstance(history, dict) and isinstance(history.get("val_loss"), list):
         val_losses = [float(v) for v in history["val_loss"] if isinstance(v, int | float)]
     val_accs = [float(r["val_accuracy"]) for r in epochs if isinstance(r.get("val_accuracy"), int | float)]
     planned = next((r.get("epochs_planned") for r in reversed(records) if r.get("epochs_planned")), None)
-    planned = planned or config.get("epochs")
+    planned = planned or (config.epochs if config is not None else None)
     elapsed = next((r.get("elapsed") for r in reversed(records) if isinstance(r.get("elapsed"), int | float)), None)
     top1, top5 = model_test_accuracy(read_json(folder / TEST_RESULTS_FILE))
     started = records[0].get("time") if records and isinstance(records[0].get("time"), int | float) else None

@@ -519,7 +519,7 @@ def run_progress(run_name: str, now: float | None = None) -> RunProgress:
         seconds = [float(r["seconds"]) for r in epochs if isinstance(r.get("seconds"), int | float)]
         per_epoch = sum(seconds) / len(seconds) if seconds else elapsed / len(epochs)
         eta = max(0.0, per_epoch * (summary.epochs_planned - len(epochs)))
-        budget = summary.config.get("max_minutes")
+        budget = summary.config.max_minutes if summary.config is not None else None
         if isinstance(budget, int | float) and budget > 0:
             eta = min(eta, max(0.0, budget * 60 - elapsed))
     return RunProgress(run_name, summary.status, len(epochs), summary.epochs_planned, elapsed, eta, records)
