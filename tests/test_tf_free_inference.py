@@ -49,6 +49,21 @@ def model_dir(tmp_path_factory) -> Path:
     return folder
 
 
+def test_the_inference_side_modules_import_without_tensorflow() -> None:
+    """Every module of core.generation and studio, and the light core modules they build on (lazy imports audited)."""
+    assert imported_frameworks("""
+        import importlib, pkgutil
+        import core.generation, studio
+        for name in ("core.chords", "core.conditions", "core.notation", "core.audio", "core.config", "core.paths",
+                     "core.errors", "core.dataset", "core.serving.api", "core.training.run_folder", "core.training.runs",
+                     "core.cli"):
+            importlib.import_module(name)
+        for package in (core.generation, studio):
+            for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+                importlib.import_module(module.name)
+    """) == []
+
+
 def test_cli_generate_and_score_do_not_import_tensorflow(model_dir: Path) -> None:
     assert imported_frameworks(f"""
         from core.cli import main
