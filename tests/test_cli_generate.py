@@ -68,7 +68,8 @@ def test_generate_export(model_dir, capsys, monkeypatch, tmp_path) -> None:
         (["--seed-chords", "C Hm7"], "Hm7"), (["--lock", "2:Xyz"], "Xyz"), (["--length", "0"], "length"),
         (["--length", "abc"], "abc"), (["--temperature", "9"], "temperature"), (["--top-p", "0"], "top-p"),
         (["--top-k", "-2"], "top-k"), (["--num-samples", "5000"], "samples"), (["--in-key"], "key"),
-        (["--lock", "9:C"], "lock position 9"),
+        (["--lock", "9:C"], "lock position 9"), (["--lock", "1:C 1:G"], "two locks at the same position (1)"),
+        (["--random-seed", "-1"], "random seed"), (["--temperature", "nan"], "temperature"), (["--gibbs-passes", "5"], "Gibbs"),
     ],
 )
 def test_generate_bad_input_is_one_line_and_exit_2(model_dir, capsys, flags, needle) -> None:

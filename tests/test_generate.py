@@ -184,7 +184,7 @@ def test_bad_settings_are_input_errors(generator: Generator, settings: dict, mes
 
 
 def test_bad_locks_text() -> None:
-    for text in ("C", "0:C", "x:C", "2:Q"):
+    for text in ("C", "0:C", "x:C", "2:Q", "1:C 1:G"):
         with pytest.raises(InputError):
             parse_locks(text)
 

@@ -122,6 +122,8 @@ def parse_locks(text: str) -> dict[int, Chord]:
         position, sep, symbol = item.partition(":")
         if not sep or not position.strip().isdigit() or int(position) < 1:
             raise InputError(f"bad lock {item!r}; write POSITION:CHORD with 1-based positions, e.g. '1:C 4:G'")
+        if int(position) - 1 in locks:
+            raise InputError(f"two locks at the same position ({int(position)}): lock each position once")
         locks[int(position) - 1] = parse_symbol(symbol)
     return locks
 
