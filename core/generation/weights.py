@@ -41,11 +41,10 @@ from pathlib import Path
 import numpy as np
 
 from core.generation.decoder import CONDITION_ORDER, DecoderWeights
+from core.training.run_folder import INFERENCE_DESCRIPTION_SUFFIX, INFERENCE_WEIGHTS_SUFFIX
 
 FORMAT = "chordsmith-inference-weights"
 FORMAT_VERSION = 1
-WEIGHTS_SUFFIX = ".inference.npz"
-DESCRIPTION_SUFFIX = ".inference.json"
 #: attribute names of each recurrent layer's arrays, in Keras's get_weights() order.
 RECURRENT_ARRAYS: tuple[str, ...] = ("kernel", "recurrent_kernel", "bias")
 
@@ -73,7 +72,7 @@ def weights_files(model_file: Path) -> tuple[Path, Path]:
     """``(npz, json)`` beside a ``.keras`` file: ``model.keras`` → ``model.inference.npz``, ``model.inference.json``."""
     model_file = Path(model_file)
     stem = model_file.name.removesuffix(".keras")
-    return model_file.with_name(stem + WEIGHTS_SUFFIX), model_file.with_name(stem + DESCRIPTION_SUFFIX)
+    return model_file.with_name(stem + INFERENCE_WEIGHTS_SUFFIX), model_file.with_name(stem + INFERENCE_DESCRIPTION_SUFFIX)
 
 
 def file_sha256(path: Path) -> str:

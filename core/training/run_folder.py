@@ -10,6 +10,8 @@ module is the one place that names its files::
     history.json             loss/metrics per epoch
     checkpoints/best.keras   best val_loss so far (written atomically)
     model.keras              the final model (EarlyStopping restores the best weights)
+    *.inference.npz, .json   beside each .keras: its weights without any framework, for inference
+                             (core.generation.weights; model.inference.npz, checkpoints/best.inference.npz)
     logs/                    TensorBoard
     test_results.json        the evaluation on the test songs (core.evaluation.evaluate)
     calibration.json         genre/mood fit calibration, fitted on the validation songs (core.generation.calibration)
@@ -43,6 +45,9 @@ MODEL_FILE = "model.keras"
 CHECKPOINTS_DIR = "checkpoints"
 BEST_CHECKPOINT = Path(CHECKPOINTS_DIR) / "best.keras"
 LOGS_DIR = "logs"
+#: beside every ``NAME.keras``: ``NAME.inference.npz`` and ``NAME.inference.json`` (core.generation.weights).
+INFERENCE_WEIGHTS_SUFFIX = ".inference.npz"
+INFERENCE_DESCRIPTION_SUFFIX = ".inference.json"
 #: written in ``logs/`` instead of TensorBoard logs when the tensorboard package is missing.
 TENSORBOARD_NOTE_FILE = "TENSORBOARD_NOT_INSTALLED.txt"
 TEST_RESULTS_FILE = "test_results.json"
