@@ -11,7 +11,7 @@ in the MusicXML, in the MIDI and in the audio are the same:
 - SVG (:func:`to_svg`): verovio engraves that MusicXML;
 - MIDI (:func:`score_to_midi`, written byte by byte): tempo, time and key signature, a track
   name, each chord's symbol as a marker at its onset, every note on once and off once;
-- WAV (:func:`score_to_wav`, :mod:`core.audio`): FluidSynth plays the MIDI, or a NumPy synth the voicing.
+- WAV (:func:`score_to_wav`, :mod:`core.audio`): FluidSynth (in process) or a NumPy synth plays the voicing.
 
 Writing the formats directly keeps a progression's notation, MIDI and MusicXML to a few
 milliseconds (a music21 round trip costs tens); tests read the files back with music21.
@@ -20,9 +20,7 @@ milliseconds (a music21 round trip costs tens); tests read the files back with m
 from __future__ import annotations
 
 import dataclasses
-import logging
 import struct
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +34,6 @@ from core.chords import QUALITIES, Chord, SlashChord, as_slash
 from core.errors import InputError
 from core.spelling import Note, Spelling
 from core.voicing import VoicingStyle, voice_progression
-
-log = logging.getLogger(__name__)
 
 DEFAULT_TEMPO = 100.0
 DEFAULT_BEATS_PER_CHORD = 4
@@ -414,21 +410,13 @@ def synth_backend(backend: audio.Backend = "auto") -> Literal["fluidsynth", "num
 
 
 def score_to_wav(score: Score, backend: audio.Backend = "auto") -> bytes:
-    """The score as 44.1 kHz 16-bit WAV bytes, exactly ``len(chords) * beats_per_chord`` beats long.
+    """The score's voicing as 44.1 kHz 16-bit WAV bytes, exactly ``len(chords) * beats_per_chord`` beats long.
 
     ``backend``: ``"auto"`` (FluidSynth if installed, falling back to NumPy if it fails),
     ``"fluidsynth"`` (raise :class:`core.audio.AudioError` if unavailable or failing) or
     ``"numpy"``. FluidSynth gives stereo General MIDI piano, NumPy a mono additive synth.
     """
-    if synth_backend(backend) == "fluidsynth":
-        try:
-            return audio.render_midi_fluidsynth(score_to_midi(score), score.seconds)
-        except (audio.AudioError, OSError, subprocess.TimeoutExpired) as error:
-            if backend == "fluidsynth":
-                raise audio.AudioError(str(error)) from error
-            log.warning("FluidSynth failed, using the NumPy synth instead: %s", error)
-    samples = audio.synth_voicings(score.voicings, score.seconds / len(score.chords))
-    return audio.samples_to_wav(samples)
+    return audio.render_voicings(score.voicings, score.seconds / len(score.chords), backend)
 
 
 def to_wav(

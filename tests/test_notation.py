@@ -11,6 +11,7 @@ import re
 import threading
 import wave
 
+import numpy as np
 import pytest
 from music21 import chord as m21chord
 from music21 import converter, harmony, midi
@@ -266,17 +267,34 @@ def test_one_chord_is_heard_as_voiced_in_the_progression():
 
 
 @pytest.mark.skipif(
-    audio.fluidsynth_binary() is None or audio.find_soundfont() is None,
-    reason="FluidSynth rendering needs the `fluidsynth` program and a General MIDI .sf2 soundfont (apt: fluidsynth)",
+    audio.fluidsynth_library() is None or audio.find_soundfont() is None,
+    reason="FluidSynth rendering needs libfluidsynth and a General MIDI .sf2 soundfont (apt: fluidsynth)",
 )
-def test_fluidsynth_wav_has_the_expected_length():
+def test_fluidsynth_wav_sounds_every_chord_for_its_length():
     assert notation.synth_backend() == "fluidsynth"
     wav_bytes = notation.to_wav(POP, bpm=120, backend="fluidsynth")
-    assert wav_seconds(wav_bytes) == pytest.approx(4 * 4 * 60 / 120, rel=0.05)
+    assert wav_seconds(wav_bytes) == pytest.approx(4 * 4 * 60 / 120, rel=0.001)
+    with wave.open(io.BytesIO(wav_bytes)) as reader:
+        assert reader.getnchannels() == 2
+        frames = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2").reshape(-1, 2).astype(float)
+    chords = np.array_split(frames, len(POP))
+    assert all(np.sqrt((chord[: len(chord) // 2] ** 2).mean()) > 300 for chord in chords)  # each chord sounds
+    assert np.abs(frames[-20:]).max() < 50  # faded out, no click
+    again = notation.to_wav(POP, bpm=120, backend="fluidsynth")  # the in-process synth is reused
+    assert len(again) == len(wav_bytes)
+
+
+def test_numpy_synth_wavetable_matches_the_harmonic_sum():
+    seconds, pitches = 0.05, [60, 64, 67]
+    t = np.arange(int(round(seconds * audio.SAMPLE_RATE))) / audio.SAMPLE_RATE
+    freqs = audio.midi_frequency(np.asarray(pitches))[:, None]
+    exact = sum(a * np.sin(2 * np.pi * k * freqs * t).sum(axis=0) for k, a in enumerate(audio.HARMONICS, start=1))
+    exact = 0.8 * exact / (len(pitches) * sum(audio.HARMONICS)) * audio.adsr_envelope(len(t))
+    assert np.abs(audio.synth_chord(pitches, seconds) - exact).max() < 0.01
 
 
 def test_forcing_a_missing_fluidsynth_is_an_audio_error(monkeypatch):
-    monkeypatch.setattr(audio, "fluidsynth_binary", lambda: None)
+    monkeypatch.setattr(audio, "fluidsynth_library", lambda: None)
     assert notation.synth_backend() == "numpy"
     with pytest.raises(audio.AudioError):
         notation.to_wav(POP, backend="fluidsynth")
