@@ -54,7 +54,8 @@ def test_root_position_stacks_the_tones_in_thirds_from_the_root(chord):
 def test_typed_basses_are_played_even_outside_the_chord():
     chords = [p.slash for p in read_progression("C/E G/B C/Bb F/A")]
     assert [v[0] for v in voicing.voice_progression(chords)] == [52, 59, 58, 57]  # E3 B3 Bb3 A3
-    assert [v[0] for v in voicing.voice_progression(chords, style="root")] == [52, 47, 58, 57]  # under a root-position G3 the B drops to B2
+    # under a root-position G3 the B drops to B2
+    assert [v[0] for v in voicing.voice_progression(chords, style="root")] == [52, 47, 58, 57]
 
 
 def test_voicing_is_deterministic_and_checks_its_style():
