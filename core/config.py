@@ -323,6 +323,22 @@ class TrainConfig(SettingsBase):
                             "or the machines in TF_CONFIG (multiworker; only the chief writes the run)", choices=STRATEGIES)
     cpu_replicas: int | None = setting(None, int, "with --strategy mirrored: split the CPU into N logical devices",
                                        low=1, high=64, optional=True)
+    init_from: str | None = setting(None, str, "fine-tune: start from this trained model's weights (a run name, a run "
+                                    "or models/ folder, or a .keras file); the architecture is that model's own",
+                                    label="start from", optional=True)
+    freeze_embeddings: bool = setting(False, bool, "with --init-from: keep the chord and condition embeddings as they are")
+    corpus_table: str | None = setting(None, str, "progression table to train on (a .csv.gz in the corpus layout, such "
+                                       "as one 'data import' wrote); default: the shipped corpus", label="table",
+                                       optional=True, flags=("--table",))
+    genre: str | None = setting(None, str, "train and evaluate only on the table's songs of this genre",
+                                label="genre subset", optional=True, choices=GENRES[1:])
+    source: str | None = setting(None, str, "train and evaluate only on the table's songs from this source",
+                                 label="source subset", optional=True,
+                                 pattern=re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$"),
+                                 pattern_help="a source name such as jazz-standards, pop909 or user "
+                                 "(lower-case letters, digits, - or _)")
+    mood: str | None = setting(None, str, "train and evaluate only on the table's songs of this mood",
+                               label="mood subset", optional=True, choices=MOODS[1:])
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def validate(self) -> None:
@@ -330,7 +346,13 @@ class TrainConfig(SettingsBase):
         super().validate()
         if self.cpu_replicas is not None and self.strategy != "mirrored":
             raise InputError("--cpu-replicas only applies to --strategy mirrored")
+        if self.freeze_embeddings and self.init_from is None:
+            raise InputError("--freeze-embeddings only applies to fine-tuning (--init-from)")
         self.model.validate()
+
+    def subset(self) -> dict[str, str]:
+        """The subset filters set (``{"genre": "jazz"}``); empty: the whole table."""
+        return {name: value for name in ("genre", "source", "mood") if (value := getattr(self, name)) is not None}
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any], strict: bool = False) -> Self:

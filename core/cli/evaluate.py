@@ -14,9 +14,11 @@ def register(subparsers) -> None:
         "evaluate", help="evaluate a model against n-gram baselines",
         description="Top-1/top-5 accuracy, cross-entropy and perplexity per chord token on one split of the "
         "shipped table, for the model (conditioned and with every condition unspecified) and for unigram, "
-        "bigram, trigram and key-relative trigram baselines fitted on the train split; overall and per genre.",
+        "bigram, trigram and key-relative trigram baselines fitted on the train split; overall and per genre. "
+        "A run trained on a subset or on imported songs is evaluated on that data's test songs; a fine-tuned run "
+        "shows the model it started from beside it (base_lstm).",
     )
-    parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
+    parser.add_argument("--model", help="run name, run folder or .keras file (default: the active model)")
     parser.add_argument("--split", choices=("test", "validation", "train"), default="test")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--write", action="store_true", help="also write test_results.json into the model folder")
@@ -27,15 +29,15 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print a table (or the JSON payload)."""
     from core.paths import resolve_model_file
+    from core.training.transfer import find_model_file
 
-    model_file = resolve_model_file(args.model)
+    model_file = resolve_model_file(None) if args.model is None else find_model_file(args.model)
     import_tensorflow(args.verbose)
 
-    from core.evaluation.evaluate import evaluate_model, results_table, shipped_table
+    from core.evaluation.evaluate import evaluate_model_file, results_table
     from core.training.run_folder import TEST_RESULTS_FILE, write_json_atomic
 
-    frame = shipped_table()
-    results = evaluate_model(model_file, frame, split=args.split)
+    results = evaluate_model_file(model_file, split=args.split)
     if args.write:
         write_json_atomic(model_file.parent / TEST_RESULTS_FILE, results)
     print(json.dumps(results, indent=2) if args.format == "json" else results_table(results))

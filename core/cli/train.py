@@ -50,7 +50,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             raise InputError(f"--reproduce-default trains the shipped configuration; drop {names}")
         return TrainConfig(run_name="default").updated(given)
     base = TrainConfig.from_file(args.config) if args.config is not None else TrainConfig()
-    return base.updated(given)
+    config = base.updated(given)
+    shaping = sorted(set(given_settings(args, ModelConfig)) - {"condition_dropout"})
+    if config.init_from is not None and shaping:
+        raise InputError(f"--init-from keeps the architecture of the model it starts from; drop "
+                         f"{', '.join(_flag(name) for name in shaping)}")
+    return config
 
 
 def _flag(name: str) -> str:
@@ -62,9 +67,12 @@ def format_record(record: dict) -> str:
     """One printed line for a metrics.jsonl record."""
     status = record.get("status")
     if status == "started":
+        init, subset = record.get("init"), record.get("subset")
+        origin = f", fine-tuning {init['path']} (sha256 {init['sha256']})" if isinstance(init, dict) else ""
+        only = ", only " + ", ".join(f"{k} {v}" for k, v in subset.items()) if isinstance(subset, dict) and subset else ""
         return (f"training {record.get('run_name')}: {record.get('parameters', 0):,} parameters, "
                 f"{record.get('train_windows')} train / {record.get('validation_windows')} validation windows, "
-                f"up to {record.get('epochs_planned')} epochs")
+                f"up to {record.get('epochs_planned')} epochs{origin}{only}")
     if status == "running":
         def number(key: str, digits: int = 4) -> str:
             value = record.get(key)
@@ -105,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
         run_dir, overwrite = DEFAULT_MODEL_DIR, True
     _check_output_folders(run_dir or paths.RUNS_DIR / config.run_name)
+    if config.init_from is not None:
+        from core.training.transfer import find_model_file
+
+        find_model_file(config.init_from)  # a wrong name is one error line now, not after the corpus and TensorFlow load
     try:
         with training_lock(config.run_name):  # before TensorFlow loads; released however training ends (SIGTERM too)
             import_tensorflow(args.verbose)

@@ -16,6 +16,11 @@ Models: ``lstm`` (conditions as labelled), ``lstm_unconditioned`` (every conditi
 ``trigram_key_relative``: a trigram over chords transposed so every window's tonic is C (windows
 without a key stay as they are), scored in each test window's own key — the LSTM is told the
 key, so this is the fair n-gram comparison. ``topk_curve`` has top-k accuracy for k = 1..10.
+
+A fine-tuned run (``train --init-from``) adds ``base_lstm``: the model it started from, on the
+same songs, beside it. A run trained on a subset or on another table (a genre, the user's own
+songs) is evaluated on that data's test songs (:func:`evaluate_model_file` reads the run's
+``config.json``), and the n-gram baselines are fitted on that data's train songs.
 """
 
 from __future__ import annotations
@@ -157,12 +162,15 @@ def evaluate_model(
     frame: pd.DataFrame,
     split: str = "test",
     sequence_length: int = 12,
+    base_model=None,
 ) -> dict:
     """Metrics of the LSTM (conditioned and not) and the n-gram baselines on one split of ``frame``.
 
     ``model_dir_or_model`` is a model folder or ``.keras`` path, a Keras model, or a
     :data:`Predictor` (tests inject a stub). ``frame`` is table-shaped (every split; the baselines
-    are fitted on its ``train`` rows). Returns the ``test_results.json`` payload (module docstring).
+    are fitted on its ``train`` rows). ``base_model`` (the same kinds) is a model this one was
+    fine-tuned from, scored beside it as ``base_lstm``. Returns the ``test_results.json`` payload
+    (module docstring).
     """
     predict, source = _resolve_predictor(model_dir_or_model)
     evaluated = split_frame(frame, split)
@@ -178,6 +186,7 @@ def evaluate_model(
     inputs = encoded.inputs()
     distributions: dict[str, np.ndarray] = {
         "lstm": predict(inputs)[windows, positions],
+        **({"base_lstm": _resolve_predictor(base_model)[0](inputs)[windows, positions]} if base_model is not None else {}),
         "lstm_unconditioned": predict(_unconditioned(inputs))[windows, positions],
     }
     encoded_train = encode_frame(train, sequence_length)
@@ -207,11 +216,54 @@ def evaluate_model(
 
 def evaluate_run(run_dir: str | Path, frame: pd.DataFrame | None = None, split: str = "test") -> dict:
     """Evaluate a run folder's ``model.keras`` and write ``test_results.json`` there atomically."""
+    from core.paths import resolve_model_file
     from core.training.run_folder import write_json_atomic
 
     run_dir = Path(run_dir)
-    results = evaluate_model(run_dir, shipped_table() if frame is None else frame, split=split)
+    results = evaluate_model_file(resolve_model_file(run_dir), split=split, frame=frame)
     write_json_atomic(run_dir / TEST_RESULTS_FILE, results)
+    return results
+
+
+def run_folder_of(model_file: Path) -> Path | None:
+    """The run folder holding ``model_file`` (``model.keras`` or ``checkpoints/*.keras``), if it has a ``config.json``."""
+    from core.training.run_folder import CHECKPOINTS_DIR, CONFIG_FILE
+
+    folder = Path(model_file).parent
+    if folder.name == CHECKPOINTS_DIR and not (folder / CONFIG_FILE).is_file():
+        folder = folder.parent
+    return folder if (folder / CONFIG_FILE).is_file() else None
+
+
+def evaluate_model_file(model_file: Path, split: str = "test", frame: pd.DataFrame | None = None) -> dict:
+    """Evaluate a model file on the data its run trained on, beside the model it was fine-tuned from.
+
+    The run's ``config.json`` (when the file sits in a run folder) chooses the table and the
+    genre/source/mood subset (:func:`core.training.run_data.run_frame`; ``frame`` replaces the
+    table) and names the base model (``"init"``), scored as ``base_lstm`` when its file is still
+    there. Without a run folder: the shipped table (or ``frame``), no base. The payload gains
+    ``data`` (table and subset) and, for a fine-tuned run, ``base`` (path, recorded hash, and
+    whether the file has ``changed`` since, or is ``missing``).
+    """
+    from core.training.run_data import describe_data, load_run_config, run_frame
+    from core.training.run_folder import CONFIG_FILE, read_json
+    from core.training.transfer import base_changed, base_model_file
+
+    folder = run_folder_of(model_file)
+    if folder is None:
+        results = evaluate_model(model_file, shipped_table() if frame is None else frame, split=split)
+        return {**results, "data": {"table": "shipped" if frame is None else "given", "subset": {}}}
+    config = load_run_config(folder)
+    init = read_json(folder / CONFIG_FILE).get("init")
+    base_file = base_model_file(init)
+    if config.corpus_table is None and frame is None:
+        frame = shipped_table()  # the InputError that says how to build it
+    results = evaluate_model(model_file, run_frame(config, frame), split=split, base_model=base_file,
+                             sequence_length=config.model.sequence_length)
+    results["data"] = describe_data(config)
+    if isinstance(init, dict):
+        results["base"] = {**init, "missing": base_file is None,
+                           "changed": base_file is not None and base_changed(init, base_file)}
     return results
 
 
@@ -225,12 +277,26 @@ def shipped_table() -> pd.DataFrame:
     return load_table(CORPUS_TABLE)
 
 
+def _base_lines(base: dict | None) -> list[str]:
+    """The header lines naming the model a fine-tuned run started from (``base_lstm`` in the table)."""
+    if not base:
+        return []
+    state = ""
+    if base.get("missing"):
+        state = " (missing now: not scored)"
+    elif base.get("changed"):
+        state = " (changed since: scored as it is now)"
+    return [f"base_lstm = the model this run was fine-tuned from: {base.get('path')} (sha256 {base.get('sha256')}){state}"]
+
+
 def results_table(results: dict) -> str:
     """A plain-text table of :func:`evaluate_model` results: overall, then per genre."""
     split = results.get("split", "test")
+    subset = (results.get("data") or {}).get("subset") or {}
     lines = [
         f"{split}: {results.get(f'{split}_songs')} songs, {results.get(f'{split}_windows')} windows, "
-        f"{results.get(f'{split}_tokens')} chord tokens",
+        f"{results.get(f'{split}_tokens')} chord tokens" + "".join(f", {k} {v}" for k, v in subset.items()),
+        *_base_lines(results.get("base")),
         "",
         f"{'model':<20}{'top1':>8}{'top5':>8}{'xent':>8}{'ppl':>9}",
     ]

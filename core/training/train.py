@@ -17,7 +17,6 @@ current batch, the epoch is closed (validated and logged) and the model is saved
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -29,6 +28,7 @@ import pandas as pd
 from core.config import TrainConfig
 from core.dataset import DatasetConfig, make_dataset, split_frame
 from core.errors import EnvironmentFault, InputError, os_error_message
+from core.training.run_data import describe_data, load_run_config, run_frame
 from core.training.run_folder import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
@@ -42,15 +42,10 @@ from core.training.run_folder import (
     write_json_atomic,
 )
 
+#: load_run_config lives in run_data (evaluation reads it too); it is re-exported here for the callers that know it here.
+__all__ = ["dataset_config", "default_run_name", "load_run_config", "train"]
+
 ProgressCallback = Callable[[dict], None]
-
-
-def load_run_config(run_dir: Path) -> TrainConfig:
-    """The TrainConfig a run folder was trained with (from its ``config.json``)."""
-    path = Path(run_dir) / CONFIG_FILE
-    if not path.exists():
-        raise InputError(f"no config.json in {run_dir}")
-    return TrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def dataset_config(config: TrainConfig) -> DatasetConfig:
@@ -103,8 +98,11 @@ def train(
 ) -> Path:
     """Train one model and return its run folder.
 
-    ``frame`` defaults to the shipped table (:func:`core.corpus.table.load_table`); its ``split``
-    column chooses train and validation rows. ``progress_callback`` receives every record written
+    ``frame`` defaults to the config's table (the shipped one unless ``corpus_table``), narrowed
+    to the config's genre/source/mood subset (:mod:`core.training.run_data`); its ``split``
+    column chooses train and validation rows. With ``init_from`` the run starts from that trained
+    model's weights and architecture (:mod:`core.training.transfer`), recorded under ``"init"``
+    in ``config.json``. ``progress_callback`` receives every record written
     to ``metrics.jsonl`` (the 'started' record, one per epoch, the final one). ``run_dir`` defaults
     to ``output/runs/<run_name>``; an existing run there is an :class:`InputError` unless
     ``overwrite``. Bad config values raise :class:`InputError` before anything is written. A
@@ -130,10 +128,7 @@ def train(
         if not overwrite:
             raise InputError(f"run folder {run_dir} already holds a run; choose another run name")
         _remove_run_files(run_dir)
-    if frame is None:
-        from core.corpus.table import load_table
-
-        frame = load_table()
+    frame = run_frame(config, frame)
     train_frame = _sample(split_frame(frame, "train"), config.max_train_windows, config.seed)
     validation_frame = _sample(split_frame(frame, "validation"), config.max_train_windows, config.seed)
     if train_frame.empty or validation_frame.empty:
@@ -151,11 +146,18 @@ def train(
     )
 
     keras.utils.set_random_seed(config.seed)
+    base = None
+    if config.init_from is not None:  # before anything is written: a missing base model is an InputError
+        from core.training.transfer import load_base_model
+
+        base = load_base_model(config.init_from, config.model.condition_dropout)
+        config = replace(config, model=base.model_config)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / BEST_CHECKPOINT).parent.mkdir(exist_ok=True)
     write_json_atomic(run_dir / CONFIG_FILE, {
         "train": config.to_dict(),
-        "data": {"train_windows": len(train_frame), "validation_windows": len(validation_frame)},
+        "data": {"train_windows": len(train_frame), "validation_windows": len(validation_frame), **describe_data(config)},
+        **({"init": base.describe()} if base is not None else {}),
         "versions": _versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     })
@@ -164,7 +166,8 @@ def train(
     train_data = make_dataset(train_frame, data_config, training=True)
     validation_data = make_dataset(validation_frame, data_config, training=False)
     with strategy.scope():  # global batch split across the strategy's replicas by fit
-        model = prepare_model(compile_model(build_model(config.model), learning_rate=config.lr), strategy)
+        network = build_model(config.model) if base is None else base.network(config.freeze_embeddings)
+        model = prepare_model(compile_model(network, learning_rate=config.lr), strategy)
 
     metrics_logger = MetricsLogger(run_dir / METRICS_FILE, config.epochs, progress_callback)
     stop_file = StopFileCallback(run_dir / STOP_FILE)
@@ -185,6 +188,7 @@ def train(
     metrics_logger.started({
         "run_name": config.run_name, "train_windows": len(train_frame), "validation_windows": len(validation_frame),
         "parameters": int(model.count_params()),
+        **({"init": base.describe()} if base is not None else {}), **({"subset": config.subset()} if config.subset() else {}),
     })
     try:
         history = model.fit(
