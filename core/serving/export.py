@@ -35,13 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import InputError
+from core.serving.runtimes import ARTIFACTS, FORMATS, MANIFEST_FILE, OUTPUT_NAME, SIGNATURE_KEY, load_exported
 
-FORMATS: tuple[str, ...] = ("savedmodel", "tflite", "onnx")
-#: artifact name inside the output folder, per format.
-ARTIFACTS: dict[str, str] = {"savedmodel": "saved_model", "tflite": "model.tflite", "onnx": "model.onnx"}
-MANIFEST_FILE = "export.json"
-OUTPUT_NAME = "probabilities"
-SIGNATURE_KEY = "serving_default"
 ONNX_OPSET = 17
 #: the largest |exported - Keras| probability an export may show on the probe batch.
 PARITY_TOLERANCE = 1e-5
@@ -237,8 +232,6 @@ def export_model(model, fmt: str, out_dir: str | Path, verify: bool = True) -> E
     seconds = time.perf_counter() - start
     error = None
     if verify:
-        from core.serving.runtimes import load_exported
-
         probe = probe_inputs(model_config_of(model))
         error = float(np.abs(load_exported(path).predict(probe) - keras_probabilities(model, probe)).max())
         if error > PARITY_TOLERANCE:

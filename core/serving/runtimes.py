@@ -13,6 +13,10 @@ probabilities [B, L, V] as float32:
 :class:`ExportedDecoder` is the generator's full-sequence step loop (each step re-feeds the growing
 sequence, the last ``L`` tokens of it, through the exported model), so :func:`exported_generator`
 plugs an exported artifact into :func:`core.generation.generate.generate` and :mod:`core.generation.score` unchanged.
+
+The names an export folder's files and signatures carry (:data:`FORMATS`, :data:`ARTIFACTS`,
+:data:`MANIFEST_FILE`, :data:`OUTPUT_NAME`, :data:`SIGNATURE_KEY`) are defined here, on the reading
+side, and :mod:`core.serving.export` writes them.
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ import numpy as np
 
 from core.errors import InputError
 from core.generation.decoder import KerasDecoder
-from core.serving.export import ARTIFACTS, FORMATS, OUTPUT_NAME, SIGNATURE_KEY
+
+FORMATS: tuple[str, ...] = ("savedmodel", "tflite", "onnx")
+#: artifact name inside an export folder, per format.
+ARTIFACTS: dict[str, str] = {"savedmodel": "saved_model", "tflite": "model.tflite", "onnx": "model.onnx"}
+#: the manifest beside the artifacts: inputs, output, vocabulary, condition labels (core.serving.export.manifest).
+MANIFEST_FILE = "export.json"
+OUTPUT_NAME = "probabilities"
+SIGNATURE_KEY = "serving_default"
 
 
 class ExportedModel(Protocol):
@@ -148,9 +159,8 @@ class ExportedDecoder(KerasDecoder):
 
 
 def exported_generator(path: str | Path, fmt: str | None = None):
-    """A :class:`core.generation.generate.Generator` that samples and scores through an exported artifact."""
-    from core.generation.generate import Generator
-    from core.serving.export import MANIFEST_FILE
+    """A :class:`core.generation.loading.Generator` that samples and scores through an exported artifact."""
+    from core.generation.loading import Generator
 
     model = load_exported(path, fmt)
     folder = Path(path) if Path(path).is_dir() and (Path(path) / MANIFEST_FILE).exists() else Path(path).parent
