@@ -35,8 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from core.corpus.build import build_corpus
+    from core.corpus.build import REPORT_FILE, build_corpus
+    from core.paths import writable_file
 
+    from_flag = args.out != CORPUS_TABLE  # the default comes from CHORDSMITH_CORPUS or the repository
+    for target in (args.out, args.out.parent / REPORT_FILE):  # checked now, not after minutes of parsing
+        writable_file(target, "--out" if from_flag else "the corpus table", from_flag=from_flag)
     build_corpus(args.sources, args.out)
     return 0
 

@@ -10,7 +10,8 @@
    transcriptions is one group), and groups are split train/validation/test, stratified by
    genre, with a fixed seed;
 4. the table is written as gzip CSV with a fixed header time (byte-identical across builds),
-   beside ``build_report.json`` (skipped lines and mapped qualities per source).
+   beside ``build_report.json`` (every skipped line and file, mapped qualities, per source); the
+   console shows the first few skipped lines per source and says where the full list is.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ SOURCES: dict[str, str] = {
     "when-in-rome": "when_in_rome",
     "free-midi-chords": "free_midi_chords",
 }
+#: the build report's file name, written beside the table.
+REPORT_FILE = "build_report.json"
+#: skipped lines the console shows per source; the report holds them all.
+CONSOLE_SKIP_EXAMPLES = 3
+#: sources whose mapped labels are chord symbols with a root (``A:sus4(b7)``); the others' are Roman numerals.
+ROOTED_LABEL_SOURCES = frozenset({"billboard", "pop909", "jazz-standards", "nottingham"})
 MAX_WINDOW_CHORDS = 11  # the default model sees <start> + 11 chords = sequence length 12
 MIN_WINDOW_CHORDS = 2
 SPLIT_SEED = 20261125
@@ -135,20 +142,36 @@ def assign_splits(frame: pd.DataFrame, seed: int = SPLIT_SEED) -> pd.Series:
 
 
 def parse_sources(sources_root: Path, report: BuildReport, log: Callable[[str], None] = print) -> list[Song]:
-    """Run every source parser; a missing source folder is an error, never a silent gap."""
+    """Run every source parser; a missing source folder is an error (found before any parsing), never a silent gap.
+
+    A source that gives no songs is an error that quotes what its parser skipped (a truncated JSON
+    file's error position, say), not only that nothing came out.
+    """
+    needed = f"a folder holding {', '.join(SOURCES)}"
+    if not sources_root.is_dir():
+        raise InputError(f"{sources_root} is not a folder of sources (give {needed})")
+    missing = [str(sources_root / folder) for folder in SOURCES if not (sources_root / folder).is_dir()]
+    if missing:
+        raise InputError(f"source folder missing: {', '.join(missing)} (give {needed})")
     songs: list[Song] = []
     for folder, module_name in SOURCES.items():
         source_dir = sources_root / folder
-        if not source_dir.is_dir():
-            raise InputError(f"source folder missing: {source_dir}")
         module = importlib.import_module(f"core.corpus.{module_name}")
         parsed = module.parse(source_dir, report)
         if not parsed:
-            raise InputError(f"source {folder} gave no songs: check {source_dir}")
+            raise InputError(f"source {folder} gave no songs{_first_skip(report.skipped[folder])}; check {source_dir}")
         log(f"{folder:18s} {len(parsed):6d} songs  {report.chords_read[folder]:8d} chords  "
             f"{len(report.skipped[folder]):5d} skipped  {sum(report.mapped[folder].values()):6d} mapped")
         songs.extend(parsed)
     return songs
+
+
+def _first_skip(skipped: list[str]) -> str:
+    """``": <first skipped line> (and N more skipped)"``, or ``""`` when nothing was skipped."""
+    if not skipped:
+        return ""
+    more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
+    return f": {skipped[0]}{more}"
 
 
 def songs_to_frame(songs: list[Song]) -> pd.DataFrame:
@@ -170,17 +193,31 @@ def report_dict(report: BuildReport, songs: list[Song]) -> dict[str, object]:
     songs_per_source = Counter(s.source for s in songs)
     for folder in SOURCES:
         mapped: Counter[str] = Counter()
+        has_root = folder in ROOTED_LABEL_SOURCES  # "A:sus4(b7) -> sus4" counts as ":sus4(b7) -> sus4"; "Ger65" stays
         for label, count in report.mapped[folder].items():
-            mapped[_ROOT_PREFIX.sub("", label)] += count  # "A:sus4(b7) -> sus4" counts as ":sus4(b7) -> sus4"
+            mapped[_ROOT_PREFIX.sub("", label) if has_root else label] += count
         per_source[folder] = {
             "songs": songs_per_source[folder],
             "chords_read": report.chords_read[folder],
             "skipped": len(report.skipped[folder]),
-            "skipped_examples": report.skipped[folder][:20],
+            "skipped_lines": report.skipped[folder],
             "mapped_total": sum(mapped.values()),
             "mapped": [[label, count] for label, count in sorted(mapped.items(), key=lambda kv: (-kv[1], kv[0]))[:40]],
         }
     return {"sources": per_source}
+
+
+def log_skipped(report: BuildReport, report_path: Path, log: Callable[[str], None] = print) -> None:
+    """The first :data:`CONSOLE_SKIP_EXAMPLES` skipped lines per source, and where the full list is."""
+    total = sum(len(report.skipped[folder]) for folder in SOURCES)
+    for folder in SOURCES:
+        skipped = report.skipped[folder]
+        for line in skipped[:CONSOLE_SKIP_EXAMPLES]:
+            log(f"  skipped in {folder}: {line}")
+        if len(skipped) > CONSOLE_SKIP_EXAMPLES:
+            log(f"  ... and {len(skipped) - CONSOLE_SKIP_EXAMPLES} more skipped in {folder}")
+    if total:
+        log(f"all {total} skipped lines and files: {report_path} (\"skipped_lines\" of each source)")
 
 
 def build_corpus(sources_root: Path, out_path: Path = CORPUS_TABLE, log: Callable[[str], None] = print) -> pd.DataFrame:
@@ -189,13 +226,15 @@ def build_corpus(sources_root: Path, out_path: Path = CORPUS_TABLE, log: Callabl
     songs = parse_sources(Path(sources_root), report, log)
     frame = songs_to_frame(songs)
     write_table(frame, out_path)
-    report_path = out_path.parent / "build_report.json"
+    report_path = out_path.parent / REPORT_FILE
     tmp = report_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report_dict(report, songs), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    try:
+        tmp.write_text(json.dumps(report_dict(report, songs), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    except BaseException:  # a full disk mid-write: no half-written report stays behind
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(report_path)
-    for folder in SOURCES:
-        for line in report.skipped[folder][:3]:
-            log(f"  skipped in {folder}: {line}")
+    log_skipped(report, report_path, log)
     by_split = defaultdict(int, frame["split"].value_counts().to_dict())
     log(f"wrote {out_path}: {len(frame)} windows from {frame['song_id'].nunique()} songs "
         f"({frame['song_group'].nunique()} groups; train {by_split['train']}, "

@@ -5,7 +5,8 @@ Progressions are double-quoted strings inside the lists ``prog_maj``, ``prog_min
 ``prog_modal`` (other lists, such as ``chord_types_maj``, are not progressions and are ignored),
 e.g. ``"I V vi IV =Hopeful Romantic"``. Each string becomes one :class:`Song` with one
 :class:`Segment`; ``song_id`` is ``free-midi-chords:<list>-<NNN>`` (``maj``/``min``/``modal``,
-numbered from 1 in file order).
+``NNN`` the entry's place in its list, from 1). Every entry line of a list takes its place, readable
+or not (blank and comment lines take none), so a line skipped as malformed shifts no other id.
 
 Keys: the numerals are key-relative, so every progression is placed in **C major** (tonic 0) or
 **A minor** (tonic 9):
@@ -169,11 +170,11 @@ def parse(source_dir: Path, report: BuildReport) -> list[Song]:
         if stripped.startswith("]"):
             current = None
             continue
+        numbers[current] += 1  # every entry line takes its number, readable or not: a skipped line shifts no id
         match = _STRING_RE.match(line)
         if not match:
             report.skip(SOURCE, path, line_no, f"not a progression string: {stripped!r}")
             continue
-        numbers[current] += 1
         song = parse_progression(match.group(1), current, numbers[current], path, line_no, report)
         if song is not None:
             songs.append(song)

@@ -220,8 +220,12 @@ def parse(source_dir: Path, report: BuildReport) -> list[Song]:
         return []
     try:
         tunes = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        report.skip(SOURCE, path, error.lineno, f"invalid JSON: {error.msg}")
+    except json.JSONDecodeError as error:  # e.g. a truncated file: say where the JSON breaks off
+        report.skip(SOURCE, path, error.lineno, f"invalid JSON at line {error.lineno} column {error.colno} "
+                    f"(character {error.pos} of {len(error.doc)}): {error.msg}")
+        return []
+    except (OSError, UnicodeDecodeError) as error:
+        report.skip(SOURCE, path, None, f"unreadable file: {error}")
         return []
     if not isinstance(tunes, list):
         report.skip(SOURCE, path, None, "top level is not a list of tunes")

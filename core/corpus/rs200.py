@@ -15,6 +15,7 @@ song. Body tokens:
 * ``[Bb]`` a key change (tonic only), ``[4/4]``/``[0]`` a metre (ignored).
 
 A key change inside a macro lasts to the end of that macro; the key in force before it comes back after.
+A macro the song never plays gives no chords, but its unreadable tokens are reported all the same.
 Segments: each top-level macro reference in the ``S:`` line (``$Vr``, ``$Ch*2``) is a section occurrence;
 a key change splits it (``ends=False`` there). Chords written directly in the ``S:`` line form unnamed
 segments. Scale type per tonic by :func:`core.corpus.scale.infer_scale_type`.
@@ -158,6 +159,7 @@ class _Expansion:
     played: list[_Played] = field(default_factory=list)
     bar: list[_Played] = field(default_factory=list)
     sections: dict[int, str] = field(default_factory=dict)
+    expanded: set[str] = field(default_factory=set)
 
     def skip(self, line_no: int, reason: str) -> None:
         self.report.skip(SOURCE, self.path, line_no, reason)
@@ -187,6 +189,7 @@ def _read_definitions(path: Path, report: BuildReport) -> dict[str, tuple[str, i
 
 def _expand(state: _Expansion, name: str, depth: int, top_level: bool) -> None:
     body, line_no = state.macros[name]
+    state.expanded.add(name)
     key_before = state.tonic
     for token in _TOKEN.findall(body):
         _read_token(state, token, line_no, depth, top_level)
@@ -250,6 +253,23 @@ def _read_chord(state: _Expansion, label: str, line_no: int) -> None:
     state.emit(chord)
 
 
+def _check_unused_macros(state: _Expansion) -> None:
+    """Report unreadable tokens in macros the song never plays (they give no chords, but the line is still wrong)."""
+    for name, (body, line_no) in state.macros.items():
+        if name in state.expanded:
+            continue
+        for token in _TOKEN.findall(body):
+            if token.startswith("$"):
+                reference = token[1:].partition("*")[0]
+                if reference not in state.macros or reference == SONG_MACRO:
+                    state.skip(line_no, f"undefined macro ${reference} in unused macro {name}")
+            elif not (token.startswith("|") or _KEY_TOKEN.match(token) or _METRE_TOKEN.match(token) or token in ("R", ".")):
+                try:
+                    rs200_chord(token, 0)  # readability does not depend on the key
+                except ChordError as error:
+                    state.skip(line_no, f"{error} in unused macro {name}")
+
+
 def section_name(macro: str) -> str:
     """Readable section name for a macro (``Vr2`` -> ``verse``, ``Ch`` -> ``chorus``); else the macro name."""
     prefixes = [prefix for prefix in _SECTION_WORDS if macro.startswith(prefix)]
@@ -281,6 +301,7 @@ def parse_file(path: Path, report: BuildReport) -> list[Segment]:
         return []
     state = _Expansion(path, report, macros)
     _expand(state, SONG_MACRO, depth=0, top_level=True)
+    _check_unused_macros(state)
     return _segments(state)
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from core.chords import VOCAB
-from core.paths import DATA_DIR
+from core.errors import EnvironmentFault
+from core.paths import CORPUS_TABLE
 
 GROUPINGS: tuple[str, ...] = ("source", "genre", "mood", "key", "scale_type", "split")
 
@@ -34,10 +35,25 @@ def counts_by(frame: pd.DataFrame, column: str) -> dict[str, dict[str, int]]:
     return {str(value): {"songs": int(row.songs), "windows": int(row.windows)} for value, row in grouped.iterrows()}
 
 
-def load_build_report(data_dir: Path = DATA_DIR) -> dict:
-    """The build report shipped beside the table (skipped lines, mapped qualities), or {}."""
+def load_build_report(data_dir: Path = CORPUS_TABLE.parent) -> dict:
+    """The build report the build wrote beside the table (skipped lines, mapped qualities), or {} when there is none.
+
+    A damaged report (not JSON, not the build's shape) is an :class:`EnvironmentFault` naming it.
+    """
     path = data_dir / "build_report.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        sources = report["sources"]
+        for info in sources.values():
+            _ = info["chords_read"], info["mapped_total"], info["mapped"], info["skipped"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise EnvironmentFault(
+            f"the build report {path} cannot be read ({type(error).__name__}: {error}); "
+            "rebuild it with 'python -m core data build'"
+        ) from error
+    return report
 
 
 def _pairs(mapped: list | dict) -> list[tuple[str, int]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.errors import EnvironmentFault, os_error_message
 from core.paths import CORPUS_TABLE
 
 COLUMNS: tuple[str, ...] = (
@@ -32,14 +33,32 @@ def write_table(frame: pd.DataFrame, path: Path = CORPUS_TABLE) -> None:
         gz.write(text.encode("utf-8"))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(buffer.getvalue())
+    try:
+        tmp.write_bytes(buffer.getvalue())
+    except BaseException:  # a full disk mid-write: no half-written file stays behind, ``path`` is untouched
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
 
 
 @lru_cache(maxsize=4)
 def load_table(path: Path = CORPUS_TABLE) -> pd.DataFrame:
-    """The progression table (cached per process). Empty strings stay empty strings."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, compression="gzip")
-    frame["n_chords"] = frame["n_chords"].astype(int)
-    frame["ends"] = frame["ends"].astype(int)
+    """The progression table (cached per process). Empty strings stay empty strings.
+
+    A missing, damaged or foreign file (not gzip, truncated, other columns) is an
+    :class:`EnvironmentFault` naming it and the way to a good copy, never a parser's traceback.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, compression="gzip")
+        missing = [column for column in COLUMNS if column not in frame.columns]
+        if missing:
+            raise ValueError(f"columns {', '.join(missing)} are missing")
+        frame["n_chords"] = frame["n_chords"].astype(int)
+        frame["ends"] = frame["ends"].astype(int)
+    except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
+        reason = os_error_message(error) if isinstance(error, OSError) else f"{type(error).__name__}: {error}"
+        raise EnvironmentFault(
+            f"the corpus table {path} cannot be read ({reason.splitlines()[0]}); "
+            "rebuild it with 'python -m core data build' or point CHORDSMITH_CORPUS at a good copy"
+        ) from error
     return frame

@@ -25,6 +25,9 @@ Choices, documented:
   by default); workers return chords and skip notes, and the report is
   filled in the parent in file order, so the result does not depend on the number of workers.
   A file music21 cannot read is skipped and reported.
+* **Skips** name the file line: a numeral music21 cannot read (it keeps such a token as an empty
+  numeral without a key) is reported with its measure, the token and the line that writes the
+  measure; a file music21 cannot parse with the line music21 names, without its inner traceback.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ SOURCE = "when-in-rome"
 GENRE = "classical"
 ANALYSIS_FILE = "analysis.txt"
 _AUGMENTED_SIXTH_RE = re.compile(r"^(It|Ger|Fr|Sw)")
+_MEASURE_LINE_RE = re.compile(r"^\s*m(\d+)(?:\s*-\s*m?(\d+))?(?=[\s:=]|$)")
+_TRANSLATE_LINE_RE = re.compile(r"At line (\d+)")
 
 
 @dataclass
@@ -63,12 +68,38 @@ class _ChordRead:
 
 @dataclass
 class FileResult:
-    """What parsing one analysis gives: the song (or ``None``), the chords read and the skip notes."""
+    """What parsing one analysis gives: the song (or ``None``), the chords read and the skip notes (file line, reason)."""
 
     path: str
     song: Song | None = None
     chords: list[tuple[str, bool, Chord]] = field(default_factory=list)
     skips: list[tuple[int | None, str]] = field(default_factory=list)
+    measure_lines: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+    def skip_in_measure(self, measure: int, reason: str) -> None:
+        """Note a skip in ``measure`` at the file line that writes it (the nearest measure line before it)."""
+        known = [number for number in self.measure_lines if number <= measure]
+        if not known:
+            self.skips.append((None, f"m{measure} {reason}"))
+            return
+        line_no, text = self.measure_lines[max(known)]
+        written = "line" if max(known) == measure else "no line writes it; nearest before"
+        self.skips.append((line_no, f"m{measure} {reason} ({written} {text[:80]!r})"))
+
+
+def measure_lines(text: str) -> dict[int, tuple[int, str]]:
+    """Measure number -> (line number, line) of the RomanText lines that write measures (``m12 …``, ``m14-15 = m1-2``).
+
+    Variant measures (``m5var1``) are left out, as music21 leaves them out.
+    """
+    lines: dict[int, tuple[int, str]] = {}
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        match = _MEASURE_LINE_RE.match(line)
+        if match:
+            first = int(match.group(1))
+            for number in range(first, int(match.group(2) or first) + 1):
+                lines.setdefault(number, (line_no, line.strip()))
+    return lines
 
 
 def analysis_files(source_dir: Path) -> list[Path]:
@@ -135,9 +166,11 @@ def _read_numeral(numeral: object, measure_number: int, result: FileResult) -> _
     from music21.exceptions21 import Music21Exception
 
     try:
+        if not numeral.figure:  # music21 keeps a token it cannot read as an empty numeral without a key
+            raise ChordError(f"unreadable Roman numeral {getattr(numeral, 'lyric', None) or ''!r}")
         key = numeral.key
         if key is None:
-            raise ChordError("no key in force")
+            raise ChordError(f"no key in force for {numeral.figure!r}")
         root = numeral.root()
         pitch_classes = [p.pitchClass for p in numeral.pitches]
         if root is None or not pitch_classes:
@@ -149,7 +182,7 @@ def _read_numeral(numeral: object, measure_number: int, result: FileResult) -> _
             chord, mapped = from_pitch_classes(root.pitchClass, pitch_classes)
         scale_type = scale_type_of_mode(key.mode)
     except (ChordError, Music21Exception, AttributeError, ValueError) as error:
-        result.skips.append((None, f"m{measure_number} {getattr(numeral, 'figure', '?')!r}: {error}"))
+        result.skip_in_measure(measure_number, str(error))
         return None
     return _ChordRead(numeral.figure, chord, mapped, key.tonic.pitchClass, scale_type, measure_number,
                       float(numeral.offset))
@@ -199,9 +232,10 @@ def parse_analysis(path: Path, source_dir: Path) -> FileResult:
     gc_was_enabled = gc.isenabled()
     gc.disable()  # music21 builds many small objects; cyclic GC passes cost about a third of the time
     try:
+        result.measure_lines = measure_lines(path.read_text(encoding="utf-8"))
         score = converter.parse(str(path), format="romantext", forceSource=True, storePickle=False)
     except Exception as error:  # music21 raises many types for malformed RomanText
-        result.skips.append((None, f"music21 could not parse the file: {type(error).__name__}: {error}"))
+        result.skips.append(parse_failure(error))
         return result
     finally:
         if gc_was_enabled:
@@ -214,6 +248,16 @@ def parse_analysis(path: Path, source_dir: Path) -> FileResult:
     labels = song_labels(relative)
     result.song = Song(source=SOURCE, genre=GENRE, segments=segments_of(reads, phrase_ends), **labels)
     return result
+
+
+def parse_failure(error: Exception) -> tuple[int | None, str]:
+    """(file line, one-line reason) for a file music21 could not parse; its embedded traceback is left out."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    found = _TRANSLATE_LINE_RE.search(lines[0]) if lines else None
+    reason = lines[0] if lines else ""
+    if len(lines) > 1:  # music21 appends the inner traceback: its last line says what was wrong
+        reason = f"{reason.split(', an exception was raised')[0]}: {lines[-1]}"
+    return (int(found.group(1)) if found else None), f"music21 could not parse the file: {type(error).__name__}: {reason}"
 
 
 def _parse_one(args: tuple[str, str]) -> FileResult:
