@@ -51,6 +51,7 @@ _KIND_OF_QUALITY = {
 #: note values a held chord is written in, longest first: quarters -> (type, dotted).
 _NOTE_VALUES = ((6, "whole", True), (4, "whole", False), (3, "half", True), (2, "half", False), (1, "quarter", False))
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_ACCIDENTAL_NAMES = {-1: "flat", 0: "natural", 1: "sharp"}
 
 
 # --- the score ------------------------------------------------------------------------------------
@@ -195,9 +196,28 @@ def _harmony_xml(score: Score, index: int, for_engraving: bool) -> str:
     return f"<harmony>{''.join(parts)}<staff>1</staff></harmony>"
 
 
+def _shown_accidentals(pitches: Sequence[tuple[int, Note]], in_force: dict[tuple[str, int], int],
+                       key_alters: dict[str, int]) -> list[str | None]:
+    """The accidental each note shows: one where its alteration differs from what its bar has in force.
+
+    In force: the key signature, overridden for a letter in an octave by an earlier note of the
+    bar (``in_force``, updated here), as engravers do; a natural cancels either.
+    """
+    shown = []
+    for midi_number, note in pitches:
+        place = (note.letter, _octave(midi_number, note))
+        current = in_force.get(place, key_alters.get(note.letter, 0))
+        shown.append(None if note.alter == current else _ACCIDENTAL_NAMES[note.alter])
+        in_force[place] = note.alter
+    return shown
+
+
 def _chord_notes_xml(pitches: Sequence[tuple[int, Note]], quarters: int, staff: int, tie_in: bool, tie_out: bool,
-                     lyric: str | None) -> str:
-    """A held chord (or bass note) of ``quarters`` in written values, tied within and across bars as asked."""
+                     lyric: str | None, accidentals: Sequence[str | None]) -> str:
+    """A held chord (or bass note) of ``quarters`` in written values, tied within and across bars as asked.
+
+    ``accidentals`` are shown on the chord's first written value (tied continuations show none).
+    """
     values = _note_values(quarters)
     out = []
     for n, (length, kind, dotted) in enumerate(values):
@@ -209,8 +229,9 @@ def _chord_notes_xml(pitches: Sequence[tuple[int, Note]], quarters: int, staff: 
             out.append(
                 "<note>" + ("<chord/>" if voice_index else "") + _pitch_xml(midi_number, note)
                 + f"<duration>{length}</duration>{ties}<voice>{staff}</voice><type>{kind}</type>"
-                + ("<dot/>" if dotted else "") + f"<staff>{staff}</staff>"
-                + (f"<notations>{tied}</notations>" if tied else "")
+                + ("<dot/>" if dotted else "")
+                + (f"<accidental>{accidentals[voice_index]}</accidental>" if n == 0 and accidentals[voice_index] else "")
+                + f"<staff>{staff}</staff>" + (f"<notations>{tied}</notations>" if tied else "")
                 + (f'<lyric number="1"><syllabic>single</syllabic><text>{escape(text)}</text></lyric>' if text else "")
                 + "</note>"
             )
@@ -252,6 +273,8 @@ def _staff_xml(score: Score, staff: int, start: int, bar: int, for_engraving: bo
     """One staff's content of the bar starting at beat ``start``: chord symbols, held notes, a closing rest."""
     per_chord, total = score.beats_per_chord, len(score.chords) * score.beats_per_chord
     romans = score.romans
+    key_alters = {note.letter: note.alter for note in score.spelling.scale} if score.key is not None else {}
+    in_force: dict[tuple[str, int], int] = {}
     out, beat = [], start
     while beat < min(start + bar, total):
         index, into = divmod(beat, per_chord)
@@ -261,7 +284,8 @@ def _staff_xml(score: Score, staff: int, start: int, bar: int, for_engraving: bo
         lyric = romans[index] if staff == 1 and romans and into == 0 else None
         if staff == 1 and into == 0:
             out.append(_harmony_xml(score, index, for_engraving))
-        out.append(_chord_notes_xml(pitches, length, staff, into > 0, into + length < per_chord, lyric))
+        shown = [None] * len(pitches) if into > 0 else _shown_accidentals(pitches, in_force, key_alters)
+        out.append(_chord_notes_xml(pitches, length, staff, into > 0, into + length < per_chord, lyric, shown))
         beat += length
     if beat < start + bar:
         out.append(_rest_xml(start + bar - beat, staff))

@@ -135,6 +135,16 @@ def test_musicxml_holds_what_the_page_shows_symbols_basses_and_pitches():
     assert not re.search(rb"<alter>-?2</alter>", musicxml)  # never a double sharp or flat on the staff
 
 
+def test_accidentals_are_written_where_the_bar_needs_them():
+    score = notation.build_score(parse_progression("E7 G Am E7"), key=(9, "minor"), beats_per_chord=2)
+    bars = re.findall(rb"<measure.*?</measure>", notation.to_musicxml(score), flags=re.S)
+    notes = [[re.search(rb"<step>(\w)</step>.*?(?:<accidental>(\w+)</accidental>|$)", note).groups()
+              for note in bar.split(b"<note>")[1:]] for bar in bars]
+    shown = [[(step, accidental) for step, accidental in bar if accidental] for bar in notes]
+    assert shown == [[(b"G", b"sharp"), (b"G", b"natural")], [(b"G", b"sharp")]]  # the G# of E7, cancelled in its bar
+    assert b"<accidental>" not in notation.to_musicxml(notation.build_score(parse_progression("B E F#m"), key=(4, "major")))
+
+
 def test_chord_symbols_get_no_courtesy_naturals_and_flats_stay_flats():
     musicxml = notation.to_musicxml(notation.build_score(parse_progression("Dm7b5 E7 Am Am"), key=(9, "minor"),
                                                           beats_per_chord=2))
