@@ -14,7 +14,8 @@ the key. In A major the leading-tone chord is ``G#m7b5``, not ``Abm7b5``; in B m
 - nothing is spelled with a double sharp or flat: when a root's tones would need one, the root
   is respelled as the enharmonic whose tones need none and fewest accidentals (``Ebb`` -> ``D``,
   ``Dbm7b5`` -> ``C#m7b5``), leaning to the key's side (sharps in sharp keys);
-- a slash bass that is a chord tone is named as that tone, any other bass by its scale degree.
+- a slash bass that is a chord tone is named as that tone, any other bass by its interval above
+  the root (``C/Bb`` a minor seventh, ``C/F#`` a raised fourth, ``C/Ab`` a minor sixth).
 
 A key left open is spelled in the key :func:`guess_key` reads from the chords. Spelling is
 presentation only: it never changes which chord a symbol stands for.
@@ -51,6 +52,8 @@ KEY_TONICS: dict[str, tuple[str, ...]] = {
 #: (``Bbb`` in Cdim7), then the sixth's (``A``).
 _TONE_STEPS = {0: (0,), 2: (1,), 3: (2,), 4: (2,), 5: (3,), 6: (4,), 7: (4,), 8: (4,), 9: (5,), 10: (6,), 11: (6,)}
 _DIM7_SEVENTH_STEPS = (6, 5)
+#: letter steps above the root for a slash bass outside the chord (``C/F#``: a raised fourth, ``C/Db``: a minor second).
+_BASS_STEPS = {1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3, 7: 4, 8: 5, 9: 5, 10: 6, 11: 6}
 
 
 class Note(NamedTuple):
@@ -174,11 +177,17 @@ class Spelling:
         return self.chord_notes(plain)[plain.root]
 
     def bass(self, chord: Chord | SlashChord) -> Note | None:
-        """The spelled slash bass (a chord tone as the chord spells it), ``None`` in root position."""
+        """The spelled slash bass, ``None`` in root position: a chord tone as the chord spells it, any
+        other note by its interval above the spelled root (``C/Bb``), or its scale degree if that needs a double."""
         slash = as_slash(chord)
         if slash.bass is None:
             return None
-        return self.chord_notes(slash.chord).get(slash.bass) or self.note(slash.bass)
+        tones = self.chord_notes(slash.chord)
+        if slash.bass in tones:
+            return tones[slash.bass]
+        root = tones[slash.chord.root]
+        over_root = note_named(_letter_up(root.letter, _BASS_STEPS[(slash.bass - slash.chord.root) % 12]), slash.bass)
+        return over_root if abs(over_root.alter) <= 1 else self.note(slash.bass)
 
     # --- symbols and numerals ------------------------------------------------------------------
 

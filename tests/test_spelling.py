@@ -66,6 +66,9 @@ def test_slash_basses_are_spelled_as_the_chord_tone_or_by_degree() -> None:
     assert a_major.symbol(SlashChord.inverted(parse_symbol("F#m"), 1)) == "F#m/A"
     assert Spelling(0, "major").symbol(SlashChord(parse_symbol("C"), 10)) == "C/Bb"
     assert Spelling(4, "major").symbol(SlashChord(parse_symbol("E"), 3)) == "E/D#"
+    assert Spelling(4, "major").symbol(SlashChord(parse_symbol("C"), 10)) == "C/Bb"  # by its interval over C, not A#
+    assert Spelling(0, "major").symbol(SlashChord(parse_symbol("C"), 6)) == "C/F#"
+    assert Spelling(0, "major").symbol(SlashChord(parse_symbol("D"), 0)) == "D/C"
     assert Spelling(0, "major").roman(SlashChord(parse_symbol("G7"), 11)) == "V65"
 
 
