@@ -405,7 +405,7 @@ SVG_OPTIONS = {
     "pageMarginBottom": 40,
     "pageMarginLeft": 40,
     "pageMarginRight": 40,
-    "minLastJustification": 0.5,  # a one-system progression fills the width once it holds about 6 bars
+    "minLastJustification": 0.0,  # every system fills the width: short chords keep their symbols apart
 }
 
 
