@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from core.training.run_folder import TRAINING_LOCK_FILE
 from tests.browser_support import ARTIFACTS, CHROMIUM, PAGE_S, streamlit_server, tiny_output_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,7 +49,7 @@ def server(output_dir: Path) -> Iterator[str]:
 
 def stop_training_started_by_the_test(output_dir: Path) -> None:
     """Kill the process group of a training the test's server started, if it still runs."""
-    lock = output_dir / "training.lock"
+    lock = output_dir / TRAINING_LOCK_FILE
     if lock.exists():
         try:
             pid = int(json.loads(lock.read_text(encoding="utf-8"))["pid"])

@@ -19,6 +19,7 @@ import pytest
 from core.cli.train import config_from_args
 from core.errors import InputError
 from core.training.distribute import STRATEGIES, cluster_spec, is_chief, make_strategy, validate_strategy
+from core.training.run_folder import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
 from tests.progression_frames import progression_frame
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def _finish(process: subprocess.Popen) -> str:
 
 
 def _history(run_dir: Path) -> dict[str, list[float]]:
-    return json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
+    return json.loads((run_dir / HISTORY_FILE).read_text(encoding="utf-8"))
 
 
 def _free_ports(count: int) -> list[int]:
@@ -112,15 +113,15 @@ def test_mirrored_on_two_cpu_devices_follows_the_single_device_run(tmp_path, mon
     single_dir = core.training.train.train(comparable_config(epochs=1), frame=progression_frame(2), run_dir=tmp_path / "single")
     _finish(mirrored)
 
-    config = json.loads((tmp_path / "mirrored" / "config.json").read_text(encoding="utf-8"))["train"]
+    config = json.loads((tmp_path / "mirrored" / CONFIG_FILE).read_text(encoding="utf-8"))["train"]
     assert (config["strategy"], config["cpu_replicas"], config["batch_size"]) == ("mirrored", 2, 16)
     single, distributed = _history(single_dir), _history(tmp_path / "mirrored")
     for key in ("loss", "val_loss"):
         np.testing.assert_allclose(distributed[key], single[key], rtol=1e-5, err_msg=key)
     for key in ("accuracy", "top5"):
         np.testing.assert_allclose(distributed[key], single[key], atol=1e-6, err_msg=key)
-    single_weights = load_model(single_dir / "model.keras").get_weights()
-    mirrored_weights = load_model(tmp_path / "mirrored" / "model.keras").get_weights()
+    single_weights = load_model(single_dir / MODEL_FILE).get_weights()
+    mirrored_weights = load_model(tmp_path / "mirrored" / MODEL_FILE).get_weights()
     assert max(float(np.abs(a - b).max()) for a, b in zip(single_weights, mirrored_weights, strict=True)) < 1e-5
 
 
@@ -139,12 +140,12 @@ def test_two_workers_on_loopback_train_one_model(tmp_path):
     ]
     for worker in workers:
         _finish(worker)
-    assert (run_dir / "model.keras").is_file() and (run_dir / "history.json").is_file()
+    assert (run_dir / MODEL_FILE).is_file() and (run_dir / HISTORY_FILE).is_file()
     assert list((tmp_path / "runs").iterdir()) == [run_dir]  # only the chief wrote the run
-    assert [p.parent.name.startswith("chordsmith-worker1-") for p in scratch.rglob("model.keras")] == [True]
-    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [p.parent.name.startswith("chordsmith-worker1-") for p in scratch.rglob(MODEL_FILE)] == [True]
+    records = [json.loads(line) for line in (run_dir / METRICS_FILE).read_text(encoding="utf-8").splitlines()]
     assert [r["status"] for r in records] == ["started", "running", "finished"]
     history = _history(run_dir)
     assert np.isfinite(history["loss"]).all() and np.isfinite(history["val_loss"]).all()
-    config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))["train"]
+    config = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))["train"]
     assert config["strategy"] == "multiworker"

@@ -14,6 +14,7 @@ from core.corpus.table import COLUMNS
 from core.dataset import CONDITION_INPUTS, encode_frame
 from core.evaluation.evaluate import evaluate_model, evaluate_run, results_table, token_metrics, topk_curve
 from core.evaluation.ngram import NGramModel
+from core.training.run_folder import TEST_RESULTS_FILE
 from tests.tiny_models import saved_tiny_model
 
 C, F, G, AM = (VOCAB.id_of_symbol(s) for s in ("C", "F", "G", "Am"))
@@ -115,7 +116,7 @@ def test_baselines_are_fitted_on_train_and_scored_per_token() -> None:
 def test_evaluate_run_writes_results_atomically(tmp_path) -> None:
     run_dir = saved_tiny_model(tmp_path / "run")
     results = evaluate_run(run_dir, frame=FRAME)
-    written = json.loads((run_dir / "test_results.json").read_text())
+    written = json.loads((run_dir / TEST_RESULTS_FILE).read_text())
     assert written["models"]["lstm"]["tokens"] == 5
     assert written["models"]["lstm"]["top1"] == pytest.approx(results["models"]["lstm"]["top1"])
     assert not list(run_dir.glob(".*partial*"))

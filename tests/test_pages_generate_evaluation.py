@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from test_pages_dataset_training import page, studio  # noqa: F401 - the shared fixture
 
 from core import paths
-from core.evaluation.evaluate import TEST_RESULTS_FILE
 from core.training import runs
+from core.training.run_folder import MODEL_FILE, TEST_RESULTS_FILE
 from tests.tiny_models import saved_tiny_model
 
 GENERATE = "pages/4_generate.py"
@@ -59,7 +59,7 @@ def test_pages_without_a_model_say_how_to_get_one(studio: Path, monkeypatch: pyt
 def test_a_corrupted_model_file_shows_a_message_not_a_traceback(studio: Path, script: str) -> None:  # noqa: F811
     folder = studio / "runs" / "broken"
     folder.mkdir(parents=True)
-    (folder / "model.keras").write_bytes(b"this is not a keras file")
+    (folder / MODEL_FILE).write_bytes(b"this is not a keras file")
     runs.set_active("broken")
     at = opened(script)
     if script == EVALUATION:

@@ -15,7 +15,19 @@ from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
 from core.model import load_model
 from core.training.callbacks import StopFileCallback, TimeBudgetCallback
-from core.training.run_folder import FINAL_STATUSES, read_metrics, request_stop
+from core.training.run_folder import (
+    BEST_CHECKPOINT,
+    CONFIG_FILE,
+    FINAL_STATUSES,
+    HISTORY_FILE,
+    LOGS_DIR,
+    METRICS_FILE,
+    MODEL_FILE,
+    STOP_FILE,
+    TRAINING_LOG_FILE,
+    read_metrics,
+    request_stop,
+)
 from core.training.train import load_run_config, train
 from tests.progression_frames import progression_frame
 
@@ -32,9 +44,9 @@ def test_one_epoch_writes_every_artifact(tmp_path):
     records = []
     run_dir = train(_config(max_train_windows=40), frame=progression_frame(5), progress_callback=records.append,
                     run_dir=tmp_path / "smoke")
-    for name in ("config.json", "model.keras", "checkpoints/best.keras", "history.json", "metrics.jsonl", "training_log.csv"):
+    for name in (CONFIG_FILE, MODEL_FILE, BEST_CHECKPOINT, HISTORY_FILE, METRICS_FILE, TRAINING_LOG_FILE):
         assert (run_dir / name).is_file(), name
-    assert (run_dir / "logs").is_dir() and any((run_dir / "logs").rglob("*"))
+    assert (run_dir / LOGS_DIR).is_dir() and any((run_dir / LOGS_DIR).rglob("*"))
     assert not list(run_dir.rglob(".*partial*"))  # atomic writes leave no temporary files
 
     lines = read_metrics(run_dir)
@@ -47,17 +59,17 @@ def test_one_epoch_writes_every_artifact(tmp_path):
     assert epoch["epoch"] == 1 and epoch["epochs_planned"] == 1 and epoch["lr"] == pytest.approx(1e-3)
     assert lines[-1]["epochs_completed"] == 1 and lines[0]["train_windows"] == 40
 
-    with open(run_dir / "training_log.csv", encoding="utf-8") as handle:
+    with open(run_dir / TRAINING_LOG_FILE, encoding="utf-8") as handle:
         assert len(list(csv.DictReader(handle))) == 1
-    history = json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
+    history = json.loads((run_dir / HISTORY_FILE).read_text(encoding="utf-8"))
     assert len(history["loss"]) == 1 and "val_top5" in history
     assert load_run_config(run_dir) == _config(max_train_windows=40)
-    assert TrainConfig.from_file(run_dir / "config.json") == _config(max_train_windows=40)  # what train --config reads
-    model = load_model(run_dir / "model.keras")
+    assert TrainConfig.from_file(run_dir / CONFIG_FILE) == _config(max_train_windows=40)  # what train --config reads
+    model = load_model(run_dir / MODEL_FILE)
     assert model.get_layer("lstm_1").units == 16
     from core.generation.weights import file_sha256, read_inference_weights
 
-    for saved in (run_dir / "model.keras", run_dir / "checkpoints" / "best.keras"):  # inference weights beside each
+    for saved in (run_dir / MODEL_FILE, run_dir / BEST_CHECKPOINT):  # inference weights beside each
         assert read_inference_weights(saved, file_sha256(saved)) is not None, saved
 
     with pytest.raises(InputError, match="already holds a run"):
@@ -76,7 +88,7 @@ def test_stop_file_stops_training_at_the_end_of_a_batch(tmp_path):
     lines = read_metrics(run_dir)
     assert lines[-1]["status"] == "stopped" and lines[-1]["reason"] == "stop file"
     assert lines[-1]["epochs_completed"] == 1 and len(lines) == 3
-    assert (run_dir / "model.keras").is_file() and (run_dir / "checkpoints" / "best.keras").is_file()
+    assert (run_dir / MODEL_FILE).is_file() and (run_dir / BEST_CHECKPOINT).is_file()
     assert time.monotonic() - started < 60
 
 
@@ -92,7 +104,7 @@ def test_time_budget_and_stop_file_callbacks_flag_the_model(tmp_path):
     budget.on_train_batch_end(0)
     assert budget.triggered and budget.model.stop_training
 
-    stop = StopFileCallback(tmp_path / "STOP")
+    stop = StopFileCallback(tmp_path / STOP_FILE)
     stop.set_model(_FakeModel())
     stop.on_train_batch_end(0)
     assert not stop.triggered
@@ -126,7 +138,7 @@ def test_command_line_reports_bad_values_on_one_line(capsys):
 
 
 def test_train_command_starts_from_a_config_file_and_flags_override_it(tmp_path):
-    path = tmp_path / "config.json"
+    path = tmp_path / CONFIG_FILE
     path.write_text(json.dumps({"train": _config(epochs=7, max_minutes=40.0).to_dict(), "data": {"train_windows": 1}}))
     args = build_parser().parse_args(["train", "--config", str(path), "--epochs", "3", "--max-minutes", "0",
                                       "--lstm-units", "32", "--no-augment"])

@@ -9,6 +9,7 @@ import numpy as np
 from core.chords import END_ID
 from core.config import ModelConfig
 from core.model import build_model, save_model
+from core.training.run_folder import MODEL_FILE
 
 TINY = {"embedding_dim": 8, "genre_embedding_dim": 4, "mood_embedding_dim": 4, "key_embedding_dim": 4,
         "scale_type_embedding_dim": 2, "conditioning_units": 8, "lstm_units": 16, "attention_heads": 2}
@@ -32,7 +33,7 @@ def tiny_model(seed: int = 0, scale: float = 0.5, end_bias: float = 0.0, **overr
 
 def saved_tiny_model(folder: Path, **kwargs) -> Path:
     """Save :func:`tiny_model` as ``folder/model.keras``; returns the folder."""
-    save_model(tiny_model(**kwargs), Path(folder) / "model.keras")
+    save_model(tiny_model(**kwargs), Path(folder) / MODEL_FILE)
     return Path(folder)
 
 
