@@ -265,19 +265,8 @@ def _unprocessable(message: str, kind: str) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": [{"loc": ["body"], "msg": message, "type": kind}]})
 
 
-def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
-    """The API app. ``model`` is a run folder or ``.keras`` file (``None``: the active model), loaded at
-    startup; ``generator`` (a :class:`core.generation.generate.Generator`) is used as is when given."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from core.generation.loading import load_generator
-
-        app.state.generator = generator if generator is not None else load_generator(model)
-        yield
-
-    app = FastAPI(title="Chordsmith API", version="1", lifespan=lifespan,
-                  description="Conditional chord-progression generation and scoring.")
+def _answer_bad_input_with_422(app: FastAPI) -> None:
+    """Every refusal as a JSON-safe 422: core's InputError, pydantic's validation errors, a body that is not JSON."""
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> JSONResponse:
@@ -294,6 +283,22 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
         if exc.status_code == 400:
             return _unprocessable(str(exc.detail), "json_invalid")
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+
+
+def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
+    """The API app. ``model`` is a run folder or ``.keras`` file (``None``: the active model), loaded at
+    startup; ``generator`` (a :class:`core.generation.generate.Generator`) is used as is when given."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from core.generation.loading import load_generator
+
+        app.state.generator = generator if generator is not None else load_generator(model)
+        yield
+
+    app = FastAPI(title="Chordsmith API", version="1", lifespan=lifespan,
+                  description="Conditional chord-progression generation and scoring.")
+    _answer_bad_input_with_422(app)
 
     @app.post("/generate", response_model=GenerateResponse)
     def generate_endpoint(request: GenerateRequest) -> GenerateResponse:
