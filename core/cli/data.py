@@ -1,4 +1,4 @@
-"""``python -m core data build|stats|batch``: build the corpus, print its figures, show a batch."""
+"""``python -m core data build|stats|batch|import``: build the corpus, print its figures, show a batch, import your songs."""
 
 from __future__ import annotations
 
@@ -33,6 +33,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_verbose_argument(batch)
     batch.set_defaults(handler=_batch)
 
+    songs = actions.add_parser(
+        "import", help="read your own songs (chord charts, ChordPro, MusicXML, MIDI) into a table to fine-tune on",
+        description="Read plain-text chord charts (one progression per line, optional 'key:' and 'title:' lines), "
+        "ChordPro ([C] inline chords, {key: G}, {title: ...}), MusicXML chord symbols and MIDI (chords from "
+        "simultaneous notes); print what was read and what was not (file and line); hold songs out for validation and "
+        "test; write output/imports/<name>/progressions.csv.gz and import.json.",
+    )
+    songs.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files to read")
+    songs.add_argument("--name", help="import folder name (default import-YYYYmmdd-HHMMSS)")
+    songs.add_argument("--genre", help="genre label of every song (default: unspecified)")
+    songs.add_argument("--mood", help="mood label of every song (default: unspecified)")
+    songs.add_argument("--format", choices=("text", "json"), default="text", help="how to print what was read")
+    songs.set_defaults(handler=_import)
+
 
 def _build(args: argparse.Namespace) -> int:
     from core.corpus.build import REPORT_FILE, build_corpus
@@ -64,4 +78,18 @@ def _batch(args: argparse.Namespace) -> int:
     from core.dataset import describe_batch
 
     print(describe_batch(split=args.split, batch_size=args.batch_size, augment=not args.no_augment, seed=args.seed))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from core.corpus.user_import import check_limits, import_songs, summary_text, write_import
+
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        raise InputError(f"no such file: {', '.join(missing)}")
+    check_limits([(str(path), path.stat().st_size) for path in args.files])  # before reading any of them
+    result = import_songs([(str(path), path.read_bytes()) for path in args.files], genre=args.genre, mood=args.mood)
+    table = write_import(result, args.name)
+    summary = {**result.summary(), "table": str(table)}
+    print(json.dumps(summary, indent=1) if args.format == "json" else summary_text(summary, table))
     return 0
