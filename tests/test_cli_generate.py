@@ -8,6 +8,7 @@ import json
 import pytest
 
 from core.cli import main
+from core.training.run_folder import MODEL_FILE
 from tests.tiny_models import saved_tiny_model
 
 
@@ -85,7 +86,7 @@ def test_unknown_genre_lists_the_accepted_ones(capsys) -> None:
 
 def test_missing_model_is_an_input_error(tmp_path, capsys) -> None:
     assert main(["generate", "--model", str(tmp_path)]) == 2
-    assert "model.keras" in _error_line(capsys)
+    assert MODEL_FILE in _error_line(capsys)
 
 
 def test_score_json_with_rank(model_dir, capsys) -> None:

@@ -12,6 +12,7 @@ import pytest
 from core import paths
 from core.config import SETTINGS, GenerationSettings, ModelConfig, TrainConfig, check
 from core.errors import InputError
+from core.training.run_folder import CONFIG_FILE
 
 
 def test_every_setting_is_declared_once_with_help_and_a_default_it_accepts() -> None:
@@ -92,7 +93,7 @@ def test_train_config_round_trips_through_json_with_the_model_nested() -> None:
 
 
 def test_the_shipped_models_config_still_loads() -> None:
-    path = paths.DEFAULT_MODEL_DIR / "config.json"
+    path = paths.DEFAULT_MODEL_DIR / CONFIG_FILE
     stored = json.loads(path.read_text(encoding="utf-8"))["train"]
     loaded = TrainConfig.from_file(path).to_dict()  # checked, unknown keys refused
     assert {key: loaded[key] for key in stored if key != "model"} == {k: v for k, v in stored.items() if k != "model"}

@@ -25,7 +25,7 @@ from core.corpus.build import SOURCES, build_corpus, parse_sources
 from core.corpus.rows import BuildReport
 from core.corpus.table import load_table
 from core.errors import EnvironmentFault, InputError
-from core.training.run_folder import append_jsonl, write_json_atomic
+from core.training.run_folder import BEST_CHECKPOINT, CONFIG_FILE, METRICS_FILE, MODEL_FILE, append_jsonl, write_json_atomic
 from tests.sample_corpus import write_sample_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +166,7 @@ def test_train_into_a_folder_blocked_by_a_file_is_one_line(tmp_path: Path, capsy
     blocker.write_text("x", encoding="utf-8")
     assert main(["train", "--run-name", "x", "--epochs", "1"]) == 1
     assert f"{blocker} is a file" in _error_lines(capsys.readouterr().err)[0]
-    assert not (out / "runs" / "x" / "metrics.jsonl").exists()
+    assert not (out / "runs" / "x" / METRICS_FILE).exists()
 
 
 def test_unreadable_corpus_table_is_an_environment_fault(tmp_path: Path) -> None:
@@ -201,7 +201,7 @@ def _disk_full(*_args, **_kwargs):
 
 
 def test_full_disk_leaves_json_and_metrics_as_they_were(tmp_path: Path, monkeypatch) -> None:
-    config, metrics = tmp_path / "config.json", tmp_path / "metrics.jsonl"
+    config, metrics = tmp_path / CONFIG_FILE, tmp_path / METRICS_FILE
     write_json_atomic(config, {"epochs": 1})
     append_jsonl(metrics, {"status": "started"})
     monkeypatch.setattr(os, "fsync", _disk_full)
@@ -211,7 +211,7 @@ def test_full_disk_leaves_json_and_metrics_as_they_were(tmp_path: Path, monkeypa
         append_jsonl(metrics, {"status": "running", "epoch": 1})
     assert json.loads(config.read_text(encoding="utf-8")) == {"epochs": 1}
     assert metrics.read_text(encoding="utf-8") == '{"status": "started"}\n'
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "metrics.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CONFIG_FILE, METRICS_FILE]
 
 
 def test_full_disk_mid_table_write_keeps_the_old_table(tmp_path: Path, monkeypatch) -> None:
@@ -242,11 +242,11 @@ def test_full_disk_mid_checkpoint_keeps_the_last_best(tmp_path: Path, monkeypatc
     from tests.tiny_models import tiny_model
 
     model = tiny_model(seed=1)
-    checkpoint = AtomicModelCheckpoint(tmp_path / "checkpoints" / "best.keras")
+    checkpoint = AtomicModelCheckpoint(tmp_path / BEST_CHECKPOINT)
     checkpoint.set_model(model)
     checkpoint.on_epoch_end(0, {"val_loss": 2.0})
     saved = [w.copy() for w in model.get_weights()]
-    save_model(model, tmp_path / "model.keras")
+    save_model(model, tmp_path / MODEL_FILE)
 
     original_save = keras.Model.save
 
@@ -259,10 +259,10 @@ def test_full_disk_mid_checkpoint_keeps_the_last_best(tmp_path: Path, monkeypatc
     with pytest.raises(OSError):
         checkpoint.on_epoch_end(1, {"val_loss": 1.0})  # an improvement: it tries to save
     with pytest.raises(OSError):
-        save_model(model, tmp_path / "model.keras")
+        save_model(model, tmp_path / MODEL_FILE)
     monkeypatch.setattr(keras.Model, "save", original_save)
     assert not [p for p in tmp_path.rglob("*") if "partial" in p.name]
-    for path in (tmp_path / "checkpoints" / "best.keras", tmp_path / "model.keras"):
+    for path in (tmp_path / BEST_CHECKPOINT, tmp_path / MODEL_FILE):
         kept = load_model(path).get_weights()
         assert all(np.array_equal(a, b) for a, b in zip(kept, saved, strict=True))
 
@@ -293,6 +293,6 @@ def test_full_disk_mid_training_is_one_line_and_keeps_a_loadable_best(tmp_path: 
     assert "disk is full" in line and "best checkpoint" in line
     run_dir = out / "runs" / "full"
     assert not [p for p in run_dir.rglob("*") if "partial" in p.name]
-    assert load_model(run_dir / "checkpoints" / "best.keras").get_layer("lstm_1").units == 16
-    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert load_model(run_dir / BEST_CHECKPOINT).get_layer("lstm_1").units == 16
+    records = [json.loads(line) for line in (run_dir / METRICS_FILE).read_text(encoding="utf-8").splitlines()]
     assert records[-1]["status"] == "failed"

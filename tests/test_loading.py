@@ -27,6 +27,7 @@ from core.generation.weights import (
     write_inference_weights,
 )
 from core.model import load_model, save_model
+from core.training.run_folder import BEST_CHECKPOINT, CHECKPOINTS_DIR, MODEL_FILE
 from tests.tiny_models import saved_tiny_model, tiny_model
 
 ROWS = np.random.default_rng(0).integers(3, 190, (6, 14))  # longer than the model's window: the decoder steps on
@@ -40,11 +41,11 @@ def _log_probs(decoder) -> np.ndarray:
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_npz_decoder_equals_the_keras_weights_decoder_exactly(tmp_path, cell: str) -> None:
     model = tiny_model(seed=5, cell=cell)
-    save_model(model, tmp_path / "model.keras")
-    written = write_inference_weights(model, tmp_path / "model.keras")
-    npz_path, json_path = weights_files(tmp_path / "model.keras")
+    save_model(model, tmp_path / MODEL_FILE)
+    written = write_inference_weights(model, tmp_path / MODEL_FILE)
+    npz_path, json_path = weights_files(tmp_path / MODEL_FILE)
     assert npz_path.is_file() and json_path.is_file() and written.fast
-    read = read_inference_weights(tmp_path / "model.keras", file_sha256(tmp_path / "model.keras"))
+    read = read_inference_weights(tmp_path / MODEL_FILE, file_sha256(tmp_path / MODEL_FILE))
     assert read is not None and read.model_config["cell"] == cell
     np.testing.assert_array_equal(_log_probs(FastDecoder(read.decoder)), _log_probs(make_decoder(model)))
     description = json.loads(json_path.read_text(encoding="utf-8"))
@@ -54,14 +55,14 @@ def test_npz_decoder_equals_the_keras_weights_decoder_exactly(tmp_path, cell: st
 
 def test_a_model_without_weights_gets_them_once_and_a_changed_model_again(tmp_path) -> None:
     folder = saved_tiny_model(tmp_path / "run", seed=1)
-    npz_path, json_path = weights_files(folder / "model.keras")
+    npz_path, json_path = weights_files(folder / MODEL_FILE)
     assert not json_path.exists()
     first = load_generator(folder)
     assert first.backend == "fast numpy step" and npz_path.is_file() and json_path.is_file()
-    assert load_generator(folder / "model.keras") is first  # same file, same content: loaded once
+    assert load_generator(folder / MODEL_FILE) is first  # same file, same content: loaded once
     recorded = json.loads(json_path.read_text(encoding="utf-8"))["source_sha256"]
 
-    save_model(tiny_model(seed=2), folder / "model.keras")  # retrained in place: other content
+    save_model(tiny_model(seed=2), folder / MODEL_FILE)  # retrained in place: other content
     second = load_generator(folder)
     assert second is not first
     assert json.loads(json_path.read_text(encoding="utf-8"))["source_sha256"] != recorded
@@ -70,7 +71,7 @@ def test_a_model_without_weights_gets_them_once_and_a_changed_model_again(tmp_pa
 
 def test_a_copy_that_does_not_match_is_ignored(tmp_path) -> None:
     model = tiny_model(seed=3)
-    model_file = tmp_path / "model.keras"
+    model_file = tmp_path / MODEL_FILE
     save_model(model, model_file)
     write_inference_weights(model, model_file)
     npz_path, json_path = weights_files(model_file)
@@ -96,20 +97,20 @@ def test_a_copy_that_does_not_match_is_ignored(tmp_path) -> None:
 def test_attention_models_record_that_they_need_keras(tmp_path) -> None:
     folder = saved_tiny_model(tmp_path, seed=4, attention=True)
     generator = load_generator(folder)
-    npz_path, json_path = weights_files(folder / "model.keras")
+    npz_path, json_path = weights_files(folder / MODEL_FILE)
     assert isinstance(generator.decoder, KerasDecoder) and not npz_path.exists()
     assert json.loads(json_path.read_text(encoding="utf-8"))["fast"] is False
 
 
 def test_any_keras_file_a_run_folder_or_a_models_folder_loads(tmp_path) -> None:
     run = saved_tiny_model(tmp_path / "runs" / "x", seed=6)
-    (run / "checkpoints").mkdir()
-    shutil.copy(run / "model.keras", run / "checkpoints" / "best.keras")
-    best = load_generator(run / "checkpoints" / "best.keras")
-    assert best.model_file == (run / "checkpoints" / "best.keras").resolve()
-    assert weights_files(run / "checkpoints" / "best.keras")[0].is_file()  # checkpoints/best.inference.npz
+    (run / CHECKPOINTS_DIR).mkdir()
+    shutil.copy(run / MODEL_FILE, run / BEST_CHECKPOINT)
+    best = load_generator(run / BEST_CHECKPOINT)
+    assert best.model_file == (run / BEST_CHECKPOINT).resolve()
+    assert weights_files(run / BEST_CHECKPOINT)[0].is_file()  # checkpoints/best.inference.npz
     np.testing.assert_array_equal(_log_probs(best.decoder), _log_probs(load_generator(run).decoder))
-    assert load_model(run / "checkpoints" / "best.keras", compile=False).get_layer("lstm_1").units == 16
+    assert load_model(run / BEST_CHECKPOINT, compile=False).get_layer("lstm_1").units == 16
     assert load_model(run, compile=False).get_layer("lstm_1").units == 16
 
 
@@ -118,7 +119,7 @@ def test_missing_and_unreadable_models_are_one_line_input_errors(tmp_path) -> No
         load_generator(tmp_path / "missing")
     with pytest.raises(InputError, match="model file not found"):
         load_generator(tmp_path / "missing.keras")
-    (tmp_path / "model.keras").write_bytes(b"not a zip file")
+    (tmp_path / MODEL_FILE).write_bytes(b"not a zip file")
     for load in (load_generator, load_model):
         with pytest.raises(InputError, match="could not load the model"):
             load(tmp_path)

@@ -16,6 +16,7 @@ from core.model import (
     load_model,
     save_model,
 )
+from core.training.run_folder import MODEL_FILE
 from tests.progression_frames import progression_frame
 
 TINY = {"embedding_dim": 8, "genre_embedding_dim": 4, "mood_embedding_dim": 4, "key_embedding_dim": 4,
@@ -155,7 +156,7 @@ def test_save_and_load_round_trip_gives_identical_predictions(tmp_path):
     model = compile_model(build_model(_tiny(attention=True, attention_heads=2)))
     inputs, targets = _batch()
     model.optimizer.build(model.trainable_variables)  # so the optimizer state is saved and restored too
-    path = tmp_path / "model.keras"
+    path = tmp_path / MODEL_FILE
     save_model(model, path)
     assert path.exists() and not list(tmp_path.glob(".*partial*"))
     loaded = load_model(path)

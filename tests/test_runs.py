@@ -118,7 +118,7 @@ def test_form_values_make_one_checked_train_config(output: Path) -> None:
     assert config.batch_size == 32 and config.epochs == 2 and not config.augment and config.max_train_windows == 64
     assert config.max_minutes is None and config.run_name is None  # 0 minutes: no budget; empty name: a dated one
     assert (config.model.cell, config.model.lstm_layers, config.model.attention) == ("gru", 3, True)
-    assert runs.train_command(output / "x" / "config.json")[-3:] == ["train", "--config", str(output / "x" / "config.json")]
+    assert runs.train_command(output / "x" / CONFIG_FILE)[-3:] == ["train", "--config", str(output / "x" / CONFIG_FILE)]
 
 
 @pytest.mark.parametrize(("config", "message"), [

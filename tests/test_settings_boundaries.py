@@ -37,6 +37,7 @@ from core.cli.train import config_from_args
 from core.config import GenerationSettings, ModelConfig, Setting, TrainConfig
 from core.errors import InputError
 from core.serving.api import create_app
+from core.training.run_folder import CONFIG_FILE
 from studio.generate_url import URL_SETTINGS, GenerateRequest
 from tests.tiny_models import saved_tiny_model
 
@@ -204,7 +205,7 @@ def cli_config_file_accepts(name: str, value: Any, tmp_path: Path) -> bool:
         values[name] = value
     else:
         values["model"] = {name: value}
-    path = tmp_path / "config.json"
+    path = tmp_path / CONFIG_FILE
     path.write_text(json.dumps({"train": values}), encoding="utf-8")
     try:
         config_from_args(build_parser().parse_args(["train", "--config", str(path)]))

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from core.cli.tensorflow_output import quiet_tensorflow
+from core.training.run_folder import MODEL_FILE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -35,7 +36,7 @@ def test_a_tensorflow_command_prints_only_its_own_output(tmp_path: Path) -> None
 
 
 def test_an_error_after_tensorflow_loaded_is_still_one_line(tmp_path: Path) -> None:
-    (tmp_path / "model.keras").write_bytes(b"not a keras file")
+    (tmp_path / MODEL_FILE).write_bytes(b"not a keras file")
     done = _cli("export", "--model", str(tmp_path), "--format", "onnx", "--out", str(tmp_path / "out"), tmp_path=tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith("error: could not load the model") and done.stderr.count("\n") == 1, done.stderr

@@ -21,6 +21,7 @@ import pytest
 from core.generation.loading import load_generator
 from core.generation.weights import file_sha256, read_inference_weights, weights_files
 from core.paths import DEFAULT_MODEL_DIR
+from core.training.run_folder import MODEL_FILE
 from tests.tiny_models import saved_tiny_model
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def model_dir(tmp_path_factory) -> Path:
     """A run folder holding a tiny model and its inference weights (written by its first load, here)."""
     folder = saved_tiny_model(tmp_path_factory.mktemp("runs") / "tiny", end_bias=-3.0)
     load_generator(folder)
-    assert weights_files(folder / "model.keras")[0].is_file()
+    assert weights_files(folder / MODEL_FILE)[0].is_file()
     return folder
 
 
@@ -112,11 +113,11 @@ def test_a_model_without_weights_imports_tensorflow_once(tmp_path: Path) -> None
         assert main(["generate", "--model", {str(folder)!r}, "--num-samples", "2"]) == 0
     """
     assert imported_frameworks(generate) == list(FRAMEWORKS)  # derived from the Keras model, written beside it
-    assert weights_files(folder / "model.keras")[1].is_file()
+    assert weights_files(folder / MODEL_FILE)[1].is_file()
     assert imported_frameworks(generate) == []
 
 
-@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "model.keras").exists(), reason="models/default is not trained")
+@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / MODEL_FILE).exists(), reason="models/default is not trained")
 def test_the_shipped_default_model_carries_its_inference_weights() -> None:
-    model_file = DEFAULT_MODEL_DIR / "model.keras"
+    model_file = DEFAULT_MODEL_DIR / MODEL_FILE
     assert read_inference_weights(model_file, file_sha256(model_file)) is not None

@@ -13,6 +13,7 @@ from core.errors import InputError
 from core.evaluation.evaluate import evaluate_model, evaluate_run, results_table
 from core.model import load_model
 from core.training.run_data import select_subset
+from core.training.run_folder import CONFIG_FILE, MODEL_FILE, TEST_RESULTS_FILE
 from core.training.train import train
 from core.training.transfer import EMBEDDING_LAYERS, find_model_file, short_hash
 from tests.progression_frames import progression_frame
@@ -40,15 +41,15 @@ def test_fine_tuning_starts_from_the_base_weights_on_the_subset_and_records_both
                      model=ModelConfig())  # the flags' architecture is replaced by the base model's
     run_dir = train(config, frame=frame, run_dir=tmp_path / "jazz")
 
-    saved = json.loads((run_dir / "config.json").read_text())
-    assert saved["init"] == {"path": str((base_run / "model.keras").resolve()), "sha256": short_hash(base_run / "model.keras")}
+    saved = json.loads((run_dir / CONFIG_FILE).read_text())
+    assert saved["init"] == {"path": str((base_run / MODEL_FILE).resolve()), "sha256": short_hash(base_run / MODEL_FILE)}
     assert len(saved["init"]["sha256"]) == 12
     assert saved["data"]["subset"] == {"genre": "jazz"} and saved["data"]["table"] == "shipped"
     jazz_train = ((frame["genre"] == "jazz") & (frame["split"] == "train")).sum()
     assert saved["data"]["train_windows"] == jazz_train
     assert saved["train"]["model"]["lstm_units"] == 16  # the base's architecture, not the default 256
 
-    base, tuned = load_model(base_run / "model.keras"), load_model(run_dir / "model.keras")
+    base, tuned = load_model(base_run / MODEL_FILE), load_model(run_dir / MODEL_FILE)
     for name in EMBEDDING_LAYERS:  # frozen
         np.testing.assert_array_equal(base.get_layer(name).get_weights()[0], tuned.get_layer(name).get_weights()[0])
     assert not np.allclose(base.get_layer("lstm_1").get_weights()[0], tuned.get_layer("lstm_1").get_weights()[0])
@@ -64,8 +65,8 @@ def test_a_fine_tuned_run_is_evaluated_on_the_subset_test_songs_beside_its_base(
     jazz = select_subset(frame, {"genre": "jazz"})
     assert results["models"]["base_lstm"] == evaluate_model(base_run, jazz)["models"]["lstm"]
     assert results["models"]["lstm"] == evaluate_model(run_dir, jazz)["models"]["lstm"]
-    assert results["base"]["sha256"] == short_hash(base_run / "model.keras") and not results["base"]["changed"]
-    assert json.loads((run_dir / "test_results.json").read_text())["models"].keys() == results["models"].keys()
+    assert results["base"]["sha256"] == short_hash(base_run / MODEL_FILE) and not results["base"]["changed"]
+    assert json.loads((run_dir / TEST_RESULTS_FILE).read_text())["models"].keys() == results["models"].keys()
     table = results_table(results)
     assert "genre jazz" in table and "fine-tuned from" in table and "base_lstm" in table
 
@@ -73,7 +74,7 @@ def test_a_fine_tuned_run_is_evaluated_on_the_subset_test_songs_beside_its_base(
 def test_subset_training_from_scratch_and_subsets_that_match_nothing(tmp_path):
     frame = progression_frame(1, SPLITS)
     run_dir = train(_config(run_name="blues", genre="blues"), frame=frame, run_dir=tmp_path / "blues")
-    assert json.loads((run_dir / "config.json").read_text())["data"]["train_windows"] == 1
+    assert json.loads((run_dir / CONFIG_FILE).read_text())["data"]["train_windows"] == 1
     with pytest.raises(InputError, match=r"no songs with genre 'jazz', mood 'sad' in the table \(genres there: .*jazz"):
         train(_config(run_name="none", genre="jazz", mood="sad"), frame=frame, run_dir=tmp_path / "none")
     assert not (tmp_path / "none").exists()
@@ -96,6 +97,6 @@ def test_evaluate_command_takes_a_run_name(base_run, tmp_path, monkeypatch, caps
     from core import paths
 
     monkeypatch.setattr(paths, "RUNS_DIR", base_run.parent)
-    assert find_model_file("base") == (base_run / "model.keras").resolve()
+    assert find_model_file("base") == (base_run / MODEL_FILE).resolve()
     assert main(["evaluate", "--model", "ghost-run"]) == 2
     assert "no model 'ghost-run'" in capsys.readouterr().err
