@@ -249,7 +249,7 @@ def test_the_command_line_trains_under_the_lock(output: Path, monkeypatch: pytes
 
     seen = []
 
-    def fake_train(config, progress_callback=None, run_dir=None, overwrite=False):
+    def fake_train(config, **_):  # the trainer's other arguments do not matter here
         seen.append(runs.current_training())
         if config.run_name == "broken":
             raise RuntimeError("training failed")
