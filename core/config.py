@@ -37,6 +37,10 @@ from core.errors import InputError
 
 #: recurrent cells the model can be built with.
 CELLS: tuple[str, ...] = ("lstm", "gru")
+#: learning-rate schedules (see core.training.schedule).
+SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+#: curricula: how the training windows grow over the first epochs (see core.dataset.curriculum_length).
+CURRICULA: tuple[str, ...] = ("none", "short-first")
 #: tf.distribute strategies a training can run under (see core.training.distribute).
 STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
 #: a run folder name: a letter or digit first, then letters, digits, '.', '_' or '-' (64 at most).
@@ -302,12 +306,25 @@ class TrainConfig(SettingsBase):
     epochs: int = setting(50, int, "most epochs to run (early stopping may end sooner)", low=1, high=10_000)
     lr: float = setting(1e-3, float, "Adam learning rate", label="learning rate", low=0.0, low_open=True, high=1.0,
                         high_open=True)
+    schedule: str = setting("cosine", str, "learning-rate schedule: cosine (linear warm-up to the learning rate, then "
+                            "cosine decay to a hundredth of it by the last epoch) or constant (the guide: the learning "
+                            "rate, halved when val_loss stalls)", choices=SCHEDULES)
+    warmup_epochs: float = setting(1.0, float, "epochs of linear learning-rate warm-up (cosine schedule)",
+                                   label="warm-up epochs", low=0.0, high=1000.0)
+    jit_compile: bool = setting(False, bool, "compile the training step with XLA")
     seed: int = setting(42, int, "random seed for weights, shuffling and augmentation", low=0, high=MAX_SEED)
     run_name: str | None = setting(None, str, "run folder name under output/runs/ (default run-YYYYmmdd-HHMMSS)",
                                    optional=True, pattern=RUN_NAME_PATTERN,
                                    pattern_help="letters, digits, '.', '_' or '-', starting with a letter or digit "
                                    "(at most 64, no spaces)")
     augment: bool = setting(True, bool, "random transposition of training windows", flags=("--no-augment",))
+    substitution_rate: float = setting(0.0, float, "chance that each chord of a training window is replaced by a "
+                                       "substitute (relative major/minor, tritone substitute of a dominant, seventh added "
+                                       "or dropped)", label="substitution rate", low=0.0, high=1.0)
+    curriculum: str = setting("none", str, "how training windows grow: none (whole from the start) or short-first "
+                              "(cut to a growing number of chords over the first curriculum epochs)", choices=CURRICULA)
+    curriculum_epochs: int = setting(3, int, "short-first curriculum: epochs with cut windows (whole from the next one)",
+                                     low=1, high=1000)
     max_minutes: float | None = setting(None, float, "stop cleanly after this many minutes of training",
                                         label="time budget (minutes)", low=0.0, low_open=True, optional=True,
                                         zero_is_none=True, flags=("--max-epochs-minutes", "--max-minutes"))
@@ -358,10 +375,12 @@ class TrainConfig(SettingsBase):
     def from_dict(cls, values: Mapping[str, Any], strict: bool = False) -> Self:
         """Config from :meth:`to_dict` output or a run's whole ``config.json`` (its ``"train"`` part), unchecked.
 
-        Unknown keys are ignored so older files still load, or refused when ``strict``.
+        Unknown keys are ignored so older files still load, or refused when ``strict``. A run's
+        ``config.json`` from before a setting existed gets the value that run was trained with
+        (:data:`BEFORE_SETTING`), not today's default.
         """
         if isinstance(values.get("train"), dict):
-            values = values["train"]
+            values = {**BEFORE_SETTING, **values["train"]}
         model = values.get("model") or {}
         if not isinstance(model, Mapping):
             raise InputError(f"'model' must be an object of model settings, got {model!r}")
@@ -405,6 +424,20 @@ class TrainConfig(SettingsBase):
         """A checked copy with ``values`` (flat training and model settings) replacing this config's."""
         flat = {**{k: v for k, v in self.to_dict().items() if k != "model"}, **self.model.to_dict(), **values}
         return type(self).from_values(flat)
+
+
+#: what runs trained before these settings existed did (read for a run's config.json that lacks them).
+BEFORE_SETTING: dict[str, Any] = {"schedule": "constant", "warmup_epochs": 0.0}
+#: the settings a training recipe fixes (everything else keeps its value).
+RECIPE_SETTINGS: tuple[str, ...] = ("batch_size", "lr", "schedule", "warmup_epochs", "epochs", "jit_compile")
+#: named training recipes (``train --recipe NAME``; flags given beside it override it): ``studio`` is the
+#: defaults above (the fastest route to a good model measured on a 2-core CPU, see bench/results.md),
+#: ``guide`` the design guide's batch 32, Adam at 1e-3 halved on plateaus, 50 epochs.
+RECIPES: dict[str, dict[str, Any]] = {
+    "studio": {name: TrainConfig.settings()[name].default for name in RECIPE_SETTINGS},
+    "guide": {"batch_size": 32, "lr": 1e-3, "schedule": "constant", "warmup_epochs": 0.0, "epochs": 50,
+              "jit_compile": False},
+}
 
 
 # --------------------------------------------------------------------------- generation

@@ -13,6 +13,17 @@ Training batches may be augmented: every window is transposed by a random -5..+6
 with its key label moved along (a lookup table built from :meth:`Vocabulary.transpose_ids`), and
 each condition is replaced by 0 ("unspecified") with probability ``condition_dropout`` so the
 model also learns to generate with open conditions.
+
+Two more options, off by default (see ``bench quality``'s strategies section for what they do):
+
+* chord substitution (``substitution_rate``): each chord of a window is replaced, at that rate,
+  by a substitute that keeps the window's key: its relative major/minor (C <-> Am, Cmaj7 <-> Am7),
+  the tritone substitute of a dominant seventh (G7 -> Db7), a seventh added where the key's scale
+  has it (C -> Cmaj7, G -> G7 in C major; only with a known key) or dropped (G7 -> G, Am7 -> Am).
+  The input and the target sequences stay one step apart, so the model sees a consistent window.
+* a short-first curriculum (``curriculum_epochs``): during the first epochs every window is cut to
+  :func:`curriculum_length` steps (a cut window gets no END, like any window the table cut), so
+  the model learns short-range moves before whole phrases.
 """
 
 from __future__ import annotations
@@ -47,6 +58,8 @@ class DatasetConfig:
     seed: int = 0
     transpose: bool = True  # random -5..+6 semitone transposition (training only)
     condition_dropout: float = 0.1  # probability of replacing each condition by 0 (training only)
+    substitution_rate: float = 0.0  # probability of replacing each chord by a substitute (training only)
+    curriculum_epochs: int = 0  # short-first curriculum: epochs with cut windows (0: none)
 
 
 @dataclass(frozen=True)
@@ -155,11 +168,72 @@ def transpose_key_ids(key_ids: np.ndarray, semitones: np.ndarray | int) -> np.nd
     return np.where(key_ids > 0, moved, 0).astype(key_ids.dtype)
 
 
-def make_dataset(frame: pd.DataFrame, config: DatasetConfig, training: bool):
+def curriculum_length(epoch: int, curriculum_epochs: int, sequence_length: int) -> int:
+    """Steps of every window kept in ``epoch`` (from 0) under a short-first curriculum of ``curriculum_epochs``.
+
+    Grows evenly: with 3 curriculum epochs and 12 steps, 3, 6 and 9 steps, then whole windows.
+    """
+    if epoch >= curriculum_epochs:
+        return sequence_length
+    return max(2, -(-sequence_length * (epoch + 1) // (curriculum_epochs + 1)))
+
+
+def _substitutes(chord, scale: set[int] | None) -> list:
+    """Substitutes of one chord that keep the key (``scale``: the key's pitch classes, ``None`` when unknown)."""
+    from core.chords import Chord
+
+    root, quality = chord.root, chord.quality
+    out = []
+    relative = {"maj": ("min", 9), "min": ("maj", 3), "maj7": ("min7", 9), "min7": ("maj7", 3)}
+    if quality in relative:
+        other, interval = relative[quality]
+        out.append(Chord((root + interval) % 12, other))
+    if quality == "7":
+        out.append(Chord((root + 6) % 12, "7"))  # tritone substitute
+    dropped = {"7": "maj", "maj7": "maj", "min7": "min", "6": "maj", "min6": "min", "9": "7"}
+    if quality in dropped:
+        out.append(Chord(root, dropped[quality]))
+    if scale is not None and quality in ("maj", "min"):
+        seventh = (root + 10) % 12 if (root + 10) % 12 in scale else (root + 11) % 12 if quality == "maj" else None
+        if seventh in scale:
+            added = {("maj", 10): "7", ("maj", 11): "maj7", ("min", 10): "min7"}[(quality, (seventh - root) % 12)]
+            out.append(Chord(root, added))
+    return out
+
+
+def substitution_table() -> tuple[np.ndarray, np.ndarray]:
+    """Substitutes of every token under every key id: ``(candidates [keys, vocab, most], counts [keys, vocab])``.
+
+    Key id 0 (unspecified) allows only the substitutions that need no key. Special tokens have none.
+    """
+    from core.chords import SCALE_STEPS
+    from core.conditions import KEYS
+
+    lists = []
+    for key in range(len(KEYS)):
+        scale = None
+        if key > 0:
+            tonic, mode = (key - 1) % 12, "major" if key <= 12 else "minor"
+            scale = {(tonic + step) % 12 for step in SCALE_STEPS[mode]}
+        lists.append([[VOCAB.id_of(c) for c in _substitutes(chord, scale)] if chord is not None else []
+                      for chord in VOCAB.chords])
+    most = max(len(c) for per_key in lists for c in per_key)
+    candidates = np.zeros((len(KEYS), VOCAB.size, most), dtype=np.int32)
+    counts = np.zeros((len(KEYS), VOCAB.size), dtype=np.int32)
+    for key, per_key in enumerate(lists):
+        for token, ids in enumerate(per_key):
+            candidates[key, token, : len(ids)] = ids
+            counts[key, token] = len(ids)
+    return candidates, counts
+
+
+def make_dataset(frame: pd.DataFrame, config: DatasetConfig, training: bool, length_limit=None):
     """A batched ``tf.data.Dataset`` of ``(inputs dict, targets)`` for a table-shaped frame.
 
     ``training`` turns on seeded shuffling (reshuffled every epoch) and the augmentation the
-    config enables; evaluation datasets keep the frame's order and labels.
+    config enables; evaluation datasets keep the frame's order and labels. ``length_limit``
+    (training only: a ``tf.Variable`` a curriculum callback sets before each epoch) cuts every
+    window to that many steps.
     """
     import tensorflow as tf
 
@@ -174,7 +248,9 @@ def make_dataset(frame: pd.DataFrame, config: DatasetConfig, training: bool):
     if training:
         dataset = dataset.shuffle(len(encoded), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size)
-    if training and (config.transpose or config.condition_dropout > 0):
+    if training and length_limit is not None:
+        dataset = dataset.map(lambda inputs, targets: cut_windows(inputs, targets, length_limit))
+    if training and (config.transpose or config.condition_dropout > 0 or config.substitution_rate > 0):
         seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True).batch(2)
         dataset = tf.data.Dataset.zip((dataset, seeds)).map(
             lambda batch, seed: augment_batch(batch[0], batch[1], seed, config), num_parallel_calls=tf.data.AUTOTUNE,
@@ -194,6 +270,9 @@ def augment_batch(inputs: dict, targets, seed, config: DatasetConfig) -> tuple[d
 
     inputs = dict(inputs)
     size = tf.shape(targets)[0]
+    if config.substitution_rate > 0:
+        inputs[CHORD_INPUT], targets = substitute_chords(inputs[CHORD_INPUT], targets, inputs[CONDITION_INPUTS["key"]],
+                                                         seed + 7, config.substitution_rate)
     if config.transpose:
         table = tf.constant(transposition_table())
         row = tf.random.stateless_uniform([size], seed=seed, minval=0, maxval=table.shape[0], dtype=tf.int32)
@@ -209,6 +288,40 @@ def augment_batch(inputs: dict, targets, seed, config: DatasetConfig) -> tuple[d
             draw = tf.random.stateless_uniform([size, 1], seed=seed + offset)
             inputs[input_name] = tf.where(draw < config.condition_dropout, 0, inputs[input_name])
     return inputs, targets
+
+
+def substitute_chords(chord_input, targets, key_ids, seed, rate: float):
+    """Replace each chord of a batch's windows by a random substitute with probability ``rate`` (TF tensors).
+
+    The substitutes are the key's (:func:`substitution_table`); the input is rebuilt from the
+    substituted targets (``input[t + 1] == target[t]``), so both sides agree.
+    """
+    import tensorflow as tf
+
+    candidates, counts = (tf.constant(table) for table in substitution_table())
+    keys = tf.broadcast_to(tf.reshape(key_ids, [-1, 1]), tf.shape(targets))
+    index = tf.stack([keys, targets], axis=-1)
+    available = tf.gather_nd(counts, index)  # [B, L]
+    draw = tf.random.stateless_uniform(tf.shape(targets), seed=seed)
+    pick = tf.random.stateless_uniform(tf.shape(targets), seed=seed + 1)
+    choice = tf.minimum(tf.cast(pick * tf.cast(available, tf.float32), tf.int32), tf.maximum(available - 1, 0))
+    substitute = tf.gather_nd(candidates, tf.concat([index, choice[..., None]], axis=-1))
+    replaced = tf.where((draw < rate) & (available > 0), substitute, targets)
+    before = tf.concat([chord_input[:, :1], replaced[:, :-1]], axis=1)
+    after = tf.concat([replaced[:, 1:], tf.fill([tf.shape(targets)[0], 1], PAD_ID)], axis=1)
+    repeats = (replaced != targets) & ((replaced == before) | (replaced == after))  # the corpus never repeats a chord
+    targets = tf.where(repeats, targets, replaced)
+    shifted = tf.concat([chord_input[:, :1], targets[:, :-1]], axis=1)
+    return tf.where(chord_input == PAD_ID, chord_input, tf.where(chord_input == START_ID, chord_input, shifted)), targets
+
+
+def cut_windows(inputs: dict, targets, length):
+    """Keep only the first ``length`` steps of every window (the rest becomes padding), for the curriculum."""
+    import tensorflow as tf
+
+    keep = tf.range(tf.shape(targets)[1]) < length
+    inputs = {**inputs, CHORD_INPUT: tf.where(keep, inputs[CHORD_INPUT], PAD_ID)}
+    return inputs, tf.where(keep, targets, PAD_ID)
 
 
 def describe_batch(

@@ -199,12 +199,17 @@ def build_model(config: ModelConfig | None = None, unroll: bool = False) -> kera
     return keras.Model(inputs=[chord_ids, *condition_inputs], outputs=probabilities, name="chordsmith_lstm")
 
 
-def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
-    """Compile with Adam, masked cross-entropy, masked accuracy and masked top-5 accuracy."""
+def compile_model(model: keras.Model, learning_rate=1e-3, jit_compile: bool = False) -> keras.Model:
+    """Compile with Adam, masked cross-entropy, masked accuracy and masked top-5 accuracy.
+
+    ``learning_rate`` is a float or a Keras schedule (:mod:`core.training.schedule`); ``jit_compile``
+    compiles the training step with XLA.
+    """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss=MaskedSparseCategoricalCrossentropy(),
         metrics=[MaskedTopKAccuracy(1, name="accuracy"), MaskedTopKAccuracy(5, name="top5")],
+        jit_compile=jit_compile,
     )
     return model
 

@@ -34,8 +34,8 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate everything, load the model, generate, print (and export)."""
     from core.chords import parse_progression
+    from core.generation.ensemble import load_ensemble
     from core.generation.generate import generate, parse_locks, validate_request
-    from core.generation.loading import load_generator
 
     conditions = conditions_from_args(args)
     settings = {
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     }
     validate_request(conditions, **settings)  # before the model load
     with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
-        generator = load_generator(args.model)
+        generator = load_ensemble(args.model)
     samples = generate(generator, conditions, **settings)
     if args.format == "json":
         print(json.dumps([s.to_dict() for s in samples], indent=2))

@@ -23,7 +23,9 @@ def model_config_from_args(args: argparse.Namespace) -> ModelConfig:
 
 def add_condition_arguments(parser: argparse.ArgumentParser) -> None:
     """Add --model, --genre, --mood, --key and --scale (the commands that run a trained model)."""
-    parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
+    parser.add_argument("--model", action="append", metavar="MODEL",
+                        help="run folder or .keras file (default: the active model); repeat it to average several models' "
+                        "probabilities (an ensemble)")
     parser.add_argument("--genre", help="e.g. pop, rock, jazz (default: unspecified)")
     parser.add_argument("--mood", help="happy, calm, tense or sad (default: unspecified)")
     parser.add_argument("--key", help="e.g. C, Am, 'Eb major' (default: unspecified)")

@@ -37,11 +37,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("no progressions: give --chords 'C G Am F' or one progression per line on stdin")
     progressions = [parse_progression(line) for line in lines]
 
-    from core.generation.loading import load_generator
+    from core.generation.ensemble import load_ensemble
     from core.generation.score import rank_condition, score_progressions
 
     with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
-        generator = load_generator(args.model)
+        generator = load_ensemble(args.model)
     results = score_progressions(generator, progressions, conditions, ends=args.ends)
     if args.rank:
         for result, chords in zip(results, progressions, strict=True):

@@ -10,11 +10,13 @@ from core import paths
 from core.cli.model_arguments import add_model_arguments
 from core.cli.setting_flags import add_setting_flags, flag_of, given_settings
 from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
-from core.config import ModelConfig, TrainConfig
+from core.config import RECIPES, RUN_NAME_PATTERN, ModelConfig, TrainConfig
 from core.errors import InputError
 
 #: flags --reproduce-default accepts besides itself (a time budget does not change what is trained).
 REPRODUCE_ALLOWED: frozenset[str] = frozenset({"epochs", "max_minutes", "strategy", "cpu_replicas", "write_reports"})
+#: flags --resume accepts besides itself: how much longer to train, and whether to write the reports at the end.
+RESUME_ALLOWED: frozenset[str] = frozenset({"epochs", "max_minutes", "write_reports"})
 
 
 def register(subparsers) -> None:
@@ -27,6 +29,13 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--config", type=Path, metavar="PATH",
                         help="JSON training config: a run's config.json or TrainConfig JSON; flags given override it")
+    parser.add_argument("--recipe", choices=tuple(RECIPES),
+                        help="start from a named recipe: studio (the defaults: batch 256, cosine schedule) or guide "
+                        "(the design guide's batch 32, Adam 1e-3, constant rate halved on plateaus, 50 epochs); "
+                        "flags given override it")
+    parser.add_argument("--resume", metavar="RUN",
+                        help="continue a stopped or interrupted run (a run name or folder) from its last finished epoch; "
+                        "accepts --epochs (a new total), --max-minutes and --no-reports")
     add_setting_flags(parser, TrainConfig)
     parser.add_argument("--reproduce-default", action="store_true",
                         help="train the shipped default configuration into models/default/ "
@@ -43,6 +52,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     strategy and the reports may change).
     """
     given = {**given_settings(args, TrainConfig), **given_settings(args, ModelConfig)}
+    if args.resume is not None:
+        return _resume_config(args, given)
+    if args.reproduce_default and args.recipe is not None:
+        raise InputError("--reproduce-default trains the shipped configuration; drop --recipe")
     if args.reproduce_default:
         extra = sorted(set(given) - REPRODUCE_ALLOWED)
         if extra or args.config is not None:
@@ -50,12 +63,38 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             raise InputError(f"--reproduce-default trains the shipped configuration; drop {names}")
         return TrainConfig(run_name="default").updated(given)
     base = TrainConfig.from_file(args.config) if args.config is not None else TrainConfig()
+    if args.recipe is not None:
+        base = base.updated(RECIPES[args.recipe])
     config = base.updated(given)
     shaping = sorted(set(given_settings(args, ModelConfig)) - {"condition_dropout"})
     if config.init_from is not None and shaping:
         raise InputError(f"--init-from keeps the architecture of the model it starts from; drop "
                          f"{', '.join(_flag(name) for name in shaping)}")
     return config
+
+
+def resume_dir(run: str) -> Path:
+    """The folder ``--resume`` names: a run under output/runs, else a folder path (``models/default``)."""
+    if RUN_NAME_PATTERN.match(run) and (paths.RUNS_DIR / run).is_dir():
+        return paths.RUNS_DIR / run
+    folder = Path(run).expanduser()
+    if not folder.is_dir():
+        raise InputError(f"no run named {run!r} in {paths.RUNS_DIR} and no such folder")
+    return folder
+
+
+def _resume_config(args: argparse.Namespace, given: dict) -> TrainConfig:
+    """The resumed run's own config, with a new epoch total or time budget when given."""
+    from core.training.run_data import load_run_config
+
+    extra = sorted(set(given) - RESUME_ALLOWED)
+    refused = [*(["--config"] if args.config is not None else []), *(["--recipe"] if args.recipe is not None else []),
+               *(["--reproduce-default"] if args.reproduce_default else []), *(_flag(name) for name in extra)]
+    if refused:
+        raise InputError(f"--resume continues the run as it was configured; drop {', '.join(refused)}")
+    folder = resume_dir(args.resume)
+    config = load_run_config(folder)
+    return config.updated({**given, "run_name": config.run_name or folder.name})
 
 
 def _flag(name: str) -> str:
@@ -106,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     from core.training.runs import TrainingBusy, new_run_name, training_lock
 
     config.run_name = config.run_name or new_run_name()  # named now: the lock says which run holds it
-    run_dir = None
+    run_dir = resume_dir(args.resume) if args.resume is not None else None
     overwrite = False
     if args.reproduce_default:
         from core.paths import DEFAULT_MODEL_DIR
@@ -124,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
             from core.training.train import train
 
             result = train(config, progress_callback=lambda record: print(format_record(record), flush=True),
-                           run_dir=run_dir, overwrite=overwrite)
+                           run_dir=run_dir, overwrite=overwrite, resume=args.resume is not None)
     except TrainingBusy as busy:  # raised only when taking the lock
         print(f"error: {busy}", file=sys.stderr)
         return 1

@@ -29,11 +29,13 @@ class MetricsLogger(keras.callbacks.Callback):
     ``failed`` (see :meth:`finished`), so a page polling it always knows the run's state.
     """
 
-    def __init__(self, path: Path, epochs_planned: int, progress_callback: Callable[[dict], None] | None = None):
+    def __init__(self, path: Path, epochs_planned: int, progress_callback: Callable[[dict], None] | None = None,
+                 elapsed_before: float = 0.0):
         super().__init__()
         self.path = Path(path)
         self.epochs_planned = int(epochs_planned)
         self.progress_callback = progress_callback
+        self.elapsed_before = float(elapsed_before)  # a resumed run's training time so far: elapsed goes on from there
         self.started_at = time.monotonic()
         self.epoch_started_at = self.started_at
         self.epoch_lr: float | None = None
@@ -47,7 +49,7 @@ class MetricsLogger(keras.callbacks.Callback):
 
     def started(self, extra: dict | None = None) -> None:
         """Write the opening record."""
-        self.started_at = time.monotonic()
+        self.started_at = time.monotonic() - self.elapsed_before
         self._emit({"status": "started", "epochs_planned": self.epochs_planned, "time": time.time(), **(extra or {})})
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -149,3 +151,23 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         if self.partial_path.exists():
             os.replace(self.partial_path, self.final_path)
             write_inference_weights(self.model, self.final_path)
+
+
+class Curriculum(keras.callbacks.Callback):
+    """Short-first curriculum: before each epoch, sets how many steps of every training window are kept.
+
+    ``limit`` is the variable the training pipeline reads (:func:`core.dataset.make_dataset`'s
+    ``length_limit``); its value for each epoch is :func:`core.dataset.curriculum_length`.
+    """
+
+    def __init__(self, config):
+        super().__init__()
+        import tensorflow as tf
+
+        self.config = config
+        self.limit = tf.Variable(config.sequence_length, dtype=tf.int32, trainable=False, name="curriculum_length")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        from core.dataset import curriculum_length
+
+        self.limit.assign(curriculum_length(epoch, self.config.curriculum_epochs, self.config.sequence_length))

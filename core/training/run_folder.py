@@ -9,6 +9,8 @@ module is the one place that names its files::
     training_log.csv         Keras CSVLogger
     history.json             loss/metrics per epoch
     checkpoints/best.keras   best val_loss so far (written atomically)
+    checkpoints/last.keras   the model and optimizer state at the end of the last epoch (for resuming)
+    checkpoints/last.json    that epoch's number, the training time so far and the callbacks' state
     model.keras              the final model (EarlyStopping restores the best weights)
     *.inference.npz, .json   beside each .keras: its weights without any framework, for inference
                              (core.generation.weights; model.inference.npz, checkpoints/best.inference.npz)
@@ -44,6 +46,9 @@ TRAINING_LOG_FILE = "training_log.csv"
 MODEL_FILE = "model.keras"
 CHECKPOINTS_DIR = "checkpoints"
 BEST_CHECKPOINT = Path(CHECKPOINTS_DIR) / "best.keras"
+#: the last finished epoch, to resume from (core.training.resume): model + optimizer, then its state.
+LAST_CHECKPOINT = Path(CHECKPOINTS_DIR) / "last.keras"
+RESUME_STATE_FILE = Path(CHECKPOINTS_DIR) / "last.json"
 LOGS_DIR = "logs"
 #: beside every ``NAME.keras``: ``NAME.inference.npz`` and ``NAME.inference.json`` (core.generation.weights).
 INFERENCE_WEIGHTS_SUFFIX = ".inference.npz"

@@ -7,11 +7,14 @@
     training_log.csv     Keras CSVLogger
     history.json         loss/metrics per epoch
     checkpoints/best.keras   best val_loss so far (written atomically)
+    checkpoints/last.keras, last.json   the last finished epoch, to resume from (core.training.resume)
     model.keras          the final model (EarlyStopping restores the best weights)
     logs/                TensorBoard
 
 A background run is stopped by creating ``<run_dir>/STOP``: training stops at the end of the
-current batch, the epoch is closed (validated and logged) and the model is saved.
+current batch, the epoch is closed (validated and logged) and the model is saved. A stopped,
+killed or finished run continues with ``train(config, run_dir=..., resume=True)`` from its last
+finished epoch (``python -m core train --resume RUN [--epochs N]``).
 """
 
 from __future__ import annotations
@@ -33,12 +36,15 @@ from core.training.run_folder import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
     HISTORY_FILE,
+    LAST_CHECKPOINT,
     LOGS_DIR,
     METRICS_FILE,
     MODEL_FILE,
+    RESUME_STATE_FILE,
     STOP_FILE,
     TENSORBOARD_NOTE_FILE,
     TRAINING_LOG_FILE,
+    read_json,
     write_json_atomic,
 )
 
@@ -56,6 +62,8 @@ def dataset_config(config: TrainConfig) -> DatasetConfig:
         seed=config.seed,
         transpose=config.augment,
         condition_dropout=config.model.condition_dropout,
+        substitution_rate=config.substitution_rate,
+        curriculum_epochs=config.curriculum_epochs if config.curriculum == "short-first" else 0,
     )
 
 
@@ -68,7 +76,8 @@ def _remove_run_files(run_dir: Path) -> None:
     """Clear a previous run's files (and a stale STOP request) before training into the same folder."""
     from core.generation.weights import weights_files
 
-    for name in (METRICS_FILE, STOP_FILE, CONFIG_FILE, HISTORY_FILE, TRAINING_LOG_FILE, MODEL_FILE, BEST_CHECKPOINT):
+    for name in (METRICS_FILE, STOP_FILE, CONFIG_FILE, HISTORY_FILE, TRAINING_LOG_FILE, MODEL_FILE, BEST_CHECKPOINT,
+                 LAST_CHECKPOINT, RESUME_STATE_FILE):
         (run_dir / name).unlink(missing_ok=True)
     for path in (*weights_files(run_dir / MODEL_FILE), *weights_files(run_dir / BEST_CHECKPOINT)):
         path.unlink(missing_ok=True)
@@ -95,6 +104,7 @@ def train(
     progress_callback: ProgressCallback | None = None,
     run_dir: Path | None = None,
     overwrite: bool = False,
+    resume: bool = False,
 ) -> Path:
     """Train one model and return its run folder.
 
@@ -108,6 +118,11 @@ def train(
     ``overwrite``. Bad config values raise :class:`InputError` before anything is written. A
     write the disk refuses mid-run (full, read-only) is an :class:`EnvironmentFault` saying so: the
     half-written file is removed and the best checkpoint so far stays loadable.
+
+    With ``resume`` the run in ``run_dir`` continues from its last finished epoch
+    (:mod:`core.training.resume`: weights, optimizer and schedule position, epoch counter and the
+    callbacks' state); ``config`` is the run's own (:func:`load_run_config`), its ``epochs`` may
+    grow. Its logs are appended to and ``config.json`` records the resumption.
     """
     config.validate()
     if config.run_name is None:
@@ -124,7 +139,8 @@ def train(
     if not is_chief(strategy):  # multi-worker: only the chief writes the run; the others write to a temporary folder
         run_dir, overwrite, config = worker_run_dir(Path(run_dir), strategy), True, replace(config, write_reports=False)
     run_dir = Path(run_dir)
-    if (run_dir / METRICS_FILE).exists():
+    point = _resume_point(run_dir, config) if resume else None
+    if point is None and (run_dir / METRICS_FILE).exists():
         if not overwrite:
             raise InputError(f"run folder {run_dir} already holds a run; choose another run name")
         _remove_run_files(run_dir)
@@ -138,63 +154,85 @@ def train(
 
     from core.generation.weights import write_inference_weights
     from core.model import build_model, compile_model, save_model
+    from core.training import schedule
     from core.training.callbacks import (
         AtomicModelCheckpoint,
+        Curriculum,
         MetricsLogger,
         StopFileCallback,
         TimeBudgetCallback,
     )
+    from core.training.resume import EpochCheckpoint, best_weights, history_rows, restore_optimizer, resume_network
 
     keras.utils.set_random_seed(config.seed)
     base = None
-    if config.init_from is not None:  # before anything is written: a missing base model is an InputError
+    if config.init_from is not None and point is None:  # before anything is written: a missing base is an InputError
         from core.training.transfer import load_base_model
 
         base = load_base_model(config.init_from, config.model.condition_dropout)
         config = replace(config, model=base.model_config)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / BEST_CHECKPOINT).parent.mkdir(exist_ok=True)
-    write_json_atomic(run_dir / CONFIG_FILE, {
-        "train": config.to_dict(),
-        "data": {"train_windows": len(train_frame), "validation_windows": len(validation_frame), **describe_data(config)},
-        **({"init": base.describe()} if base is not None else {}),
-        "versions": _versions(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    })
+    if point is not None:
+        from core.training.resume import trim_logs, write_resume_note
+
+        trim_logs(run_dir, point.epoch)
+        write_resume_note(run_dir, read_json(run_dir / CONFIG_FILE) or {}, point, config.epochs)
+    else:
+        write_json_atomic(run_dir / CONFIG_FILE, {
+            "train": config.to_dict(),
+            "data": {"train_windows": len(train_frame), "validation_windows": len(validation_frame), **describe_data(config)},
+            **({"init": base.describe()} if base is not None else {}),
+            "versions": _versions(),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        })
 
     data_config = dataset_config(config)
-    train_data = make_dataset(train_frame, data_config, training=True)
+    curriculum = Curriculum(data_config) if data_config.curriculum_epochs else None
+    train_data = make_dataset(train_frame, data_config, training=True, length_limit=curriculum and curriculum.limit)
     validation_data = make_dataset(validation_frame, data_config, training=False)
+    learning_rate = schedule.learning_rate(config, len(train_frame))
     with strategy.scope():  # global batch split across the strategy's replicas by fit
-        network = build_model(config.model) if base is None else base.network(config.freeze_embeddings)
-        model = prepare_model(compile_model(network, learning_rate=config.lr), strategy)
+        if point is not None:
+            network, optimizer_state = resume_network(point)
+        else:
+            network = build_model(config.model) if base is None else base.network(config.freeze_embeddings)
+        model = prepare_model(compile_model(network, learning_rate=learning_rate, jit_compile=config.jit_compile), strategy)
+        if point is not None:
+            restore_optimizer(model, optimizer_state, point)
 
-    metrics_logger = MetricsLogger(run_dir / METRICS_FILE, config.epochs, progress_callback)
+    metrics_logger = MetricsLogger(run_dir / METRICS_FILE, config.epochs, progress_callback,
+                                   elapsed_before=point.elapsed_s if point else 0.0)
     stop_file = StopFileCallback(run_dir / STOP_FILE)
     time_budget = TimeBudgetCallback(config.max_minutes)
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True,
     )
+    tracked = [AtomicModelCheckpoint(run_dir / BEST_CHECKPOINT), early_stopping, *schedule.plateau_callbacks(config)]
     callbacks = [
-        AtomicModelCheckpoint(run_dir / BEST_CHECKPOINT),
-        early_stopping,
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=config.reduce_lr_patience, min_lr=1e-5),
+        *tracked,
         *_tensorboard_callbacks(run_dir / LOGS_DIR),
-        keras.callbacks.CSVLogger(str(run_dir / TRAINING_LOG_FILE)),
+        keras.callbacks.CSVLogger(str(run_dir / TRAINING_LOG_FILE), append=point is not None),
+        *([curriculum] if curriculum is not None else []),
         stop_file,
         time_budget,
-        metrics_logger,  # last: sees the logs the others completed
+        metrics_logger,  # after the others: sees the logs they completed
+        EpochCheckpoint(run_dir, [*tracked, metrics_logger], point, best_weights(run_dir) if point else None),  # last
     ]
+    earlier_history = history_rows(run_dir) if point is not None else {}
     metrics_logger.started({
         "run_name": config.run_name, "train_windows": len(train_frame), "validation_windows": len(validation_frame),
         "parameters": int(model.count_params()),
         **({"init": base.describe()} if base is not None else {}), **({"subset": config.subset()} if config.subset() else {}),
+        **({"resumed_from_epoch": point.epoch} if point is not None else {}),
     })
     try:
         history = model.fit(
             train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False,
+            initial_epoch=point.epoch if point is not None else 0,
         )
-        write_json_atomic(run_dir / HISTORY_FILE, {k: [float(v) for v in vs] for k, vs in history.history.items()})
+        write_json_atomic(run_dir / HISTORY_FILE, {k: [*earlier_history.get(k, []), *(float(v) for v in vs)]
+                                                   for k, vs in history.history.items()})
         save_model(model, run_dir / MODEL_FILE)
         write_inference_weights(model, run_dir / MODEL_FILE)  # generate/score/serve then load it without TensorFlow
     except KeyboardInterrupt:
@@ -218,6 +256,19 @@ def train(
     report_problems = _write_reports(run_dir) if config.write_reports else []
     metrics_logger.finished(status, reason=reason, **({"report_errors": report_problems} if report_problems else {}))
     return run_dir
+
+
+def _resume_point(run_dir: Path, config: TrainConfig):
+    """The epoch a resumed run continues from (:class:`InputError` when there is none, or no epoch is left to train)."""
+    from core.training.resume import read_resume_point
+
+    if not (run_dir / METRICS_FILE).exists():
+        raise InputError(f"no run to resume in {run_dir}")
+    point = read_resume_point(run_dir)
+    if point.epoch >= config.epochs:
+        raise InputError(f"{run_dir.name} has trained {point.epoch} of its {config.epochs} epochs: "
+                         f"give more to resume (--epochs N, N above {point.epoch})")
+    return point
 
 
 def _write_fault(error: OSError, run_dir: Path) -> str:
