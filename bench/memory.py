@@ -62,7 +62,9 @@ def _app_pages(model_dir: str | None) -> str:
     os.chdir(REPO)
     ran = []
     for page in PAGES:
-        app = AppTest.from_file(str(REPO / page.path), default_timeout=120)
+        app = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+        if page.path != "app.py":
+            app.switch_page(page.path)
         app.run()
         ran.append(page.title + ("" if not app.exception else " (exception)"))
     from bench.app_path import LENGTH, SAMPLES, render
