@@ -1,4 +1,4 @@
-"""Training: start a run in the background, follow it live, stop it, compare runs, choose the model in use.
+"""Training: start a run in the background, follow it live, stop it, fine-tune, compare runs, manage runs and the model in use.
 
 Everything shown comes from the run folders and the training lock (core.training.runs), not from the
 session, so a reload or a second tab sees the same training.
@@ -8,12 +8,10 @@ import streamlit as st
 
 from core.config import CELLS, SETTINGS, TrainConfig
 from core.training import runs
-from core.training.run_folder import TRAIN_OUTPUT_FILE, epoch_records
-from studio import charts
+from core.training.run_folder import LIVE_STATUSES, STOP_WAITS_FOR, TRAIN_OUTPUT_FILE, epoch_records
+from studio import charts, fine_tune
 from studio.page import input_errors, set_up
 from studio.run_tables import format_duration, runs_frame, tensorboard_command
-
-LIVE_STATUSES = ("starting", "running", "stopping")
 
 
 def hint(setting: str) -> str:
@@ -51,14 +49,20 @@ def live_panel() -> None:
         head.subheader(f"{'Training now' if live else 'Run'}: {shown}")
         if live and button.button("Stop training", type="primary", icon=":material/stop_circle:", key="stop"):
             runs.stop_training(shown)
-            st.toast(f"Stop requested for {shown}: it ends after the current batch.")
+            st.toast(f"Stop requested for {shown}: it waits for {STOP_WAITS_FOR}.")
         planned = progress.epochs_planned or "?"
-        st.progress(progress.fraction, text=f"epoch {progress.epoch} of {planned} · {progress.status}")
+        st.progress(progress.fraction, text=f"epoch {progress.epoch} of {planned} · {progress.phase_label}")
+        if progress.status == "stopping":
+            st.info(f"Stopping: waiting for {STOP_WAITS_FOR}.", icon=":material/hourglass_top:")
         status, epoch, elapsed, eta = st.columns(4)
-        status.metric("Status", progress.status)
+        status.metric("Now" if live else "Status", progress.phase_label)
         epoch.metric("Epoch", f"{progress.epoch} / {planned}")
         elapsed.metric("Elapsed", format_duration(progress.elapsed_s))
-        eta.metric("Time left (ETA)", format_duration(progress.eta_s) if live else "—")
+        eta.metric("Time left (ETA)", format_duration(progress.eta_s))
+        if not live and (tuned := runs.fine_tune_result(shown)) is not None:
+            st.metric(f"Perplexity on the {tuned.songs} held-out songs (lower is better)", f"{tuned.perplexity_after:.2f}",
+                      delta=f"{tuned.perplexity_after - tuned.perplexity_before:+.2f} from "
+                      f"{tuned.perplexity_before:.2f} before fine-tuning", delta_color="inverse")
         records = epoch_records(progress.records)
         if records:
             st.plotly_chart(charts.training_curves(records), key="live-curves")
@@ -110,15 +114,32 @@ with st.expander("Start a training run", expanded=busy is None, icon=":material/
             st.query_params["run"] = name
             st.rerun()
 
+with st.expander("Fine-tune a trained model: on a genre, a source, a mood, or your own songs", icon=":material/tune:"):
+    on_subset, on_songs = st.tabs(["A genre, source or mood", "Your own songs"])
+    with on_subset:
+        fine_tune.subset_panel()
+    with on_songs:
+        fine_tune.songs_panel()
+
+st.header("Model in use")
+choices = runs.model_choices()
+model = runs.model_in_use()
+active = next((i for i, choice in enumerate(choices) if choice.run == runs.active_run_name()), 0)
+pick, use = st.columns([3, 1], vertical_alignment="bottom")
+chosen = pick.selectbox(f"The studio generates and scores with **{model.label}**", choices, index=active,
+                        format_func=lambda c: c.label, key="model-choice")
+if use.button("Make active", type="primary", key="make-active"):
+    with input_errors():
+        runs.activate(chosen)
+        st.session_state["training_flash"] = f"**{chosen.label}** is now the model the studio uses."
+        st.rerun()
+
 st.header("Runs")
 summaries = runs.list_runs()
 if not summaries:
     st.caption("Finished and running runs appear here.")
 else:
-    st.dataframe(runs_frame(summaries), hide_index=True, width="stretch",
-                 column_config={"best val loss": st.column_config.NumberColumn(format="%.3f"),
-                                "test top-1": st.column_config.NumberColumn(format="percent"),
-                                "test top-5": st.column_config.NumberColumn(format="percent")})
+    st.dataframe(runs_frame(summaries), hide_index=True, width="stretch")
     names = [run.name for run in summaries]
     compare, chosen_run = st.columns([3, 2])
     with compare:
@@ -131,17 +152,36 @@ else:
                 st.plotly_chart(charts.compare_runs(runs.metrics_by_run(picked), metric), key="compare-chart")
     with chosen_run:
         st.subheader("One run")
-        model = runs.model_in_use()
-        st.caption(f"Model in use: **{model.label}**")
         selected = st.selectbox("Run", names, key="selected-run")
-        show, activate = st.columns(2)
-        if show.button("Show its curves above", key="show-run"):
+        if st.button("Show its curves above", key="show-run"):
             st.query_params["run"] = selected
             st.rerun()
-        if activate.button("Make active model", type="primary", key="make-active"):
+        new_name, rename = st.columns([3, 1], vertical_alignment="bottom")
+        renamed = new_name.text_input("New name", placeholder=selected, key="rename-to")
+        if rename.button("Rename", key="rename"):
             with input_errors():
-                runs.set_active(selected)
-                st.session_state["training_flash"] = f"**{selected}** is now the model the studio uses."
+                runs.rename_run(selected, renamed)
+                st.session_state["training_flash"] = f"**{selected}** is now called **{renamed.strip()}**."
+                st.session_state.pop("rename-to", None)
+                st.rerun()
+        st.download_button("Download as a zip", data=lambda: runs.run_zip(selected), file_name=f"{selected}.zip",
+                           mime="application/zip", icon=":material/download:", key="download-run", on_click="ignore")
+        if st.session_state.get("confirm-delete") != selected:
+            if st.button("Delete…", icon=":material/delete:", key="delete-run"):
+                st.session_state["confirm-delete"] = selected
+                st.rerun()
+        else:
+            st.warning(f"Delete **{selected}** and every file in it? This cannot be undone.")
+            sure, cancel = st.columns(2)
+            if sure.button("Delete for good", type="primary", key="delete-confirmed"):
+                with input_errors():
+                    was_active = runs.delete_run(selected)
+                    st.session_state["training_flash"] = f"Deleted **{selected}**." + (
+                        " The shipped default is the model in use again." if was_active else "")
+                    st.session_state.pop("confirm-delete", None)
+                    st.rerun()
+            if cancel.button("Keep it", key="delete-cancelled"):
+                st.session_state.pop("confirm-delete", None)
                 st.rerun()
     st.markdown(f"TensorBoard for **{selected}**:")
     with input_errors():

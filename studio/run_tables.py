@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -17,7 +18,7 @@ from core.training.run_folder import LOGS_DIR, RunSummary
 
 #: the runs table's columns, in order.
 COLUMNS: tuple[str, ...] = ("run", "status", "epochs", "best val loss", "test top-1", "test top-5", "duration", "started",
-                            "settings", "ended because")
+                            "data", "settings", "ended because")
 #: (setting, short label) of the settings the table's ``settings`` column names (training or model settings).
 _SETTING_LABELS: tuple[tuple[str, str], ...] = (
     ("cell", "cell"), ("lstm_layers", "layers"), ("lstm_units", "units"), ("embedding_dim", "emb"),
@@ -39,18 +40,22 @@ def format_duration(seconds: float | None) -> str:
 
 
 def runs_frame(summaries: list[RunSummary]) -> pd.DataFrame:
-    """The runs as a table for the page: name, status, epochs, best val loss, test top-1/top-5, duration, settings."""
+    """The runs as a table of text for the page: name, status, epochs, best val loss, test top-1/top-5, duration, data, settings.
+
+    Every cell is text; a figure a run does not have yet is an em dash (never a raw ``None``).
+    """
     rows = []
     for run in summaries:
         rows.append({
             "run": run.name,
             "status": run.status,
             "epochs": f"{run.epochs_done}/{run.epochs_planned}" if run.epochs_planned else str(run.epochs_done),
-            "best val loss": run.best_val_loss,
-            "test top-1": run.test_top1,
-            "test top-5": run.test_top5,
+            "best val loss": "—" if run.best_val_loss is None else f"{run.best_val_loss:.3f}",
+            "test top-1": _percent(run.test_top1),
+            "test top-5": _percent(run.test_top5),
             "duration": format_duration(run.duration_s),
             "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "",
+            "data": data_text(run.config),
             "settings": settings_text(run.config),
             "ended because": run.reason,
         })
@@ -63,6 +68,21 @@ def settings_text(config: TrainConfig | None) -> str:
         return ""
     values = {name: getattr(config if name in TrainConfig.settings() else config.model, name) for name, _ in _SETTING_LABELS}
     return ", ".join(f"{label} {values[name]}" for name, label in _SETTING_LABELS if values[name] is not None)
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share:.1%}"
+
+
+def data_text(config: TrainConfig | None) -> str:
+    """What a run learnt from: ``corpus``, ``corpus, genre jazz``, ``import mine``, with ``fine-tuned from default``."""
+    if config is None:
+        return ""
+    table = "corpus" if config.corpus_table is None else f"import {Path(config.corpus_table).parent.name}"
+    parts = [table, *(f"{name} {value}" for name, value in config.subset().items())]
+    if config.init_from is not None:
+        parts.append(f"fine-tuned from {Path(config.init_from).name}")
+    return ", ".join(parts)
 
 
 def tensorboard_command(run_name: str) -> str:

@@ -214,11 +214,12 @@ def test_training_page_lists_compares_and_activates_runs(studio: Path) -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["run"]) == ["second", "first"]
-    assert table.set_index("run").loc["first", "best val loss"] == pytest.approx(1.4)
+    assert table.set_index("run").loc["first", "best val loss"] == "1.400"
     compare = next(c for c in at.get("plotly_chart") if "per epoch" in chart_title(c))
     assert {trace["name"] for trace in json.loads(compare.proto.spec)["data"]} == {"first", "second"}
     assert "tensorboard --logdir" in at.code[-1].value
-    at.selectbox(key="selected-run").set_value("first")
+    first = next(choice for choice in at.selectbox(key="model-choice").options if choice == "first")
+    at.selectbox(key="model-choice").set_value(first)
     next(b for b in at.button if b.key == "make-active").click().run()
     assert not at.exception
     assert runs.active_run_name() == "first"

@@ -157,13 +157,14 @@ def run(args: argparse.Namespace) -> int:
 
         find_model_file(config.init_from)  # a wrong name is one error line now, not after the corpus and TensorFlow load
     try:
-        with training_lock(config.run_name):  # before TensorFlow loads; released however training ends (SIGTERM too)
+        with training_lock(config.run_name) as held:  # before TensorFlow loads; released however training ends (SIGTERM too)
             import_tensorflow(args.verbose)
 
             from core.training.train import train
 
             result = train(config, progress_callback=lambda record: print(format_record(record), flush=True),
-                           run_dir=run_dir, overwrite=overwrite, resume=args.resume is not None)
+                           run_dir=run_dir, overwrite=overwrite, resume=args.resume is not None,
+                           launched=held.holder.started)  # the run's clock starts when the lock was taken
     except TrainingBusy as busy:  # raised only when taking the lock
         print(f"error: {busy}", file=sys.stderr)
         return 1

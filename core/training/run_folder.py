@@ -19,6 +19,7 @@ module is the one place that names its files::
     calibration.json         genre/mood fit calibration, fitted on the validation songs (core.generation.calibration)
     generated_samples.json   a few samples per genre (core.generation.generate)
     STOP                     a stop request (the trainer ends the run cleanly)
+    phase.json               what the trainer is doing now (PHASES) and the clock of the run's elapsed time
     train.out, command.txt   a background run's output and command line (core.training.runs)
 
 Files are written atomically (to a hidden partial name beside them, then ``os.replace``), so a
@@ -62,6 +63,17 @@ TRAIN_OUTPUT_FILE = "train.out"
 COMMAND_FILE = "command.txt"
 #: the machine-wide single-training lock, in the output folder beside ``runs/`` (see core.training.runs).
 TRAINING_LOCK_FILE = "training.lock"
+PHASE_FILE = "phase.json"
+#: what a trainer can be doing, in the words the Training page shows (see write_phase).
+PHASES: dict[str, str] = {
+    "starting": "starting (loading TensorFlow and the data)",
+    "training": "training",
+    "evaluating": "evaluating on the test songs",
+    "sampling": "writing samples",
+}
+#: what a stop request waits for (core.training.callbacks.StopFileCallback; tests/test_run_management.py checks it).
+STOP_WAITS_FOR = ("the end of the current batch; it then validates that part of the epoch, saves the model, "
+                  "evaluates it on the test songs and writes samples")
 
 #: keys of an epoch record in metrics.jsonl (besides ``status``, which is ``running``).
 EPOCH_KEYS: tuple[str, ...] = (
@@ -69,6 +81,8 @@ EPOCH_KEYS: tuple[str, ...] = (
 )
 #: ``status`` of the record that closes a run's metrics.jsonl.
 FINAL_STATUSES: tuple[str, ...] = ("finished", "stopped", "failed")
+#: a run's status while its trainer holds the training lock (see run_status).
+LIVE_STATUSES: tuple[str, ...] = ("starting", "running", "stopping")
 
 
 # --------------------------------------------------------------------------- writing
@@ -251,6 +265,79 @@ def flatten_numbers(data: Any, prefix: str = "") -> dict[str, float]:
     return numbers
 
 
+# --------------------------------------------------------------------------- the phase and the clock
+
+
+def write_launch(run_dir: Path, launched: float) -> None:
+    """Start a training session's clock in ``phase.json``: phase ``starting``, launched at ``launched`` (epoch seconds).
+
+    Called by the process that took the training lock, before TensorFlow loads. A run resumed in
+    a new session keeps the wall time of its earlier sessions (``before``: each session from its
+    launch to the last write of ``metrics.jsonl``), so its elapsed time goes on from where it was.
+    """
+    run_dir = Path(run_dir)
+    previous = read_phase(run_dir)
+    before = _sessions_so_far(run_dir, previous) if previous else 0.0
+    write_json_atomic(run_dir / PHASE_FILE, {"phase": "starting", "since": launched, "launched": launched,
+                                             "before": round(before, 3)})
+
+
+def _sessions_so_far(run_dir: Path, phase: dict[str, Any], records: list[dict[str, Any]] = ()) -> float:
+    """Wall seconds of the sessions ``phase`` knows, the last one ending at the last write of ``metrics.jsonl``.
+
+    The closing line's own ``time`` counts too (a file's time stamp can trail the clock by a few milliseconds).
+    """
+    metrics = Path(run_dir) / METRICS_FILE
+    end = metrics.stat().st_mtime if metrics.exists() else _number(phase.get("since"))
+    end = max([end, *(_number(r.get("time")) for r in records[-1:])])
+    return _number(phase.get("before")) + max(0.0, end - _number(phase.get("launched")))
+
+
+def write_phase(run_dir: Path, phase: str) -> None:
+    """Record that the trainer entered ``phase`` (a key of :data:`PHASES`) now, keeping the session's clock."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}")  # a programming error
+    now = time.time()
+    current = read_phase(run_dir) or {"launched": now, "before": 0.0}
+    write_json_atomic(Path(run_dir) / PHASE_FILE, {**current, "phase": phase, "since": now})
+
+
+def read_phase(run_dir: Path) -> dict[str, Any] | None:
+    """``phase.json`` (``phase``, ``since``, ``launched``, ``before``), or ``None`` when missing or unreadable."""
+    phase = read_json(Path(run_dir) / PHASE_FILE)
+    return phase if isinstance(phase, dict) and isinstance(phase.get("launched"), int | float) else None
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def run_elapsed(run_dir: Path, records: list[dict[str, Any]], live: bool, now: float | None = None,
+                session_started: float | None = None) -> float | None:
+    """Wall seconds a run has taken: earlier sessions plus this one, from its launch to ``now`` (live) or to its end.
+
+    The end of a session is the last write of ``metrics.jsonl`` (its closing line, or the last
+    epoch of a killed run), so the figure shown while a run is live never exceeds the one shown
+    when it is over. ``session_started`` (the training lock's start) counts a live session whose
+    trainer has not written its launch yet, on top of the earlier ones. Runs without
+    ``phase.json`` (written before it existed) give the trainer's last ``elapsed`` figure, or the
+    time since ``session_started`` while live; ``None`` when there is neither.
+    """
+    now = time.time() if now is None else now
+    phase = read_phase(run_dir)
+    if phase is None:
+        elapsed = next((r.get("elapsed") for r in reversed(records) if isinstance(r.get("elapsed"), int | float)), None)
+        if live and session_started is not None:
+            return max(float(elapsed or 0.0), now - session_started)
+        return float(elapsed) if elapsed is not None else None
+    launched = _number(phase["launched"])
+    if not live:
+        return _sessions_so_far(run_dir, phase, records)
+    if session_started is not None and launched < session_started - 1.0:  # phase.json is an earlier session's
+        return _sessions_so_far(run_dir, phase) + max(0.0, now - session_started)
+    return _number(phase.get("before")) + max(0.0, now - launched)
+
+
 # --------------------------------------------------------------------------- summaries
 
 
@@ -303,13 +390,14 @@ def summarize_run(folder: Path, training: bool = False) -> RunSummary:
     val_accs = [float(r["val_accuracy"]) for r in epochs if isinstance(r.get("val_accuracy"), int | float)]
     planned = next((r.get("epochs_planned") for r in reversed(records) if r.get("epochs_planned")), None)
     planned = planned or (config.epochs if config is not None else None)
-    elapsed = next((r.get("elapsed") for r in reversed(records) if isinstance(r.get("elapsed"), int | float)), None)
+    status = run_status(folder, records, training)
+    elapsed = run_elapsed(folder, records, live=status in LIVE_STATUSES)
     top1, top5 = model_test_accuracy(read_json(folder / TEST_RESULTS_FILE))
     started = records[0].get("time") if records and isinstance(records[0].get("time"), int | float) else None
     return RunSummary(
         name=folder.name,
         folder=folder,
-        status=run_status(folder, records, training),
+        status=status,
         config=config,
         reason=str(records[-1].get("reason", "")) if records else "",
         epochs_done=len(epochs),
@@ -318,7 +406,7 @@ def summarize_run(folder: Path, training: bool = False) -> RunSummary:
         best_val_accuracy=max(val_accs) if val_accs else None,
         test_top1=top1,
         test_top5=top5,
-        duration_s=float(elapsed) if elapsed is not None else None,
+        duration_s=elapsed,
         started=float(started) if started is not None else folder.stat().st_mtime,
         has_model=(folder / MODEL_FILE).exists(),
     )

@@ -47,7 +47,9 @@ from core.training.run_folder import (
     COMMAND_FILE,
     CONFIG_FILE,
     FINAL_STATUSES,
+    LIVE_STATUSES,
     MODEL_FILE,
+    PHASES,
     STOP_FILE,
     TEST_RESULTS_FILE,
     TRAIN_OUTPUT_FILE,
@@ -59,7 +61,9 @@ from core.training.run_folder import (
     read_json,
     read_metrics,
     read_output_tail,
+    read_phase,
     request_stop,
+    run_elapsed,
     summarize_run,
     summarize_runs,
     write_json_atomic,
@@ -484,6 +488,12 @@ class RunProgress:
     elapsed_s: float
     eta_s: float | None
     records: list[dict[str, Any]]
+    phase: str | None = None  # while live: a key of run_folder.PHASES (training, evaluating, ...)
+
+    @property
+    def phase_label(self) -> str:
+        """The phase in words (``evaluating on the test songs``), or the status once the run is over."""
+        return PHASES.get(self.phase or "", self.status)
 
     @property
     def fraction(self) -> float:
@@ -498,31 +508,75 @@ class RunProgress:
 def run_progress(run_name: str, now: float | None = None) -> RunProgress:
     """Epoch, epochs planned, elapsed time and ETA of a run, from its folder and the lock.
 
-    The ETA is the mean epoch time times the epochs left, capped by what is left of the run's
-    time budget (``max_minutes`` in its config); ``None`` before the first epoch ends or
+    The elapsed time is wall time since the run's launch (:func:`run_folder.run_elapsed`): it
+    never goes backwards, live or over. The ETA is the mean epoch time times the epochs left,
+    capped by what is left of the run's time budget (``max_minutes`` in its config); ``None``
+    before the first epoch ends, outside the training phase (evaluating, writing samples) and
     once the run is over.
     """
     folder = existing_run_dir(run_name)
     lock = current_training()
-    summary = summarize_run(folder, training=lock is not None and lock.run == run_name)
+    holds_lock = lock is not None and lock.run == run_name
+    summary = summarize_run(folder, training=holds_lock)
     records = read_metrics(folder)
     epochs = epoch_records(records)
     now = time.time() if now is None else now
-    live = summary.status in ("running", "starting", "stopping")
-    elapsed = summary.duration_s or 0.0
-    if live:
-        started = lock.started if lock is not None and lock.run == run_name else None
-        if started:
-            elapsed = max(elapsed, now - started)
+    live = summary.status in LIVE_STATUSES
+    session = lock.started if holds_lock and lock.started else None
+    elapsed = run_elapsed(folder, records, live, now, session) or 0.0
+    phase = live_phase(folder, session, bool(records)) if live else None
     eta: float | None = None
-    if live and epochs and summary.epochs_planned:
+    if phase == "training" and epochs and summary.epochs_planned:
         seconds = [float(r["seconds"]) for r in epochs if isinstance(r.get("seconds"), int | float)]
         per_epoch = sum(seconds) / len(seconds) if seconds else elapsed / len(epochs)
         eta = max(0.0, per_epoch * (summary.epochs_planned - len(epochs)))
         budget = summary.config.max_minutes if summary.config is not None else None
         if isinstance(budget, int | float) and budget > 0:
             eta = min(eta, max(0.0, budget * 60 - elapsed))
-    return RunProgress(run_name, summary.status, len(epochs), summary.epochs_planned, elapsed, eta, records)
+    return RunProgress(run_name, summary.status, len(epochs), summary.epochs_planned, elapsed, eta, records, phase)
+
+
+def live_phase(folder: Path, session_started: float | None, started: bool) -> str:
+    """What a live run's trainer is doing: its ``phase.json``, or ``starting`` before this session has written one.
+
+    ``started``: the trainer has written its ``metrics.jsonl`` (a trainer that writes no
+    ``phase.json`` is then taken to be training).
+    """
+    phase = read_phase(folder)
+    if phase is None or phase.get("phase") not in PHASES:
+        return "training" if started and phase is None else "starting"
+    if session_started is not None and float(phase["launched"]) < session_started - 1.0:
+        return "starting"  # an earlier session's file: this trainer is still loading
+    return str(phase["phase"])
+
+
+@dataclass(frozen=True)
+class FineTuneResult:
+    """A fine-tuned run's test songs scored by the model it started from (before) and by itself (after)."""
+
+    songs: int
+    tokens: int
+    perplexity_before: float
+    perplexity_after: float
+    top1_before: float
+    top1_after: float
+    base: str  # the base model's path
+
+
+def fine_tune_result(run_name: str) -> FineTuneResult | None:
+    """Before and after on a fine-tuned run's held-out songs, from its ``test_results.json``.
+
+    ``None`` for a run that was not fine-tuned, or has not been evaluated yet.
+    """
+    results = read_json(existing_run_dir(run_name) / TEST_RESULTS_FILE)
+    models = results.get("models") if isinstance(results, dict) else None
+    if not isinstance(models, dict) or not isinstance(models.get("base_lstm"), dict) or not isinstance(models.get("lstm"), dict):
+        return None
+    before, after = models["base_lstm"], models["lstm"]
+    split = results.get("split", "test")
+    return FineTuneResult(int(results.get(f"{split}_songs") or 0), int(after.get("tokens") or 0),
+                          float(before["perplexity"]), float(after["perplexity"]), float(before["top1"]),
+                          float(after["top1"]), str((results.get("base") or {}).get("path", "")))
 
 
 # --------------------------------------------------------------------------- choosing a run
@@ -541,6 +595,102 @@ def active_run_name() -> str | None:
     """Name of the run in use as the active model, or ``None`` when it is ``models/default``."""
     active = paths.active_model_dir().resolve()
     return active.name if active.parent == runs_dir().resolve() else None
+
+
+def use_default_model() -> None:
+    """Make the shipped default (``models/default``) the studio's active model again."""
+    paths.ACTIVE_MODEL_FILE.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model the studio can make active: the shipped default or a run with a model."""
+
+    label: str  # "models/default (shipped)" or the run's name
+    folder: Path
+    run: str | None  # None: the shipped default
+
+
+#: the label of the shipped default among the model choices.
+DEFAULT_MODEL_LABEL = "models/default (shipped)"
+
+
+def model_choices() -> list[ModelChoice]:
+    """The models that can be made active: the shipped default first (always), then every run with a model, newest first."""
+    default = ModelChoice(DEFAULT_MODEL_LABEL, paths.DEFAULT_MODEL_DIR, None)
+    return [default, *(ModelChoice(run.name, run.folder, run.name) for run in list_runs() if run.has_model)]
+
+
+def activate(choice: ModelChoice) -> None:
+    """Make ``choice`` the active model (:func:`use_default_model` for the default, :func:`set_active` for a run)."""
+    if choice.run is None:
+        use_default_model()
+    else:
+        set_active(choice.run)
+
+
+# --------------------------------------------------------------------------- renaming, deleting, downloading runs
+
+
+def _not_training(run_name: str, doing: str) -> Path:
+    """The run's folder, or :class:`InputError` when it is training now (it must be stopped first)."""
+    folder = existing_run_dir(run_name)
+    lock = current_training()
+    if lock is not None and lock.run == run_name:
+        raise InputError(f"run {run_name!r} is training now: stop it (or wait for it to end) before you {doing} it")
+    return folder
+
+
+def rename_run(run_name: str, new_name: str) -> Path:
+    """Rename a run that is not training (its folder and the name in its ``config.json``); returns the new folder.
+
+    The active model follows the rename. :class:`InputError` for an unusable or taken name.
+    """
+    new_name = (new_name or "").strip()
+    target = run_dir(new_name)
+    folder = _not_training(run_name, "rename")
+    if new_name == run_name:
+        return folder
+    if target.exists():
+        raise InputError(f"a run named {new_name!r} already exists; choose another name")
+    was_active = active_run_name() == run_name
+    os.rename(folder, target)
+    config = read_json(target / CONFIG_FILE)
+    if isinstance(config, dict) and isinstance(config.get("train"), dict):
+        config["train"]["run_name"] = new_name
+        write_json_atomic(target / CONFIG_FILE, config)
+    if was_active:
+        paths.set_active_model_dir(target)
+    return target
+
+
+def delete_run(run_name: str) -> bool:
+    """Delete a run that is not training, with every file in it; returns whether it was the active model.
+
+    When it was, the shipped default becomes the active model again.
+    """
+    import shutil
+
+    folder = _not_training(run_name, "delete")
+    was_active = active_run_name() == run_name
+    if was_active:
+        use_default_model()
+    shutil.rmtree(folder)
+    return was_active
+
+
+def run_zip(run_name: str) -> bytes:
+    """A run folder as a zip archive (``<run>/…`` inside; half-written partial files left out)."""
+    import io
+    import zipfile
+
+    folder = existing_run_dir(run_name)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and ".partial" not in path.name and "-partial" not in path.name:
+                archive.write(path, Path(run_name) / path.relative_to(folder))
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- the model in use

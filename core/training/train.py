@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -46,6 +47,8 @@ from core.training.run_folder import (
     TRAINING_LOG_FILE,
     read_json,
     write_json_atomic,
+    write_launch,
+    write_phase,
 )
 
 #: load_run_config lives in run_data (evaluation reads it too); it is re-exported here for the callers that know it here.
@@ -105,6 +108,7 @@ def train(
     run_dir: Path | None = None,
     overwrite: bool = False,
     resume: bool = False,
+    launched: float | None = None,
 ) -> Path:
     """Train one model and return its run folder.
 
@@ -123,6 +127,10 @@ def train(
     (:mod:`core.training.resume`: weights, optimizer and schedule position, epoch counter and the
     callbacks' state); ``config`` is the run's own (:func:`load_run_config`), its ``epochs`` may
     grow. Its logs are appended to and ``config.json`` records the resumption.
+
+    ``launched`` (epoch seconds; default now) is when this training session began, for the run's
+    clock in ``phase.json`` (the command line passes the time it took the training lock); the
+    trainer records there each phase it enters (training, evaluating, sampling).
     """
     config.validate()
     if config.run_name is None:
@@ -153,7 +161,7 @@ def train(
     import keras
 
     from core.generation.weights import write_inference_weights
-    from core.model import build_model, compile_model, save_model
+    from core.model import build_model, compile_model, float32_copy, precision, save_model
     from core.training import schedule
     from core.training.callbacks import (
         AtomicModelCheckpoint,
@@ -173,6 +181,7 @@ def train(
         config = replace(config, model=base.model_config)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / BEST_CHECKPOINT).parent.mkdir(exist_ok=True)
+    write_launch(run_dir, time.time() if launched is None else launched)  # before a resumed run's logs are trimmed
     if point is not None:
         from core.training.resume import trim_logs, write_resume_note
 
@@ -192,7 +201,7 @@ def train(
     train_data = make_dataset(train_frame, data_config, training=True, length_limit=curriculum and curriculum.limit)
     validation_data = make_dataset(validation_frame, data_config, training=False)
     learning_rate = schedule.learning_rate(config, len(train_frame))
-    with strategy.scope():  # global batch split across the strategy's replicas by fit
+    with strategy.scope(), precision(config.mixed_precision):  # global batch split across the strategy's replicas by fit
         if point is not None:
             network, optimizer_state = resume_network(point)
         else:
@@ -226,6 +235,7 @@ def train(
         **({"init": base.describe()} if base is not None else {}), **({"subset": config.subset()} if config.subset() else {}),
         **({"resumed_from_epoch": point.epoch} if point is not None else {}),
     })
+    write_phase(run_dir, "training")
     try:
         history = model.fit(
             train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False,
@@ -233,8 +243,9 @@ def train(
         )
         write_json_atomic(run_dir / HISTORY_FILE, {k: [*earlier_history.get(k, []), *(float(v) for v in vs)]
                                                    for k, vs in history.history.items()})
-        save_model(model, run_dir / MODEL_FILE)
-        write_inference_weights(model, run_dir / MODEL_FILE)  # generate/score/serve then load it without TensorFlow
+        final = float32_copy(model, config.model)  # a mixed-precision run saves its weights in a float32 model
+        save_model(final, run_dir / MODEL_FILE)
+        write_inference_weights(final, run_dir / MODEL_FILE)  # generate/score/serve then load it without TensorFlow
     except KeyboardInterrupt:
         metrics_logger.finished("stopped", reason="interrupted")
         raise
@@ -310,9 +321,11 @@ def _write_reports(run_dir: Path) -> list[str]:
     except ImportError:
         generate = None
     write_samples = getattr(generate, "write_generated_samples", None)
-    for name, report in (("evaluate_run", evaluate_run), ("write_generated_samples", write_samples)):
+    for name, phase, report in (("evaluate_run", "evaluating", evaluate_run),
+                                ("write_generated_samples", "sampling", write_samples)):
         if report is None:
             continue
+        write_phase(run_dir, phase)
         try:
             report(run_dir)
         except Exception as exc:  # recorded in metrics.jsonl, training itself succeeded

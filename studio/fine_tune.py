@@ -1,0 +1,122 @@
+"""The Training page's fine-tuning panel: a trained model tuned on a genre/source/mood, or on songs the user uploads.
+
+Both start an ordinary background training through :func:`core.training.runs.start_training`
+(so the live panel follows it); what is read and checked lives in :mod:`core.corpus.user_import`
+and :mod:`core.config`. An upload is read once per set of files and kept in the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from core.conditions import GENRES, MOODS
+from core.config import TrainConfig
+from core.corpus.user_import import FINE_TUNE_RECIPE, ImportResult, fine_tune_config, import_songs, write_import
+from core.corpus.user_songs import EXTENSIONS, MAX_FILE_BYTES
+from core.errors import InputError
+from core.training import runs
+from studio.page import input_errors
+
+ANY = "(any)"
+
+
+def started(name: str, what: str) -> None:
+    """After a start: a note for the next run of the page, the run in the URL, and a rerun."""
+    st.session_state["training_flash"] = f"Started **{name}** in the background ({what}): follow it above."
+    st.query_params["run"] = name
+    st.rerun()
+
+
+def subset_panel() -> None:
+    """Fine-tune a chosen model on the corpus songs of one genre, source or mood."""
+    choices = runs.model_choices()
+    with st.form("subset-form"):
+        base_column, data_column, limits_column = st.columns(3)
+        base = base_column.selectbox("Start from", choices, format_func=lambda c: c.label, key="tune-base")
+        freeze = base_column.checkbox("Freeze the embeddings", key="tune-freeze",
+                                      help="Keep the chord and condition embeddings of the model it starts from.")
+        genre = data_column.selectbox("Genre", [ANY, *GENRES[1:]], index=GENRES.index("jazz"), key="tune-genre")
+        mood = data_column.selectbox("Mood", [ANY, *MOODS[1:]], key="tune-mood")
+        source = data_column.text_input("Source", placeholder="any (e.g. jazz-standards)", key="tune-source")
+        minutes = limits_column.number_input("Time budget, minutes", value=2.0, min_value=0.0, step=1.0, key="tune-minutes")
+        lr = limits_column.number_input("Learning rate", value=FINE_TUNE_RECIPE["lr"], step=1e-4, format="%.5f",
+                                        key="tune-lr")
+        run_name = limits_column.text_input("Run name", placeholder="empty: run-<date>-<time>", key="tune-name")
+        submitted = st.form_submit_button("Fine-tune", type="primary", icon=":material/tune:")
+    if submitted:
+        with input_errors():
+            name = runs.start_training(TrainConfig.from_values({
+                "init_from": str(base.folder), "freeze_embeddings": freeze, "genre": None if genre == ANY else genre,
+                "mood": None if mood == ANY else mood, "source": source or None, "max_minutes": minutes, "lr": lr,
+                "run_name": run_name,
+            }))
+            started(name, f"fine-tuning {base.label}")
+
+
+def _read_upload(files: list, genre: str, mood: str) -> ImportResult:
+    """The import of the uploaded files, read once per content and labels (kept in the session)."""
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.getvalue() + b"\0")
+    key = ("song-import", digest.hexdigest(), genre, mood)
+    if st.session_state.get("song-import-key") != key:
+        st.session_state.pop("song-import", None)
+        result = import_songs([(file.name, file.getvalue()) for file in files], genre=genre, mood=mood)
+        st.session_state["song-import"], st.session_state["song-import-key"] = result, key
+    return st.session_state["song-import"]
+
+
+def files_frame(result: ImportResult) -> pd.DataFrame:
+    """One row per uploaded file: its format, songs and chords read, and how many things were not read."""
+    return pd.DataFrame([{
+        "file": entry["file"], "format": entry["format"], "songs": entry["songs"], "chords": entry["chords"],
+        "not read": len(entry["not_read"]), "read as the nearest chord": len(entry["notes"]),
+        "keys guessed": entry["keys_guessed"],
+    } for entry in result.summary()["files"]])
+
+
+def show_import(result: ImportResult) -> None:
+    """What was read: per file, every line that was not read (and why), the notes, and the held-out songs."""
+    summary = result.summary()
+    st.dataframe(files_frame(result), hide_index=True, width="stretch")
+    not_read = [line for entry in summary["files"] for line in entry["not_read"]]
+    notes = [line for entry in summary["files"] for line in entry["notes"]]
+    if not_read:
+        st.warning(f"{len(not_read)} thing(s) could not be read and were left out:", icon=":material/warning:")
+        st.code("\n".join(not_read), language="text")
+    if notes:
+        with st.expander(f"{len(notes)} symbol(s) read as the nearest chord the model knows"):
+            st.code("\n".join(notes), language="text")
+    songs, windows = summary["songs"], summary["windows"]
+    st.caption(f"Songs: {songs['train']} to train on, {songs['validation']} to stop early on, {songs['test']} held out "
+               f"to compare before and after ({windows['train']} / {windows['validation']} / {windows['test']} progressions). "
+               f"Held out: {', '.join(summary['held_out_songs'])}.")
+
+
+def songs_panel() -> None:
+    """Upload songs, see what was read, fine-tune the shipped default on them."""
+    st.caption(f"Plain-text chord charts (one progression per line, an optional `key: G` line; `title:` lines group lines "
+               f"into songs), ChordPro (`[C]` inline chords, `{{key: G}}`), MusicXML with chord symbols, or MIDI (chords "
+               f"from notes sounding together). At most {MAX_FILE_BYTES // 1_000_000} MB per file.")
+    files = st.file_uploader("Your songs", accept_multiple_files=True, key="song-files",
+                             type=sorted(ext.lstrip(".") for ext in EXTENSIONS))
+    label_genre, label_mood = st.columns(2)
+    genre = label_genre.selectbox("Genre of these songs", GENRES, key="song-genre")
+    mood = label_mood.selectbox("Mood of these songs", MOODS, key="song-mood")
+    if not files:
+        return
+    with input_errors():
+        result = _read_upload(files, genre, mood)
+        show_import(result)
+        name = st.text_input("Run name", placeholder="empty: run-<date>-<time>", key="song-run-name")
+        if st.button("Fine-tune the default on these songs", type="primary", icon=":material/tune:", key="song-tune"):
+            if (busy := runs.current_training()) is not None:
+                raise runs.TrainingBusy(busy)  # before the import is written
+            if name and runs.run_dir(name).exists():
+                raise InputError(f"a run named {name!r} already exists; choose another name or leave it empty")
+            table = write_import(result)
+            run = runs.start_training(fine_tune_config(table, run_name=name or None))
+            started(run, f"the default, fine-tuned on {table.parent.name}")
