@@ -7,7 +7,7 @@ framework-free weights existed (Keras load of ``model.keras``, weights copied in
 decoder; ``--child`` modes of this module do the swap, then run the real code path):
 
 * ``python -m core generate --num-samples 1``: wall time of the whole process (interpreter start
-  included) and its peak RSS (``ru_maxrss`` of that child, from ``os.wait4``);
+  included) and its peak RSS (``ru_maxrss`` of that child, from ``os.wait4`` in a small launcher);
 * ``python -m core serve``: from starting the process to the first ``POST /generate`` answered;
 * the studio's memory while not training: a process running what the Generate page runs (its
   modules, 2 progressions, click-to-swap alternatives, notation SVG, WAV, the genre/mood analysis),
@@ -25,6 +25,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -113,17 +114,29 @@ def _command(keras: bool, mode: str, model_dir: Path, port: int | None = None) -
     return command + (["--port", str(port)] if port else [])
 
 
+#: forks and execs the measured command, then writes its wall seconds, ru_maxrss (KiB) and exit status to argv[1].
+#: A process's ru_maxrss starts from the memory of the process it was forked from (Linux records it at exec),
+#: so the command is started from this small interpreter, not from the benchmark (which has TensorFlow loaded).
+MEASURE = """import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{time.perf_counter() - start} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def _run_once(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) and stdout of one fresh process run to its end."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    out = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
-    return wall, usage.ru_maxrss / 1024.0, out
+    """Wall seconds (interpreter start included), peak RSS (MiB) and stdout of one fresh process run to its end."""
+    with tempfile.NamedTemporaryFile("r", suffix=".measure") as measured:
+        done = subprocess.run([sys.executable, "-c", MEASURE, measured.name, *command], cwd=REPO, capture_output=True,
+                              text=True, check=True)
+        wall, max_rss_kib, status = measured.read().split()
+    if int(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} exited with {status}: {done.stderr[-1500:]}")
+    return float(wall), int(max_rss_kib) / 1024.0, done.stdout
 
 
 def _free_port() -> int:
@@ -132,26 +145,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _first_answer(command: list[str], port: int, timeout_s: float = 120.0) -> float:
+def _first_answer(command: list[str], port: int, timeout_s: float = 600.0) -> float:
     """Seconds from starting the server process to its first ``POST /generate`` answered with 200."""
     body = json.dumps({"genre": "pop", "num_samples": 1}).encode()
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while True:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/generate", data=body,
-                                             headers={"Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(request, timeout=30) as answer:
-                    if answer.status == 200:
-                        return time.perf_counter() - start
-            except OSError:
-                if process.poll() is not None or time.perf_counter() - start > timeout_s:
-                    raise RuntimeError(f"{' '.join(command)} never answered") from None
-                time.sleep(0.01)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=log)
+        try:
+            while True:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/generate", data=body,
+                                                 headers={"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(request, timeout=timeout_s) as answer:
+                        if answer.status == 200:
+                            return time.perf_counter() - start
+                except OSError as error:
+                    if process.poll() is not None or time.perf_counter() - start > timeout_s:
+                        log.seek(0)
+                        tail = log.read().decode(errors="replace")[-1500:]
+                        raise RuntimeError(f"{' '.join(command)} never answered ({error}; exit {process.poll()}): "
+                                           f"{tail}") from None
+                    time.sleep(0.01)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def _repeat(measure, repeats: int) -> list:
