@@ -1,13 +1,15 @@
 """``python -m bench``: speed and memory benchmarks; ``python -m bench quality``: model quality and conditioning control.
 
-    python -m bench [--quick] [--only generation,training,app,memory,inference] [--model DIR]
+    python -m bench [--quick] [--only generation,training,levers,time_to_quality,app,memory,inference] [--model DIR]
     python -m bench quality [--quick] [--model DIR] [--no-conditioning | --reuse-conditioning]
 
 Speed results go to ``bench/results.json`` (one object per benchmark: ``name``, ``median``,
 ``unit``, ``baseline_median``, ``ratio`` and more), quality results to ``bench/quality.json``;
 ``bench/results.md`` is rendered from both. Benchmarks are not tests: nothing here asserts a time.
 ``--quick`` keeps the speed run under about two minutes (fewer repeats, smaller samples, no
-memory section); the full run stays under about ten minutes on a 2-core CPU.
+memory and no time-to-quality section); the full run stays under about ten minutes on a 2-core CPU
+plus the time-to-quality trainings (two from-scratch trainings on the full corpus, capped at 30 and
+45 minutes; ``--only time_to_quality`` runs them alone).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SECTIONS: tuple[str, ...] = ("generation", "training", "app", "memory", "inference")
+SECTIONS: tuple[str, ...] = ("generation", "training", "levers", "time_to_quality", "app", "memory", "inference")
 
 
 def _speed(args: argparse.Namespace) -> int:
@@ -28,7 +30,7 @@ def _speed(args: argparse.Namespace) -> int:
     from bench.timing import Result
 
     started = time.perf_counter()
-    only = set(args.only.split(",")) if args.only else set(SECTIONS) - ({"memory"} if args.quick else set())
+    only = set(args.only.split(",")) if args.only else set(SECTIONS) - ({"memory", "time_to_quality"} if args.quick else set())
     unknown = only - set(SECTIONS)
     if unknown:
         print(f"unknown section(s): {', '.join(sorted(unknown))}; accepted: {', '.join(SECTIONS)}", file=sys.stderr)
@@ -71,6 +73,8 @@ def _speed(args: argparse.Namespace) -> int:
     section("training", lambda: training.run(training.TrainingSettings(
         train_windows=512 if args.quick else 2048, repeats=1 if args.quick else 3,
         starvation_steps=30 if args.quick else 100)))
+    section("levers", lambda: training.lever_rows(training.train_sample(512 if args.quick else 2048), 1 if args.quick else 2))
+    section("time_to_quality", lambda: training.time_to_quality(training.TimeToQualitySettings()))
     section("app", lambda: app_path.run(repeats=3 if args.quick else 7, fresh_repeats=1 if args.quick else 3,
                                         model_dir=args.model))
     section("memory", lambda: memory.run(train_minutes=0.3 if args.quick else 0.5, model_dir=args.model))
@@ -82,7 +86,8 @@ def _speed(args: argparse.Namespace) -> int:
 
 def _section_of(benchmark: dict) -> str:
     """The section a results.json entry came from (its group; "app path" is the ``app`` section)."""
-    return {"app path": "app"}.get(benchmark["group"], benchmark["group"])
+    return {"app path": "app", "training levers": "levers", "time to quality": "time_to_quality"}.get(
+        benchmark["group"], benchmark["group"])
 
 
 def _quality(args: argparse.Namespace) -> int:

@@ -14,12 +14,27 @@ architecture and a fresh model per pipeline:
 * input starvation: a manual loop over the pipeline timing ``next(iterator)`` (waiting for data)
   apart from ``train_on_batch`` (the model's step). A step "waited" when its data wait exceeded
   10 % of the median model step.
+
+Two more parts, each its own section of ``python -m bench``:
+
+* ``levers`` (:func:`lever_rows`): the speed levers tried for time to quality, each as sequences
+  per CPU-second of the training process (all its threads; a load-proof measure on a shared
+  machine, where wall seconds mostly say what the neighbours did) beside batch 32, the guide's:
+  larger batches, XLA (``jit_compile``), unrolled recurrent layers, GRU, bfloat16 mixed precision,
+  and windows cut to 9 steps (what length bucketing could save at most);
+* ``time_to_quality`` (:func:`time_to_quality`): from nothing to a validation loss of 2.285 (the
+  shipped guide-recipe model's best) on the full corpus, wall seconds and CPU-seconds, for the
+  studio's default recipe and, in the same run, the guide's (batch 32, Adam 1e-3, constant),
+  each training under the machine's training lock and stopped once it gets there (or at its cap).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -206,3 +221,151 @@ def run(settings: TrainingSettings) -> list[Result]:
         extra=waits,
     ))
     return results
+
+
+# --------------------------------------------------------------------------- speed levers
+
+
+#: lever label -> (build/fit options) measured against batch 32 (the guide's); see lever_rows.
+LEVERS: dict[str, dict] = {
+    "batch 64": {"batch": 64},
+    "batch 128": {"batch": 128},
+    "batch 256": {"batch": 256},
+    "batch 512": {"batch": 512},
+    "batch 256, XLA (jit_compile)": {"batch": 256, "jit": True},
+    "batch 256, recurrent layers unrolled": {"batch": 256, "unroll": True},
+    "batch 256, GRU cell": {"batch": 256, "cell": "gru"},
+    "batch 256, bfloat16 mixed precision": {"batch": 256, "bfloat16": True},
+    "batch 256, windows cut to 9 steps (bucketing's upper bound)": {"batch": 256, "length": 9},
+}
+
+
+def _lever_epoch(frame, options: dict, repeats: int) -> tuple[Stats, Stats]:
+    """(sequences per CPU-second, sequences per wall second) of one-epoch fits with ``options`` (after a warm-up epoch)."""
+    import keras
+
+    from core.config import ModelConfig
+    from core.dataset import DatasetConfig, make_dataset
+    from core.model import build_model, compile_model
+
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16" if options.get("bfloat16") else "float32")
+    try:
+        keras.utils.set_random_seed(0)
+        length = options.get("length", 12)
+        model = build_model(ModelConfig(cell=options.get("cell", "lstm"), sequence_length=length),
+                            unroll=options.get("unroll", False))
+        if options.get("bfloat16"):  # the masked top-k metrics need float32 scores: loss only
+            model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=compile_model(model).loss)
+        else:
+            compile_model(model, jit_compile=options.get("jit", False))
+        dataset = make_dataset(frame, DatasetConfig(batch_size=options["batch"], sequence_length=length), training=True)
+        model.fit(dataset, epochs=1, verbose=0)  # warm-up: traces the step
+        cpu, wall = [], []
+        for _ in range(repeats):
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            model.fit(dataset, epochs=1, verbose=0)
+            cpu.append(time.process_time() - cpu_start)
+            wall.append(time.perf_counter() - wall_start)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    return Stats.of(cpu).inverted(len(frame)), Stats.of(wall).inverted(len(frame))
+
+
+def lever_rows(frame, repeats: int, levers: dict[str, dict] | None = None) -> list[Result]:
+    """One row per lever: sequences per CPU-second against batch 32's, wall sequences/s in the notes."""
+    base_cpu, base_wall = _lever_epoch(frame, {"batch": 32}, repeats)
+    results = []
+    for label, options in (levers or LEVERS).items():
+        cpu, wall = _lever_epoch(frame, options, repeats)
+        key = label.split(",")[0].replace(" ", "") + "".join(f"_{k}" for k in options if k != "batch")
+        results.append(Result.from_stats(
+            f"training_lever_{key}_seq_per_cpu_s", "training levers", f"{label}: sequences per CPU-second", "sequences/s",
+            cpu, "batch 32, float32, while-loop LSTM (the guide)", base_cpu,
+            notes=(f"{len(frame)} train windows; wall {wall.median:.0f} vs {base_wall.median:.0f} sequences/s "
+                   f"(load {os.getloadavg()[0]:.1f})"),
+            extra={"wall_seq_per_s": wall.median, "baseline_wall_seq_per_s": base_wall.median, "options": options},
+        ))
+    return results
+
+
+# --------------------------------------------------------------------------- time to quality
+
+
+#: the validation loss the issue's time-to-quality row is measured to: the shipped guide-recipe model's best.
+TARGET_VAL_LOSS = 2.285
+
+
+@dataclass(frozen=True)
+class TimeToQualitySettings:
+    """Target and caps (minutes of training; a recipe that has not reached the target by then is reported as "> cap")."""
+
+    target: float = TARGET_VAL_LOSS
+    default_cap_minutes: float = 30.0
+    guide_cap_minutes: float = 45.0
+
+
+def train_until(config, target: float) -> dict:
+    """Train ``config`` from scratch (full corpus, a temporary run folder) until val_loss <= ``target`` or its cap.
+
+    Holds the machine's training lock. Returns wall and CPU seconds to the first epoch at or
+    below the target (``None`` if never), the validation curve and the load averages seen.
+    """
+    from core.training.run_folder import request_stop
+    from core.training.runs import training_lock
+    from core.training.train import train
+
+    curve: list[dict] = []
+    reached: dict = {}
+    with tempfile.TemporaryDirectory(prefix="chordsmith-ttq-") as folder, training_lock(config.run_name):
+        run_dir = Path(folder) / config.run_name
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
+
+        def progress(record: dict) -> None:
+            if record.get("status") != "running" or record.get("val_loss") is None:
+                return
+            point = {"epoch": record["epoch"], "val_loss": record["val_loss"], "wall_s": time.perf_counter() - wall_start,
+                     "cpu_s": time.process_time() - cpu_start, "load": round(os.getloadavg()[0], 2)}
+            curve.append(point)
+            if not reached and record["val_loss"] <= target:
+                reached.update(point)
+                request_stop(run_dir)  # the epoch after ends at its first batch
+
+        train(config, progress_callback=progress, run_dir=run_dir)
+    return {"reached": reached or None, "curve": curve, "cap_minutes": config.max_minutes,
+            "recipe": {k: v for k, v in config.to_dict().items() if k != "model"}}
+
+
+def time_to_quality(settings: TimeToQualitySettings) -> list[Result]:
+    """The ``training_time_to_quality_s`` row: the studio's default recipe against the guide's, measured in one run."""
+    from core.config import RECIPES, TrainConfig
+
+    default = train_until(TrainConfig(run_name="ttq-default", write_reports=False,
+                                      max_minutes=settings.default_cap_minutes), settings.target)
+    guide = train_until(TrainConfig(run_name="ttq-guide", write_reports=False).updated(
+        {**RECIPES["guide"], "max_minutes": settings.guide_cap_minutes}), settings.target)
+
+    def seconds(run: dict, key: str, cap: float) -> tuple[float, bool]:
+        return (run["reached"][key], True) if run["reached"] else (cap * 60.0, False)
+
+    mine, mine_reached = seconds(default, "wall_s", settings.default_cap_minutes)
+    theirs, theirs_reached = seconds(guide, "wall_s", settings.guide_cap_minutes)
+    cpu = {name: run["reached"]["cpu_s"] if run["reached"] else None for name, run in (("default", default), ("guide", guide))}
+    loads = [p["load"] for run in (default, guide) for p in run["curve"]]
+    bound = "" if theirs_reached else f"guide not there within its {settings.guide_cap_minutes:g}-min cap: > {theirs:.0f} s, "
+    bound += "" if mine_reached else f"default not there within its {settings.default_cap_minutes:g}-min cap: > {mine:.0f} s, "
+    return [Result(
+        "training_time_to_quality_s", "time to quality",
+        f"wall seconds from nothing to val_loss <= {settings.target} (full corpus), studio default recipe", "s",
+        mine, 0.0, 1, "guide recipe (batch 32, Adam 1e-3, constant, halved on plateaus)", theirs,
+        target="<= 180 s and >= 4x on an idle 2-core machine",
+        notes=(f"{bound}ratio {'>= ' if not theirs_reached else ''}{theirs / mine:.2f}x; CPU-seconds to the target: "
+               f"default {_shown(cpu['default'])}, guide {_shown(cpu['guide'])}; load average during the run "
+               f"{min(loads, default=0):.1f}-{max(loads, default=0):.1f}"),
+        extra={"default": default, "guide": guide, "cpu_seconds": cpu, "guide_reached": theirs_reached,
+               "default_reached": mine_reached},
+    )]
+
+
+def _shown(seconds: float | None) -> str:
+    return "not reached" if seconds is None else f"{seconds:.0f} s"

@@ -312,6 +312,8 @@ class TrainConfig(SettingsBase):
     warmup_epochs: float = setting(1.0, float, "epochs of linear learning-rate warm-up (cosine schedule)",
                                    label="warm-up epochs", low=0.0, high=1000.0)
     jit_compile: bool = setting(False, bool, "compile the training step with XLA")
+    mixed_precision: bool = setting(False, bool, "train in bfloat16 mixed precision (weights, output and loss stay float32; "
+                                    "the saved model is float32)")
     seed: int = setting(42, int, "random seed for weights, shuffling and augmentation", low=0, high=MAX_SEED)
     run_name: str | None = setting(None, str, "run folder name under output/runs/ (default run-YYYYmmdd-HHMMSS)",
                                    optional=True, pattern=RUN_NAME_PATTERN,
@@ -427,16 +429,17 @@ class TrainConfig(SettingsBase):
 
 
 #: what runs trained before these settings existed did (read for a run's config.json that lacks them).
-BEFORE_SETTING: dict[str, Any] = {"schedule": "constant", "warmup_epochs": 0.0}
+BEFORE_SETTING: dict[str, Any] = {"schedule": "constant", "warmup_epochs": 0.0, "mixed_precision": False}
 #: the settings a training recipe fixes (everything else keeps its value).
-RECIPE_SETTINGS: tuple[str, ...] = ("batch_size", "lr", "schedule", "warmup_epochs", "epochs", "jit_compile")
+RECIPE_SETTINGS: tuple[str, ...] = ("batch_size", "lr", "schedule", "warmup_epochs", "epochs", "jit_compile",
+                                    "mixed_precision")
 #: named training recipes (``train --recipe NAME``; flags given beside it override it): ``studio`` is the
 #: defaults above (the fastest route to a good model measured on a 2-core CPU, see bench/results.md),
 #: ``guide`` the design guide's batch 32, Adam at 1e-3 halved on plateaus, 50 epochs.
 RECIPES: dict[str, dict[str, Any]] = {
     "studio": {name: TrainConfig.settings()[name].default for name in RECIPE_SETTINGS},
     "guide": {"batch_size": 32, "lr": 1e-3, "schedule": "constant", "warmup_epochs": 0.0, "epochs": 50,
-              "jit_compile": False},
+              "jit_compile": False, "mixed_precision": False},
 }
 
 

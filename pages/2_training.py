@@ -30,6 +30,17 @@ if requested:
         runs.existing_run_dir(requested)
 
 
+def resume_controls(run_name: str, offer: runs.ResumeOffer) -> None:
+    """Resume an interrupted or stopped run from its last saved epoch, for as many epochs in all as asked."""
+    total, go = st.columns([1, 3], vertical_alignment="bottom")
+    epochs = total.number_input("Epochs in all", min_value=offer.epoch + 1, value=max(offer.planned, offer.epoch + 1),
+                                step=1, key=f"resume-epochs-{run_name}")
+    if go.button(f"Resume from epoch {offer.epoch}", icon=":material/resume:", key=f"resume-{run_name}"):
+        with input_errors():
+            runs.resume_training(run_name, int(epochs))
+            st.rerun(scope="app")
+
+
 @st.fragment(run_every=2)
 def live_panel() -> None:
     """The run in progress (else the one asked for in the URL, else the newest): progress, curves, Stop."""
@@ -59,6 +70,8 @@ def live_panel() -> None:
         epoch.metric("Epoch", f"{progress.epoch} / {planned}")
         elapsed.metric("Elapsed", format_duration(progress.elapsed_s))
         eta.metric("Time left (ETA)", format_duration(progress.eta_s))
+        if not live and (offer := runs.resume_offer(shown)) is not None:
+            resume_controls(shown, offer)
         if not live and (tuned := runs.fine_tune_result(shown)) is not None:
             st.metric(f"Perplexity on the {tuned.songs} held-out songs (lower is better)", f"{tuned.perplexity_after:.2f}",
                       delta=f"{tuned.perplexity_after - tuned.perplexity_before:+.2f} from "

@@ -37,7 +37,7 @@ set_up("Generate")
 folder = models.active_model_folder()
 if folder is None:
     st.stop()
-version = models.model_version(folder)
+folder, version = models.with_ensemble(folder)  # the model in use, or it averaged with the runs chosen (an ensemble)
 request, problems = generate_state.current_request()
 
 

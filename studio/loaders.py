@@ -20,8 +20,8 @@ from core.corpus import browse
 from core.corpus.stats import chord_frequencies, corpus_stats, filter_frame, length_distribution, transition_matrix
 from core.corpus.table import load_table
 from core.errors import InputError
+from core.generation.ensemble import load_ensemble
 from core.generation.generate import Sample
-from core.generation.loading import load_generator
 from studio.generate_url import GenerateRequest
 
 
@@ -108,8 +108,11 @@ def progression_wav(chords: str, bpm: float | None = None) -> bytes:
 
 @st.cache_data(show_spinner="Writing progressions…", max_entries=64)
 def generated(request: GenerateRequest, model_folder: str, model_version: float) -> list[Sample]:
-    """The request's progressions as the page shows them (deterministic; ``model_version`` keys the cache)."""
-    return request.run(load_generator(model_folder))
+    """The request's progressions as the page shows them (deterministic; ``model_version`` keys the cache).
+
+    ``model_folder`` may join several folders with ``os.pathsep``: an ensemble (:func:`core.generation.ensemble.load_ensemble`).
+    """
+    return request.run(load_ensemble(model_folder))
 
 
 @st.cache_data(show_spinner="Weighing alternatives…", max_entries=256)
@@ -117,7 +120,7 @@ def alternatives(request: GenerateRequest, model_folder: str, model_version: flo
                  position: int) -> list[tuple[Chord, float]]:
     """The most probable chords at one position of one shown sample, given both neighbours."""
     shown = generated(request, model_folder, model_version)[sample_index]
-    return request.alternatives(load_generator(model_folder), shown, position)
+    return request.alternatives(load_ensemble(model_folder), shown, position)
 
 
 @st.cache_data(show_spinner="Scoring…", max_entries=64)
@@ -125,7 +128,7 @@ def analysis(text: str, conditions: Conditions, model_folder: str, model_version
     """Per-chord probability and surprise of a typed progression, and the genre and mood posteriors."""
     from core.generation.score import rank_condition, score_progression
 
-    generator = load_generator(model_folder)
+    generator = load_ensemble(model_folder)
     return {
         "score": score_progression(generator, text, conditions),
         "genre": rank_condition(generator, text, conditions, "genre"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -53,3 +54,18 @@ def choose_model_folder(key: str = "model-choice") -> Path | None:
         return model.folder
     st.query_params["run"] = chosen
     return with_models[chosen]
+
+
+def with_ensemble(folder: Path) -> tuple[str, float]:
+    """The model a page generates with: ``folder``, or ``folder`` averaged with the runs chosen here (an ensemble).
+
+    Returns what the loaders take (:func:`core.generation.ensemble.load_ensemble`: the folders
+    joined by ``os.pathsep``) and a version covering every member, for the caches.
+    """
+    others = {run.name: run.folder for run in runs.list_runs()
+              if run.has_model and run.folder.resolve() != Path(folder).resolve()}
+    chosen = st.multiselect("Average with (ensemble)", list(others), key="ensemble", placeholder="no other model",
+                            help="Each chord's probability becomes the mean of these models' and the model in use's.",
+                            ) if others else []
+    folders = [Path(folder), *(others[name] for name in chosen)]
+    return os.pathsep.join(str(f) for f in folders), max(model_version(f) for f in folders)

@@ -15,6 +15,7 @@ from core.generation.ensemble import EnsembleDecoder, load_ensemble, mean_log_pr
 from core.generation.generate import generate
 from core.generation.loading import load_generator
 from core.generation.score import score_progressions
+from tests.test_pages_dataset_training import studio  # noqa: F401 - a fixture
 from tests.tiny_models import saved_tiny_model
 
 
@@ -30,7 +31,7 @@ def test_the_ensemble_distribution_is_the_mean_of_the_members(two_models):
     assert isinstance(ensemble, EnsembleDecoder) and ensemble.backend.startswith("ensemble of 2")
     tokens = np.array([[3, 10, 24, 0], [5, 9, 0, 0]])
     conditions = np.array([[1, 1, 1, 1], [0, 0, 0, 0]])
-    expected = 0.5 * (np.exp(sequence_log_probs(first, tokens, conditions)) + np.exp(sequence_log_probs(second, tokens, conditions)))
+    expected = 0.5 * sum(np.exp(sequence_log_probs(member, tokens, conditions)) for member in (first, second))
     got = np.exp(sequence_log_probs(ensemble, tokens, conditions))
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(got.sum(axis=-1), 1.0, rtol=1e-9)
@@ -38,7 +39,8 @@ def test_the_ensemble_distribution_is_the_mean_of_the_members(two_models):
 
 def test_mean_log_probs_is_stable_far_from_zero():
     tiny = np.array([[-1000.0, -1001.0]])
-    np.testing.assert_allclose(mean_log_probs([tiny, tiny - 2.0]), np.log(0.5 * (np.exp(tiny + 1000) + np.exp(tiny + 998))) - 1000)
+    expected = np.log(0.5 * (np.exp(tiny + 1000) + np.exp(tiny + 998))) - 1000
+    np.testing.assert_allclose(mean_log_probs([tiny, tiny - 2.0]), expected)
 
 
 def test_one_model_is_that_model_and_sampling_and_scoring_run_on_an_ensemble(two_models):
@@ -64,3 +66,20 @@ def test_repeated_model_flags_make_an_ensemble(two_models, capsys):
     np.testing.assert_allclose(both, 0.5 * (np.array(singles[0]) + np.array(singles[1])), rtol=1e-6)
     assert main(["generate", "--model", a, "--model", b, "--num-samples", "2", "--random-seed", "1", "--format", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+def test_the_generate_page_averages_the_models_chosen(studio):  # noqa: F811 - the fixture
+    from core.training import runs
+    from tests.test_pages_dataset_training import page
+
+    saved_tiny_model(studio / "runs" / "one", seed=1, end_bias=-3.0)
+    saved_tiny_model(studio / "runs" / "two", seed=2, end_bias=-3.0)
+    runs.set_active("one")
+    at = page("pages/4_generate.py").run()
+    assert not at.exception
+    single = [s.value for s in at.subheader if s.value.startswith("Progression ")]
+    assert at.multiselect(key="ensemble").options == ["two"]
+    at.multiselect(key="ensemble").set_value(["two"]).run()
+    assert not at.exception and not at.error
+    averaged = [s.value for s in at.subheader if s.value.startswith("Progression ")]
+    assert averaged and averaged != single  # the same seed, another distribution

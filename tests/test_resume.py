@@ -27,6 +27,7 @@ from core.training.run_folder import (
     summarize_run,
 )
 from tests.progression_frames import progression_frame
+from tests.test_pages_dataset_training import page, studio  # noqa: F401 - studio is a fixture
 
 TINY_FLAGS = ["--embedding-dim", "8", "--lstm-units", "16", "--batch-size", "4", "--seed", "3", "--no-reports"]
 
@@ -167,3 +168,41 @@ def test_trimming_drops_the_epochs_after_the_checkpoint_and_a_torn_line(tmp_path
     trim_logs(tmp_path, 2)
     assert [r.get("epoch") for r in read_metrics(tmp_path)] == [None, 1, 2]
     assert (tmp_path / "training_log.csv").read_text() == "epoch,loss\n0,3.0\n1,2.0\n"
+
+
+def _interrupted_run(out: Path, name: str, done: int, planned: int) -> Path:
+    """A run folder whose trainer died after ``done`` of ``planned`` epochs, leaving its last epoch saved."""
+    folder = out / "runs" / name
+    (folder / LAST_CHECKPOINT).parent.mkdir(parents=True)
+    records = [{"status": "started", "epochs_planned": planned, "time": 1.0}]
+    records += [{"epoch": e, "loss": 2.0, "val_loss": 2.0, "elapsed": 5.0 * e, "epochs_planned": planned, "status": "running"}
+                for e in range(1, done + 1)]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (folder / "config.json").write_text(json.dumps({"train": {"epochs": planned, "model": {}}}))
+    (folder / RESUME_STATE_FILE).write_text(json.dumps({"epoch": done, "model_sha256": "x"}))
+    return folder
+
+
+def test_the_training_page_offers_resume_on_an_interrupted_run(studio, monkeypatch):  # noqa: F811 - the fixture
+    from core.training import runs
+
+    _interrupted_run(studio, "cut", 2, 5)
+    finished = _interrupted_run(studio, "whole", 3, 3)
+    with open(finished / "metrics.jsonl", "a") as handle:
+        handle.write(json.dumps({"status": "finished", "reason": "epochs completed"}) + "\n")
+    assert runs.resume_offer("cut") == runs.ResumeOffer(2, 5) and runs.resume_offer("whole") is None
+    with pytest.raises(InputError, match="more than the 2 epochs"):
+        runs.resume_training("cut", 2)
+
+    resumed = []
+    monkeypatch.setattr(runs, "resume_training", lambda name, epochs=None: resumed.append((name, epochs)) or name)
+    at = page("pages/2_training.py")
+    at.query_params["run"] = "cut"
+    at.run()
+    assert not at.exception
+    at.number_input(key="resume-epochs-cut").set_value(7)
+    next(b for b in at.button if b.key == "resume-cut").click().run()
+    assert not at.exception and resumed == [("cut", 7)]
+    at.query_params["run"] = "whole"
+    at.run()
+    assert not any(b.key == "resume-whole" for b in at.button)

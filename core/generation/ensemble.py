@@ -10,6 +10,7 @@ make: one model gives that model's own generator, several give an ensemble.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,10 +62,13 @@ class EnsembleDecoder:
 def load_ensemble(models: str | Path | Sequence[str | Path] | None) -> Generator:
     """A generator for one model or the ensemble of several (``None`` or an empty list: the active model).
 
-    Each entry is what ``--model`` accepts (a run folder or name-resolved path, a ``models/``
-    folder, a ``.keras`` file). The same model named twice counts once. An ensemble's
-    ``model_dir`` is its first member's (where calibration and samples are read from).
+    Each entry is what ``--model`` accepts (a run folder, a ``models/`` folder, a ``.keras``
+    file); one text may also join several with ``os.pathsep`` (``:``), as the studio passes them.
+    The same model named twice counts once. An ensemble's ``model_dir`` is its first member's
+    (where calibration and samples are read from).
     """
+    if isinstance(models, str) and os.pathsep in models:
+        models = models.split(os.pathsep)
     if models is None or isinstance(models, str | Path):
         return load_generator(models)
     unique = list(dict.fromkeys(str(model) for model in models))

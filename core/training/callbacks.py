@@ -72,7 +72,9 @@ class MetricsLogger(keras.callbacks.Callback):
         val_loss = values["val_loss"]
         if val_loss is not None and (self.best_val_loss is None or val_loss < self.best_val_loss):
             self.best_val_loss = val_loss
-        self._emit({**{key: values[key] for key in EPOCH_KEYS}, "status": "running"})
+        self._emit({**{key: values[key] for key in EPOCH_KEYS}, "status": "running",
+                    # the machine may be shared: its load and this process's CPU time put the seconds in context
+                    "load_average": round(os.getloadavg()[0], 2), "cpu_seconds": round(time.process_time(), 1)})
 
     def finished(self, status: str, reason: str = "", **extra) -> None:
         """Write the closing record: ``status`` is ``finished``, ``stopped`` or ``failed``."""

@@ -50,6 +50,7 @@ from core.training.run_folder import (
     LIVE_STATUSES,
     MODEL_FILE,
     PHASES,
+    RESUME_STATE_FILE,
     STOP_FILE,
     TEST_RESULTS_FILE,
     TRAIN_OUTPUT_FILE,
@@ -403,8 +404,18 @@ def start_training(config: TrainConfig) -> str:
         folder.mkdir(parents=True, exist_ok=False)
         config_path = folder / CONFIG_FILE
         write_json_atomic(config_path, {"train": replace(config, run_name=name).to_dict()})
+    except BaseException:
+        held.release()
+        raise
+    _launch(name, train_command(config_path), held)
+    return name
+
+
+def _launch(name: str, command: list[str], held: HeldTrainingLock) -> None:
+    """Start ``command`` (a trainer for run ``name``) in its own session, output to ``train.out``; hand it the lock."""
+    folder = run_dir(name)
+    try:
         env = dict(os.environ, CHORDSMITH_OUTPUT=str(paths.OUTPUT_DIR), PYTHONUNBUFFERED="1", **held.child_env())
-        command = train_command(config_path)
         (folder / COMMAND_FILE).write_text(shlex.join(command) + "\n", encoding="utf-8")
         with (folder / TRAIN_OUTPUT_FILE).open("ab") as out:
             child = subprocess.Popen(
@@ -417,7 +428,52 @@ def start_training(config: TrainConfig) -> str:
     _CHILDREN[name] = child
     held.record(TrainingLock(child.pid, name, held.holder.started))
     held.hand_over()  # the child holds the lock now, until it ends
-    return name
+
+
+@dataclass(frozen=True)
+class ResumeOffer:
+    """A run that can go on: the epochs it finished and saved, and the epochs it planned."""
+
+    epoch: int
+    planned: int
+
+
+def resume_offer(run_name: str) -> ResumeOffer | None:
+    """What :func:`resume_training` would continue for a run that is not training and stopped short (``None``: nothing).
+
+    A run qualifies when it saved an epoch (``checkpoints/last.json``) and ended before its
+    planned epochs: killed, stopped, failed, or still marked running by a trainer that is gone.
+    """
+    folder = existing_run_dir(run_name)
+    state = read_json(folder / RESUME_STATE_FILE)
+    lock = current_training()
+    if not isinstance(state, dict) or not isinstance(state.get("epoch"), int) or (lock is not None and lock.run == run_name):
+        return None
+    summary = summarize_run(folder)
+    planned = summary.epochs_planned or state["epoch"]
+    if summary.status == "finished" or state["epoch"] >= planned:
+        return None
+    return ResumeOffer(state["epoch"], planned)
+
+
+def resume_training(run_name: str, epochs: int | None = None) -> str:
+    """Continue a run in the background from its last saved epoch (``python -m core train --resume``); returns its name.
+
+    ``epochs`` is the new total (default: the run's own). :class:`InputError` when the run has
+    nothing to resume, the total is not above the saved epoch, or another training holds the lock.
+    """
+    offer = resume_offer(run_name)
+    if offer is None:
+        raise InputError(f"run {run_name!r} has nothing to resume (no saved epoch, it is training, or it finished)")
+    if epochs is not None and int(epochs) <= offer.epoch:
+        raise InputError(f"give more than the {offer.epoch} epochs {run_name!r} has trained, got {epochs}")
+    _reap_children()
+    _enforce_overdue_stop()
+    (run_dir(run_name) / STOP_FILE).unlink(missing_ok=True)  # a stop request that ended the run is done with
+    held = acquire_training_lock(run_name)
+    command = [sys.executable, "-m", "core", "train", "--resume", run_name, *(["--epochs", str(int(epochs))] if epochs else [])]
+    _launch(run_name, command, held)
+    return run_name
 
 
 def stop_training(run_name: str, grace_s: float = STOP_GRACE_SECONDS) -> None:

@@ -161,7 +161,7 @@ def train(
     import keras
 
     from core.generation.weights import write_inference_weights
-    from core.model import build_model, compile_model, save_model
+    from core.model import build_model, compile_model, float32_copy, precision, save_model
     from core.training import schedule
     from core.training.callbacks import (
         AtomicModelCheckpoint,
@@ -186,6 +186,7 @@ def train(
         from core.training.resume import trim_logs, write_resume_note
 
         trim_logs(run_dir, point.epoch)
+        (run_dir / STOP_FILE).unlink(missing_ok=True)  # the stop request that ended the earlier session is done with
         write_resume_note(run_dir, read_json(run_dir / CONFIG_FILE) or {}, point, config.epochs)
     else:
         write_json_atomic(run_dir / CONFIG_FILE, {
@@ -201,7 +202,7 @@ def train(
     train_data = make_dataset(train_frame, data_config, training=True, length_limit=curriculum and curriculum.limit)
     validation_data = make_dataset(validation_frame, data_config, training=False)
     learning_rate = schedule.learning_rate(config, len(train_frame))
-    with strategy.scope():  # global batch split across the strategy's replicas by fit
+    with strategy.scope(), precision(config.mixed_precision):  # global batch split across the strategy's replicas by fit
         if point is not None:
             network, optimizer_state = resume_network(point)
         else:
@@ -243,8 +244,9 @@ def train(
         )
         write_json_atomic(run_dir / HISTORY_FILE, {k: [*earlier_history.get(k, []), *(float(v) for v in vs)]
                                                    for k, vs in history.history.items()})
-        save_model(model, run_dir / MODEL_FILE)
-        write_inference_weights(model, run_dir / MODEL_FILE)  # generate/score/serve then load it without TensorFlow
+        final = float32_copy(model, config.model)  # a mixed-precision run saves its weights in a float32 model
+        save_model(final, run_dir / MODEL_FILE)
+        write_inference_weights(final, run_dir / MODEL_FILE)  # generate/score/serve then load it without TensorFlow
     except KeyboardInterrupt:
         metrics_logger.finished("stopped", reason="interrupted")
         raise
