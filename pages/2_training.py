@@ -66,7 +66,7 @@ def live_panel() -> None:
         if progress.status == "stopping":
             st.info(f"Stopping: waiting for {STOP_WAITS_FOR}.", icon=":material/hourglass_top:")
         status, epoch, elapsed, eta = st.columns(4)
-        status.metric("Now" if live else "Status", progress.phase_label)
+        status.metric("Now" if live else "Status", progress.phase if live else progress.status, help=progress.phase_label)
         epoch.metric("Epoch", f"{progress.epoch} / {planned}")
         elapsed.metric("Elapsed", format_duration(progress.elapsed_s))
         eta.metric("Time left (ETA)", format_duration(progress.eta_s))

@@ -111,6 +111,9 @@ def songs_panel() -> None:
     with input_errors():
         result = _read_upload(files, genre, mood)
         show_import(result)
+        st.caption(f"Fine-tuning starts from the shipped default and trains for at most {FINE_TUNE_RECIPE['max_minutes']:g} "
+                   f"minutes (learning rate {FINE_TUNE_RECIPE['lr']:g}), keeping the best epoch on the songs held for "
+                   "stopping early; when it ends, the held-out songs' perplexity before and after shows above.")
         name = st.text_input("Run name", placeholder="empty: run-<date>-<time>", key="song-run-name")
         if st.button("Fine-tune the default on these songs", type="primary", icon=":material/tune:", key="song-tune"):
             if (busy := runs.current_training()) is not None:

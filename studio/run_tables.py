@@ -75,10 +75,10 @@ def _percent(share: float | None) -> str:
 
 
 def data_text(config: TrainConfig | None) -> str:
-    """What a run learnt from: ``corpus``, ``corpus, genre jazz``, ``import mine``, with ``fine-tuned from default``."""
+    """What a run learnt from: ``corpus``, ``corpus, genre jazz``, ``your songs (mine)``, with ``fine-tuned from default``."""
     if config is None:
         return ""
-    table = "corpus" if config.corpus_table is None else f"import {Path(config.corpus_table).parent.name}"
+    table = "corpus" if config.corpus_table is None else f"your songs ({Path(config.corpus_table).parent.name})"
     parts = [table, *(f"{name} {value}" for name, value in config.subset().items())]
     if config.init_from is not None:
         parts.append(f"fine-tuned from {Path(config.init_from).name}")

@@ -146,8 +146,10 @@ def test_elapsed_never_goes_backwards_from_live_to_finished(output: Path) -> Non
     done = run_elapsed(folder, read_metrics(folder), live=False)
     assert done == pytest.approx(40.0) and done >= live  # the trainer's own 25 s would have gone back
     # resumed in a new session an hour later: it goes on from 40 s
-    write_launch(folder, 5000.0)
+    write_launch(folder, 5000.0, continues=True)
     assert run_elapsed(folder, read_metrics(folder), live=True, now=5005.0) == pytest.approx(45.0)
+    write_launch(folder, 9000.0)  # trained anew in the same folder (--reproduce-default): from 0
+    assert run_elapsed(folder, read_metrics(folder), live=True, now=9005.0) == pytest.approx(5.0)
 
 
 def test_a_resumed_run_counts_on_before_its_trainer_writes_the_new_launch(output: Path) -> None:
@@ -192,7 +194,7 @@ def test_runs_table_has_no_raw_none_and_says_what_a_run_learnt_from(output: Path
     assert not any(cell in ("None", "nan", "NaN") for cell in cells), cells
     assert table.loc["blank", "best val loss"] == "—" and table.loc["blank", "test top-1"] == "—"
     assert table.loc["jazz", "data"] == "corpus, genre jazz, fine-tuned from default"
-    assert table.loc["mine", "data"] == "import songs-1, fine-tuned from default"
+    assert table.loc["mine", "data"] == "your songs (songs-1), fine-tuned from default"
 
 
 def test_fine_tune_result_reads_before_and_after_from_the_test_results(output: Path) -> None:

@@ -400,10 +400,12 @@ def read_midi(name: str, data: bytes) -> FileReading:
     if thin:
         measures = sorted(set(thin))
         shown = ", ".join(map(str, measures[:8])) + (" …" if len(measures) > 8 else "")
-        reading.problems.append(Problem(name, None, f"{len(thin)} moments with fewer than three different notes "
-                                                    f"(no chord) skipped, in measures {shown}"))
+        moments = "1 moment" if len(thin) == 1 else f"{len(thin)} moments"
+        reading.problems.append(Problem(name, None, f"{moments} with fewer than three different notes (no chord) "
+                                                    f"skipped, in measure{'s' if len(measures) > 1 else ''} {shown}"))
     if short:
-        reading.problems.append(Problem(name, None, f"{short} chords shorter than an eighth note (passing notes) skipped"))
+        chords = "1 chord" if short == 1 else f"{short} chords"
+        reading.problems.append(Problem(name, None, f"{chords} shorter than an eighth note (passing notes) skipped"))
     if not chords:
         reading.problems.append(Problem(name, None, "no chords: no moment with three or more notes sounding together"))
         return reading

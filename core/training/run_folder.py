@@ -268,15 +268,15 @@ def flatten_numbers(data: Any, prefix: str = "") -> dict[str, float]:
 # --------------------------------------------------------------------------- the phase and the clock
 
 
-def write_launch(run_dir: Path, launched: float) -> None:
+def write_launch(run_dir: Path, launched: float, continues: bool = False) -> None:
     """Start a training session's clock in ``phase.json``: phase ``starting``, launched at ``launched`` (epoch seconds).
 
-    Called by the process that took the training lock, before TensorFlow loads. A run resumed in
-    a new session keeps the wall time of its earlier sessions (``before``: each session from its
-    launch to the last write of ``metrics.jsonl``), so its elapsed time goes on from where it was.
+    A run that ``continues`` (resumed in a new session) keeps the wall time of its earlier
+    sessions (``before``: each session from its launch to the last write of ``metrics.jsonl``),
+    so its elapsed time goes on from where it was; a new run starts from 0.
     """
     run_dir = Path(run_dir)
-    previous = read_phase(run_dir)
+    previous = read_phase(run_dir) if continues else None
     before = _sessions_so_far(run_dir, previous) if previous else 0.0
     write_json_atomic(run_dir / PHASE_FILE, {"phase": "starting", "since": launched, "launched": launched,
                                              "before": round(before, 3)})
@@ -288,8 +288,8 @@ def _sessions_so_far(run_dir: Path, phase: dict[str, Any], records: list[dict[st
     The closing line's own ``time`` counts too (a file's time stamp can trail the clock by a few milliseconds).
     """
     metrics = Path(run_dir) / METRICS_FILE
-    end = metrics.stat().st_mtime if metrics.exists() else _number(phase.get("since"))
-    end = max([end, *(_number(r.get("time")) for r in records[-1:])])
+    end = max([metrics.stat().st_mtime if metrics.exists() else 0.0, _number(phase.get("since")),
+               *(_number(r.get("time")) for r in records[-1:])])
     return _number(phase.get("before")) + max(0.0, end - _number(phase.get("launched")))
 
 

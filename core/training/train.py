@@ -181,7 +181,7 @@ def train(
         config = replace(config, model=base.model_config)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / BEST_CHECKPOINT).parent.mkdir(exist_ok=True)
-    write_launch(run_dir, time.time() if launched is None else launched)  # before a resumed run's logs are trimmed
+    write_launch(run_dir, time.time() if launched is None else launched, continues=point is not None)  # before trimming
     if point is not None:
         from core.training.resume import trim_logs, write_resume_note
 
