@@ -462,7 +462,9 @@ class GenerationSettings(SettingsBase):
     random_seed: int | None = setting(None, int, "seed for reproducible samples (default: a fresh draw)",
                                       label="random seed", low=0, high=MAX_SEED, optional=True)
     in_key: bool = setting(False, bool, "only chords inside the key's scale (needs a key)")
-    gibbs_passes: int = setting(2, int, "resampling passes around locked chords", label="Gibbs passes", low=1, high=4)
+    gibbs_passes: int = setting(1, int, "resampling passes around locked chords", label="Gibbs passes", low=1, high=4)
+    let_model_end: bool = setting(False, bool, "let the model end a progression before its length (otherwise every "
+                                  "progression has exactly that many chords)", label="let the model end it")
 
 
 # --------------------------------------------------------------------------- every setting by name

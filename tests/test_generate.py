@@ -80,11 +80,16 @@ def test_probabilities_are_the_models_left_to_right_probabilities(generator: Gen
     np.testing.assert_allclose(sample.probabilities, expected, rtol=1e-6)
 
 
-def test_end_stops_a_sample(tmp_path) -> None:
+def test_end_comes_only_when_the_model_may_end_it(tmp_path) -> None:
     generator = load_generator(saved_tiny_model(tmp_path, end_bias=30.0))
-    samples = generate(generator, Conditions(), length=10, num_samples=5, random_seed=0)
+    samples = generate(generator, Conditions(), length=10, num_samples=5, random_seed=0, let_model_end=True)
     for sample in samples:  # END is not allowed before the first chord, then it wins
         assert sample.ended and len(sample.chords) == 1
+    for sample in generate(generator, Conditions(), length=10, num_samples=5, random_seed=0):
+        assert not sample.ended and len(sample.chords) == 10  # the requested length, whatever the model prefers
+    locked = generate(generator, Conditions(), length=6, num_samples=3, random_seed=0, let_model_end=True,
+                      locks={3: "G"})
+    assert all(len(s.chords) == 4 and s.ended for s in locked)  # never before a locked chord is placed
 
 
 def test_seed_chords_open_every_sample(generator: Generator) -> None:
@@ -153,7 +158,8 @@ def test_one_open_position_is_resampled_exactly(tmp_path) -> None:
 
 def test_several_locks_are_kept(generator: Generator) -> None:
     locks = parse_locks("1:C 4:G 6:Am")
-    assert locks == {0: parse_symbol("C"), 3: parse_symbol("G"), 5: parse_symbol("Am")}
+    assert {p: parsed.chord for p, parsed in locks.items()} == {0: parse_symbol("C"), 3: parse_symbol("G"),
+                                                                5: parse_symbol("Am")}
     samples = generate(generator, Conditions.parse(key="C"), length=6, locks=locks, num_samples=5, random_seed=4)
     for sample in samples:
         assert len(sample.chords) == 6

@@ -6,28 +6,31 @@ batched over samples — or, for attention models, the slower full-sequence Kera
 (``generator.backend`` says which).
 
 Sampling, left to right: seed chords and locked chords are fixed; every other position draws
-from the model's next-chord distribution (temperature, top-k, top-p; ``in_key`` keeps only
-chords inside the requested key's scale). ``END`` may be drawn once at least one chord is out and
-every fixed chord has been placed; a sample stops there or at ``length`` chords.
+from the step distribution of :class:`core.generation.sampling.StepRule`: the model's next-chord
+distribution with ``in_key`` keeping only chords inside the requested key's scale, never the chord
+just before (the corpus collapses repeats) nor a fixed chord right after (no repeat beside a lock
+either; two equal chords locked side by side are the user's choice), then temperature, top-k and
+top-p. A progression has ``length`` chords: ``END`` is only drawn before that when
+``let_model_end`` is set (then once at least one chord is out and every fixed chord is placed).
 
-Locks use both sides. A locked chord to the right of an open position should shape it, which
-left-to-right sampling ignores, so after the first pass every open position is redrawn from its
-exact conditional given all other chords::
+Locks use both sides: a locked chord to the right of an open position shapes it. When an open
+position lies before a fixed chord, the progression is drawn from the left-to-right process
+conditioned on the fixed chords by a particle pass and ``gibbs_passes`` importance-resampling
+passes (:mod:`core.generation.locks`, which states what is drawn, its total-variation bound and its
+cost); the chords after the last fixed one are then drawn left to right. ``progress(done, total)``,
+when given, is called as that work advances (the Generate page's progress bar).
 
-    p(x_i = c | rest) ∝ p(c | x_<i) · Π_{j>i} p(x_j | x_<j with c at i)
+Every progression of a batch draws from its own random stream (:class:`RowRandomness`): the same
+``random_seed`` gives the same samples, and sample ``i`` stays the same whatever ``num_samples``.
 
-(the later factors include ``END`` when the sample ended). Every candidate chord is scored in
-one batched decode from the shared prefix state. A pass redraws each open position before the
-last fixed chord this way, then redraws the free tail after it left to right (the tail's exact
-conditional as a block: nothing fixed lies to its right). With one open position and no tail,
-one pass is an exact draw. Otherwise this is blocked Gibbs sampling, ``gibbs_passes`` passes
-(default 2): an approximation of the joint that improves with more passes. Temperature, top-k
-and top-p apply to each conditional as they do to left-to-right draws. Cost per pass: for each
-open position, (length - position) decoder steps over rows x candidates (192 chords, fewer in key).
+Typed chords (seed chords, locks) are read with :func:`core.chords.read_symbol`: a symbol outside the
+vocabulary (``G7sus4``) is read as its nearest chord with a note (``Sample.notes``), and a slash bass
+(``C/E``) is kept in the sample (``Sample.basses``) for symbols, numerals and notation while the
+model sees the chord.
 
 Guidance (``guidance={"genre": w, "mood": w}``, :mod:`core.generation.guidance`) sharpens each
 next-chord distribution toward the requested genre and mood before temperature, top-k and top-p;
-the both-sides resampling and the alternatives then use the guided chain too. With every weight 0
+the lock passes and the alternatives then use the guided chain too. With every weight 0
 (or the guided condition open) sampling is exactly the unguided path.
 
 Reported ``probabilities`` are always the model's own p(chord | chords before it, conditions)
@@ -45,27 +48,49 @@ import contextlib
 import functools
 import numbers
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB, Chord, parse_symbol, roman_numeral
+from core.chords import (
+    END_ID,
+    PAD_ID,
+    START_ID,
+    VOCAB,
+    Chord,
+    ParsedSymbol,
+    SlashChord,
+    as_slash,
+    read_symbol,
+    roman_numeral,
+)
 from core.conditions import Conditions
 from core.config import GenerationSettings
 from core.errors import InputError
 from core.generation.decoder import Decoder
 from core.generation.guidance import guided_decoder, model_log_probs, validate_guidance
 from core.generation.loading import Generator, as_generator, load_generator
-from core.generation.sampling import candidate_log_scores, chord_mask, draw, shape_distribution
+from core.generation.locks import Progress, open_before_last_fixed, particle_prefix, resampling_passes, work_units
+from core.generation.sampling import RowRandomness, StepRule, candidate_log_scores, chord_mask, draw_with, shape_distribution
 from core.spelling import Spelling, guess_key, key_name
 from core.training.run_folder import GENERATED_SAMPLES_FILE, write_json_atomic
+
+#: a typed chord: a symbol (read with read_symbol), a vocabulary chord, a slash chord or a read symbol.
+TypedChord = str | Chord | SlashChord | ParsedSymbol
 
 
 @dataclass
 class Sample:
-    """One generated progression."""
+    """One progression: its chords as shown, the model's probabilities, numerals and how it was made.
+
+    ``chords`` are vocabulary chords (root × quality); ``basses`` holds each chord's slash bass
+    (``None``: root position), so a typed ``C/E`` keeps its E. ``transposition`` is how many
+    semitones the shown chords are moved from the key the model generated them in (edits move
+    them back to run the model, :mod:`core.generation.edits`); ``probabilities`` are the model's
+    for the generated chords.
+    """
 
     chords: list[Chord]
     probabilities: list[float]  # model p(chord | chords before, conditions) per chord
@@ -74,14 +99,28 @@ class Sample:
     roman_key: str  # the key the Roman numerals are in, e.g. "A minor"
     ended: bool  # the model chose END (rather than running out of length)
     locked: list[int] = field(default_factory=list)  # 0-based positions fixed by seeds or locks
+    basses: list[int | None] = field(default_factory=list)  # slash bass per chord (empty: all root position)
+    notes: list[str] = field(default_factory=list)  # how typed symbols outside the vocabulary were read
+    transposition: int = 0  # semitones the shown chords are moved from the generated ones
+
+    @property
+    def slash_chords(self) -> list[SlashChord]:
+        """Each chord over its bass (root position where none was typed): what notation and audio render."""
+        basses = self.basses or [None] * len(self.chords)
+        return [SlashChord(chord, bass) for chord, bass in zip(self.chords, basses, strict=True)]
+
+    @property
+    def model_chords(self) -> list[Chord]:
+        """The chords as the model generated them (moved back by :attr:`transposition`)."""
+        return [c.transpose(-self.transposition) for c in self.chords]
 
     @property
     def symbols(self) -> list[str]:
-        """Lead-sheet symbols of the chords, spelled in :attr:`roman_key` (``G#m7b5`` in A major)."""
-        return Spelling.from_name(self.roman_key).symbols(self.chords)
+        """Lead-sheet symbols spelled in :attr:`roman_key` (``G#m7b5`` in A major), slash basses included."""
+        return Spelling.from_name(self.roman_key).symbols(self.slash_chords)
 
     def to_dict(self) -> dict:
-        """JSON-ready: ``chords`` (symbols), ``roman``, ``probabilities``, ``conditions`` and the rest."""
+        """JSON-ready: ``chords`` (symbols), ``roman``, ``probabilities``, ``conditions``, ``notes`` and the rest."""
         return {
             "chords": self.symbols,
             "roman": self.roman,
@@ -90,57 +129,90 @@ class Sample:
             "conditions": self.conditions.as_dict(),
             "ended": self.ended,
             "locked": [p + 1 for p in self.locked],
+            "notes": list(self.notes),
         }
 
 
 # --- keys and Roman numerals ------------------------------------------------------------------
 
 
-def roman_for(chords: Sequence[Chord], conditions: Conditions) -> tuple[list[str], str]:
-    """Roman numerals of ``chords`` and the key they are in (the requested key, else :func:`guess_key`)."""
+def roman_for(chords: Sequence[Chord | SlashChord], conditions: Conditions,
+              transposition: int = 0) -> tuple[list[str], str]:
+    """Roman numerals of ``chords`` and the key they are in (the requested key, else :func:`guess_key`).
+
+    ``transposition`` moves the requested key with chords that were moved from it. Slash basses
+    add inversion figures (``V65``).
+    """
     if conditions.tonic is not None:
-        tonic, mode = conditions.tonic, conditions.mode or "major"
+        tonic, mode = (conditions.tonic + transposition) % 12, conditions.mode or "major"
     else:
         tonic, mode = guess_key(chords, conditions.mode)
-    return [roman_numeral(c, tonic, mode) for c in chords], key_name(tonic, mode)
+    slashes = [as_slash(c) for c in chords]
+    return [roman_numeral(c.chord, tonic, mode, c.bass) for c in slashes], key_name(tonic, mode)
 
 
 # --- inputs -----------------------------------------------------------------------------------
 
 
-def parse_chords(chords: Sequence[Chord | str] | str) -> list[Chord]:
-    """Chords from Chord objects, symbols, or one string of symbols separated by spaces/commas/bars."""
+def read_chords(chords: Sequence[TypedChord] | str) -> list[ParsedSymbol]:
+    """Typed chords as :class:`ParsedSymbol` (chord, slash bass, note): from one string of symbols separated by
+    spaces/commas/bars, or a sequence of symbols, chords, slash chords or read symbols. ``""`` is no chord."""
     if isinstance(chords, str):
         chords = [t for t in re.split(r"[\s,|]+", chords.strip()) if t]
-    return [c if isinstance(c, Chord) else parse_symbol(c) for c in chords]
+    return [_read_one(item) for item in chords]
 
 
-def parse_locks(text: str) -> dict[int, Chord]:
-    """``"1:C 4:G"`` (1-based positions, as typed) → ``{0: C, 3: G}`` (0-based, as the API takes)."""
-    locks: dict[int, Chord] = {}
+def _read_one(item: TypedChord) -> ParsedSymbol:
+    if isinstance(item, ParsedSymbol):
+        return item
+    if isinstance(item, SlashChord):
+        return ParsedSymbol(item.chord, item.bass, None)
+    if isinstance(item, Chord):
+        return ParsedSymbol(item, None, None)
+    return read_symbol(str(item))
+
+
+def parse_chords(chords: Sequence[TypedChord] | str) -> list[Chord]:
+    """The vocabulary chords of typed chords (:func:`read_chords` without basses and notes)."""
+    return [parsed.chord for parsed in read_chords(chords)]
+
+
+def reading_notes(parsed: Sequence[ParsedSymbol]) -> list[str]:
+    """The notes of read symbols (``"G7sus4 read as Gsus4"``), each once, in order."""
+    return list(dict.fromkeys(p.note for p in parsed if p.note))
+
+
+def parse_locks(text: str) -> dict[int, ParsedSymbol]:
+    """``"1:C 4:G7sus4"`` (1-based positions, as typed) → ``{0: C, 3: Gsus4 (with its note)}`` (0-based, as the API takes)."""
+    locks: dict[int, ParsedSymbol] = {}
     for item in text.replace(",", " ").split():
         position, sep, symbol = item.partition(":")
         if not sep or not position.strip().isdigit() or int(position) < 1:
             raise InputError(f"bad lock {item!r}; write POSITION:CHORD with 1-based positions, e.g. '1:C 4:G'")
         if int(position) - 1 in locks:
             raise InputError(f"two locks at the same position ({int(position)}): lock each position once")
-        locks[int(position) - 1] = parse_symbol(symbol)
+        locks[int(position) - 1] = read_symbol(symbol)
     return locks
 
 
-def _fixed_positions(seed_chords: Sequence[Chord], locks: Mapping[int, Chord], length: int) -> dict[int, int]:
-    fixed = {i: VOCAB.id_of(c) for i, c in enumerate(seed_chords)}
-    if len(seed_chords) > length:
-        raise InputError(f"{len(seed_chords)} seed chords do not fit in length {length}")
-    for position, chord in locks.items():
-        if not 0 <= int(position) < length:
-            raise InputError(f"lock position {int(position) + 1} is outside the progression (positions are 1..{length})")
-        chord_id = VOCAB.id_of(chord)
-        if fixed.get(int(position), chord_id) != chord_id:
-            seed = seed_chords[int(position)].symbol
-            raise InputError(f"lock {int(position) + 1}:{chord.symbol} contradicts seed chord {seed}")
-        fixed[int(position)] = chord_id
-    return fixed
+def typed_positions(seed_chords: Sequence[TypedChord] | str, locks: Mapping[int, TypedChord] | None,
+                    length: int) -> dict[int, ParsedSymbol]:
+    """0-based position → the typed chord fixed there (seed chords first, then locks); :class:`InputError` for
+    seeds longer than ``length``, a lock outside it, or a lock that contradicts a seed chord."""
+    seeds = read_chords(seed_chords)
+    if len(seeds) > length:
+        raise InputError(f"{len(seeds)} seed chords do not fit in length {length}")
+    typed = dict(enumerate(seeds))
+    for position, item in (locks or {}).items():
+        if isinstance(position, bool) or not isinstance(position, numbers.Integral) or not 0 <= position < length:
+            raise InputError(f"lock position {position + 1 if isinstance(position, numbers.Integral) else position!r} "
+                             f"is outside the progression (positions are 1..{length})")
+        parsed = _read_one(item)
+        seed = typed.get(int(position))
+        if seed is not None and seed.chord != parsed.chord:
+            raise InputError(f"lock {int(position) + 1}:{parsed.chord.symbol} contradicts seed chord {seed.chord.symbol}")
+        typed[int(position)] = parsed if seed is None or parsed.bass is not None else seed
+    return typed
 
 
 def validate_request(
@@ -149,23 +221,23 @@ def validate_request(
     temperature: float = 1.0,
     top_k: int = 0,
     top_p: float = 1.0,
-    seed_chords: Sequence[Chord | str] = (),
+    seed_chords: Sequence[TypedChord] | str = (),
     num_samples: int = 1,
     in_key: bool = False,
-    locks: Mapping[int, Chord] | None = None,
+    locks: Mapping[int, TypedChord] | None = None,
     guidance: Mapping[str, float] | None = None,
     **_ignored: object,
 ) -> None:
     """Every check :func:`generate` makes before touching the model; raises :class:`InputError`."""
     _validate(length, num_samples, temperature, top_k, top_p)
     validate_guidance(guidance)
-    _fixed_positions(parse_chords(seed_chords), dict(locks or {}), int(length))
+    typed_positions(seed_chords, locks, int(length))
     if in_key and conditions.tonic is None:
         raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
 
 
 def _validate(length: int, num_samples: int, temperature: float, top_k: int, top_p: float,
-              random_seed: int | None = None, gibbs_passes: int = 2) -> None:
+              random_seed: int | None = None, gibbs_passes: int = 1) -> None:
     """The sampling settings against their limits in :class:`core.config.GenerationSettings`.
 
     ``num_samples`` is a batch size here and only needs to be a whole number of at least 1: its
@@ -194,25 +266,44 @@ def generate(
     temperature: float = 1.0,
     top_k: int = 0,
     top_p: float = 1.0,
-    seed_chords: Sequence[Chord | str] = (),
+    seed_chords: Sequence[TypedChord] | str = (),
     num_samples: int = 1,
     random_seed: int | None = None,
     in_key: bool = False,
-    locks: Mapping[int, Chord] | None = None,
-    gibbs_passes: int = 2,
+    locks: Mapping[int, TypedChord] | None = None,
+    gibbs_passes: int = 1,
     guidance: Mapping[str, float] | None = None,
+    let_model_end: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Sample]:
-    """Sample ``num_samples`` progressions of at most ``length`` chords (see the module docstring).
+    """Sample ``num_samples`` progressions of ``length`` chords (fewer only with ``let_model_end``); see the module docstring.
 
     ``locks`` maps 0-based positions to chords kept fixed (use :func:`parse_locks` for "1:C 4:G").
-    ``seed_chords`` open the progression. ``guidance`` maps ``genre``/``mood`` to a weight in
-    0..5 (``None``/0: no guidance). The same ``random_seed`` gives the same samples. Raises
-    :class:`InputError` for out-of-range settings, unknown chords, ``in_key`` without a key, or
-    locks outside the length.
+    ``seed_chords`` open the progression. Both accept symbols (read with :func:`core.chords.read_symbol`),
+    chords or slash chords. ``guidance`` maps ``genre``/``mood`` to a weight in 0..5 (``None``/0: no
+    guidance). The same ``random_seed`` gives the same samples. ``progress(done, total)`` is called as
+    locked sampling advances. Raises :class:`InputError` for out-of-range settings, unknown chords,
+    ``in_key`` without a key, or locks outside the length.
     """
     with one_blas_thread():
-        return _generate(as_generator(model_dir), conditions or Conditions(), length, temperature, top_k, top_p,
-                         seed_chords, num_samples, random_seed, in_key, locks, gibbs_passes, guidance)
+        _validate(length, num_samples, temperature, top_k, top_p, random_seed, gibbs_passes)
+        request = _Request(int(length), float(temperature), int(top_k), float(top_p), int(num_samples), random_seed,
+                           bool(in_key), int(gibbs_passes), bool(let_model_end))
+        return _generate(as_generator(model_dir), conditions or Conditions(), request, seed_chords, locks, guidance,
+                         progress)
+
+
+@dataclass(frozen=True)
+class _Request:
+    length: int
+    temperature: float
+    top_k: int
+    top_p: float
+    num_samples: int
+    random_seed: int | None
+    in_key: bool
+    gibbs_passes: int
+    let_model_end: bool
 
 
 @functools.lru_cache(maxsize=1)
@@ -236,65 +327,60 @@ def one_blas_thread() -> contextlib.AbstractContextManager:
     return contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
 
 
-def _generate(
-    generator: Generator, conditions: Conditions, length: int, temperature: float, top_k: int, top_p: float,
-    seed_chords: Sequence[Chord | str], num_samples: int, random_seed: int | None, in_key: bool,
-    locks: Mapping[int, Chord] | None, gibbs_passes: int, guidance: Mapping[str, float] | None,
-) -> list[Sample]:
-    _validate(length, num_samples, temperature, top_k, top_p, random_seed, gibbs_passes)
+def _generate(generator: Generator, conditions: Conditions, request: _Request, seed_chords: Sequence[TypedChord] | str,
+              locks: Mapping[int, TypedChord] | None, guidance: Mapping[str, float] | None,
+              progress: Callable[[int, int], None] | None) -> list[Sample]:
     decoder = guided_decoder(generator.decoder, conditions, guidance)
-    seeds = parse_chords(seed_chords)
-    fixed = _fixed_positions(seeds, dict(locks or {}), int(length))
-    if in_key and conditions.tonic is None:
+    typed = typed_positions(seed_chords, locks, request.length)
+    if request.in_key and conditions.tonic is None:
         raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
-    allowed = chord_mask(conditions.tonic, conditions.mode) if in_key else chord_mask()
-    rng = np.random.default_rng(random_seed)
-    log_likelihoods = np.zeros((int(num_samples), int(length) + 1))
-    tokens = _sample_left_to_right(decoder, conditions, int(length), int(num_samples), fixed, allowed,
-                                   temperature, top_k, top_p, rng, log_likelihoods)
-    last_fixed = max(fixed, default=-1)
-    open_positions = [p for p in range(last_fixed) if p not in fixed]
-    if open_positions:
-        passes = 1 if len(open_positions) == 1 and last_fixed == int(length) - 1 else max(1, int(gibbs_passes))
-        tokens = _resample_with_both_sides(decoder, conditions, tokens, fixed, allowed, passes,
-                                           temperature, top_k, top_p, rng)
-        log_likelihoods = None  # tokens changed after the left-to-right pass: score them again
-    return _samples(generator.decoder, conditions, tokens, sorted(fixed), log_likelihoods)
+    rule = StepRule(chord_mask(conditions.tonic, conditions.mode) if request.in_key else chord_mask(),
+                    {p: VOCAB.id_of(t.chord) for p, t in typed.items()},
+                    min_length=1 if request.let_model_end else request.length,
+                    temperature=request.temperature, top_k=request.top_k, top_p=request.top_p)
+    randomness = RowRandomness(request.random_seed, request.num_samples)
+    condition_ids = condition_rows(conditions, request.num_samples)
+    prefix, log_likelihoods = None, np.zeros((request.num_samples, request.length + 1))
+    if open_before_last_fixed(rule):
+        counter = Progress(work_units(rule, request.gibbs_passes), progress)
+        prefix = particle_prefix(decoder, condition_ids, rule, randomness, progress=counter)
+        prefix = resampling_passes(decoder, condition_ids, prefix, rule, randomness, request.gibbs_passes,
+                                   progress=counter)
+        log_likelihoods = None  # read again from the final tokens
+        counter.finish()
+    tokens = _sample_left_to_right(decoder, condition_ids, rule, request.length, randomness, prefix, log_likelihoods)
+    return _samples(generator.decoder, conditions, tokens, typed, log_likelihoods)
 
 
 def _sample_left_to_right(
-    decoder: Decoder, conditions: Conditions, length: int, num_samples: int, fixed: Mapping[int, int | np.ndarray],
-    allowed: np.ndarray, temperature: float, top_k: int, top_p: float, rng: np.random.Generator,
-    log_likelihoods: np.ndarray | None = None,
+    decoder: Decoder, condition_ids: np.ndarray, rule: StepRule, length: int, randomness: RowRandomness,
+    prefix: np.ndarray | None = None, log_likelihoods: np.ndarray | None = None,
 ) -> np.ndarray:
     """[S, length + 1] token ids: chords, then END where a sample stopped, PAD after.
 
-    ``fixed`` maps positions to a token for every row, or to one token per row. When
+    Fixed positions take the rule's chord, the first ``prefix.shape[1]`` positions the row's
+    ``prefix`` tokens, every other one a draw from the rule's step distribution. When
     ``log_likelihoods`` ([S, length + 1]) is given, it receives each token's model log-probability
     (temperature 1, unmasked, unguided; 0 for PAD) read during the pass, which is exactly what
     :func:`core.generation.decoder.token_log_likelihoods` would compute for the returned tokens.
     """
-    tokens = np.full((num_samples, length + 1), PAD_ID, dtype=np.int64)
-    finished = np.zeros(num_samples, dtype=bool)
-    last_fixed = max(fixed, default=-1)
-    state = decoder.initial(condition_rows(conditions, num_samples))
+    rows = len(condition_ids)
+    uniforms = randomness.table("steps", (length,))
+    tokens = np.full((rows, length + 1), PAD_ID, dtype=np.int64)
+    finished = np.zeros(rows, dtype=bool)
+    state = decoder.initial(condition_ids)
     for t in range(length):
-        if t in fixed:
-            chosen = np.broadcast_to(np.asarray(fixed[t], dtype=np.int64), (num_samples,))
+        if prefix is not None and t < prefix.shape[1]:
+            chosen = prefix[:, t]
+        elif t in rule.fixed:
+            chosen = np.full(rows, rule.fixed[t], dtype=np.int64)
         else:
-            mask = allowed.copy()
-            mask[END_ID] = t >= 1 and t > last_fixed
-            scores = np.where(mask, state.log_probs, -np.inf)
-            if t >= 1:  # the corpus collapses immediate repeats, so a repeated chord is never drawn
-                previous = tokens[:, t - 1]
-                repeats = np.flatnonzero(previous > END_ID)
-                scores[repeats, previous[repeats]] = -np.inf
-            chosen = draw(shape_distribution(scores, temperature, top_k, top_p), rng)
+            chosen = draw_with(rule.probabilities(state.log_probs, t, tokens[:, t - 1] if t else None), uniforms[:, t])
         chosen = np.where(finished, PAD_ID, chosen)
         tokens[:, t] = chosen
         if log_likelihoods is not None:
             own = model_log_probs(decoder, state)
-            picked = own[np.arange(num_samples), np.where(chosen == PAD_ID, END_ID, chosen)]
+            picked = own[np.arange(rows), np.where(chosen == PAD_ID, END_ID, chosen)]
             log_likelihoods[:, t] = np.where(chosen == PAD_ID, 0.0, picked)
         finished |= chosen == END_ID
         if finished.all():
@@ -304,46 +390,20 @@ def _sample_left_to_right(
     return tokens
 
 
-def _resample_with_both_sides(
-    decoder: Decoder, conditions: Conditions, tokens: np.ndarray, fixed: dict[int, int], allowed: np.ndarray,
-    passes: int, temperature: float, top_k: int, top_p: float, rng: np.random.Generator,
-) -> np.ndarray:
-    """Blocked Gibbs passes over the positions before the last fixed chord, then the free tail.
-
-    Each open position before the last fixed chord is redrawn from its exact conditional given
-    every other token (all rows and candidates batched); then the tail after the last fixed chord
-    is redrawn left to right given the new prefix, which is its exact conditional as a block
-    (nothing fixed lies to its right).
-    """
-    candidates = np.flatnonzero(allowed)
-    tokens = tokens.copy()
-    length = tokens.shape[1] - 1
-    last_fixed = max(fixed)
-    for _ in range(passes):
-        for position in range(last_fixed):
-            if position in fixed:
-                continue
-            scores = candidate_log_scores(decoder, tokens, position, condition_rows(conditions, len(tokens)), candidates)
-            tokens[:, position] = candidates[draw(shape_distribution(scores, temperature, top_k, top_p), rng)]
-        if last_fixed + 1 < length:
-            prefix = {t: tokens[:, t].copy() for t in range(last_fixed + 1)}
-            tokens = _sample_left_to_right(decoder, conditions, length, len(tokens), prefix, allowed,
-                                           temperature, top_k, top_p, rng)
-    return tokens
-
-
-def _samples(decoder: Decoder, conditions: Conditions, tokens: np.ndarray, locked: list[int],
+def _samples(decoder: Decoder, conditions: Conditions, tokens: np.ndarray, typed: Mapping[int, ParsedSymbol],
              log_likelihoods: np.ndarray | None = None) -> list[Sample]:
     """Sample objects for token rows; ``log_likelihoods`` (read while sampling) saves decoding the rows again."""
     from core.generation.decoder import token_log_likelihoods
 
     if log_likelihoods is None:
         log_likelihoods = token_log_likelihoods(decoder, tokens, condition_rows(conditions, len(tokens)))
+    notes = reading_notes([typed[p] for p in sorted(typed)])
     samples = []
     for row, row_log_likelihoods in zip(tokens, log_likelihoods, strict=True):
         n = int(((row != PAD_ID) & (row != END_ID)).sum())
         chords = [VOCAB.chord(t) for t in row[:n]]
-        roman, roman_key = roman_for(chords, conditions)
+        basses = [typed[p].bass if p in typed else None for p in range(n)]
+        roman, roman_key = roman_for([SlashChord(c, b) for c, b in zip(chords, basses, strict=True)], conditions)
         samples.append(Sample(
             chords=chords,
             probabilities=[float(np.exp(v)) for v in row_log_likelihoods[:n]],
@@ -351,7 +411,9 @@ def _samples(decoder: Decoder, conditions: Conditions, tokens: np.ndarray, locke
             roman=roman,
             roman_key=roman_key,
             ended=bool(n < len(row) and row[n] == END_ID),
-            locked=[p for p in locked if p < n],
+            locked=[p for p in sorted(typed) if p < n],
+            basses=basses,
+            notes=notes,
         ))
     return samples
 

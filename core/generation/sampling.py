@@ -1,10 +1,20 @@
 """Turning next-chord log-probabilities into choices: masks, temperature, top-k, top-p, seeded draws.
 
-Also the exact "both sides" conditional of one position in a progression, used by locked
-generation (Gibbs-style passes) and by click-to-swap alternatives.
+:class:`StepRule` is the one definition of the distribution a generation step draws from (which
+chords are allowed, no immediate repeat, no chord equal to a locked neighbour, when ``END`` may
+come, then temperature, top-k and top-p); left-to-right sampling, the particles behind locks and
+their resampling passes (:mod:`core.generation.locks`) all read it. :class:`RowRandomness` gives
+every progression of a batch its own random stream, so a progression does not change when others
+are added to the batch or drawn alone.
+
+Also the exact "both sides" conditional of one position in a progression, used by click-to-swap
+alternatives and the composer's "what fits here".
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -55,12 +65,89 @@ def shape_distribution(log_scores: np.ndarray, temperature: float = 1.0, top_k: 
 
 def draw(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One index per row from row-wise probabilities (inverse CDF on one uniform per row)."""
+    return draw_with(probs, rng.random(probs.shape[0]))
+
+
+def draw_with(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """One index per row from row-wise (unnormalised, non-negative) weights and one uniform in [0, 1) per row."""
     cumulative = np.cumsum(probs, axis=-1)
-    uniform = rng.random(probs.shape[0]) * cumulative[:, -1]
-    picks = (cumulative <= uniform[:, None]).sum(axis=-1)
+    target = np.asarray(uniforms, dtype=np.float64) * cumulative[:, -1]
+    picks = (cumulative <= target[:, None]).sum(axis=-1)
     # never land on a zero-probability entry through rounding at the top end
     last_allowed = probs.shape[-1] - 1 - np.argmax(probs[:, ::-1] > 0, axis=-1)
     return np.minimum(picks, last_allowed)
+
+
+class RowRandomness:
+    """Uniform numbers for a batch of progressions, each row drawn from its own stream.
+
+    Row ``r`` of a request with random seed ``s`` reads the streams seeded ``(s, r, table)``, one
+    per named table, so what row ``r`` draws never depends on how many rows the batch holds or on
+    what the other rows did. ``seed=None`` picks a fresh seed (:attr:`seed` tells which).
+    """
+
+    def __init__(self, seed: int | None, rows: int) -> None:
+        self.seed = int(np.random.SeedSequence().entropy % (2**32)) if seed is None else int(seed)
+        self.rows = int(rows)
+        self._tables: dict[str, np.ndarray] = {}
+
+    def table(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """Uniforms ``[rows, *shape]`` for one named use (the same name always gives the same numbers)."""
+        key = f"{name}{shape}"
+        if key not in self._tables:
+            number = int.from_bytes(name.encode("utf-8")[:8].ljust(8, b"\0"), "little")
+            self._tables[key] = np.stack([
+                np.random.default_rng([self.seed, row, number]).random(shape) for row in range(self.rows)
+            ]) if self.rows else np.zeros((0, *shape))
+        return self._tables[key]
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """The distribution every generation step draws from, for one request.
+
+    ``allowed`` [V] marks the chords that may be drawn (all, or the key's with ``in_key``);
+    ``fixed`` maps 0-based positions to the chord id kept there (seeds and locks); ``END`` may be
+    drawn at step ``t`` (``t`` chords written) when ``t >= min_length`` and every fixed chord is
+    placed. A step never repeats the chord before it, nor draws the fixed chord right after it.
+    """
+
+    allowed: np.ndarray
+    fixed: Mapping[int, int]
+    min_length: int = 1
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+
+    @property
+    def last_fixed(self) -> int:
+        """The last fixed position (-1: none)."""
+        return max(self.fixed, default=-1)
+
+    def scores(self, log_probs: np.ndarray, t: int, previous: np.ndarray | None) -> np.ndarray:
+        """Masked log-scores [N, V] at step ``t`` given each row's previous token (``None`` at t = 0)."""
+        mask = self.allowed.copy()
+        mask[END_ID] = t >= max(1, self.min_length) and t > self.last_fixed
+        scores = np.where(mask, log_probs, -np.inf)
+        rows = np.arange(len(scores))
+        if previous is not None:
+            repeat = previous > END_ID
+            scores[rows[repeat], previous[repeat]] = -np.inf
+        if t + 1 in self.fixed:
+            scores[rows, np.broadcast_to(np.asarray(self.fixed[t + 1]), rows.shape)] = -np.inf
+        return scores
+
+    def probabilities(self, log_probs: np.ndarray, t: int, previous: np.ndarray | None) -> np.ndarray:
+        """The step's distribution [N, V]: :meth:`scores` after temperature, top-k and top-p."""
+        return shape_distribution(self.scores(log_probs, t, previous), self.temperature, self.top_k, self.top_p)
+
+    def fixed_log_weight(self, log_probs: np.ndarray, token: int | np.ndarray) -> np.ndarray:
+        """log p_T(token) [N]: how likely the model, at the temperature, finds a fixed chord after each row."""
+        tempered = np.asarray(log_probs, dtype=np.float64) / float(self.temperature)
+        top = tempered.max(axis=-1)
+        log_norm = top + np.log(np.exp(tempered - top[:, None]).sum(axis=-1))
+        picked = np.take_along_axis(tempered, np.broadcast_to(np.asarray(token), (len(tempered),))[:, None], axis=1)
+        return picked[:, 0] - log_norm
 
 
 def candidate_log_scores(
