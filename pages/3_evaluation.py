@@ -1,5 +1,6 @@
-"""Evaluation: test-set accuracy and perplexity against n-gram baselines, per genre, top-k, confusion,
-and whether generated progressions follow their conditions without copying the corpus.
+"""Evaluation: test-set accuracy and perplexity against n-gram baselines, per genre, mood and scale type,
+top-k, confusion, and whether generated progressions follow their conditions (at a chosen guidance)
+without copying the corpus.
 
 Test figures come from the model's ``test_results.json`` (core.evaluation.evaluate; a button computes it when
 missing). The confusion view and the conditioning checks decode and generate with the model, so
@@ -13,7 +14,8 @@ import streamlit as st
 from core.conditions import GENRES, UNSPECIFIED
 from core.evaluation import condition_checks as conditioning
 from core.evaluation.evaluate import evaluate_run
-from core.evaluation.results import overall_frame, per_genre_frame, topk_curve
+from core.evaluation.results import CONDITION_LABELS, overall_frame, per_condition_frame, topk_curve
+from core.generation.guidance import DEFAULT_GUIDANCE, MAX_GUIDANCE
 from core.generation.loading import load_generator
 from studio import charts, loaders, models
 from studio.page import input_errors, set_up
@@ -57,14 +59,19 @@ else:
             "perplexity": st.column_config.NumberColumn(format="%.2f"),
             "cross_entropy": st.column_config.NumberColumn("cross-entropy (nats)", format="%.3f"),
         })
-        genre_column, curve_column = st.columns(2)
-        with genre_column:
-            metric = st.segmented_control("Per genre", ["top1", "top5", "perplexity"], default="top1", key="eval-metric")
-            per_genre = per_genre_frame(results, metric or "top1")
-            if not per_genre.empty:
-                st.plotly_chart(charts.grouped_bars(per_genre, "genre", metric or "top1", "model",
-                                                    f"{metric or 'top1'} per genre", percent=metric != "perplexity"),
-                                key="eval-per-genre")
+        breakdown_column, curve_column = st.columns(2)
+        with breakdown_column:
+            per = st.segmented_control("Per", list(CONDITION_LABELS), default="genre", format_func=CONDITION_LABELS.get,
+                                       key="eval-per") or "genre"
+            metric = st.segmented_control("Metric", ["top1", "top5", "perplexity"], default="top1", key="eval-metric")
+            metric = metric or "top1"
+            per_value = per_condition_frame(results, per, metric)
+            if per_value.empty:
+                st.caption(f"These test results have no per-{CONDITION_LABELS[per]} figures: recompute them "
+                           "(`python -m core evaluate --write`).")
+            else:
+                st.plotly_chart(charts.grouped_bars(per_value, per, metric, "model", f"{metric} per {CONDITION_LABELS[per]}",
+                                                    percent=metric != "perplexity"), key="eval-per-value")
         with curve_column:
             curve = topk_curve(results)
             if curve:
@@ -92,21 +99,38 @@ with input_errors():
                         key="eval-confusion-chart")
 
     st.header("Does it follow its conditions?")
-    settings, samples_column, _ = st.columns([1, 1, 2])
+    settings, samples_column, guidance_column, _ = st.columns([1, 1, 1, 1])
     per_value = settings.number_input("Samples per mood / genre", 10, 200, 30, step=10, key="eval-samples")
     length = samples_column.number_input("Chords per sample", 4, 16, 8, key="eval-length")
-    conditioning_key = ("conditioning", str(folder), version, table_version, int(per_value), int(length))
+    weight = guidance_column.number_input("Guidance", 0.0, MAX_GUIDANCE, DEFAULT_GUIDANCE, step=0.5, key="eval-guidance",
+                                          help="How strongly generation leans toward the requested genre and mood "
+                                               "(0 = the model as trained; the Generate page's default is "
+                                               f"{DEFAULT_GUIDANCE:g}).")
+    conditioning_key = ("conditioning", str(folder), version, table_version, int(per_value), int(length), float(weight))
     if conditioning_key not in reports:
-        st.caption("Generates progressions for each mood and each genre (other conditions open) and compares them "
-                   "with the training progressions: minor chords per mood, chords per genre, copied 4-grams.")
+        st.caption("Generates progressions for each mood and each genre (other conditions open) at this guidance and "
+                   "compares them with the corpus: how often a judge names the requested value (next to how often it "
+                   "names real test songs of that value), minor chords per mood, chords per genre, copied 4-grams.")
         if st.button("Run the conditioning checks", icon=":material/science:", key="eval-conditioning"):
             report = progress_bar("Generating…")
             reports[conditioning_key] = conditioning.conditioning_report(
                 load_generator(folder), loaders.corpus(), samples_per_value=int(per_value),
-                length=int(length), progress=report)
+                length=int(length), progress=report, guidance={"genre": float(weight), "mood": float(weight)})
             st.rerun()
     else:
         checks = reports[conditioning_key]
+        for column, name in zip(st.columns(2), ("genre", "mood"), strict=True):
+            adherence = checks["adherence"].get(name)
+            if adherence is None:
+                column.caption(f"Too few labelled {name}s in the training songs to judge {name}.")
+            else:
+                column.plotly_chart(charts.paired_bars(adherence[["generated", "real"]],
+                                                       f"Judged as the requested {name}: generated vs real test songs"),
+                                    key=f"eval-adherence-{name}")
+        st.caption("The judge (naive Bayes on key-relative Roman-numeral pairs, trained on the training songs) reads "
+                   "each progression. *generated*: share of the progressions asked for a value that it names that "
+                   "value; *real*: share of the real test songs of that value it names correctly — the ceiling, "
+                   "what real music of that label reaches.")
         mood_column, genre_column = st.columns(2)
         mood_column.plotly_chart(charts.paired_bars(checks["minor_share"], "Share of minor chords per requested mood"),
                                  key="eval-minor")

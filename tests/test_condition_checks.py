@@ -12,6 +12,8 @@ from core.chords import END_ID, PAD_ID, VOCAB
 from core.errors import InputError
 from core.evaluation.condition_checks import (
     OTHER,
+    adherence_frame,
+    as_chords,
     chord_distribution,
     compare_distributions,
     conditioning_report,
@@ -112,3 +114,25 @@ def test_conditioning_report_on_a_tiny_model(generator) -> None:
     assert progress[-1][:2] == (14, 14)
     again = conditioning_report(generator, sample_frame(), samples_per_value=3, length=5, random_seed=1)
     assert again["novelty"] == report["novelty"]  # seeded
+
+
+def test_conditioning_report_adherence_beside_the_real_ceiling(generator) -> None:
+    report = conditioning_report(generator, sample_frame(), samples_per_value=4, length=5, random_seed=2,
+                                 guidance={"genre": 1.0, "mood": 1.0})
+    genre = report["adherence"]["genre"]
+    assert set(genre.index) == {"pop", "folk"}  # the genres with training windows
+    assert list(genre.columns) == ["generated", "real", "test windows"]
+    assert genre["generated"].between(0, 1).all() and genre.loc["pop", "test windows"] == 0
+    assert report["adherence"]["mood"] is None  # one mood with training windows: nothing to judge
+    assert report["guidance"] == {"genre": 1.0, "mood": 1.0}
+
+
+def test_adherence_frame_reads_real_songs_at_their_ceiling() -> None:
+    frame = sample_frame()
+    train = frame[frame["split"] == "train"]
+    test = train.assign(split="test")  # the training songs themselves: the judge knows them
+    generated = {"pop": [as_chords("C G Am F")] * 3, "folk": [as_chords("C G Am F"), as_chords("Am G F E")]}
+    result = adherence_frame("genre", generated, train, test)
+    assert result.loc["pop", "real"] == 1.0 and result.loc["folk", "real"] == 1.0
+    assert result.loc["pop", "generated"] == 1.0 and result.loc["folk", "generated"] == 0.5
+    assert result.loc["pop", "test windows"] == 3

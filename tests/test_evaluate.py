@@ -143,3 +143,19 @@ def test_key_relative_trigram_scores_a_window_and_its_transposition_alike() -> N
     assert np.allclose(first, second) and (first > 0.5).all()  # both songs are I IV V I, seen twice in training
     absolute = fit_baselines(training_sequences(train))["trigram"]
     assert absolute.next_distribution([START_ID])[test.targets[0, 0]] < target_probs[0]
+
+
+def test_results_per_mood_and_scale_type() -> None:
+    frame = FRAME.copy()
+    frame.loc[3, ["mood", "scale_type"]] = ["sad", "minor"]  # the pop test window: targets C G END
+    results = evaluate_model(stub_predictor(), frame)
+    assert set(results["per_mood"]) == {"sad", "unspecified"}
+    assert set(results["per_scale_type"]) == {"major", "minor"}
+    q = _fixed_distribution()
+    sad = token_metrics(np.tile(q, (3, 1)), np.array([C, G, END_ID]))
+    assert results["per_mood"]["sad"]["lstm"] == pytest.approx(sad)
+    assert results["per_scale_type"]["minor"]["lstm"] == pytest.approx(sad)
+    assert results["per_mood"]["unspecified"]["lstm"]["tokens"] == 2
+    assert results["per_scale_type"]["major"]["lstm"]["top1"] == 0.0  # C, F: END is the top choice
+    table = results_table(results)
+    assert "mood" in table and "scale_type" in table and "sad" in table

@@ -10,8 +10,11 @@ Generic measures over progressions (sequences of :class:`Chord` or symbols):
 * :func:`confusion_top_chords` — predicted vs true next chord among the most frequent chords.
 
 :func:`test_predictions` decodes one split with the fast decoder (for the confusion view) and
-:func:`conditioning_report` generates samples per mood and per genre and sets each measure next
-to the corpus (the page calls it once, with a progress callback, and caches the result).
+:func:`conditioning_report` generates samples per mood and per genre (with the given guidance) and
+sets each measure next to the corpus, including adherence: how often a judge
+(:class:`core.evaluation.judge.NaiveBayesJudge`, trained on the train windows) names the requested
+value, beside its ceiling, how often it names real test songs of that value correctly (the page
+calls it once, with a progress callback, and caches the result).
 """
 
 from __future__ import annotations
@@ -215,7 +218,8 @@ def test_predictions(generator, frame: pd.DataFrame, split: str = "test", sequen
 
 
 def generate_per_value(generator, name: str, values: Sequence[str], samples_per_value: int = 30, length: int = 8,
-                       random_seed: int = 0, progress: ProgressCallback | None = None) -> dict[str, list[list[Chord]]]:
+                       random_seed: int = 0, progress: ProgressCallback | None = None,
+                       guidance: Mapping[str, float] | None = None) -> dict[str, list[list[Chord]]]:
     """``samples_per_value`` progressions for each value of one condition (the others open), by value."""
     from core.generation.generate import generate
 
@@ -223,7 +227,7 @@ def generate_per_value(generator, name: str, values: Sequence[str], samples_per_
     for index, value in enumerate(values):
         conditions = Conditions.parse(**{name: value})
         samples = generate(generator, conditions, length=length, num_samples=samples_per_value,
-                           random_seed=random_seed + index)
+                           random_seed=random_seed + index, guidance=guidance)
         generated[value] = [sample.chords for sample in samples]
         if progress:
             progress(index + 1, len(values), f"{name} {value}")
@@ -234,13 +238,48 @@ def _real_by(frame: pd.DataFrame, column: str, value: str) -> list[list[Chord]]:
     return table_progressions(frame.loc[frame[column].astype(str) == value])
 
 
+def adherence_frame(condition: str, generated: Mapping[str, list[list[Chord]]], train: pd.DataFrame,
+                    test: pd.DataFrame) -> pd.DataFrame:
+    """Per requested value: the share of its generated progressions the judge names it (``generated``), and
+    the judge's recall on the real test windows of that value (``real``, the ceiling); ``test windows`` counts them.
+
+    Only values with training windows are judged; :class:`InputError` when fewer than two have any.
+    """
+    from core.evaluation.judge import NaiveBayesJudge
+
+    def labelled(part: pd.DataFrame) -> tuple[list[list[Chord]], list[str]]:
+        chosen = part.loc[part[condition].astype(str).isin(list(generated)) & (part["chords"].astype(str).str.strip() != "")]
+        return table_progressions(chosen), chosen[condition].astype(str).tolist()
+
+    judge = NaiveBayesJudge.fit(condition, *labelled(train))
+    real, real_labels = labelled(test)
+    ceiling = judge.recall(real, real_labels)
+    rows = {}
+    for value, progressions in generated.items():
+        if value not in judge.values:
+            continue
+        hits = [p == value for p in judge.predict(progressions)]
+        rows[value] = {"generated": float(np.mean(hits)) if hits else float("nan"), "real": ceiling.get(value, float("nan")),
+                       "test windows": sum(label == value for label in real_labels)}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(condition)
+
+
+def _adherence_or_none(condition: str, generated: Mapping[str, list[list[Chord]]], train: pd.DataFrame,
+                       test: pd.DataFrame) -> pd.DataFrame | None:
+    try:
+        return adherence_frame(condition, generated, train, test)
+    except InputError:  # a table with fewer than two labelled values: nothing to judge
+        return None
+
+
 def conditioning_report(generator, frame: pd.DataFrame, samples_per_value: int = 30, length: int = 8,
                         random_seed: int = 0, n: int = 4, top: int = 12,
-                        progress: ProgressCallback | None = None) -> dict:
-    """Generate per mood and per genre and compare with the corpus's ``train`` split.
+                        progress: ProgressCallback | None = None, guidance: Mapping[str, float] | None = None) -> dict:
+    """Generate per mood and per genre (with ``guidance``) and compare with the corpus's ``train`` and ``test`` splits.
 
     Returns ``{"minor_share": frame (mood x generated/real), "genre_distributions": {genre: (frame,
-    distance)}, "novelty": Novelty, "novelty_any_key": Novelty, "samples": total generated}``.
+    distance)}, "adherence": {"genre"|"mood": frame (value x generated/real/test windows)},
+    "novelty": Novelty, "novelty_any_key": Novelty, "samples": total generated, "guidance": weights}``.
     ``progress`` is called after each condition value (moods first, then genres).
     """
     from core.dataset import split_frame
@@ -257,9 +296,10 @@ def conditioning_report(generator, frame: pd.DataFrame, samples_per_value: int =
             return None
         return lambda done, _total, what: progress(offset + done, total, f"generating for {what}")
 
-    by_mood = generate_per_value(generator, "mood", moods, samples_per_value, length, random_seed, step(0))
+    by_mood = generate_per_value(generator, "mood", moods, samples_per_value, length, random_seed, step(0), guidance)
     by_genre = generate_per_value(generator, "genre", genres, samples_per_value, length, random_seed + 1000,
-                                  step(len(moods)))
+                                  step(len(moods)), guidance)
+    test = split_frame(frame, "test")
     minor = pd.DataFrame({
         "generated": [minor_share(by_mood[m]) for m in moods],
         "real": [minor_share(_real_by(train, "mood", m)) for m in moods],
@@ -270,9 +310,12 @@ def conditioning_report(generator, frame: pd.DataFrame, samples_per_value: int =
     return {
         "minor_share": minor,
         "genre_distributions": distributions,
+        "adherence": {name: _adherence_or_none(name, generated, train, test)
+                      for name, generated in (("genre", by_genre), ("mood", by_mood))},
         "novelty": ngram_novelty(everything, windows, n=n),
         "novelty_any_key": ngram_novelty(everything, windows, n=n, transposition_invariant=True),
         "samples": len(everything),
+        "guidance": dict(guidance or {}),
     }
 
 

@@ -2,7 +2,8 @@
 
 Every number is per chord token: the targets are the window's chords plus ``END`` where the
 window closes its section (exactly the model's training targets), padding excluded. For each
-model and for each genre:
+model, overall and per value of each labelled condition (``per_genre``, ``per_mood``,
+``per_scale_type``; blank labels count as ``unspecified``):
 
 * ``top1`` / ``top5`` — share of targets among the 1 / 5 most probable tokens (a target tied
   with others counts as ranked after none of them: rank = number of strictly more probable tokens);
@@ -41,6 +42,8 @@ from core.evaluation.ngram import NGramModel, fit_baselines
 from core.training.run_folder import TEST_RESULTS_FILE
 
 CURVE_K = tuple(range(1, 11))
+#: conditions the results are broken down by (``per_genre``, ``per_mood``, ``per_scale_type``).
+PER_CONDITION: tuple[str, ...] = ("genre", "mood", "scale_type")
 #: a function from the model's input dict (conditions [N, 1]) to probabilities [N, L, V].
 Predictor = Callable[[dict[str, np.ndarray]], np.ndarray]
 _FLOOR = 1e-12  # probabilities below this are clipped before the log (a float32 softmax can underflow)
@@ -157,6 +160,14 @@ def _resolve_predictor(model_dir_or_model) -> tuple[Predictor, str]:
 # --- the evaluation -----------------------------------------------------------------------------
 
 
+def _per_value(labels: np.ndarray, distributions: dict[str, np.ndarray], targets: np.ndarray) -> dict[str, dict]:
+    """``{value: {model: metrics}}`` over the targets of each label value (blank labels count as unspecified)."""
+    labels = pd.Series(labels).astype(str).str.strip().replace("", UNSPECIFIED).to_numpy()
+    return {value: {name: token_metrics(dist[labels == value], targets[labels == value])
+                    for name, dist in distributions.items()}
+            for value in sorted(set(labels))}
+
+
 def evaluate_model(
     model_dir_or_model,
     frame: pd.DataFrame,
@@ -195,11 +206,10 @@ def evaluate_model(
     relative_trigram = NGramModel(order=3, vocab_size=len(VOCAB)).fit(training_sequences(transposed_to_c(encoded_train)))
     distributions["trigram_key_relative"] = key_relative_probabilities(relative_trigram, encoded, windows, positions)
 
-    genres = evaluated["genre"].astype(str).str.strip().replace("", UNSPECIFIED).to_numpy()[windows]
-    per_genre = {}
-    for genre in sorted(set(genres)):
-        chosen = genres == genre
-        per_genre[genre] = {name: token_metrics(dist[chosen], targets[chosen]) for name, dist in distributions.items()}
+    per_condition = {
+        f"per_{condition}": _per_value(evaluated[condition].to_numpy()[windows], distributions, targets)
+        for condition in PER_CONDITION
+    }
     return {
         "split": split,
         "model": source,
@@ -207,7 +217,7 @@ def evaluate_model(
         f"{split}_windows": int(len(encoded)),
         f"{split}_tokens": int(len(targets)),
         "models": {name: token_metrics(dist, targets) for name, dist in distributions.items()},
-        "per_genre": per_genre,
+        **per_condition,
         "topk_curve": {"k": list(CURVE_K), **{name: topk_curve(dist, targets) for name, dist in distributions.items()}},
         "units": "per chord token (targets incl. END, excl. padding); cross_entropy in nats; perplexity = exp(cross_entropy)",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -290,7 +300,7 @@ def _base_lines(base: dict | None) -> list[str]:
 
 
 def results_table(results: dict) -> str:
-    """A plain-text table of :func:`evaluate_model` results: overall, then per genre."""
+    """A plain-text table of :func:`evaluate_model` results: overall, then per genre, mood and scale type."""
     split = results.get("split", "test")
     subset = (results.get("data") or {}).get("subset") or {}
     lines = [
@@ -302,12 +312,16 @@ def results_table(results: dict) -> str:
     ]
     for name, m in results["models"].items():
         lines.append(f"{name:<20}{m['top1']:>8.3f}{m['top5']:>8.3f}{m['cross_entropy']:>8.3f}{m['perplexity']:>9.2f}")
-    lines += ["", f"{'genre':<12}{'tokens':>7}  " + "  ".join(f"{n:>18}" for n in results["models"])]
-    for genre, by_model in results["per_genre"].items():
-        tokens = next(iter(by_model.values()))["tokens"]
-        cells = "  ".join(f"{m['top1']:>7.3f} / {m['perplexity']:>8.2f}" for m in by_model.values())
-        lines.append(f"{genre:<12}{tokens:>7}  {cells}")
-    lines.append("(per genre: top1 / perplexity)")
+    for condition in PER_CONDITION:
+        per_value = results.get(f"per_{condition}")
+        if not per_value:  # results written before the per-mood and per-scale-type sections
+            continue
+        lines += ["", f"{condition:<12}{'tokens':>7}  " + "  ".join(f"{n:>18}" for n in results["models"])]
+        for value, by_model in per_value.items():
+            tokens = next(iter(by_model.values()))["tokens"]
+            cells = "  ".join(f"{m['top1']:>7.3f} / {m['perplexity']:>8.2f}" for m in by_model.values())
+            lines.append(f"{value:<12}{tokens:>7}  {cells}")
+    lines.append("(per value: top1 / perplexity)")
     curve = results.get("topk_curve", {})
     if "lstm" in curve:
         lines += ["", "lstm top-k: " + "  ".join(f"k={k}:{v:.3f}" for k, v in zip(curve["k"], curve["lstm"], strict=True))]

@@ -10,6 +10,9 @@ import pandas as pd
 from core.errors import InputError
 
 METRICS: tuple[str, ...] = ("top1", "top5", "perplexity", "cross_entropy", "tokens")
+#: conditions the results are broken down by (see core.evaluation.evaluate.PER_CONDITION), with readable names.
+CONDITION_LABELS: dict[str, str] = {"genre": "genre", "mood": "mood", "scale_type": "scale type"}
+CONDITIONS: tuple[str, ...] = tuple(CONDITION_LABELS)
 #: readable model names, in the order they are listed.
 MODEL_LABELS: dict[str, str] = {
     "lstm": "LSTM (conditioned)", "lstm_unconditioned": "LSTM (conditions open)",
@@ -42,23 +45,29 @@ def overall_frame(results: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model", *METRICS])
 
 
-def per_genre_frame(results: Mapping[str, Any], metric: str = "top1") -> pd.DataFrame:
-    """Long frame ``genre, model, <metric>, tokens`` for grouped bars (genres by token count, largest first)."""
+def per_condition_frame(results: Mapping[str, Any], condition: str = "genre", metric: str = "top1") -> pd.DataFrame:
+    """Long frame ``<condition>, model, <metric>, tokens`` for grouped bars (values by token count, largest first).
+
+    ``condition`` is ``genre``, ``mood`` or ``scale_type`` (the results' ``per_<condition>``
+    section; empty when the results predate it).
+    """
     if metric not in METRICS:
         raise InputError(f"unknown metric {metric!r}; accepted: {', '.join(METRICS)}")
-    per_genre = results.get("per_genre") or {}
+    if condition not in CONDITIONS:
+        raise InputError(f"unknown condition {condition!r}; accepted: {', '.join(CONDITIONS)}")
+    per_value = results.get(f"per_{condition}") or {}
     rows = []
-    for genre, by_model in per_genre.items():
+    for value, by_model in per_value.items():
         for name in _ordered(by_model):
             values = by_model[name]
-            rows.append({"genre": genre, "model": model_label(name), metric: values.get(metric),
+            rows.append({condition: value, "model": model_label(name), metric: values.get(metric),
                          "tokens": values.get("tokens", 0)})
-    frame = pd.DataFrame(rows, columns=["genre", "model", metric, "tokens"])
+    frame = pd.DataFrame(rows, columns=[condition, "model", metric, "tokens"])
     if frame.empty:
         return frame
-    order = frame.groupby("genre")["tokens"].max().sort_values(ascending=False).index
-    frame["genre"] = pd.Categorical(frame["genre"], categories=list(order), ordered=True)
-    return frame.sort_values(["genre"], kind="stable").reset_index(drop=True)
+    order = frame.groupby(condition)["tokens"].max().sort_values(ascending=False).index
+    frame[condition] = pd.Categorical(frame[condition], categories=list(order), ordered=True)
+    return frame.sort_values([condition], kind="stable").reset_index(drop=True)
 
 
 def topk_curve(results: Mapping[str, Any]) -> dict[str, list[float]]:

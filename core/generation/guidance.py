@@ -33,6 +33,10 @@ from core.generation.decoder import Decoder, DecoderState, log_softmax
 GUIDABLE: tuple[str, ...] = ("genre", "mood")
 #: the largest guidance weight accepted (the bench measures 0..3; beyond, samples degrade fast).
 MAX_GUIDANCE = 5.0
+#: the weight the studio, CLI and API use unless told otherwise: chosen from the guidance sweep of
+#: ``python -m bench quality`` (bench/results.md): the largest weight that copies whole training
+#: progressions no more often than real songs do, with genre adherence above the real-data ceiling.
+DEFAULT_GUIDANCE = 1.0
 
 
 def validate_guidance(guidance: Mapping[str, float] | None) -> dict[str, float]:
