@@ -5,6 +5,11 @@ All numbers come from the fast decoder (:mod:`core.generation.decoder`), batched
 likelihood is ``Π p(chord_t | START, chords_<t, conditions)`` over its chords; with ``ends=True``
 the model's p(END) after the last chord is a factor too (the progression is then read as complete).
 Perplexity is ``exp(-log_likelihood / factors)``; surprise is ``-log2 p`` per chord, in bits.
+
+Ranking a condition (:func:`rank_condition`) reads the model's own, unguided probabilities under
+each value and turns them into a posterior calibrated on the validation songs when the model has a
+``calibration.json`` (:mod:`core.generation.calibration`, whose ``clear_fit`` says whether the top
+value is clearly ahead).
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ import numpy as np
 from core.chords import END_ID, PAD_ID, VOCAB, Chord
 from core.conditions import CONDITION_NAMES, UNSPECIFIED, VOCABULARIES, Conditions
 from core.errors import InputError
+from core.generation.calibration import UNCALIBRATED, ConditionCalibration, load_calibration
 from core.generation.decoder import token_log_likelihoods
 from core.generation.generate import Generator, as_generator, condition_rows, parse_chords
 from core.spelling import Spelling
 
 RANKABLE: tuple[str, ...] = ("genre", "mood")
+#: progressions x values decoded at once when scoring many progressions under every value.
+RANK_CHUNK_ROWS = 2048
 
 
 def _token_rows(progressions: Sequence[Sequence[Chord]], ends: bool) -> np.ndarray:
@@ -78,32 +86,68 @@ def score_progression(
     return score_progressions(model, [chords], conditions, ends=ends)[0]
 
 
+def rankable_values(name: str) -> list[str]:
+    """The values a condition is ranked over (``unspecified`` left out); raises :class:`InputError` for other names."""
+    if name not in RANKABLE:
+        raise InputError(f"cannot rank by {name!r}; accepted: {', '.join(RANKABLE)}")
+    return [v for v in VOCABULARIES[name] if v != UNSPECIFIED]
+
+
+def condition_log_likelihoods(
+    model: Generator | str | Path | None,
+    progressions: Sequence[Sequence[Chord]],
+    conditions: Conditions,
+    name: str,
+    ends: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Summed log-likelihood of every progression under every value of ``name`` [N, values], and factor counts [N].
+
+    The other conditions are as in ``conditions``. Decoded in chunks of :data:`RANK_CHUNK_ROWS` rows.
+    """
+    values = rankable_values(name)
+    if not progressions or any(len(p) == 0 for p in progressions):
+        raise InputError("empty progression: give chord symbols such as 'C Am F G'")
+    generator = as_generator(model)
+    rows = _token_rows(progressions, ends)
+    value_ids = np.array([VOCABULARIES[name].index(v) for v in values])
+    column = CONDITION_NAMES.index(name)
+    totals = np.empty((len(rows), len(values)))
+    per_chunk = max(1, RANK_CHUNK_ROWS // len(values))
+    for start in range(0, len(rows), per_chunk):
+        chunk = rows[start : start + per_chunk]
+        condition_ids = condition_rows(conditions, len(chunk) * len(values))
+        condition_ids[:, column] = np.tile(value_ids, len(chunk))
+        scores = token_log_likelihoods(generator.decoder, np.repeat(chunk, len(values), axis=0), condition_ids)
+        totals[start : start + len(chunk)] = scores.sum(axis=1).reshape(len(chunk), len(values))
+    factors = np.array([len(p) + (1 if ends else 0) for p in progressions], dtype=np.int64)
+    return totals, factors
+
+
 def rank_condition(
     model: Generator | str | Path | None,
     chords: Sequence[Chord | str] | str,
     conditions: Conditions | None = None,
     name: str = "genre",
     ends: bool = False,
+    calibrated: bool = True,
 ) -> dict[str, float]:
     """Posterior over one condition's values (``genre`` or ``mood``), most likely first.
 
-    Uniform prior over the values other than ``unspecified``; the posterior of value ``v`` is
-    proportional to p(progression | v, the other conditions as given). One batched decode.
+    Uniform prior over the values other than ``unspecified``; the evidence for value ``v`` is
+    p(progression | v, the other conditions as given), one batched decode. With ``calibrated``
+    (and a ``calibration.json`` beside the model) the evidence is scaled as fitted on the
+    validation songs (:mod:`core.generation.calibration`); otherwise it is the raw product.
     """
-    if name not in RANKABLE:
-        raise InputError(f"cannot rank by {name!r}; accepted: {', '.join(RANKABLE)}")
+    values = rankable_values(name)
     generator = as_generator(model)
-    conditions = conditions or Conditions()
-    values = [v for v in VOCABULARIES[name] if v != UNSPECIFIED]
     chord_list = parse_chords(chords)
-    if not chord_list:
-        raise InputError("empty progression: give chord symbols such as 'C Am F G'")
-    rows = np.repeat(_token_rows([chord_list], ends), len(values), axis=0)
-    condition_ids = condition_rows(conditions, len(values))
-    column = CONDITION_NAMES.index(name)
-    condition_ids[:, column] = [VOCABULARIES[name].index(v) for v in values]
-    totals = token_log_likelihoods(generator.decoder, rows, condition_ids).sum(axis=1)
-    posterior = np.exp(totals - totals.max())
-    posterior /= posterior.sum()
+    totals, factors = condition_log_likelihoods(generator, [chord_list], conditions or Conditions(), name, ends=ends)
+    calibration = condition_calibration(generator, name) if calibrated else UNCALIBRATED
+    posterior = calibration.posteriors(totals, factors)[0]
     order = np.argsort(-posterior, kind="stable")
     return {values[i]: float(posterior[i]) for i in order}
+
+
+def condition_calibration(model: Generator | str | Path | None, name: str) -> ConditionCalibration:
+    """The stored calibration of ``name`` for a model, or the raw posterior when it has none."""
+    return load_calibration(as_generator(model).model_dir).get(name, UNCALIBRATED)

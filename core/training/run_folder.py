@@ -57,6 +57,7 @@ INFERENCE_DESCRIPTION_SUFFIX = ".inference.json"
 #: written in ``logs/`` instead of TensorBoard logs when the tensorboard package is missing.
 TENSORBOARD_NOTE_FILE = "TENSORBOARD_NOT_INSTALLED.txt"
 TEST_RESULTS_FILE = "test_results.json"
+CALIBRATION_FILE = "calibration.json"
 GENERATED_SAMPLES_FILE = "generated_samples.json"
 STOP_FILE = "STOP"
 TRAIN_OUTPUT_FILE = "train.out"
