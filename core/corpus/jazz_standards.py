@@ -23,7 +23,9 @@ Choices:
   would match only 37% (tunes end on turnarounds), the first chord 72%.
 * Genre by ``Rhythm``: bossa/samba/latin/afro/mambo/cha-cha/rhumba/calypso -> ``latin``; otherwise
   ``blues`` for a title with the word "blues" (not "Bluesette") or a 12-bar blues section (see :func:`is_twelve_bar_blues`);
-  otherwise ``jazz``. ``subgenre`` and ``genre_raw`` keep the rhythm string. No mood evidence.
+  otherwise ``jazz``. ``subgenre`` and ``genre_raw`` keep the rhythm string.
+* Mood: the source has none; a distinctive title recorded at least twice in the Deezer set, every
+  recording in the same quadrant, gets that mood (:func:`core.corpus.mood_matching.jazz_mood`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from core.chords import Chord, ChordError, from_intervals, in_scale, parse_symbol_lenient, pitch_class
+from core.corpus.mood import DeezerMoods
+from core.corpus.mood_matching import jazz_mood, known_song_titles
 from core.corpus.rows import BuildReport, Segment, Song
 
 SOURCE = "jazz-standards"
@@ -238,4 +242,14 @@ def parse(source_dir: Path, report: BuildReport) -> list[Song]:
         song = parse_tune(tune, number, path, report)
         if song is not None:
             songs.append(song)
+    return _with_moods(songs, Path(source_dir).parent)
+
+
+def _with_moods(songs: list[Song], sources_root: Path) -> list[Song]:
+    """The songs with moods from their Deezer recordings where the rule allows (needs ``deezer-mood`` beside)."""
+    if not (sources_root / "deezer-mood").is_dir():
+        return songs
+    deezer, known = DeezerMoods(sources_root / "deezer-mood"), known_song_titles(sources_root)
+    for song in songs:
+        song.mood, song.mood_evidence = jazz_mood(song.title, deezer, known)
     return songs

@@ -65,6 +65,9 @@ FREE_MIDI_MOOD_WORDS: dict[str, str] = {
 #: Words after ``=`` in chords.py.txt that are tags, not moods: they give no mood evidence.
 FREE_MIDI_NON_MOOD_WORDS: frozenset[str] = frozenset({"New", "Cadence"})
 
+#: a title matched to Deezer without an artist (jazz standards) needs this many recordings, all in one quadrant.
+MIN_RECORDINGS = 2
+
 
 def _quadrant(valence_high: bool, arousal_high: bool) -> str:
     if valence_high:
@@ -146,6 +149,23 @@ class DeezerMoods:
         """``(valence, arousal)`` for a song, or ``None`` when no Deezer track matches."""
         return self._values.get((normalise_title(artist), normalise_title(title)))
 
+    def recordings(self, title: str) -> list[tuple[str, float, float]]:
+        """Every Deezer recording of a title: ``(normalised artist, valence, arousal)``, sorted by artist."""
+        title_key = normalise_title(title)
+        return sorted((artist, *self._values[(artist, title_key)]) for artist in self._artists_by_title.get(title_key, []))
+
+    def lookup_credit(self, credit: str, title: str) -> tuple[str, float, float] | None:
+        """The one recording of ``title`` whose artist matches a partial credit (``Dylan`` -> ``bob dylan``).
+
+        The credit matches an artist whose normalised name is the credit or ends with it as whole
+        words; ``None`` unless exactly one recording matches.
+        """
+        credit_key = normalise_title(credit)
+        if not credit_key:
+            return None
+        found = [r for r in self.recordings(title) if r[0] == credit_key or r[0].endswith(f" {credit_key}")]
+        return found[0] if len(found) == 1 else None
+
     def lookup_title(self, title: str) -> tuple[str, float, float] | None:
         """``(normalised artist, valence, arousal)`` when exactly one Deezer artist has this title, else ``None``.
 
@@ -167,6 +187,34 @@ def deezer_mood(moods: DeezerMoods | None, artist: str, title: str) -> tuple[str
         return "", ""
     valence, arousal = found
     return mood_from_valence_arousal(valence, arousal), f"deezer valence={valence:.2f} arousal={arousal:.2f}"
+
+
+def consensus_mood(recordings: list[tuple[str, float, float]]) -> tuple[str, str]:
+    """``(mood, evidence)`` when at least :data:`MIN_RECORDINGS` recordings (distinct artists) all fall in one quadrant.
+
+    Artists are distinct when neither normalised name starts with the other's words (``diana krall``
+    and ``diana krall ray brown stanley turrentine`` are one artist). The evidence gives the count,
+    the mean valence/arousal and the artists; ``("", "")`` when the recordings are too few or disagree.
+    """
+    if _distinct_artists([artist for artist, _, _ in recordings]) < MIN_RECORDINGS:
+        return "", ""
+    quadrants = {mood_from_valence_arousal(valence, arousal) for _, valence, arousal in recordings}
+    if len(quadrants) != 1:
+        return "", ""
+    valence = sum(v for _, v, _ in recordings) / len(recordings)
+    arousal = sum(a for _, _, a in recordings) / len(recordings)
+    artists = "; ".join(artist for artist, _, _ in recordings)
+    return quadrants.pop(), (f"deezer consensus of {len(recordings)} recordings valence={valence:.2f} "
+                             f"arousal={arousal:.2f} ({artists})")
+
+
+def _distinct_artists(artists: list[str]) -> int:
+    """How many artists remain when a name that starts with another's words is counted as that artist."""
+    kept: list[str] = []
+    for artist in sorted(set(artists), key=len):
+        if not any(artist == other or artist.startswith(f"{other} ") for other in kept):
+            kept.append(artist)
+    return len(kept)
 
 
 def spotify_mood(valence: float, energy: float) -> tuple[str, str]:

@@ -21,7 +21,8 @@ a key change splits it (``ends=False`` there). Chords written directly in the ``
 segments. Scale type per tonic by :func:`core.corpus.scale.infer_scale_type`.
 
 Titles come from ``songs.json`` (matched by normalised title to the file name). The source names no
-artists, so ``artist`` is ``""`` and Deezer mood is looked up only where the caller passes artists.
+artists; ``artist`` and a Deezer mood are filled only by the rules of :mod:`core.corpus.mood_matching`
+(an artist the analysis credits itself, or the Billboard transcription of the title in the same key).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.chords import SCALE_STEPS, Chord, ChordError, from_intervals, from_roman, pitch_class
-from core.corpus.mood import DeezerMoods, deezer_mood, normalise_title
+from core.corpus.mood import DeezerMoods, normalise_title
+from core.corpus.mood_matching import billboard_credits, file_credit, rs200_mood
 from core.corpus.rows import BuildReport, Segment, Song
 from core.corpus.scale import infer_scale_type
 
@@ -326,19 +328,45 @@ def _title_for(stem: str, titles: dict[str, str], path: Path) -> str:
     return stem
 
 
-def parse(
-    source_dir: Path, report: BuildReport, deezer: DeezerMoods | None = None, artists: dict[str, str] | None = None
-) -> list[Song]:
+def _header_comments(path: Path) -> list[str]:
+    """The ``%`` comment lines before the first macro definition (where an analysis names its song)."""
+    comments = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip().startswith("%"):
+            comments.append(line.strip())
+        elif line.strip():
+            break
+    return comments
+
+
+def _credits(source_dir: Path) -> dict[str, str]:
+    """Normalised title -> the artist any analyst's file of that title credits (``""`` when none does)."""
+    credits: dict[str, str] = {}
+    titles = load_titles(source_dir / "songs.json")
+    for path in sorted((source_dir / "rs200_harmony").glob("*.har")):
+        try:
+            title = _title_for(path.stem.rsplit("_", 1)[0], titles, path)
+            credit = file_credit(title, _header_comments(path))
+        except (OSError, UnicodeDecodeError):
+            continue  # reported when the file itself is parsed
+        if credit:
+            credits[title] = credit
+    return credits
+
+
+def parse(source_dir: Path, report: BuildReport, deezer: DeezerMoods | None = None) -> list[Song]:
     """Read every ``rs200_harmony/*.har`` under ``source_dir`` into songs (one per analyst file).
 
-    ``artists`` (title -> artist) is optional, since the source names none; only songs with an artist
-    can be matched to Deezer (``deezer`` defaults to the ``deezer-mood`` folder beside ``source_dir``).
+    Mood (and the artist it was matched by) from :func:`core.corpus.mood_matching.rs200_mood`, with
+    Billboard read from the ``billboard`` folder beside ``source_dir`` and ``deezer`` defaulting to
+    the ``deezer-mood`` folder there.
     """
     source_dir = Path(source_dir)
     titles = load_titles(source_dir / "songs.json")
-    artists = artists or {}
-    if deezer is None and artists and (source_dir.parent / "deezer-mood").is_dir():
+    if deezer is None and (source_dir.parent / "deezer-mood").is_dir():
         deezer = DeezerMoods(source_dir.parent / "deezer-mood")
+    billboard = billboard_credits(source_dir.parent / "billboard")
+    credits = _credits(source_dir)
     songs: list[Song] = []
     for path in sorted((source_dir / "rs200_harmony").glob("*.har")):
         try:
@@ -350,8 +378,7 @@ def parse(
         if not segments:
             report.skip(SOURCE, path, None, "no chords")
             continue
-        artist = artists.get(title, "")
-        mood, evidence = deezer_mood(deezer, artist, title) if artist else ("", "")
+        artist, mood, evidence = rs200_mood(title, segments[0].key_tonic, credits.get(title, ""), billboard, deezer)
         songs.append(
             Song(
                 source=SOURCE, song_id=f"{SOURCE}:{path.stem}", title=title, artist=artist, genre=GENRE,
