@@ -1,6 +1,6 @@
 """Every user-facing setting, defined once: the model, training and generation configurations.
 
-Each field of :class:`ModelConfig`, :class:`TrainConfig` and :class:`GenerationSettings` is
+Each field of :class:`ModelConfig`, :class:`TrainConfig`, :class:`GenerationSettings` (and :class:`ComposerSettings`) is
 declared with :func:`setting`, which stores a :class:`Setting` (type, default, limits, choices,
 help text, command-line flags) in the dataclass field's metadata. Everything else derives from
 that one declaration:
@@ -467,12 +467,20 @@ class GenerationSettings(SettingsBase):
                                   "progression has exactly that many chords)", label="let the model end it")
 
 
+@dataclass
+class ComposerSettings(SettingsBase):
+    """The composer's own setting ("what comes next?"); its conditions and in-key switch are generation's."""
+
+    top: int = setting(10, int, "how many ranked chords to give", label="top", low=1,
+                       high=sum(chord is not None for chord in VOCAB.chords))
+
+
 # --------------------------------------------------------------------------- every setting by name
 
 
 def _all_settings() -> dict[str, Setting]:
     merged: dict[str, Setting] = {}
-    for config in (ModelConfig, TrainConfig, GenerationSettings):
+    for config in (ModelConfig, TrainConfig, GenerationSettings, ComposerSettings):
         for name, spec in config.settings().items():
             if name in merged:
                 raise RuntimeError(f"setting {name!r} is declared twice")  # a programming error, caught at import

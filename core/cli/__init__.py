@@ -18,7 +18,7 @@ from core.errors import EnvironmentFault, InputError, os_error_message
 
 #: sub-command modules under core.cli, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "data", "summary", "train", "evaluate", "generate", "score", "export", "serve",
+    "data", "summary", "train", "evaluate", "generate", "next", "score", "export", "serve",
 )
 
 

@@ -23,7 +23,8 @@ def register(subparsers) -> None:
     )
     add_condition_arguments(parser)
     add_setting_flags(parser, GenerationSettings)
-    parser.add_argument("--seed-chords", default="", help="opening chords, e.g. 'C Am'")
+    parser.add_argument("--seed-chords", default="", help="opening chords, e.g. 'C Am' (slash basses kept: 'C/E Am'; "
+                        "symbols outside the vocabulary, such as G7sus4, are read as the nearest chord, with a note)")
     parser.add_argument("--lock", default="", help="fixed chords at 1-based positions, e.g. '1:C 4:G'")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--export", type=Path, help="folder for .mid/.musicxml/.svg/.wav of every sample")
@@ -32,21 +33,22 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate everything, load the model, generate, print (and export)."""
-    from core.chords import parse_progression
+    """Validate everything, load the model, generate, print (and export); notes on how symbols were read go to stderr."""
     from core.generation.ensemble import load_ensemble
-    from core.generation.generate import generate, parse_locks, validate_request
+    from core.generation.generate import generate, parse_locks, read_chords, validate_request
 
     conditions = conditions_from_args(args)
     settings = {
         **GenerationSettings(**given_settings(args, GenerationSettings)).to_dict(),
-        "seed_chords": parse_progression(args.seed_chords) if args.seed_chords.strip() else [],
+        "seed_chords": read_chords(args.seed_chords),
         "locks": parse_locks(args.lock),
     }
     validate_request(conditions, **settings)  # before the model load
     with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
         generator = load_ensemble(args.model)
     samples = generate(generator, conditions, **settings)
+    for note in samples[0].notes if samples else []:
+        print(f"note: {note}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps([s.to_dict() for s in samples], indent=2))
     else:
@@ -78,6 +80,6 @@ def export_samples(samples, out_dir: Path, quiet: bool = False) -> None:
 
     for index, sample in enumerate(samples, start=1):
         tonic_name, mode = sample.roman_key.split()
-        paths = export_progression(sample.chords, out_dir, stem=f"sample_{index:02d}", title=" ".join(sample.symbols),
+        paths = export_progression(sample.slash_chords, out_dir, stem=f"sample_{index:02d}", title=" ".join(sample.symbols),
                                    key=(pitch_class(tonic_name), mode))
         print(f"sample {index}: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr if quiet else sys.stdout)

@@ -192,3 +192,20 @@ def particle_bound(proposal: np.ndarray, weights: np.ndarray, particles: int = P
     normalised = weights / float((proposal * weights).sum())
     target = proposal * normalised
     return float((target * np.maximum(normalised - 1.0, 0.0)).sum() / int(particles))
+
+
+def lock_work(length: int, num_samples: int, fixed_positions: set[int] | list[int], passes: int,
+              particles: int = PARTICLES, candidates: int = PASS_CANDIDATES) -> int:
+    """Decoder row-steps a request with chords fixed at 0-based ``fixed_positions`` costs here (an upper bound).
+
+    The particle pass decodes ``particles`` rows per sample up to the last fixed chord; each pass
+    decodes ``candidates`` rows per sample from every open position before it up to it; the final
+    left-to-right pass and the scoring decode ``length`` steps per sample twice.
+    """
+    fixed = set(fixed_positions)
+    last = max(fixed, default=-1)
+    open_positions = [p for p in range(last) if p not in fixed]
+    if not open_positions:
+        return 2 * num_samples * length
+    per_sample = particles * (last + 1) + passes * candidates * sum(last - p for p in open_positions)
+    return num_samples * (per_sample + 2 * length)

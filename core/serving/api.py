@@ -6,13 +6,16 @@ loaded once, when the app starts (lifespan), and shared by every request.
 Endpoints::
 
     POST /generate     sample progressions (conditions, length, temperature, top-k/p, seed chords, locks…)
+    POST /next         the composer: ranked next chords after a progression, or what fits between two stretches
     POST /score        per-chord probabilities, surprise, likelihood, perplexity (optionally a genre/mood posterior)
     GET  /conditions   accepted genres, moods, keys, scale types, the chord vocabulary and the request limits
     GET  /health       status and the loaded model
     GET  /openapi.json the OpenAPI schema (/docs renders it)
 
 Request bodies are pydantic models: types, ranges, known labels and parseable chord symbols are
-checked before the model runs, and unknown fields are refused. The sampling settings' fields are
+checked before the model runs, and unknown fields are refused. Typed chords are read as the command
+line reads them (:func:`core.chords.read_symbol`): ``G7sus4`` is accepted as its nearest vocabulary
+chord, and the answer's ``notes`` say so. The sampling settings' fields are
 derived from :class:`core.config.GenerationSettings` (type, default, limits, description) and
 checked by the same :meth:`core.config.Setting.check` the command line and the Generate page use,
 so every surface accepts the same values. Every refusal (a body that is not JSON, NaN or an
@@ -35,9 +38,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.chords import VOCAB, parse_symbol
+from core.chords import VOCAB, read_symbol
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES, Conditions
-from core.config import GenerationSettings, Setting
+from core.config import ComposerSettings, GenerationSettings, Setting
 from core.errors import InputError
 
 #: most chords in one progression (seed chords, locks and scored progressions included): the length limit.
@@ -55,7 +58,7 @@ ScaleType = Literal[SCALE_TYPES]  # type: ignore[valid-type]
 
 def _check_symbol(symbol: str) -> str:
     try:
-        parse_symbol(symbol)
+        read_symbol(symbol)
     except InputError as exc:
         raise ValueError(str(exc)) from None
     return symbol
@@ -76,15 +79,11 @@ def _progression(text: str) -> list[str]:
 
 
 def lock_work(length: int, num_samples: int, seeds: int, lock_positions: list[int], passes: int) -> int:
-    """Decoder row-steps the both-sides resampling of a locked request takes (an upper bound).
+    """Decoder row-steps a request with ``seeds`` seed chords and 1-based ``lock_positions`` takes (an upper bound,
+    :func:`core.generation.locks.lock_work`)."""
+    from core.generation.locks import lock_work as work
 
-    Every open position ``p`` before the last fixed chord scores every chord candidate for every
-    sample over the ``length - p`` steps after it, once per pass (see :mod:`core.generation.generate`).
-    """
-    fixed = set(range(seeds)) | {p - 1 for p in lock_positions}
-    last = max(fixed, default=-1)
-    candidates = sum(c is not None for c in VOCAB.chords)
-    return sum(passes * num_samples * candidates * (length - p) for p in range(last) if p not in fixed)
+    return work(length, num_samples, set(range(seeds)) | {p - 1 for p in lock_positions}, passes)
 
 
 class ConditionFields(BaseModel):
@@ -161,7 +160,7 @@ class _GenerateRequestBase(ConditionFields):
         return {
             **{name: getattr(self, name) for name in GenerationSettings.settings()},
             "seed_chords": list(self.seed_chords),
-            "locks": {lock.position - 1: parse_symbol(lock.chord) for lock in self.locks},
+            "locks": {lock.position - 1: lock.chord for lock in self.locks},
         }
 
 
@@ -189,6 +188,44 @@ class ScoreRequest(ConditionFields):
         return [" ".join(_progression(t)) for t in texts]
 
 
+class _NextRequestBase(ConditionFields):
+    """``POST /next``: the chords so far (and, for a gap, the chords after it); see :data:`NextRequest`."""
+
+    chords: list[Symbol] = Field(default_factory=list, max_length=MAX_LENGTH - 1,
+                                 description="the progression so far (empty: rank opening chords)")
+    followed_by: list[Symbol] = Field(default_factory=list, max_length=MAX_LENGTH - 1,
+                                      description="the chords after the gap: rank what fits between")
+    ends: bool = Field(False, description="the progression ends after followed_by (counts the model's p(END))")
+
+    @field_validator("chords", "followed_by")
+    @classmethod
+    def _symbols_are_known(cls, symbols: list[str]) -> list[str]:
+        return [_check_symbol(s) for s in symbols]
+
+
+#: ``POST /next``'s body: the chords, plus ``in_key`` (from :class:`core.config.GenerationSettings`) and ``top``
+#: (from :class:`core.config.ComposerSettings`) with their limits from there.
+NextRequest = create_model(
+    "NextRequest", __base__=_NextRequestBase,
+    __doc__="``POST /next``: same meaning as ``python -m core next``.",
+    in_key=setting_field(GenerationSettings.settings()["in_key"]),
+    top=setting_field(ComposerSettings.settings()["top"]),
+)
+
+
+class RankedOut(BaseModel):
+    """One candidate chord, spelled in the key, and its probability there."""
+
+    chord: str
+    probability: float
+
+
+class NextResponse(BaseModel):
+    ranking: list[RankedOut]
+    key: str
+    notes: list[str]
+
+
 class SampleOut(BaseModel):
     """One generated progression."""
 
@@ -199,6 +236,7 @@ class SampleOut(BaseModel):
     conditions: dict[str, str]
     ended: bool
     locked: list[int]
+    notes: list[str] = []
 
 
 class GenerateResponse(BaseModel):
@@ -307,6 +345,15 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
 
         samples = generate(app.state.generator, request.conditions(), **request.settings())
         return GenerateResponse(samples=[SampleOut(**s.to_dict()) for s in samples], backend=app.state.generator.backend)
+
+    @app.post("/next", response_model=NextResponse)
+    def next_endpoint(request: NextRequest) -> NextResponse:
+        """The most probable next chords (or what fits in the gap), most probable first."""
+        from core.generation.composer import next_chords
+
+        ranking = next_chords(app.state.generator, request.chords, request.conditions(), followed_by=request.followed_by,
+                              in_key=request.in_key, top=request.top, ends=request.ends)
+        return NextResponse(ranking=[RankedOut(**r) for r in ranking.to_list()], key=ranking.key, notes=ranking.notes)
 
     @app.post("/score", response_model=ScoreResponse)
     def score_endpoint(request: ScoreRequest) -> ScoreResponse:
