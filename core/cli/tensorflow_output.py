@@ -60,3 +60,7 @@ def import_tensorflow(verbose: bool = False) -> None:
     with quiet_tensorflow(verbose):
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
+    if not verbose:  # absl's Python logger (Keras and TensorFlow warn through it): errors only
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
