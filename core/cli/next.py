@@ -24,7 +24,9 @@ def register(subparsers) -> None:
     add_condition_arguments(parser)
     parser.add_argument("--chords", default="", help="the progression so far, e.g. 'C G Am' (default: none, the opening chord)")
     parser.add_argument("--followed-by", default="", help="the chords after the gap, e.g. 'F C': rank what fits between")
-    parser.add_argument("--ends", action="store_true", help="with --followed-by: the progression ends after those chords")
+    parser.add_argument("--ends", action="store_true",
+                        help="the progression ends after the --followed-by chords (without them: right after the chord "
+                        "asked for, 'what ends it?')")
     add_setting_flags(parser, GenerationSettings, names=("in_key",))
     add_setting_flags(parser, ComposerSettings)
     parser.add_argument("--format", choices=("text", "json"), default="text")

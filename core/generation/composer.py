@@ -6,7 +6,8 @@
 * with ``followed_by`` (the chords that come after the gap), by the exact both-sides conditional
   p(c | chords before, chords after, conditions) ∝ p(c | before) · Π p(each later chord | …, c, …) —
   the conditional the swap alternatives use (:func:`core.generation.generate.position_distribution`);
-  ``ends=True`` also counts the model's p(END) after the last chord.
+* ``ends=True`` also counts the model's p(END) after the last chord: after ``followed_by``, or
+  right after the chord asked for when nothing follows ("what ends it?").
 
 The candidates are the chords a generated progression could hold there: every vocabulary chord
 (only those inside the key's scale with ``in_key``), never the chord right before nor right after
@@ -78,15 +79,13 @@ def next_chords(
     """The ``top`` most probable chords after ``chords`` (and before ``followed_by``); see the module docstring.
 
     Raises :class:`InputError` for unknown symbols, ``in_key`` without a key, a ``top`` outside its
-    limits, ``ends`` without ``followed_by``, or more than :data:`MAX_CONTEXT` chords around the gap.
+    limits, or more than :data:`MAX_CONTEXT` chords around the gap.
     """
     conditions = conditions or Conditions()
     before, after = read_chords(chords), read_chords(followed_by)
     ComposerSettings(top=top).validate()
     if len(before) + len(after) > MAX_CONTEXT:
         raise InputError(f"at most {MAX_CONTEXT} chords around the chord asked for, got {len(before) + len(after)}")
-    if ends and not after:
-        raise InputError("'ends' counts the end after the chords that follow: give them (followed by)")
     if in_key and conditions.tonic is None:
         raise InputError("in-key chords need a key (e.g. --key C or --key 'A minor')")
     generator = as_generator(model)

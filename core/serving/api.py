@@ -195,7 +195,8 @@ class _NextRequestBase(ConditionFields):
                                  description="the progression so far (empty: rank opening chords)")
     followed_by: list[Symbol] = Field(default_factory=list, max_length=MAX_LENGTH - 1,
                                       description="the chords after the gap: rank what fits between")
-    ends: bool = Field(False, description="the progression ends after followed_by (counts the model's p(END))")
+    ends: bool = Field(False, description="the progression ends after followed_by, or right after the chord asked "
+                       "for when nothing follows (counts the model's p(END))")
 
     @field_validator("chords", "followed_by")
     @classmethod
