@@ -48,6 +48,12 @@ STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: largest random seed (NumPy and Keras seeds are unsigned 32-bit).
 MAX_SEED = 2**32 - 1
+#: classifier-free guidance (core.generation.guidance): the largest weight accepted (the bench measures 0..3),
+#: and the default, chosen from the guidance sweep of ``python -m bench quality`` (bench/results.md): the largest
+#: weight that copies whole training progressions no more often than real songs do, genre adherence above the
+#: real-data ceiling, sample perplexity below that at 0.
+MAX_GUIDANCE = 5.0
+DEFAULT_GUIDANCE = 1.0
 
 _SETTING = "chordsmith.setting"
 _TRUE = ("1", "true", "yes", "on")
@@ -465,6 +471,8 @@ class GenerationSettings(SettingsBase):
     gibbs_passes: int = setting(1, int, "resampling passes around locked chords", label="Gibbs passes", low=1, high=4)
     let_model_end: bool = setting(False, bool, "let the model end a progression before its length (otherwise every "
                                   "progression has exactly that many chords)", label="let the model end it")
+    guidance: float = setting(DEFAULT_GUIDANCE, float, "how strongly the progressions lean toward the requested genre and "
+                              "mood (classifier-free guidance; 0 = the model as trained)", low=0.0, high=MAX_GUIDANCE)
 
 
 @dataclass

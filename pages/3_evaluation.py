@@ -12,10 +12,10 @@ from pathlib import Path
 import streamlit as st
 
 from core.conditions import GENRES, UNSPECIFIED
+from core.config import DEFAULT_GUIDANCE, MAX_GUIDANCE
 from core.evaluation import condition_checks as conditioning
 from core.evaluation.evaluate import evaluate_run
 from core.evaluation.results import CONDITION_LABELS, overall_frame, per_condition_frame, topk_curve
-from core.generation.guidance import DEFAULT_GUIDANCE, MAX_GUIDANCE
 from core.generation.loading import load_generator
 from studio import charts, loaders, models
 from studio.page import input_errors, set_up

@@ -146,3 +146,42 @@ def test_only_a_weight_that_acts_wraps_the_decoder(generator: Generator) -> None
     assert isinstance(generator.decoder, FastDecoder)
     assert guided_decoder(generator.decoder, JAZZ_SAD, {"genre": 0.0}) is generator.decoder
     assert isinstance(guided_decoder(generator.decoder, JAZZ_SAD, {"mood": 1.0}), GuidedDecoder)
+
+
+def test_one_number_guides_genre_and_mood_alike(generator: Generator) -> None:
+    assert validate_guidance(1.5) == {"genre": 1.5, "mood": 1.5}
+    one = generate(generator, JAZZ_SAD, length=6, num_samples=4, random_seed=9, guidance=2.0)
+    both = generate(generator, JAZZ_SAD, length=6, num_samples=4, random_seed=9, guidance={"genre": 2.0, "mood": 2.0})
+    assert [s.symbols for s in one] == [s.symbols for s in both]
+    with pytest.raises(InputError, match="must be a number"):
+        validate_guidance("strong")
+
+
+def test_guidance_setting_reaches_the_cli_and_the_api(generator: Generator, capsys) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from core.cli import main
+    from core.config import DEFAULT_GUIDANCE, GenerationSettings
+    from core.serving.api import create_app
+
+    assert GenerationSettings().guidance == DEFAULT_GUIDANCE
+    folder = str(generator.model_dir)
+    args = ["generate", "--model", folder, "--genre", "jazz", "--mood", "sad", "--length", "6", "--num-samples", "3",
+            "--random-seed", "4", "--format", "json"]
+    assert main([*args, "--guidance", "0"]) == 0
+    unguided = [s["chords"] for s in json.loads(capsys.readouterr().out)]
+    expected = generate(generator, JAZZ_SAD, length=6, num_samples=3, random_seed=4)
+    assert unguided == [s.symbols for s in expected]
+    assert main([*args, "--guidance", "3"]) == 0
+    guided = [s["chords"] for s in json.loads(capsys.readouterr().out)]
+    assert guided == [s.symbols for s in generate(generator, JAZZ_SAD, length=6, num_samples=3, random_seed=4,
+                                                   guidance=3.0)]
+    assert main([*args, "--guidance", "9"]) == 2
+    assert "guidance must be a number from 0 to 5" in capsys.readouterr().err
+    with TestClient(create_app(folder)) as client:
+        body = {"genre": "jazz", "mood": "sad", "length": 6, "num_samples": 3, "random_seed": 4}
+        response = client.post("/generate", json={**body, "guidance": 3})
+        assert [s["chords"] for s in response.json()["samples"]] == guided
+        assert client.post("/generate", json={**body, "guidance": -1}).status_code == 422

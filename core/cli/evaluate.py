@@ -21,7 +21,9 @@ def register(subparsers) -> None:
     parser.add_argument("--model", help="run name, run folder or .keras file (default: the active model)")
     parser.add_argument("--split", choices=("test", "validation", "train"), default="test")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--write", action="store_true", help="also write test_results.json into the model folder")
+    parser.add_argument("--write", action="store_true",
+                        help="also write test_results.json and calibration.json (the genre/mood ranking's calibration, "
+                        "fitted on the validation songs) into the model folder")
     add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -39,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     results = evaluate_model_file(model_file, split=args.split)
     if args.write:
+        from core.evaluation.calibrate import write_calibration
+
         write_json_atomic(model_file.parent / TEST_RESULTS_FILE, results)
+        write_calibration(model_file)  # the genre/mood ranking's calibration, fitted on the validation songs
     print(json.dumps(results, indent=2) if args.format == "json" else results_table(results))
     return 0

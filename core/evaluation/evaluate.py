@@ -225,13 +225,23 @@ def evaluate_model(
 
 
 def evaluate_run(run_dir: str | Path, frame: pd.DataFrame | None = None, split: str = "test") -> dict:
-    """Evaluate a run folder's ``model.keras`` and write ``test_results.json`` there atomically."""
+    """Evaluate a run folder's ``model.keras`` and write ``test_results.json`` there atomically.
+
+    Also fits the genre/mood calibration on the validation songs and writes ``calibration.json``
+    (:mod:`core.evaluation.calibrate`); a table without labelled validation songs leaves the
+    ranking uncalibrated.
+    """
+    from core.evaluation.calibrate import write_calibration
     from core.paths import resolve_model_file
     from core.training.run_folder import write_json_atomic
 
     run_dir = Path(run_dir)
     results = evaluate_model_file(resolve_model_file(run_dir), split=split, frame=frame)
     write_json_atomic(run_dir / TEST_RESULTS_FILE, results)
+    try:
+        write_calibration(run_dir, frame)
+    except InputError:  # no validation songs labelled with a genre or mood: nothing to fit on
+        pass
     return results
 
 

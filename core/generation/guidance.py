@@ -21,26 +21,31 @@ use it: they read the model's own probabilities.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
 
 from core.conditions import CONDITION_NAMES, UNSPECIFIED, Conditions
+from core.config import MAX_GUIDANCE
 from core.errors import InputError
 from core.generation.decoder import Decoder, DecoderState, log_softmax
 
 #: conditions that can be guided (key and scale type are steered by the in-key mask instead).
 GUIDABLE: tuple[str, ...] = ("genre", "mood")
-#: the largest guidance weight accepted (the bench measures 0..3; beyond, samples degrade fast).
-MAX_GUIDANCE = 5.0
-#: the weight the studio, CLI and API use unless told otherwise: chosen from the guidance sweep of
-#: ``python -m bench quality`` (bench/results.md): the largest weight that copies whole training
-#: progressions no more often than real songs do, with genre adherence above the real-data ceiling.
-DEFAULT_GUIDANCE = 1.0
+#: a weight, or a weight per guided condition; ``None`` is no guidance.
+Guidance = float | Mapping[str, float] | None
 
 
-def validate_guidance(guidance: Mapping[str, float] | None) -> dict[str, float]:
-    """``{condition: weight}`` checked: guidable names, finite weights in [0, MAX_GUIDANCE]; raises :class:`InputError`."""
+def validate_guidance(guidance: Guidance) -> dict[str, float]:
+    """``{condition: weight}`` checked: guidable names, finite weights in [0, MAX_GUIDANCE]; raises :class:`InputError`.
+
+    One number is the same weight for genre and mood (what the settings' ``guidance`` is).
+    """
+    if isinstance(guidance, numbers.Real) and not isinstance(guidance, bool):
+        guidance = dict.fromkeys(GUIDABLE, guidance)
+    elif guidance is not None and not isinstance(guidance, Mapping):
+        raise InputError(f"guidance must be a number or a weight per condition, got {guidance!r}")
     checked: dict[str, float] = {}
     for name, weight in (guidance or {}).items():
         if name not in GUIDABLE:
@@ -55,13 +60,13 @@ def validate_guidance(guidance: Mapping[str, float] | None) -> dict[str, float]:
     return checked
 
 
-def effective_guidance(conditions: Conditions, guidance: Mapping[str, float] | None) -> dict[str, float]:
+def effective_guidance(conditions: Conditions, guidance: Guidance) -> dict[str, float]:
     """The weights that change anything: non-zero, on a condition that is actually requested."""
     return {name: w for name, w in validate_guidance(guidance).items()
             if w != 0.0 and getattr(conditions, name) != UNSPECIFIED}
 
 
-def guided_decoder(decoder: Decoder, conditions: Conditions, guidance: Mapping[str, float] | None) -> Decoder:
+def guided_decoder(decoder: Decoder, conditions: Conditions, guidance: Guidance) -> Decoder:
     """A :class:`GuidedDecoder`, or ``decoder`` itself when no weight has an effect (``w = 0`` samples as before, exactly)."""
     weights = effective_guidance(conditions, guidance)
     return GuidedDecoder(decoder, weights) if weights else decoder

@@ -150,4 +150,5 @@ def rank_condition(
 
 def condition_calibration(model: Generator | str | Path | None, name: str) -> ConditionCalibration:
     """The stored calibration of ``name`` for a model, or the raw posterior when it has none."""
-    return load_calibration(as_generator(model).model_dir).get(name, UNCALIBRATED)
+    model_dir = as_generator(model).model_dir
+    return UNCALIBRATED if model_dir is None else load_calibration(model_dir).get(name, UNCALIBRATED)
