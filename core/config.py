@@ -483,6 +483,11 @@ class ComposerSettings(SettingsBase):
                        high=sum(chord is not None for chord in VOCAB.chords))
 
 
+#: most chords one scored or analysed progression may hold (``score``, ``POST /score``, the Analyze panel): a generated
+#: progression's length limit, already far past the 11-chord windows the model learnt from.
+MAX_SCORED_CHORDS = int(GenerationSettings.settings()["length"].high)
+
+
 # --------------------------------------------------------------------------- every setting by name
 
 
