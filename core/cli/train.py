@@ -30,7 +30,8 @@ def register(subparsers) -> None:
     parser.add_argument("--config", type=Path, metavar="PATH",
                         help="JSON training config: a run's config.json or TrainConfig JSON; flags given override it")
     parser.add_argument("--recipe", choices=tuple(RECIPES),
-                        help="start from a named recipe: studio (the defaults: batch 256, cosine schedule) or guide "
+                        help="start from a named recipe: studio (the defaults: batch 64, Adam 2e-3 with warm-up and "
+                        "cosine decay, bfloat16 where the CPU has it) or guide "
                         "(the design guide's batch 32, Adam 1e-3, constant rate halved on plateaus, 50 epochs); "
                         "flags given override it")
     parser.add_argument("--resume", metavar="RUN",
