@@ -136,7 +136,7 @@ def _enumerated_conditional(model, chords: list[Chord], position: int, condition
     return conditional / conditional.sum()
 
 
-def test_one_open_position_is_resampled_exactly(tmp_path) -> None:
+def test_both_sides_conditional_and_alternatives_are_exact(tmp_path) -> None:
     model = tiny_model(seed=5)
     generator = Generator(make_decoder(model, dtype=np.float64), tmp_path)
     conditions = Conditions.parse(genre="rock", key="G")
@@ -145,12 +145,6 @@ def test_one_open_position_is_resampled_exactly(tmp_path) -> None:
     chords = [parse_symbol(s) for s in ("G", "Em", "C", "D")]
     expected = _enumerated_conditional(model, chords, 1, condition_ids)
     np.testing.assert_allclose(position_distribution(generator, chords, 1, conditions), expected, atol=1e-6)
-    # generation with 1:G 3:C 4:D locked draws position 2 from that distribution (top-k 1: its argmax)
-    locks = {0: chords[0], 2: chords[2], 3: chords[3]}
-    samples = generate(generator, conditions, length=4, locks=locks, top_k=1, num_samples=3, random_seed=0)
-    for sample in samples:
-        assert [sample.chords[i] for i in (0, 2, 3)] == [chords[0], chords[2], chords[3]]
-        assert VOCAB.id_of(sample.chords[1]) == int(np.argmax(expected))
     ranked = alternatives(generator, chords, 1, conditions, k=3)
     assert [VOCAB.id_of(c) for c, _ in ranked] == list(np.argsort(-expected, kind="stable")[:3])
     assert ranked[0][1] == pytest.approx(expected.max(), abs=1e-6)
