@@ -13,6 +13,7 @@ from bench.timing import format_number
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_JSON = BENCH_DIR / "results.json"
 QUALITY_JSON = BENCH_DIR / "quality.json"
+RECIPES_JSON = BENCH_DIR / "recipes.json"
 RESULTS_MD = BENCH_DIR / "results.md"
 
 #: published figures on other corpora, shown beside ours and marked as such.
@@ -252,6 +253,11 @@ def render() -> Path:
     results, quality = _read(RESULTS_JSON), _read(QUALITY_JSON)
     if results:
         lines += speed_markdown(results) + [""]
+    recipes = _read(RECIPES_JSON)
+    if recipes:
+        from bench.recipes import markdown as recipes_markdown
+
+        lines += recipes_markdown(recipes) + [""]
     if quality:
         lines += quality_markdown(quality) + [""]
     RESULTS_MD.write_text("\n".join(lines), encoding="utf-8")

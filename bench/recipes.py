@@ -1,0 +1,106 @@
+"""The recipe experiments behind the studio's default: validation loss per epoch of each recipe tried, on the full corpus.
+
+    python -m bench.recipes            # collect the runs below into bench/recipes.json (rendered in results.md)
+
+Each experiment is an ordinary run (``python -m core train --run-name NAME FLAGS --no-reports``,
+flags in :data:`EXPERIMENTS`), trained one at a time under the training lock while the machine was
+shared; this module only reads their ``metrics.jsonl`` (epoch records carry the load average and the
+trainer's CPU seconds, the load-proof cost). The guide recipe's curve is the shipped model it replaced
+(``git show 84be56b:models/default/metrics.jsonl``: batch 32, Adam 1e-3, constant). What the
+table answers: how many epochs each recipe needs to a validation loss, and what an epoch costs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.report import RECIPES_JSON, write_json
+from core.paths import DEFAULT_MODEL_DIR, REPO_ROOT, RUNS_DIR
+from core.training.run_folder import epoch_records, read_json
+
+#: the commit whose models/default was trained with the guide's recipe (the baseline curve).
+GUIDE_COMMIT = "84be56b"
+#: run name -> (label, the train flags that made it).
+EXPERIMENTS: dict[str, tuple[str, str]] = {
+    "ttq-b256-lr3e-3": ("batch 256, Adam 3e-3, 1-epoch warm-up, cosine over 8 (stopped after 1)",
+                        "--batch-size 256 --lr 0.003 --schedule cosine --warmup-epochs 1 --epochs 8"),
+    "ttq-b256-lr4e-3-w02-e6": ("batch 256, Adam 4e-3, 0.2-epoch warm-up, cosine over 6",
+                               "--batch-size 256 --lr 0.004 --schedule cosine --warmup-epochs 0.2 --epochs 6"),
+    "ttq-b64-lr2e-3-w03-e8": ("batch 64, Adam 2e-3, 0.3-epoch warm-up, cosine over 8 (stopped after 1)",
+                              "--batch-size 64 --lr 0.002 --schedule cosine --warmup-epochs 0.3 --epochs 8"),
+    "ttq-b64-bf16-lr2e-3-e8": ("batch 64, Adam 2e-3, 0.3-epoch warm-up, cosine over 8, bfloat16",
+                               "--batch-size 64 --lr 0.002 --schedule cosine --warmup-epochs 0.3 --epochs 8 "
+                               "--mixed-precision"),
+}
+TARGET = 2.285
+
+
+def _curve(records: list[dict]) -> list[dict]:
+    epochs = epoch_records(records)
+    out, previous_cpu = [], None
+    for record in epochs:
+        cpu = record.get("cpu_seconds")
+        out.append({"epoch": record["epoch"], "val_loss": record.get("val_loss"), "seconds": record.get("seconds"),
+                    "cpu_s": None if cpu is None or previous_cpu is None else round(cpu - previous_cpu, 1),
+                    "load": record.get("load_average")})
+        previous_cpu = cpu
+    return out
+
+
+def _records(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def collect(runs_dir: Path = RUNS_DIR) -> dict:
+    """Every experiment found, and the guide's curve, as ``{"rows": [...], "target": 2.285}``."""
+    guide = subprocess.run(["git", "show", f"{GUIDE_COMMIT}:models/default/metrics.jsonl"], cwd=REPO_ROOT,
+                           capture_output=True, text=True, check=True).stdout
+    rows = [{"run": f"models/default @ {GUIDE_COMMIT}", "label": "guide: batch 32, Adam 1e-3 constant (the old default)",
+             "flags": "--recipe guide", "curve": _curve(_records(guide))}]
+    for name, (label, flags) in EXPERIMENTS.items():
+        path = runs_dir / name / "metrics.jsonl"
+        if path.exists():
+            rows.append({"run": name, "label": label, "flags": flags, "curve": _curve(_records(path.read_text()))})
+    shipped = DEFAULT_MODEL_DIR / "metrics.jsonl"
+    config = read_json(DEFAULT_MODEL_DIR / "config.json") or {}
+    if shipped.exists() and config.get("train", {}).get("schedule") == "cosine":  # the default retrained with the recipe
+        train = config["train"]
+        rows.append({"run": "models/default", "label": f"the shipped default: studio recipe over {train['epochs']} epochs",
+                     "flags": f"--run-name default --epochs {train['epochs']}", "curve": _curve(_records(shipped.read_text()))})
+    for row in rows:
+        reached = [p["epoch"] for p in row["curve"] if p["val_loss"] is not None and p["val_loss"] <= TARGET]
+        row["epochs_to_target"] = reached[0] if reached else None
+        row["best_val_loss"] = min((p["val_loss"] for p in row["curve"] if p["val_loss"] is not None), default=None)
+    return {"target": TARGET, "rows": rows}
+
+
+def markdown(report: dict) -> list[str]:
+    """The recipe table for bench/results.md."""
+    most = max((len(row["curve"]) for row in report["rows"]), default=0)
+    shown = min(most, 14)
+    lines = ["", "### Recipe experiments (validation loss per epoch, full corpus; `python -m bench.recipes`)", "",
+             "Each run trained alone under the training lock on the shared 2-core machine; `cpu s/epoch` is the trainer's "
+             "own CPU time per epoch (all threads, load-proof), `load` the 1-minute load average at its epochs. "
+             f"Target: validation loss <= {report['target']}.", "",
+             "| recipe | " + " | ".join(f"ep {i}" for i in range(1, shown + 1)) + " | epochs to target | cpu s/epoch | load |",
+             "|---|" + "---:|" * shown + "---:|---:|---|"]
+    for row in report["rows"]:
+        values = {p["epoch"]: p["val_loss"] for p in row["curve"]}
+        cells = [f"{values[i]:.3f}" if values.get(i) is not None else "" for i in range(1, shown + 1)]
+        cpu = [p["cpu_s"] for p in row["curve"] if p["cpu_s"] is not None]
+        loads = [p["load"] for p in row["curve"] if p["load"] is not None]
+        lines.append(f"| {row['label']} | " + " | ".join(cells)
+                     + f" | {row['epochs_to_target'] or 'not in ' + str(len(row['curve']))} | "
+                     + (f"{sorted(cpu)[len(cpu) // 2]:.0f}" if cpu else "—") + " | "
+                     + (f"{min(loads):.0f}–{max(loads):.0f}" if loads else "—") + " |")
+    return lines
+
+
+if __name__ == "__main__":
+    write_json(RECIPES_JSON, collect())
+    from bench import report
+
+    print(f"wrote {RECIPES_JSON} and {report.render()}", file=sys.stderr)
