@@ -73,7 +73,8 @@ def live_panel() -> None:
         if not live and (offer := runs.resume_offer(shown)) is not None:
             resume_controls(shown, offer)
         if not live and (tuned := runs.fine_tune_result(shown)) is not None:
-            st.metric(f"Perplexity on the {tuned.songs} held-out songs (lower is better)", f"{tuned.perplexity_after:.2f}",
+            songs = "the held-out song" if tuned.songs == 1 else f"the {tuned.songs} held-out songs"
+            st.metric(f"Perplexity on {songs} (lower is better)", f"{tuned.perplexity_after:.2f}",
                       delta=f"{tuned.perplexity_after - tuned.perplexity_before:+.2f} from "
                       f"{tuned.perplexity_before:.2f} before fine-tuning", delta_color="inverse")
         records = epoch_records(progress.records)

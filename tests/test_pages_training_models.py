@@ -169,7 +169,7 @@ def test_a_fine_tuned_run_shows_the_held_out_perplexity_before_and_after(studio:
                                                      "base_lstm": {"perplexity": 8.5, "top1": 0.4, "tokens": 12}}})
     at = training_page().run()
     metric = next(m for m in at.metric if "held-out songs" in m.label)
-    assert metric.label.startswith("Perplexity on the 2 held-out songs") and metric.value == "6.00"
+    assert metric.label == "Perplexity on the 2 held-out songs (lower is better)" and metric.value == "6.00"
     assert "-2.50 from 8.50 before fine-tuning" in metric.proto.delta
 
 

@@ -21,6 +21,7 @@ from core.errors import InputError
 from core.training import runs
 from core.training.run_folder import (
     CONFIG_FILE,
+    LAST_CHECKPOINT,
     METRICS_FILE,
     MODEL_FILE,
     PHASE_FILE,
@@ -229,5 +230,5 @@ def test_a_stop_request_waits_for_the_current_batch_as_the_page_says(tmp_path: P
             request_stop(run_dir)
 
     train(config, frame=progression_frame(4), progress_callback=stop_when_started, run_dir=run_dir)  # 24 batches an epoch
-    assert load_model(run_dir / MODEL_FILE).optimizer.iterations.numpy() == 1
+    assert load_model(run_dir / LAST_CHECKPOINT).optimizer.iterations.numpy() == 1  # the epoch-end state, optimizer included
     assert read_metrics(run_dir)[-1]["reason"] == "stop file"
