@@ -185,3 +185,32 @@ def test_guidance_setting_reaches_the_cli_and_the_api(generator: Generator, caps
         response = client.post("/generate", json={**body, "guidance": 3})
         assert [s["chords"] for s in response.json()["samples"]] == guided
         assert client.post("/generate", json={**body, "guidance": -1}).status_code == 422
+
+
+def test_next_takes_guidance_on_the_cli_and_the_api(generator: Generator, capsys) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from core.cli import main
+    from core.config import DEFAULT_GUIDANCE
+    from core.generation.composer import next_chords
+    from core.serving.api import create_app
+
+    folder = str(generator.model_dir)
+
+    def ranked(guidance: float) -> list[str]:
+        return [r.symbol for r in next_chords(generator, "C G", JAZZ_SAD, guidance=guidance, top=8).chords]
+
+    args = ["next", "--model", folder, "--chords", "C G", "--genre", "jazz", "--mood", "sad", "--top", "8",
+            "--format", "json"]
+    assert main(args) == 0  # the default weight, as generate
+    assert [r["chord"] for r in json.loads(capsys.readouterr().out)] == ranked(DEFAULT_GUIDANCE)
+    assert main([*args, "--guidance", "0"]) == 0
+    assert [r["chord"] for r in json.loads(capsys.readouterr().out)] == ranked(0.0)
+    assert ranked(0.0) != ranked(5.0)
+    with TestClient(create_app(folder)) as client:
+        body = {"chords": ["C", "G"], "genre": "jazz", "mood": "sad", "top": 8}
+        assert [r["chord"] for r in client.post("/next", json={**body, "guidance": 0}).json()["ranking"]] == ranked(0.0)
+        assert [r["chord"] for r in client.post("/next", json=body).json()["ranking"]] == ranked(DEFAULT_GUIDANCE)
+        assert client.post("/next", json={**body, "guidance": 6}).status_code == 422

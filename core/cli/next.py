@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     parser.add_argument("--ends", action="store_true",
                         help="the progression ends after the --followed-by chords (without them: right after the chord "
                         "asked for, 'what ends it?')")
-    add_setting_flags(parser, GenerationSettings, names=("in_key",))
+    add_setting_flags(parser, GenerationSettings, names=("in_key", "guidance"))
     add_setting_flags(parser, ComposerSettings)
     parser.add_argument("--format", choices=("text", "json"), default="text")
     add_verbose_argument(parser)
@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from core.generation.generate import read_chords
 
     conditions = conditions_from_args(args)
-    settings = {**given_settings(args, GenerationSettings), **given_settings(args, ComposerSettings)}
+    settings = {"guidance": GenerationSettings().guidance, **given_settings(args, GenerationSettings),
+                **given_settings(args, ComposerSettings)}
     read_chords(args.chords), read_chords(args.followed_by)  # a bad symbol is refused before the model loads
     with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
         generator = load_ensemble(args.model)

@@ -204,12 +204,13 @@ class _NextRequestBase(ConditionFields):
         return [_check_symbol(s) for s in symbols]
 
 
-#: ``POST /next``'s body: the chords, plus ``in_key`` (from :class:`core.config.GenerationSettings`) and ``top``
-#: (from :class:`core.config.ComposerSettings`) with their limits from there.
+#: ``POST /next``'s body: the chords, plus ``in_key`` and ``guidance`` (from :class:`core.config.GenerationSettings`)
+#: and ``top`` (from :class:`core.config.ComposerSettings`) with their limits from there.
 NextRequest = create_model(
     "NextRequest", __base__=_NextRequestBase,
     __doc__="``POST /next``: same meaning as ``python -m core next``.",
     in_key=setting_field(GenerationSettings.settings()["in_key"]),
+    guidance=setting_field(GenerationSettings.settings()["guidance"]),
     top=setting_field(ComposerSettings.settings()["top"]),
 )
 
@@ -353,7 +354,7 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
         from core.generation.composer import next_chords
 
         ranking = next_chords(app.state.generator, request.chords, request.conditions(), followed_by=request.followed_by,
-                              in_key=request.in_key, top=request.top, ends=request.ends)
+                              in_key=request.in_key, top=request.top, ends=request.ends, guidance=request.guidance)
         return NextResponse(ranking=[RankedOut(**r) for r in ranking.to_list()], key=ranking.key, notes=ranking.notes)
 
     @app.post("/score", response_model=ScoreResponse)
