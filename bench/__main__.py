@@ -2,6 +2,7 @@
 
     python -m bench [--quick] [--only generation,training,levers,time_to_quality,app,memory,inference] [--model DIR]
     python -m bench quality [--quick] [--model DIR] [--no-conditioning | --reuse-conditioning]
+                            [--only evaluation,conditioning,guidance,calibration,strategies,transfer]
 
 Speed results go to ``bench/results.json`` (one object per benchmark: ``name``, ``median``,
 ``unit``, ``baseline_median``, ``ratio`` and more), quality results to ``bench/quality.json``;
@@ -9,7 +10,9 @@ Speed results go to ``bench/results.json`` (one object per benchmark: ``name``, 
 ``--quick`` keeps the speed run under about two minutes (fewer repeats, smaller samples, no
 memory and no time-to-quality section); the full run stays under about ten minutes on a 2-core CPU
 plus the time-to-quality trainings (two from-scratch trainings on the full corpus, capped at 30 and
-45 minutes; ``--only time_to_quality`` runs them alone).
+45 minutes; ``--only time_to_quality`` runs them alone). ``--only`` runs some
+sections and keeps the others from the previous file (when it is for the same model), marked
+with the date of the run that measured them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SECTIONS: tuple[str, ...] = ("generation", "training", "levers", "time_to_quality", "app", "memory", "inference")
+QUALITY_SECTIONS: tuple[str, ...] = ("evaluation", "conditioning", "guidance", "calibration", "strategies", "transfer")
 
 
 def _speed(args: argparse.Namespace) -> int:
@@ -90,35 +94,83 @@ def _section_of(benchmark: dict) -> str:
         benchmark["group"], benchmark["group"])
 
 
+def _quality_sections(args: argparse.Namespace) -> set[str] | None:
+    """The quality sections to run (``None``: an unknown name, reported on stderr)."""
+    only = set(args.only.split(",")) if args.only else set(QUALITY_SECTIONS)
+    unknown = only - set(QUALITY_SECTIONS)
+    if unknown:
+        print(f"unknown section(s): {', '.join(sorted(unknown))}; accepted: {', '.join(QUALITY_SECTIONS)}", file=sys.stderr)
+        return None
+    return only - ({"conditioning"} if args.no_conditioning or args.reuse_conditioning else set())
+
+
 def _quality(args: argparse.Namespace) -> int:
-    from bench import conditioning, quality, report
+    from bench import conditioning, guidance, quality, report
     from bench.models import trained_model_dir
 
     started = time.perf_counter()
+    only = _quality_sections(args)
+    if only is None:
+        return 2
     default_dir = trained_model_dir(args.model)  # after the wait: a training may just have written models/default
     if default_dir is None:
         print("no trained model: train models/default (python -m core train --reproduce-default) or pass --model",
               file=sys.stderr)
         return 2
-    meta = {**report.machine(), "quick": args.quick}
-    print(f"[quality] evaluating {default_dir} and variants on the test split …", flush=True)
-    evaluation = quality.evaluate_all(default_dir, quality.variant_dirs())
-    for row in evaluation["rows"]:
-        m = row["metrics"]
-        print(f"  {row['label']:<46} top1 {m['top1']:.3f}  top5 {m['top5']:.3f}  ppl {m['perplexity']:.2f}", flush=True)
-    payload = {"meta": meta, "default_model": str(default_dir), "evaluation": evaluation}
+    meta = {**report.machine(), "quick": args.quick, "sections": sorted(only)}
     previous = json.loads(report.QUALITY_JSON.read_text(encoding="utf-8")) if report.QUALITY_JSON.exists() else {}
-    if args.reuse_conditioning and previous.get("conditioning") and previous.get("default_model") == str(default_dir):
-        print("[quality] conditioning control: kept from the previous run (same default model)", flush=True)
-        payload["conditioning"] = previous["conditioning"]
-    elif not args.no_conditioning:
+    payload = {"meta": meta, "default_model": str(default_dir), "kept": {}}
+    if previous.get("default_model") == str(default_dir):
+        for name in set(QUALITY_SECTIONS) - only:
+            if name in previous:
+                payload[name] = previous[name]
+                payload["kept"][name] = previous.get("kept", {}).get(name) or previous["meta"]["date"]
+
+    def save() -> None:
+        meta["seconds"] = time.perf_counter() - started
+        meta["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        report.write_json(report.QUALITY_JSON, payload)
+        report.render()
+
+    if "evaluation" in only:
+        print(f"[quality] evaluating {default_dir} and variants on the test split …", flush=True)
+        payload["evaluation"] = quality.evaluate_all(default_dir, quality.variant_dirs())
+        for row in payload["evaluation"]["rows"]:
+            m = row["metrics"]
+            print(f"  {row['label']:<46} top1 {m['top1']:.3f}  top5 {m['top5']:.3f}  ppl {m['perplexity']:.2f}", flush=True)
+        save()
+    if "conditioning" in only:
         print("[quality] conditioning control …", flush=True)
         settings = (conditioning.ConditioningSettings(per_value=40, unconditioned=80, sweep_per_genre=20, judge_rows=8000)
                     if args.quick else conditioning.ConditioningSettings())
         payload["conditioning"] = conditioning.run(default_dir, settings)
-    meta["seconds"] = time.perf_counter() - started
-    report.write_json(report.QUALITY_JSON, payload)
-    print(f"wrote {report.QUALITY_JSON} and {report.render()} ({meta['seconds']:.0f} s)")
+        save()
+    if "guidance" in only:
+        print("[quality] guidance sweep …", flush=True)
+        settings = (guidance.GuidanceSettings(per_value=40, judge_rows=8000) if args.quick
+                    else guidance.GuidanceSettings(per_value=args.per_value or guidance.GuidanceSettings.per_value))
+        payload["guidance"] = guidance.run(default_dir, settings)
+        save()
+    if "strategies" in only:
+        print("[quality] training strategies at equal compute (trains the runs it lacks) …", flush=True)
+        from bench import strategies
+
+        payload["strategies"] = strategies.run()
+        save()
+    if "transfer" in only:
+        print("[quality] transfer: the default fine-tuned on jazz, against jazz only from scratch (trains both) …", flush=True)
+        from bench import transfer
+
+        payload["transfer"] = transfer.run(default_dir, transfer.TransferSettings(minutes=0.5 if args.quick else 2.0))
+        save()
+    if "calibration" in only:
+        print("[quality] calibration of the genre/mood ranking …", flush=True)
+        from bench import calibration
+
+        payload["calibration"] = calibration.run(default_dir)
+        save()
+    save()
+    print(f"wrote {report.QUALITY_JSON} and {report.RESULTS_MD} ({meta['seconds']:.0f} s)")
     return 0
 
 
@@ -136,9 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
         parser.add_argument("--no-wait", action="store_true", help="start even while a training runs")
     else:
-        parser.add_argument("--no-conditioning", action="store_true", help="skip the conditioning-control report")
+        parser.add_argument("--no-conditioning", action="store_true",
+                            help="skip the conditioning-control report (the previous one is kept for the same model)")
         parser.add_argument("--reuse-conditioning", action="store_true",
                             help="keep the conditioning-control report of bench/quality.json when it is for the same model")
+        parser.add_argument("--only", help=f"comma-separated sections: {','.join(QUALITY_SECTIONS)} (others are kept)")
+        parser.add_argument("--per-value", type=int, help="guidance sweep: samples per requested value (default 200)")
     args = parser.parse_args(argv)
     if command == "speed" and args.no_wait:
         return _speed(args)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.chords import Chord, in_scale, roman_numeral
+from core.chords import Chord, in_scale
 from core.conditions import UNSPECIFIED, VOCABULARIES, Conditions
 from core.errors import InputError
 from core.evaluation.condition_checks import Progression, as_chords, minor_share, ngram_novelty
@@ -42,13 +42,9 @@ JUDGED: tuple[str, ...] = ("genre", "scale_type", "mood")
 
 def roman_tokens(progression: Progression | str) -> list[str]:
     """Roman numerals of the chords in the key :func:`core.generation.generate.guess_key` reads from them."""
-    from core.generation.generate import guess_key
+    from core.evaluation.judge import roman_tokens as key_relative_numerals
 
-    chords = as_chords(progression)
-    if not chords:
-        return []
-    tonic, mode = guess_key(chords)
-    return [roman_numeral(chord, tonic, mode) for chord in chords]
+    return key_relative_numerals(as_chords(progression))
 
 
 def variety(progression: Progression | str) -> float:
@@ -149,15 +145,15 @@ class Judge:
             return np.array([], dtype=object)
         return np.asarray(self.pipeline.predict([progression_features(p) for p in progressions]), dtype=object)
 
-    def accuracy(self, progressions: Sequence[Progression | str], labels: Sequence[str]) -> dict[str, float]:
-        """``accuracy`` and ``balanced_accuracy`` (mean recall over the values present) against ``labels``."""
+    def accuracy(self, progressions: Sequence[Progression | str], labels: Sequence[str]) -> dict:
+        """``accuracy``, ``balanced_accuracy`` (mean recall over the values present) and ``recall`` per value."""
         predicted = self.predict(progressions)
         truth = np.asarray(labels, dtype=object)
         if truth.size == 0:
-            return {"accuracy": float("nan"), "balanced_accuracy": float("nan"), "count": 0}
-        recalls = [float((predicted[truth == value] == value).mean()) for value in sorted(set(truth.tolist()))]
-        return {"accuracy": float((predicted == truth).mean()), "balanced_accuracy": float(np.mean(recalls)),
-                "count": int(truth.size)}
+            return {"accuracy": float("nan"), "balanced_accuracy": float("nan"), "count": 0, "recall": {}}
+        recalls = {value: float((predicted[truth == value] == value).mean()) for value in sorted(set(truth.tolist()))}
+        return {"accuracy": float((predicted == truth).mean()), "balanced_accuracy": float(np.mean(list(recalls.values()))),
+                "count": int(truth.size), "recall": recalls}
 
 
 def labelled_rows(frame: pd.DataFrame, condition: str) -> tuple[list[str], list[str]]:
@@ -168,10 +164,12 @@ def labelled_rows(frame: pd.DataFrame, condition: str) -> tuple[list[str], list[
     return frame.loc[known, "chords"].astype(str).tolist(), values[known].tolist()
 
 
-def train_judge(frame: pd.DataFrame, condition: str, max_rows: int | None = 40000, seed: int = 0, c: float = 1.0) -> Judge:
+def train_judge(frame: pd.DataFrame, condition: str, max_rows: int | None = 40000, seed: int = 0, c: float = 1.0,
+                values: Sequence[str] | None = None) -> Judge:
     """Fit the judge for ``condition`` on a table frame's labelled windows (a seeded sample of ``max_rows``).
 
     Logistic regression with class weights balanced, so a rare value is not simply never said.
+    ``values`` limits the judge to those values (windows of other values are left out).
     """
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -180,6 +178,9 @@ def train_judge(frame: pd.DataFrame, condition: str, max_rows: int | None = 4000
     if condition not in JUDGED:
         raise InputError(f"no judge for {condition!r}; accepted: {', '.join(JUDGED)}")
     chords, labels = labelled_rows(frame, condition)
+    if values is not None:
+        kept = [i for i, label in enumerate(labels) if label in set(values)]
+        chords, labels = [chords[i] for i in kept], [labels[i] for i in kept]
     if max_rows is not None and len(chords) > max_rows:
         chosen = np.random.default_rng(seed).choice(len(chords), size=max_rows, replace=False)
         chords, labels = [chords[i] for i in chosen], [labels[i] for i in chosen]
@@ -203,7 +204,8 @@ class GeneratedSet:
 
 
 def generate_for_values(generator, condition: str, values: Sequence[str], per_value: int, length: int = 11,
-                        temperature: float = 1.0, random_seed: int = 0, fixed: Mapping[str, str] | None = None) -> GeneratedSet:
+                        temperature: float = 1.0, random_seed: int = 0, fixed: Mapping[str, str] | None = None,
+                        guidance: Mapping[str, float] | None = None) -> GeneratedSet:
     """``per_value`` samples for each requested value of ``condition`` (``unspecified``: nothing requested)."""
     from core.generation.generate import generate
 
@@ -211,7 +213,7 @@ def generate_for_values(generator, condition: str, values: Sequence[str], per_va
     for index, value in enumerate(values):
         labels = {**(fixed or {}), condition: value}
         samples = generate(generator, Conditions.parse(**labels), length=length, num_samples=per_value,
-                           temperature=temperature, random_seed=random_seed + 7919 * index)
+                           temperature=temperature, random_seed=random_seed + 7919 * index, guidance=guidance)
         for sample in samples:
             if sample.chords:
                 out.progressions.append(sample.chords)

@@ -174,6 +174,106 @@ def quality_markdown(quality: dict) -> list[str]:
     lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in ANCHORS]
     if quality.get("conditioning"):
         lines += conditioning_markdown(quality["conditioning"])
+    if quality.get("guidance"):
+        lines += guidance_markdown(quality["guidance"])
+    if quality.get("calibration"):
+        lines += calibration_markdown(quality["calibration"])
+    if quality.get("transfer"):
+        from bench.transfer import markdown as transfer_markdown
+
+        lines += transfer_markdown(quality["transfer"])
+    if quality.get("strategies"):
+        from bench.strategies import markdown as strategies_markdown
+
+        lines += strategies_markdown(quality["strategies"])
+    kept = quality.get("kept") or {}
+    if kept:
+        lines += ["", "Sections kept from earlier runs (`--only`): "
+                  + ", ".join(f"{name} ({date})" for name, date in sorted(kept.items())) + "."]
+    return lines
+
+
+def calibration_markdown(report: dict) -> list[str]:
+    """Raw vs calibrated genre/mood posteriors on the test songs, and the two example cases."""
+    origin = ("as stored beside the model (fitted on the validation songs)" if report["stored"]
+              else "fitted here on the validation songs (none stored)")
+    lines = [
+        "", "### Calibrated genre and mood fits (`score --rank`, Analyze)", "",
+        f"Model `{report['model']}`; calibration {origin}: "
+        "posterior ∝ exp(log-likelihood / (T · chords^a)). Scored on the test songs' openings of "
+        f"{', '.join(str(n) for n in report['openings'])} chords (other conditions open). ECE: 10 equal-width bins of the top "
+        f"value's probability. A fit is clear when the top value is at least {report['clear_fit_ratio']:g}× the runner-up. "
+        f"{report['seconds']:.0f} s.",
+        "",
+        "| condition | T | a | openings | ECE raw → calibrated | NLL raw → calibrated | accuracy | "
+        "mean confidence raw → calibrated | clear fits raw → calibrated | accuracy when clear (calibrated) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in report["test"].items():
+        before, after = row["before"], row["after"]
+        lines.append(
+            f"| {name} | {row['temperature']:.3f} | {row['length_exponent']:g} | {after['rows']:,} | "
+            f"{_pct(before['ece'])} → {_pct(after['ece'])} | {_num(before['nll'], 3)} → {_num(after['nll'], 3)} | "
+            f"{_pct(after['accuracy'])} | {_pct(before['mean_confidence'])} → {_pct(after['mean_confidence'])} | "
+            f"{_pct(before['clear_share'])} → {_pct(after['clear_share'])} | {_pct(after['accuracy_when_clear'])} |")
+    lengths = sorted({int(n) for row in report["test"].values() for n in row["per_length"]})
+    lines += ["", "ECE per opening length (raw → calibrated)", "",
+              "| condition | " + " | ".join(f"{n} chords" for n in lengths) + " |", "|---|" + "---:|" * len(lengths)]
+    for name, row in report["test"].items():
+        cells = [row["per_length"].get(str(n)) for n in lengths]
+        lines.append(f"| {name} | " + " | ".join(f"{_pct(c['before'])} → {_pct(c['after'])}" if c else "—" for c in cells)
+                     + " |")
+    if report.get("examples"):
+        lines += ["", "| progression | raw top 3 | calibrated top 3 | clear fit |", "|---|---|---|---|"]
+        for label, row in report["examples"].items():
+            def top(pairs: list) -> str:
+                return ", ".join(f"{value} {_pct(p, 0)}" for value, p in pairs)
+            rank = f" (pop ranked {row['pop_rank']} raw)" if row.get("pop_rank") else ""
+            lines.append(f"| {label}{rank} | {top(row['raw_top'])} | {top(row['calibrated_top'])} | "
+                         f"{row['clear_fit'] or 'no clear fit'} |")
+    return lines
+
+
+def guidance_markdown(report: dict) -> list[str]:
+    """The guidance sweep: adherence, mood gap, fluency and copying per weight, and the chosen default."""
+    settings, ceilings, choice = report["settings"], report["ceilings"], report["choice"]
+    corpus = report["corpus_sad_minus_happy"]
+    lines = [
+        "", "### Guidance sweep (classifier-free guidance on genre and mood)", "",
+        f"Model `{report['model']}`; {settings['per_value']} progressions per requested value at every weight (ten genres "
+        "with mood open, four moods with genre open; T = 1, up to 11 chords; the same seeds at every weight), genre and "
+        f"mood guided with the same w. Judges as in the conditioning control (≤ {settings['judge_rows']:,} train windows). "
+        f"Ceilings (balanced accuracy on real test windows): genre {_pct(ceilings['genre']['balanced_accuracy'])} "
+        f"(ten genres), {_pct(ceilings['genre_largest']['balanced_accuracy'])} (five largest: "
+        f"{', '.join(ceilings['genre_largest']['values'])}), mood {_pct(ceilings['mood']['balanced_accuracy'])}. "
+        f"Corpus sad − happy minor-chord share: {100 * corpus['train']:+.1f} points in the training windows "
+        f"({100 * corpus['test']:+.1f} in the test windows). Sample perplexity is under the unguided model (its own "
+        f"probabilities with the requested conditions). Real test windows copy "
+        f"{_pct(report['real_test_copying']['copied_4grams'])} of their 4-grams and "
+        f"{_pct(report['real_test_copying']['copied_progressions'])} of whole progressions from the training windows. "
+        f"{report['seconds']:.0f} s.",
+        "",
+        "| w | genre adherence (10) | genre adherence (5 largest) | mood adherence | minor share sad / happy | "
+        "sad − happy | sample perplexity | × w=0 | 4-grams copied (exact) | (any key) | progressions copied |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in report["rows"]:
+        lines.append(
+            f"| {row['weight']:g} | {_pct(row['genre_adherence'])} | {_pct(row['genre_adherence_largest'])} | "
+            f"{_pct(row['mood_adherence'])} | {_pct(row['minor_share']['sad'])} / {_pct(row['minor_share']['happy'])} | "
+            f"{100 * row['sad_minus_happy']:+.1f} | {_num(row['sample_perplexity'])} | {_num(row['perplexity_ratio'])} | "
+            f"{_pct(row['copied_4grams'])} | {_pct(row['copied_4grams_any_key'])} | {_pct(row['copied_progressions'])} |")
+    lines += ["", "| target | needed | " + " | ".join(f"w={w}" for w in choice["targets"]) + " |",
+              "|---|---:|" + "---|" * len(choice["targets"])]
+    labels = {"genre_at_ceiling": ("genre adherence ≥ ceiling", _pct(choice["genre_ceiling"])),
+              "mood_gap_twice_corpus": ("sad − happy ≥ 2 × corpus gap", f"{100 * choice['mood_gap_needed']:+.1f} pts"),
+              "perplexity_within_limit": ("sample perplexity ≤ 1.5 × w=0", "1.5×"),
+              "copies_no_more_than_real": ("whole progressions copied ≤ real test windows",
+                                           _pct(choice["real_copied_progressions"]))}
+    for key, (label, needed) in labels.items():
+        lines.append(f"| {label} | {needed} | " + " | ".join("met" if flags[key] else "—" for flags in choice["targets"].values())
+                     + " |")
+    lines += ["", f"**Chosen default: w = {choice['weight']:g}** — {choice['reason']}."]
     return lines
 
 
