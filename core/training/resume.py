@@ -260,7 +260,9 @@ def _replace_text(path: Path, text: str) -> None:
     os.replace(staged, path)
 
 
-def write_resume_note(run_dir: Path, config_json: dict, point: ResumePoint, epochs: int) -> None:
-    """Record the resumption in ``config.json`` (under ``"resumed"``: when, from which epoch, up to how many)."""
-    entry = {"from_epoch": point.epoch, "epochs": epochs, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    write_json_atomic(Path(run_dir) / CONFIG_FILE, {**config_json, "resumed": [*config_json.get("resumed", []), entry]})
+def write_resume_note(run_dir: Path, config_json: dict, point: ResumePoint, config) -> None:
+    """Record the resumption in ``config.json``: the settings it goes on with (``train``: a new epoch total or
+    time budget) and, under ``"resumed"``, when, from which epoch and up to how many."""
+    entry = {"from_epoch": point.epoch, "epochs": config.epochs, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    write_json_atomic(Path(run_dir) / CONFIG_FILE, {**config_json, "train": config.to_dict(),
+                                                    "resumed": [*config_json.get("resumed", []), entry]})

@@ -187,7 +187,7 @@ def train(
 
         trim_logs(run_dir, point.epoch)
         (run_dir / STOP_FILE).unlink(missing_ok=True)  # the stop request that ended the earlier session is done with
-        write_resume_note(run_dir, read_json(run_dir / CONFIG_FILE) or {}, point, config.epochs)
+        write_resume_note(run_dir, read_json(run_dir / CONFIG_FILE) or {}, point, config)
     else:
         write_json_atomic(run_dir / CONFIG_FILE, {
             "train": config.to_dict(),
