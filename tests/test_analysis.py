@@ -69,3 +69,5 @@ def test_the_cap_is_the_same_everywhere(model_dir) -> None:
     with TestClient(create_app(model_dir)) as client:
         answer = client.post("/score", json={"progressions": [too_long]})
         assert answer.status_code == 422 and message in answer.text
+        typed = client.post("/score", json={"progressions": ["C G7sus4 F"]})
+        assert typed.status_code == 200 and typed.json()["results"][0]["notes"] == ["G7sus4 read as Gsus4"]

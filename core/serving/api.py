@@ -65,17 +65,14 @@ def _check_symbol(symbol: str) -> str:
 
 
 def _progression(text: str) -> list[str]:
-    from core.chords import parse_progression
+    """The typed symbols of a progression to score, read and capped as the command line's ``score`` reads them."""
+    from core.generation.analysis import read_scored
 
     try:
-        chords = parse_progression(text)
+        read_scored(text)
     except InputError as exc:
         raise ValueError(str(exc)) from None
-    if not chords:
-        raise ValueError("empty progression: give chord symbols such as 'C Am F G'")
-    if len(chords) > MAX_LENGTH:
-        raise ValueError(f"a progression may hold at most {MAX_LENGTH} chords, got {len(chords)}")
-    return [c.symbol for c in chords]
+    return text.replace(",", " ").replace("|", " ").split()
 
 
 def lock_work(length: int, num_samples: int, seeds: int, lock_positions: list[int], passes: int) -> int:
@@ -256,7 +253,11 @@ class ScoreOut(BaseModel):
     perplexity: float
     conditions: dict[str, str]
     end_probability: float | None = None
-    posterior: dict[str, float] | None = None
+    posterior: dict[str, float] | None = Field(None, description="with rank: the calibrated posterior over the "
+                                               "condition's values, most likely first")
+    best_fit: str | None = Field(None, description="with rank: the top value when it is at least twice as likely as "
+                                 "the runner-up; null when there is no clear fit")
+    notes: list[str] = Field(default_factory=list, description="how typed symbols outside the vocabulary were read")
 
 
 class ScoreResponse(BaseModel):
@@ -360,13 +361,18 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
     @app.post("/score", response_model=ScoreResponse)
     def score_endpoint(request: ScoreRequest) -> ScoreResponse:
         """Score progressions (and rank a condition when asked)."""
+        from core.generation.calibration import clear_fit
+        from core.generation.generate import read_chords, reading_notes
         from core.generation.score import rank_condition, score_progressions
 
         conditions = request.conditions()
         results = score_progressions(app.state.generator, request.progressions, conditions, ends=request.ends)
+        for result, text in zip(results, request.progressions, strict=True):
+            result["notes"] = reading_notes(read_chords(text))
         if request.rank:
             for result, text in zip(results, request.progressions, strict=True):
                 result["posterior"] = rank_condition(app.state.generator, text, conditions, request.rank, ends=request.ends)
+                result["best_fit"] = clear_fit(result["posterior"])
         return ScoreResponse(results=[ScoreOut(**r) for r in results])
 
     @app.get("/conditions", response_model=ConditionsResponse)
