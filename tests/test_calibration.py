@@ -109,3 +109,20 @@ def test_write_calibration_beside_the_model(tmp_path) -> None:
     path = write_calibration(saved_tiny_model(tmp_path, seed=3), frame)
     assert path == tmp_path / CALIBRATION_FILE
     assert set(load_calibration(tmp_path)) == {"genre", "mood"}
+
+
+def test_api_score_rank_gives_the_clear_fit_or_none(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from core.serving.api import create_app
+
+    folder = saved_tiny_model(tmp_path, seed=11, scale=1.5)
+    with TestClient(create_app(str(folder))) as client:
+        body = {"progressions": ["C G Am F C G Am F Dm G C E7 Am F G C"], "rank": "genre"}
+        raw = client.post("/score", json=body).json()["results"][0]
+        assert raw["best_fit"] == clear_fit(raw["posterior"])
+        (folder / CALIBRATION_FILE).write_text(json.dumps(
+            {"clear_fit_ratio": 2.0, "conditions": {"genre": {"temperature": 1000.0, "length_exponent": 0.0}}}))
+        flat = client.post("/score", json=body).json()["results"][0]
+        assert max(flat["posterior"].values()) < 0.11 and flat["best_fit"] is None  # nearly uniform: no clear fit
+        assert client.post("/score", json={"progressions": ["C G"]}).json()["results"][0]["best_fit"] is None
