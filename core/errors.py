@@ -3,7 +3,8 @@
 Anything raised as an :class:`InputError` is bad input, not a bug: the command line prints
 its message on one line and exits with status 2, the pages show it with ``st.error``, and
 the HTTP API answers 422 with it. An :class:`EnvironmentFault` (or an ``OSError`` that
-reaches the command line) is the machine's fault, not the input's: status 1.
+reaches the command line) is the machine's fault, not the input's: status 1; so is a
+:class:`ModelFault`, a model file that cannot be used.
 """
 
 import errno
@@ -21,10 +22,12 @@ class EnvironmentFault(RuntimeError):
     """
 
 
-def unreadable_model(model_file: object, error: BaseException) -> InputError:
-    """The one-line error for a model file that exists but cannot be read (truncated, foreign, not a Chordsmith model)."""
-    reason = str(error).strip().rstrip(".") or type(error).__name__
-    return InputError(f"could not load the model {model_file}: {type(error).__name__}: {reason[:300]}")
+class ModelFault(EnvironmentFault):
+    """A trained model file that cannot be used: damaged, foreign, refused by safe mode, or made for another corpus.
+
+    The input named an existing file; the file is at fault, so, like other environment faults, the
+    command line exits with status 1. :mod:`core.model_faults` words the reason.
+    """
 
 
 #: errno -> what it means for the person at the keyboard, in the words :func:`os_error_message` uses.

@@ -262,16 +262,24 @@ def load_model(path: Path | str | None = None, compile: bool = True) -> keras.Mo
 
     ``path`` is what ``--model`` accepts (:func:`core.paths.resolve_model_file`): a run folder or
     ``models/`` folder, any ``.keras`` file, or ``None`` for the active model. Inference does not
-    need Keras: see :func:`core.generation.loading.load_generator`.
+    need Keras: see :func:`core.generation.loading.load_generator`. A file that cannot be read, a
+    Keras model that is not a Chordsmith network, or one made for another vocabulary or other
+    condition labels is a :class:`core.errors.ModelFault` saying which (:mod:`core.model_faults`).
     """
-    from core.errors import unreadable_model
+    from core.model_faults import check_fits_corpus, not_chordsmith, unloadable_model
     from core.paths import resolve_model_file
 
     model_file = resolve_model_file(path)
     try:
-        return keras.saving.load_model(model_file, compile=compile, safe_mode=True)
+        model = keras.saving.load_model(model_file, compile=compile, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - a truncated or foreign file is reported the same way, in one line
-        raise unreadable_model(model_file, error) from error
+        raise unloadable_model(model_file, error) from error
+    try:
+        config = model_config_of(model)
+    except (InputError, AttributeError, TypeError, ValueError, IndexError) as error:
+        raise not_chordsmith(model_file, error) from error
+    check_fits_corpus(model_file, config.to_dict())
+    return model
 
 
 def model_config_of(model: keras.Model) -> ModelConfig:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.errors import InputError
+from core.errors import EnvironmentFault, InputError, os_error_message
 
 APP_TITLE = "Chordsmith"
 APP_ICON = ":material/music_note:"
@@ -67,8 +67,15 @@ def set_up(title: str) -> PageSpec:
 
 @contextmanager
 def input_errors() -> Iterator[None]:
-    """Show an :class:`InputError` raised in the block as ``st.error`` (its message, never a traceback)."""
+    """Show bad input and machine faults raised in the block as ``st.error``: their message, never a traceback.
+
+    An :class:`InputError` (a refused value), an :class:`EnvironmentFault` (a full disk, a folder
+    blocked by a file, a model file that cannot be used: :class:`core.errors.ModelFault`) and an
+    ``OSError`` (worded by :func:`core.errors.os_error_message`) are each one message.
+    """
     try:
         yield
-    except InputError as error:
+    except (InputError, EnvironmentFault) as error:
         st.error(str(error), icon=":material/error:")
+    except OSError as error:
+        st.error(os_error_message(error), icon=":material/error:")

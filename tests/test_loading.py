@@ -16,7 +16,7 @@ import shutil
 import numpy as np
 import pytest
 
-from core.errors import InputError
+from core.errors import InputError, ModelFault
 from core.generation.decoder import FastDecoder, KerasDecoder, make_decoder, sequence_log_probs
 from core.generation.loading import load_generator
 from core.generation.weights import (
@@ -114,12 +114,12 @@ def test_any_keras_file_a_run_folder_or_a_models_folder_loads(tmp_path) -> None:
     assert load_model(run, compile=False).get_layer("lstm_1").units == 16
 
 
-def test_missing_and_unreadable_models_are_one_line_input_errors(tmp_path) -> None:
+def test_missing_models_are_input_errors_and_unreadable_ones_model_faults(tmp_path) -> None:
     with pytest.raises(InputError, match="no model.keras in"):
         load_generator(tmp_path / "missing")
     with pytest.raises(InputError, match="model file not found"):
         load_generator(tmp_path / "missing.keras")
     (tmp_path / MODEL_FILE).write_bytes(b"not a zip file")
     for load in (load_generator, load_model):
-        with pytest.raises(InputError, match="could not load the model"):
+        with pytest.raises(ModelFault, match="cannot load the model .*not a Keras model file"):
             load(tmp_path)

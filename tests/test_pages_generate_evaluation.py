@@ -65,7 +65,7 @@ def test_a_corrupted_model_file_shows_a_message_not_a_traceback(studio: Path, sc
     if script == EVALUATION:
         at.button(key="eval-compute").click().run()
     assert not at.exception, at.exception
-    assert any("could not load the model" in e.value for e in at.error), messages(at)
+    assert any("cannot load the model" in e.value for e in at.error), messages(at)
 
 
 # --------------------------------------------------------------------------- Generate

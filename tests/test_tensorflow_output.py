@@ -38,5 +38,5 @@ def test_a_tensorflow_command_prints_only_its_own_output(tmp_path: Path) -> None
 def test_an_error_after_tensorflow_loaded_is_still_one_line(tmp_path: Path) -> None:
     (tmp_path / MODEL_FILE).write_bytes(b"not a keras file")
     done = _cli("export", "--model", str(tmp_path), "--format", "onnx", "--out", str(tmp_path / "out"), tmp_path=tmp_path)
-    assert done.returncode == 2
-    assert done.stderr.startswith("error: could not load the model") and done.stderr.count("\n") == 1, done.stderr
+    assert done.returncode == 1  # the file named exists but cannot be used: a model fault, not bad input
+    assert done.stderr.startswith("error: cannot load the model") and done.stderr.count("\n") == 1, done.stderr

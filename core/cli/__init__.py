@@ -5,17 +5,22 @@ imports (TensorFlow, music21) happen inside the handlers so ``--help`` and ``dat
 Bad input raises :class:`core.errors.InputError`; :func:`main` prints its message on one line
 and returns 2. Flags argparse refuses (an unknown flag, a value outside a setting's limits) are
 one ``error:`` line and status 2 too. An :class:`core.errors.EnvironmentFault` or an ``OSError``
-(a full disk, a permission, a path blocked by a file) is one line as well, with status 1.
+(a full disk, a permission, a path blocked by a file) is one line as well, with status 1, and so is
+a model file that cannot be used (:class:`core.errors.ModelFault`). Anything else (memory exhausted,
+a bug) is still one line, status 1, saying how to see the traceback (:data:`TRACEBACK_VARIABLE`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from core.errors import EnvironmentFault, InputError, os_error_message
 
+#: set (to anything) to let an unforeseen exception through with its traceback instead of one line.
+TRACEBACK_VARIABLE = "CHORDSMITH_TRACEBACK"
 #: sub-command modules under core.cli, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "data", "summary", "train", "evaluate", "generate", "next", "score", "export", "serve",
@@ -59,3 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line and status 1, never a traceback
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        print(f"error: {unforeseen_message(exc)}", file=sys.stderr)
+        return 1
+
+
+def unforeseen_message(exc: BaseException) -> str:
+    """One line for a failure no handler foresaw: memory exhausted, or a bug (how to see its traceback)."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":  # TensorFlow's, not imported here
+        return "the machine ran out of memory; ask for less (a smaller model, batch or input)"
+    text = " ".join(str(exc).split())[:300] or "no message"
+    return (f"unexpected {type(exc).__name__}: {text} (a bug in Chordsmith; "
+            f"rerun with {TRACEBACK_VARIABLE}=1 to see where, and report it)")

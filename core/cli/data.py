@@ -6,7 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from core.cli.setting_flags import setting_type
 from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
+from core.config import TrainConfig
 from core.errors import InputError
 from core.paths import CORPUS_TABLE
 
@@ -27,9 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     batch = actions.add_parser("batch", help="print one training batch's shapes and a decoded sample")
     batch.add_argument("--split", choices=("train", "validation", "test"), default="train")
-    batch.add_argument("--batch-size", type=int, default=4)
+    settings = TrainConfig.settings()  # the training's limits: a batch shown is a batch that could be trained on
+    batch.add_argument("--batch-size", type=setting_type(settings["batch_size"]), default=4, metavar="BATCH_SIZE",
+                       help=f"windows in the batch ({settings['batch_size'].accepted()}; default 4)")
     batch.add_argument("--no-augment", action="store_true", help="switch off random transposition")
-    batch.add_argument("--seed", type=int, default=0)
+    batch.add_argument("--seed", type=setting_type(settings["seed"]), default=0, metavar="SEED",
+                       help=f"random seed ({settings['seed'].accepted()}; default 0)")
     add_verbose_argument(batch)
     batch.set_defaults(handler=_batch)
 
@@ -71,8 +76,6 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    if args.batch_size < 1:
-        raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
     import_tensorflow(args.verbose)
 
     from core.dataset import describe_batch

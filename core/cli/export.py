@@ -26,9 +26,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export and print the artifact's path, size and parity error."""
-    from core.paths import resolve_model_file
+    from core.paths import resolve_model_file, writable_dir
 
     model_file = resolve_model_file(args.model)
+    writable_dir(args.out, "--out", from_flag=True)  # before TensorFlow loads and the conversion runs
     import_tensorflow(args.verbose)
 
     from core.model import load_model

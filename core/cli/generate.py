@@ -44,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
         "locks": parse_locks(args.lock),
     }
     validate_request(conditions, **settings)  # before the model load
+    if args.export is not None:
+        from core.paths import writable_dir
+
+        writable_dir(args.export, "--export", from_flag=True)
     with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
         generator = load_ensemble(args.model)
     samples = generate(generator, conditions, **settings)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
+from core.cli.line_input import MAX_LINE_BYTES
 from core.cli.model_arguments import add_condition_arguments, conditions_from_args
 from core.cli.tensorflow_output import add_verbose_argument, quiet_tensorflow
+from core.config import GenerationSettings
+
+#: most chords in one scored progression: the generation length limit, as the API's /score has it.
+MAX_CHORDS = int(GenerationSettings.settings()["length"].high)
 
 
 def register(subparsers) -> None:
@@ -15,7 +19,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "score", help="score chord progressions with the model",
         description="Per-chord probabilities, surprise (bits), log-likelihood and perplexity under the given "
-        "conditions. Without --chords, reads one progression per line from stdin.",
+        "conditions. Without --chords, reads one progression per line from stdin (in batches, each line at most "
+        f"{MAX_LINE_BYTES} bytes and {MAX_CHORDS} chords; results are printed batch by batch).",
     )
     add_condition_arguments(parser)
     parser.add_argument("--chords", help="e.g. 'C G Am F' (default: one progression per stdin line)")
@@ -27,30 +32,73 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Parse the progressions, score them in one batch, print."""
-    from core.chords import parse_progression
-    from core.errors import InputError
+    """Load the model, then score the progressions batch by batch, printing each batch's results as it goes.
+
+    Stdin is read in batches of :data:`core.cli.line_input.BATCH_LINES` lines, each at most
+    :data:`core.cli.line_input.MAX_LINE_BYTES` long, so memory stays flat in the input's size. A bad
+    line stops the command with one error naming it (the results before it are already printed).
+    """
+    from core.cli.line_input import batches, numbered_lines
 
     conditions = conditions_from_args(args)
-    lines = [args.chords] if args.chords is not None else [line for line in sys.stdin.read().splitlines() if line.strip()]
-    if not lines:
-        raise InputError("no progressions: give --chords 'C G Am F' or one progression per line on stdin")
-    progressions = [parse_progression(line) for line in lines]
+    if args.chords is not None:
+        lines = iter([(0, args.chords)])
+        _progression(0, args.chords)  # a bad --chords is refused before the model loads
+    else:
+        lines = numbered_lines()
 
     from core.generation.ensemble import load_ensemble
-    from core.generation.score import rank_condition, score_progressions
 
     with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
         generator = load_ensemble(args.model)
+    printed = 0
+    for batch in batches(lines):
+        for result in _score_batch(generator, [_progression(n, text) for n, text in batch], conditions, args):
+            _print_result(result, args.format, first=printed == 0)
+            printed += 1
+    if not printed:
+        from core.errors import InputError
+
+        raise InputError("no progressions: give --chords 'C G Am F' or one progression per line on stdin")
+    if args.format == "json":
+        print("\n]")
+    return 0
+
+
+def _progression(number: int, text: str) -> list:
+    """The chords of one line (``number`` 0: the --chords flag), at most :data:`MAX_CHORDS`; errors name the line."""
+    from core.chords import parse_progression
+    from core.errors import InputError
+
+    where = f"line {number}: " if number else "--chords: "
+    try:
+        chords = parse_progression(text)
+    except InputError as error:
+        raise InputError(f"{where}{error}") from None
+    if len(chords) > MAX_CHORDS:
+        raise InputError(f"{where}a progression may hold at most {MAX_CHORDS} chords, got {len(chords)}")
+    return chords
+
+
+def _score_batch(generator, progressions: list, conditions, args: argparse.Namespace) -> list[dict]:
+    from core.generation.calibration import clear_fit
+    from core.generation.score import rank_condition, score_progressions
+
     results = score_progressions(generator, progressions, conditions, ends=args.ends)
     if args.rank:
         for result, chords in zip(results, progressions, strict=True):
             result["posterior"] = rank_condition(generator, chords, conditions, args.rank, ends=args.ends)
-    if args.format == "json":
-        print(json.dumps(results, indent=2))
+            result["best_fit"] = clear_fit(result["posterior"])
+    return results
+
+
+def _print_result(result: dict, form: str, first: bool) -> None:
+    """One result: text blocks apart by a blank line; JSON as the items of one array, opened by the first."""
+    if form == "json":
+        item = json.dumps(result, indent=2).replace("\n", "\n  ")
+        print(("[\n  " if first else ",\n  ") + item, end="")
     else:
-        print("\n\n".join(format_result(r) for r in results))
-    return 0
+        print(("" if first else "\n") + format_result(result))
 
 
 def format_result(result: dict) -> str:
@@ -64,4 +112,6 @@ def format_result(result: dict) -> str:
     ]
     if "posterior" in result:
         rows.append("posterior: " + ", ".join(f"{k} {v:.2f}" for k, v in result["posterior"].items()))
+        rows.append(f"best fit: {result['best_fit']}" if result.get("best_fit") else
+                    "no clear fit (the top value is not twice as likely as the next)")
     return "\n".join(rows)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 
 from core.cli.tensorflow_output import add_verbose_argument, quiet_tensorflow
 
@@ -23,18 +25,50 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the model (a missing or unreadable one is a one-line error, not a failed startup), then serve until interrupted."""
+    """Take the port and load the model, each failing with one line before uvicorn starts; then serve until interrupted."""
     from core.errors import InputError
     from core.generation.loading import load_generator
 
     if not 0 < args.port < 65536:
-        raise InputError(f"port must be in 1..65535, got {args.port}")
-    with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
-        generator = load_generator(args.model)
+        raise InputError(f"--port must be a whole number from 1 to 65535, got {args.port}")
+    listening = listen_socket(args.host, args.port)
+    try:
+        with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
+            generator = load_generator(args.model)
+    except BaseException:
+        listening.close()
+        raise
 
     import uvicorn
 
     from core.serving.api import create_app
 
-    uvicorn.run(create_app(generator=generator), host=args.host, port=args.port, log_level=args.log_level)
+    config = uvicorn.Config(create_app(generator=generator), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.Server(config).run(sockets=[listening])
     return 0
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` for uvicorn to serve on (bound here, so a taken port is one error line).
+
+    A host that does not resolve is an :class:`InputError`; a port in use or not permitted an
+    :class:`EnvironmentFault`.
+    """
+    from core.errors import EnvironmentFault, InputError, os_error_message
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise InputError(f"--host {host!r} is not an address or a name this machine resolves ({error})") from None
+    listening = socket.socket(family, kind, proto)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise EnvironmentFault(f"port {port} on {host} is in use (another server?): choose another --port") from None
+        raise EnvironmentFault(f"cannot listen on {host}:{port}: {os_error_message(error)}") from None
+    listening.set_inheritable(True)
+    return listening

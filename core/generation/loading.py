@@ -9,8 +9,10 @@ is loaded through Keras once, and the copy is written beside it for every later 
 models, which the NumPy decoder cannot run, get the Keras full-sequence fallback.
 
 Loads are cached on the resolved file and its content hash: an unchanged model is loaded once per
-process, a retrained or replaced one again. A file that cannot be read (truncated, foreign, not a
-Chordsmith model) is an :class:`InputError` naming it, so callers show one line, never a traceback.
+process, a retrained or replaced one again. A missing model is an :class:`InputError`; a file that
+cannot be used (empty, truncated, foreign, refused by safe mode, not a Chordsmith model, made for
+another vocabulary or other labels, weights that are not finite) is a :class:`core.errors.ModelFault`
+saying why (:mod:`core.model_faults`), so callers show one line, never a traceback.
 Training, evaluation against Keras and export need the Keras model itself: :func:`core.model.load_model`
 accepts the same paths.
 """
@@ -21,15 +23,17 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import InputError, unreadable_model
+from core.errors import ModelFault
 from core.generation.decoder import Decoder, FastDecoder, KerasDecoder
 from core.generation.weights import (
     InferenceWeights,
     file_sha256,
+    non_finite_arrays,
     read_inference_weights,
     save_inference_weights,
     weights_of_model,
 )
+from core.model_faults import check_fits_corpus, unloadable_model
 from core.paths import resolve_model_file
 
 
@@ -52,10 +56,10 @@ def load_generator(model: str | Path | None = None) -> Generator:
     model_file = resolve_model_file(model).resolve()
     try:
         return _load(model_file, file_sha256(model_file))
-    except InputError:
+    except ModelFault:
         raise
     except Exception as error:  # noqa: BLE001 - any failure to read the file is reported the same way
-        raise unreadable_model(model_file, error) from error
+        raise unloadable_model(model_file, error) from error
 
 
 def as_generator(model: Generator | str | Path | None) -> Generator:
@@ -69,7 +73,12 @@ def _load(model_file: Path, source_sha256: str) -> Generator:
     keras_model = None
     if weights is None:
         weights, keras_model = _derive(model_file, source_sha256)
+    check_fits_corpus(model_file, weights.model_config)
     if weights.fast:
+        broken = non_finite_arrays(weights.decoder)
+        if broken:
+            raise ModelFault(f"cannot use the model {model_file}: NaN or infinite weights in {', '.join(broken)} "
+                             "(a training that diverged)")
         decoder: Decoder = FastDecoder(weights.decoder)
     else:
         decoder = KerasDecoder(keras_model if keras_model is not None else _keras_model(model_file))

@@ -127,6 +127,19 @@ def _decoder_weights(arrays: dict[str, np.ndarray], description: dict) -> Decode
     )
 
 
+def non_finite_arrays(weights: DecoderWeights) -> list[str]:
+    """Names of the arrays holding NaN or an infinity (a training that diverged); empty for a usable model."""
+    return [name for name, array in _named_arrays(weights).items() if not np.isfinite(array).all()]
+
+
+def _fits_config(arrays: dict[str, np.ndarray], model_config: dict) -> bool:
+    """Whether the arrays have the vocabulary and condition counts the JSON's model config states."""
+    vocab = model_config.get("vocab_size")
+    counts = [model_config.get(f"{name}_count") for name in CONDITION_ORDER]
+    return (arrays["chord_embedding"].shape[0] == vocab and arrays["output_dense.bias"].shape == (vocab,)
+            and [arrays[f"{name}_embedding"].shape[0] for name in CONDITION_ORDER] == counts)
+
+
 # --- writing ------------------------------------------------------------------------------------
 
 
@@ -202,8 +215,9 @@ def read_inference_weights(model_file: Path, source_sha256: str) -> InferenceWei
     """The weights copy beside ``model_file`` when it is complete and made from content ``source_sha256``.
 
     ``None`` when there is none, or it is of another format version, of other content, or
-    inconsistent (a missing array, a shape that differs from the JSON, an npz whose hash is not
-    the recorded one): the caller then derives it again from the ``.keras`` file.
+    inconsistent (a missing array, a shape that differs from the JSON or from its model config's
+    vocabulary and condition counts, an npz whose hash is not the recorded one): the caller then
+    derives it again from the ``.keras`` file.
     """
     npz_path, json_path = weights_files(model_file)
     try:
@@ -220,7 +234,8 @@ def read_inference_weights(model_file: Path, source_sha256: str) -> InferenceWei
             arrays = {name: npz[name] for name in npz.files}
         expected = _array_names(description["cell"], len(description["layer_units"]))
         shapes = {name: list(array.shape) for name, array in arrays.items()}
-        if sorted(expected) != sorted(arrays) or shapes != description["arrays"]:
+        if (sorted(expected) != sorted(arrays) or shapes != description["arrays"]
+                or not _fits_config(arrays, description["model_config"])):
             return None
         return InferenceWeights(source_sha256, description["model_config"], _decoder_weights(arrays, description))
     except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
