@@ -246,29 +246,22 @@ def _lever_epoch(frame, options: dict, repeats: int) -> tuple[Stats, Stats]:
 
     from core.config import ModelConfig
     from core.dataset import DatasetConfig, make_dataset
-    from core.model import build_model, compile_model
+    from core.model import build_model, compile_model, precision
 
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16" if options.get("bfloat16") else "float32")
-    try:
-        keras.utils.set_random_seed(0)
-        length = options.get("length", 12)
+    keras.utils.set_random_seed(0)
+    length = options.get("length", 12)
+    with precision(options.get("bfloat16", False)):
         model = build_model(ModelConfig(cell=options.get("cell", "lstm"), sequence_length=length),
                             unroll=options.get("unroll", False))
-        if options.get("bfloat16"):  # the masked top-k metrics need float32 scores: loss only
-            model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=compile_model(model).loss)
-        else:
-            compile_model(model, jit_compile=options.get("jit", False))
-        dataset = make_dataset(frame, DatasetConfig(batch_size=options["batch"], sequence_length=length), training=True)
-        model.fit(dataset, epochs=1, verbose=0)  # warm-up: traces the step
-        cpu, wall = [], []
-        for _ in range(repeats):
-            cpu_start, wall_start = time.process_time(), time.perf_counter()
-            model.fit(dataset, epochs=1, verbose=0)
-            cpu.append(time.process_time() - cpu_start)
-            wall.append(time.perf_counter() - wall_start)
-    finally:
-        keras.config.set_dtype_policy(policy)
+    compile_model(model, jit_compile=options.get("jit", False))
+    dataset = make_dataset(frame, DatasetConfig(batch_size=options["batch"], sequence_length=length), training=True)
+    model.fit(dataset, epochs=1, verbose=0)  # warm-up: traces the step
+    cpu, wall = [], []
+    for _ in range(repeats):
+        cpu_start, wall_start = time.process_time(), time.perf_counter()
+        model.fit(dataset, epochs=1, verbose=0)
+        cpu.append(time.process_time() - cpu_start)
+        wall.append(time.perf_counter() - wall_start)
     return Stats.of(cpu).inverted(len(frame)), Stats.of(wall).inverted(len(frame))
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keras
+
 from core.errors import InputError
 from core.training.run_folder import (
     BEST_CHECKPOINT,
@@ -90,13 +92,7 @@ def restore_callback_state(callbacks: list, state: dict[str, dict[str, Any]]) ->
             setattr(callback, name, value)
 
 
-def _keras_callback_base():
-    import keras
-
-    return keras.callbacks.Callback
-
-
-class EpochCheckpoint(_keras_callback_base()):
+class EpochCheckpoint(keras.callbacks.Callback):
     """Saves the resume point at every epoch end; on a resumed run, first puts the other callbacks back as they were.
 
     ``tracked`` are the callbacks whose state is saved (and restored from ``resume``, after their
