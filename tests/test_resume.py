@@ -16,8 +16,9 @@ import pytest
 from core.config import TrainConfig
 from core.corpus.table import write_table
 from core.errors import InputError
+from core.generation.weights import file_sha256
 from core.paths import REPO_ROOT
-from core.training.resume import file_sha256, read_resume_point, trim_logs
+from core.training.resume import read_resume_point, trim_logs
 from core.training.run_folder import (
     LAST_CHECKPOINT,
     RESUME_STATE_FILE,

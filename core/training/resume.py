@@ -19,7 +19,6 @@ with ``resume=True``) drops the records of epochs after the checkpoint from ``me
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -31,6 +30,7 @@ from typing import Any
 import keras
 
 from core.errors import InputError
+from core.generation.weights import file_sha256
 from core.training.run_folder import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
@@ -55,15 +55,6 @@ class ResumePoint:
     elapsed_s: float
     callbacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     checkpoint: Path = Path()
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _callback_key(callback: Any) -> str:
