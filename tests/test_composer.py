@@ -88,15 +88,15 @@ def test_typed_symbols_are_read_with_a_note_and_bad_input_refused(generator) -> 
 
 def test_cli_api_and_core_give_the_same_ranking(model_dir, generator, capsys) -> None:
     conditions = Conditions.parse(genre="jazz", key="Bb")
-    core = next_chords(generator, "Bbmaj7 Gm7 C7sus4", conditions, followed_by="F7", in_key=False, top=8)
+    core = next_chords(generator, "Bbmaj7 Gm7 C7sus4", conditions, followed_by="F7", in_key=False, top=8, guidance=1.5)
     assert main(["next", "--model", str(model_dir), "--chords", "Bbmaj7 Gm7 C7sus4", "--followed-by", "F7",
-                 "--genre", "jazz", "--key", "Bb", "--top", "8", "--format", "json"]) == 0
+                 "--genre", "jazz", "--key", "Bb", "--top", "8", "--guidance", "1.5", "--format", "json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out) == core.to_list()
     assert captured.err.strip() == "note: C7sus4 read as Csus4"
     with TestClient(create_app(model_dir)) as client:
         answer = client.post("/next", json={"chords": ["Bbmaj7", "Gm7", "C7sus4"], "followed_by": ["F7"],
-                                            "genre": "jazz", "key": "Bb", "top": 8})
+                                            "genre": "jazz", "key": "Bb", "top": 8, "guidance": 1.5})
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"ranking": core.to_list(), "key": "Bb major", "notes": ["C7sus4 read as Csus4"]}
         for body in ({"chords": ["Hm"]}, {"top": 0}, {"in_key": True}, {"chords": ["C"] * 64},

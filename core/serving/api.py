@@ -326,6 +326,31 @@ def _answer_bad_input_with_422(app: FastAPI) -> None:
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
 
 
+def ranked_next(generator, request: NextRequest) -> NextResponse:
+    """``POST /next``'s answer: :func:`core.generation.composer.next_chords` for the request."""
+    from core.generation.composer import next_chords
+
+    ranking = next_chords(generator, request.chords, request.conditions(), followed_by=request.followed_by,
+                          in_key=request.in_key, top=request.top, ends=request.ends, guidance=request.guidance)
+    return NextResponse(ranking=[RankedOut(**r) for r in ranking.to_list()], key=ranking.key, notes=ranking.notes)
+
+
+def scored(generator, request: ScoreRequest) -> ScoreResponse:
+    """``POST /score``'s answer: each progression scored, with reading notes, and ranked when asked."""
+    from core.generation.calibration import clear_fit
+    from core.generation.generate import read_chords, reading_notes
+    from core.generation.score import rank_condition, score_progressions
+
+    conditions = request.conditions()
+    results = score_progressions(generator, request.progressions, conditions, ends=request.ends)
+    for result, text in zip(results, request.progressions, strict=True):
+        result["notes"] = reading_notes(read_chords(text))
+        if request.rank:
+            result["posterior"] = rank_condition(generator, text, conditions, request.rank, ends=request.ends)
+            result["best_fit"] = clear_fit(result["posterior"])
+    return ScoreResponse(results=[ScoreOut(**r) for r in results])
+
+
 def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
     """The API app. ``model`` is a run folder or ``.keras`` file (``None``: the active model), loaded at
     startup; ``generator`` (a :class:`core.generation.generate.Generator`) is used as is when given."""
@@ -352,28 +377,12 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
     @app.post("/next", response_model=NextResponse)
     def next_endpoint(request: NextRequest) -> NextResponse:
         """The most probable next chords (or what fits in the gap), most probable first."""
-        from core.generation.composer import next_chords
-
-        ranking = next_chords(app.state.generator, request.chords, request.conditions(), followed_by=request.followed_by,
-                              in_key=request.in_key, top=request.top, ends=request.ends, guidance=request.guidance)
-        return NextResponse(ranking=[RankedOut(**r) for r in ranking.to_list()], key=ranking.key, notes=ranking.notes)
+        return ranked_next(app.state.generator, request)
 
     @app.post("/score", response_model=ScoreResponse)
     def score_endpoint(request: ScoreRequest) -> ScoreResponse:
         """Score progressions (and rank a condition when asked)."""
-        from core.generation.calibration import clear_fit
-        from core.generation.generate import read_chords, reading_notes
-        from core.generation.score import rank_condition, score_progressions
-
-        conditions = request.conditions()
-        results = score_progressions(app.state.generator, request.progressions, conditions, ends=request.ends)
-        for result, text in zip(results, request.progressions, strict=True):
-            result["notes"] = reading_notes(read_chords(text))
-        if request.rank:
-            for result, text in zip(results, request.progressions, strict=True):
-                result["posterior"] = rank_condition(app.state.generator, text, conditions, request.rank, ends=request.ends)
-                result["best_fit"] = clear_fit(result["posterior"])
-        return ScoreResponse(results=[ScoreOut(**r) for r in results])
+        return scored(app.state.generator, request)
 
     @app.get("/conditions", response_model=ConditionsResponse)
     def conditions_endpoint() -> ConditionsResponse:
