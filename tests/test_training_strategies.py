@@ -118,3 +118,20 @@ def test_resume_refuses_settings_that_would_change_the_run(tmp_path, monkeypatch
         _train_config("--resume", "r", "--lr", "0.1")
     with pytest.raises(InputError, match="no run named"):
         _train_config("--resume", "missing")
+
+
+def test_a_mixed_precision_run_with_curriculum_and_substitution_saves_a_float32_model(tmp_path):
+    from core.model import load_model
+    from core.training.run_folder import epoch_records, read_metrics
+    from core.training.train import train
+    from tests.test_train import TINY_MODEL
+
+    config = TrainConfig(batch_size=8, epochs=2, seed=1, run_name="mixed", write_reports=False, model=TINY_MODEL,
+                         mixed_precision=True, curriculum="short-first", curriculum_epochs=1, substitution_rate=0.3)
+    run_dir = train(config, frame=progression_frame(2), run_dir=tmp_path / "mixed")
+    assert {layer.dtype_policy.name for layer in load_model(run_dir / "model.keras").layers} == {"float32"}
+    records = epoch_records(read_metrics(run_dir))
+    assert len(records) == 2 and all(np.isfinite(r["loss"]) and r["cpu_seconds"] > 0 for r in records)
+    import keras
+
+    assert keras.config.dtype_policy().name == "float32"  # the mixed policy does not leak out of the run
