@@ -11,6 +11,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette: "use httpx2" (httpx works)
     from fastapi.testclient import TestClient
 
+from core.cli import main
 from core.conditions import Conditions
 from core.config import MAX_SCORED_CHORDS
 from core.errors import InputError
@@ -58,7 +59,7 @@ def test_a_long_progression_gets_no_clear_fit_once_calibrated(model_dir, tmp_pat
     assert max(result.genre.posterior.values()) < 0.5
 
 
-def test_the_cap_is_the_same_everywhere(model_dir) -> None:
+def test_the_cap_is_the_same_everywhere(model_dir, capsys) -> None:
     too_long = " ".join(["C", "G"] * (MAX_SCORED_CHORDS // 2) + ["F"])
     message = f"a progression may hold at most {MAX_SCORED_CHORDS} chords, got {MAX_SCORED_CHORDS + 1}"
     with pytest.raises(InputError, match=message):
@@ -71,3 +72,7 @@ def test_the_cap_is_the_same_everywhere(model_dir) -> None:
         assert answer.status_code == 422 and message in answer.text
         typed = client.post("/score", json={"progressions": ["C G7sus4 F"]})
         assert typed.status_code == 200 and typed.json()["results"][0]["notes"] == ["G7sus4 read as Gsus4"]
+    assert main(["score", "--model", str(model_dir), "--chords", too_long]) == 2
+    assert capsys.readouterr().err.strip() == f"error: --chords: {message}"
+    assert main(["score", "--model", str(model_dir), "--chords", "C G7sus4 F"]) == 0
+    assert capsys.readouterr().err.strip() == "note: --chords: G7sus4 read as Gsus4"

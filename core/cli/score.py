@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from core.cli.line_input import MAX_LINE_BYTES
 from core.cli.model_arguments import add_condition_arguments, conditions_from_args
 from core.cli.tensorflow_output import add_verbose_argument, quiet_tensorflow
-from core.config import GenerationSettings
+from core.config import MAX_SCORED_CHORDS
 
-#: most chords in one scored progression: the generation length limit, as the API's /score has it.
-MAX_CHORDS = int(GenerationSettings.settings()["length"].high)
+#: most chords in one scored progression (core.config), as the API's /score and the Analyze panel have it.
+MAX_CHORDS = MAX_SCORED_CHORDS
 
 
 def register(subparsers) -> None:
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     conditions = conditions_from_args(args)
     if args.chords is not None:
         lines = iter([(0, args.chords)])
-        _progression(0, args.chords)  # a bad --chords is refused before the model loads
+        _progression(0, args.chords, notes=False)  # a bad --chords is refused before the model loads
     else:
         lines = numbered_lines()
 
@@ -65,19 +66,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progression(number: int, text: str) -> list:
-    """The chords of one line (``number`` 0: the --chords flag), at most :data:`MAX_CHORDS`; errors name the line."""
-    from core.chords import parse_progression
+def _progression(number: int, text: str, notes: bool = True) -> list:
+    """The chords of one line (``number`` 0: the --chords flag), at most :data:`MAX_CHORDS`; errors name the line.
+
+    Symbols are read as everywhere (:func:`core.generation.analysis.read_scored`): ``G7sus4`` is read
+    as ``Gsus4``, and with ``notes`` a ``note:`` line on stderr says so.
+    """
     from core.errors import InputError
+    from core.generation.analysis import read_scored
+    from core.generation.generate import reading_notes
 
     where = f"line {number}: " if number else "--chords: "
     try:
-        chords = parse_progression(text)
+        parsed = read_scored(text)
     except InputError as error:
         raise InputError(f"{where}{error}") from None
-    if len(chords) > MAX_CHORDS:
-        raise InputError(f"{where}a progression may hold at most {MAX_CHORDS} chords, got {len(chords)}")
-    return chords
+    for note in reading_notes(parsed) if notes else []:
+        print(f"note: {where}{note}", file=sys.stderr)
+    return [p.chord for p in parsed]
 
 
 def _score_batch(generator, progressions: list, conditions, args: argparse.Namespace) -> list[dict]:
