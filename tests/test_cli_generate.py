@@ -45,6 +45,17 @@ def test_generate_text_is_reproducible(model_dir, capsys) -> None:
     assert first.startswith("1. C") and "(C major)" in first
 
 
+def test_generate_reads_typed_symbols_with_a_note_and_keeps_slash_basses(model_dir, capsys) -> None:
+    code = main(["generate", "--model", model_dir, "--key", "C", "--length", "5", "--random-seed", "2", "--format", "json",
+                 "--seed-chords", "C/E G7sus4", "--lock", "5:F/A"])
+    assert code == 0
+    captured = capsys.readouterr()
+    sample = json.loads(captured.out)[0]
+    assert sample["chords"][:2] == ["C/E", "Gsus4"] and sample["chords"][4] == "F/A" and sample["roman"][0] == "I6"
+    assert sample["notes"] == ["G7sus4 read as Gsus4"] and captured.err.strip() == "note: G7sus4 read as Gsus4"
+    assert len(sample["chords"]) == 5 and not sample["ended"]  # the requested length
+
+
 def test_generate_export(model_dir, capsys, monkeypatch, tmp_path) -> None:
     import core.notation
 
