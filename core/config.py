@@ -467,6 +467,14 @@ RECIPES: dict[str, dict[str, Any]] = {
 # --------------------------------------------------------------------------- generation
 
 
+#: the sampling defaults, chosen with ``python -m bench.sampling_sweep`` (README, "Sampling defaults"): at the default
+#: guidance, T = 1.2 with top-p 0.95 is the row whose progressions are as surprising to the model as real songs
+#: (sample perplexity 12.4 vs 14.6; T = 1 gives 9.1) with as many unlikely chords (14.9 % below p = 1 % vs 14.2 %),
+#: while copying fewer whole training progressions than real songs do (5.9 % vs 9.3 %); top-p drops the last 5 %.
+DEFAULT_TEMPERATURE = 1.2
+DEFAULT_TOP_P = 0.95
+
+
 @dataclass
 class GenerationSettings(SettingsBase):
     """The sampling settings of one generation request, shared by the CLI, the API and the Generate page.
@@ -476,10 +484,11 @@ class GenerationSettings(SettingsBase):
 
     length: int = setting(8, int, "most chords per progression", low=1, high=64)
     num_samples: int = setting(1, int, "how many progressions", label="number of samples", low=1, high=100)
-    temperature: float = setting(1.0, float, "lower is safer, higher more adventurous", low=0.05, high=5.0)
+    temperature: float = setting(DEFAULT_TEMPERATURE, float, "lower is safer, higher more adventurous", low=0.05,
+                                 high=5.0)
     top_k: int = setting(0, int, "sample among the k most likely chords; 0 = off", label="top-k", low=0, high=VOCAB.size)
-    top_p: float = setting(1.0, float, "sample among the most likely chords reaching this probability mass; 1 = off",
-                           label="top-p", low=0.01, high=1.0)
+    top_p: float = setting(DEFAULT_TOP_P, float, "sample among the most likely chords reaching this probability mass; "
+                           "1 = off", label="top-p", low=0.01, high=1.0)
     random_seed: int | None = setting(None, int, "seed for reproducible samples (default: a fresh draw)",
                                       label="random seed", low=0, high=MAX_SEED, optional=True)
     in_key: bool = setting(False, bool, "only chords inside the key's scale (needs a key)")

@@ -170,14 +170,15 @@ def test_guidance_setting_reaches_the_cli_and_the_api(generator: Generator, caps
     folder = str(generator.model_dir)
     args = ["generate", "--model", folder, "--genre", "jazz", "--mood", "sad", "--length", "6", "--num-samples", "3",
             "--random-seed", "4", "--format", "json"]
+    sampling = {"temperature": GenerationSettings().temperature, "top_p": GenerationSettings().top_p}  # the CLI's defaults
     assert main([*args, "--guidance", "0"]) == 0
     unguided = [s["chords"] for s in json.loads(capsys.readouterr().out)]
-    expected = generate(generator, JAZZ_SAD, length=6, num_samples=3, random_seed=4)
+    expected = generate(generator, JAZZ_SAD, length=6, num_samples=3, random_seed=4, **sampling)
     assert unguided == [s.symbols for s in expected]
     assert main([*args, "--guidance", "3"]) == 0
     guided = [s["chords"] for s in json.loads(capsys.readouterr().out)]
     assert guided == [s.symbols for s in generate(generator, JAZZ_SAD, length=6, num_samples=3, random_seed=4,
-                                                   guidance=3.0)]
+                                                   guidance=3.0, **sampling)]
     assert main([*args, "--guidance", "9"]) == 2
     assert "guidance must be a number from 0 to 5" in capsys.readouterr().err
     with TestClient(create_app(folder)) as client:
