@@ -16,6 +16,7 @@ import argparse
 import importlib
 import os
 import sys
+import unicodedata
 
 from core.errors import EnvironmentFault, InputError, os_error_message
 
@@ -31,7 +32,7 @@ class OneLineErrorParser(argparse.ArgumentParser):
     """argparse whose refusals are one ``error: …`` line (no usage dump) and exit status 2; sub-parsers inherit it."""
 
     def error(self, message: str):
-        self.exit(2, f"error: {message}\n")
+        self.exit(2, f"error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,13 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except EnvironmentFault as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 1
     except OSError as exc:  # the disk or the file system, not the arguments: a full disk, a permission
-        print(f"error: {os_error_message(exc)}", file=sys.stderr)
+        print(f"error: {one_line(os_error_message(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -67,8 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line and status 1, never a traceback
         if os.environ.get(TRACEBACK_VARIABLE):
             raise
-        print(f"error: {unforeseen_message(exc)}", file=sys.stderr)
+        print(f"error: {one_line(unforeseen_message(exc))}", file=sys.stderr)
         return 1
+
+
+def one_line(message: str) -> str:
+    """``message`` with its line breaks and control characters (typed into a value) written as escapes."""
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in message)
 
 
 def unforeseen_message(exc: BaseException) -> str:

@@ -25,12 +25,15 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the summary and write the diagram."""
     config = model_config_from_args(args)
+    from core.errors import InputError
     from core.paths import OUTPUT_DIR, writable_file
 
     diagram = args.diagram or OUTPUT_DIR / "model_architecture.svg"
     what = "--diagram" if args.diagram else "the diagram (in CHORDSMITH_OUTPUT)"
-    for target in (diagram, diagram.with_suffix(".txt")):  # checked before TensorFlow and the model are built
-        writable_file(target, what, from_flag=args.diagram is not None)
+    writable_file(diagram, what, from_flag=args.diagram is not None)  # checked before TensorFlow and the model are built
+    if diagram.name in ("", ".", ".."):
+        raise InputError(f"--diagram {str(diagram)!r} names no file: give a path such as output/model.svg")
+    writable_file(diagram.with_suffix(".txt"), what, from_flag=args.diagram is not None)
     import_tensorflow(args.verbose)
 
     from core.model import build_model

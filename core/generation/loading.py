@@ -33,7 +33,7 @@ from core.generation.weights import (
     save_inference_weights,
     weights_of_model,
 )
-from core.model_faults import check_fits_corpus, unloadable_model
+from core.model_faults import check_fits_corpus, file_problem, unloadable_model
 from core.paths import resolve_model_file
 
 
@@ -86,7 +86,13 @@ def _load(model_file: Path, source_sha256: str) -> Generator:
 
 
 def _derive(model_file: Path, source_sha256: str) -> tuple[InferenceWeights, object]:
-    """Weights from the Keras model (TensorFlow imported this once), written beside the file when it can be."""
+    """Weights from the Keras model (TensorFlow imported this once), written beside the file when it can be.
+
+    A file that is plainly not a Keras archive (empty, cut short, garbage) is refused before TensorFlow loads.
+    """
+    problem = file_problem(model_file)
+    if problem is not None:
+        raise ModelFault(f"cannot load the model {model_file}: {problem}")
     keras_model = _keras_model(model_file)
     weights = weights_of_model(keras_model, source_sha256)
     if file_sha256(model_file) == source_sha256:  # the file did not change while it was read
