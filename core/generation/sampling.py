@@ -81,9 +81,11 @@ def draw_with(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
 class RowRandomness:
     """Uniform numbers for a batch of progressions, each row drawn from its own stream.
 
-    Row ``r`` of a request with random seed ``s`` reads the streams seeded ``(s, r, table)``, one
-    per named table, so what row ``r`` draws never depends on how many rows the batch holds or on
-    what the other rows did. ``seed=None`` picks a fresh seed (:attr:`seed` tells which).
+    Number ``i`` of table ``name`` for row ``r`` of a request with random seed ``s`` is a pure
+    function of ``(s, name, r, i)`` (SplitMix64's mixing function over a counter, the generator
+    Java's ``SplittableRandom`` uses), so what row ``r`` draws never depends on how many rows the
+    batch holds or on what the other rows did, and a whole table costs a few vector operations.
+    ``seed=None`` picks a fresh seed (:attr:`seed` tells which).
     """
 
     def __init__(self, seed: int | None, rows: int) -> None:
@@ -92,14 +94,29 @@ class RowRandomness:
         self._tables: dict[str, np.ndarray] = {}
 
     def table(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """Uniforms ``[rows, *shape]`` for one named use (the same name always gives the same numbers)."""
+        """Uniforms in [0, 1) ``[rows, *shape]`` for one named use (the same name always gives the same numbers)."""
         key = f"{name}{shape}"
         if key not in self._tables:
-            number = int.from_bytes(name.encode("utf-8")[:8].ljust(8, b"\0"), "little")
-            self._tables[key] = np.stack([
-                np.random.default_rng([self.seed, row, number]).random(shape) for row in range(self.rows)
-            ]) if self.rows else np.zeros((0, *shape))
+            count = int(np.prod(shape, dtype=np.int64))
+            name_key = int.from_bytes(name.encode("utf-8")[:8].ljust(8, b"\0"), "little")
+            base = _mix64(np.array([self.seed ^ _mix64(np.array([name_key], dtype=np.uint64))[0]], dtype=np.uint64))[0]
+            counters = (np.arange(self.rows, dtype=np.uint64)[:, None] << np.uint64(32)) | np.arange(count, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                bits = _mix64(base + (counters + np.uint64(1)) * _GOLDEN_GAMMA)
+            self._tables[key] = ((bits >> np.uint64(11)).astype(np.float64) * 2.0**-53).reshape(self.rows, *shape)
         return self._tables[key]
+
+
+_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(values: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function (Steele, Lea & Flood 2014), elementwise on uint64 (wrapping arithmetic)."""
+    z = values.astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 @dataclass(frozen=True)
