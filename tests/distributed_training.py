@@ -32,8 +32,8 @@ def comparable_config(strategy: str = "default", cpu_replicas: int | None = None
                        strategy=strategy, cpu_replicas=cpu_replicas, model=TINY_MODEL)
 
 
-def _unshuffled_dataset(frame, config, training: bool):
-    """:func:`core.dataset.make_dataset` in evaluation mode (same windows and labels, frame order)."""
+def _unshuffled_dataset(frame, config, training: bool, length_limit=None):
+    """:func:`core.dataset.make_dataset` in evaluation mode (same windows and labels, frame order; no curriculum)."""
     return make_dataset(frame, config, training=False)
 
 
