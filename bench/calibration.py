@@ -54,7 +54,7 @@ def run(model_dir, frame=None) -> dict:
     stored = bool(fits)
     if not stored:
         document = fit_model_calibration(generator, frame)
-        fits = {name: ConditionCalibration(entry["temperature"], entry["length_exponent"])
+        fits = {name: ConditionCalibration(entry["temperature"], entry["length_exponent"], entry["length_floor"])
                 for name, entry in document["conditions"].items()}
     return {
         "model": str(model_dir), "stored": stored, "openings": list(PREFIX_LENGTHS), "clear_fit_ratio": CLEAR_FIT_RATIO,

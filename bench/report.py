@@ -200,19 +200,20 @@ def calibration_markdown(report: dict) -> list[str]:
     lines = [
         "", "### Calibrated genre and mood fits (`score --rank`, Analyze)", "",
         f"Model `{report['model']}`; calibration {origin}: "
-        "posterior ∝ exp(log-likelihood / (T · chords^a)). Scored on the test songs' openings of "
+        "posterior ∝ exp(log-likelihood / (T · max(1, chords / n0)^a)). Scored on the test songs' openings of "
         f"{', '.join(str(n) for n in report['openings'])} chords (other conditions open). ECE: 10 equal-width bins of the top "
         f"value's probability. A fit is clear when the top value is at least {report['clear_fit_ratio']:g}× the runner-up. "
         f"{report['seconds']:.0f} s.",
         "",
-        "| condition | T | a | openings | ECE raw → calibrated | NLL raw → calibrated | accuracy | "
+        "| condition | T | a | n0 | openings | ECE raw → calibrated | NLL raw → calibrated | accuracy | "
         "mean confidence raw → calibrated | clear fits raw → calibrated | accuracy when clear (calibrated) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in report["test"].items():
         before, after = row["before"], row["after"]
         lines.append(
-            f"| {name} | {row['temperature']:.3f} | {row['length_exponent']:g} | {after['rows']:,} | "
+            f"| {name} | {row['temperature']:.3f} | {row['length_exponent']:g} | {row.get('length_floor', 1)} | "
+            f"{after['rows']:,} | "
             f"{_pct(before['ece'])} → {_pct(after['ece'])} | {_num(before['nll'], 3)} → {_num(after['nll'], 3)} | "
             f"{_pct(after['accuracy'])} | {_pct(before['mean_confidence'])} → {_pct(after['mean_confidence'])} | "
             f"{_pct(before['clear_share'])} → {_pct(after['clear_share'])} | {_pct(after['accuracy_when_clear'])} |")

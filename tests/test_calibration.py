@@ -26,22 +26,22 @@ from tests.sample_corpus import sample_frame
 from tests.tiny_models import saved_tiny_model, tiny_model
 
 
-def _synthetic(temperature: float, exponent: float, rows: int = 4000, values: int = 5, seed: int = 0):
-    """Evidence whose true posterior is softmax(L / (T n^a)); labels drawn from it."""
+def _synthetic(temperature: float, exponent: float, rows: int = 4000, values: int = 5, seed: int = 0, floor: int = 1):
+    """Evidence whose true posterior is softmax(L / (T max(1, n/n0)^a)); labels drawn from it."""
     rng = np.random.default_rng(seed)
-    factors = rng.integers(2, 40, rows)
+    factors = rng.integers(2, 65, rows)
     per_chord = rng.normal(0.0, 1.0, (rows, values))
     log_likelihoods = per_chord * factors[:, None] ** 0.5 * 2.0
-    truth = ConditionCalibration(temperature, exponent).posteriors(log_likelihoods, factors)
+    truth = ConditionCalibration(temperature, exponent, floor).posteriors(log_likelihoods, factors)
     labels = np.array([rng.choice(values, p=p) for p in truth])
     return log_likelihoods, factors, labels
 
 
-@pytest.mark.parametrize("temperature, exponent", [(3.0, 0.5), (0.6, 1.0), (1.5, 0.0)])
-def test_fit_recovers_the_scaling_that_made_the_labels(temperature: float, exponent: float) -> None:
-    log_likelihoods, factors, labels = _synthetic(temperature, exponent)
+@pytest.mark.parametrize("temperature, exponent, floor", [(3.0, 0.5, 1), (0.6, 1.0, 1), (1.5, 0.0, 1), (1.2, 1.0, 11)])
+def test_fit_recovers_the_scaling_that_made_the_labels(temperature: float, exponent: float, floor: int) -> None:
+    log_likelihoods, factors, labels = _synthetic(temperature, exponent, floor=floor)
     fit = fit_calibration(log_likelihoods, factors, labels)
-    assert fit.length_exponent == exponent
+    assert (fit.length_exponent, fit.length_floor) == (exponent, floor) or exponent == 0.0
     assert fit.temperature == pytest.approx(temperature, rel=0.15)
     before = expected_calibration_error(UNCALIBRATED.posteriors(log_likelihoods, factors), labels)
     after = expected_calibration_error(fit.posteriors(log_likelihoods, factors), labels)
@@ -126,3 +126,16 @@ def test_api_score_rank_gives_the_clear_fit_or_none(tmp_path) -> None:
         flat = client.post("/score", json=body).json()["results"][0]
         assert max(flat["posterior"].values()) < 0.11 and flat["best_fit"] is None  # nearly uniform: no clear fit
         assert client.post("/score", json={"progressions": ["C G"]}).json()["results"][0]["best_fit"] is None
+
+
+def test_cli_score_rank_says_the_best_fit_or_no_clear_fit(tmp_path, capsys) -> None:
+    from core.cli import main
+
+    folder = saved_tiny_model(tmp_path, seed=11, scale=1.5)
+    (folder / CALIBRATION_FILE).write_text(json.dumps(
+        {"clear_fit_ratio": 2.0, "conditions": {"mood": {"temperature": 1000.0, "length_exponent": 0.0}}}))
+    assert main(["score", "--model", str(folder), "--chords", "C G Am F", "--rank", "mood"]) == 0
+    assert "no clear fit" in capsys.readouterr().out
+    assert main(["score", "--model", str(folder), "--chords", "C G Am F", "--rank", "mood", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)[0]
+    assert result["best_fit"] is None and max(result["posterior"].values()) < 0.26

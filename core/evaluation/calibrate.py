@@ -105,5 +105,5 @@ def calibration_report(generator, frame: pd.DataFrame, fits: dict[str, Condition
         totals, factors, labels = song_evidence(generator, frame, split, name)
         fit = fits.get(name, UNCALIBRATED)
         report[name] = {"split": split, "temperature": fit.temperature, "length_exponent": fit.length_exponent,
-                        **_figures(totals, factors, labels, fit)}
+                        "length_floor": fit.length_floor, **_figures(totals, factors, labels, fit)}
     return report

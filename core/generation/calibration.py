@@ -5,12 +5,14 @@ progression's summed log-likelihood under ``v``. Every chord multiplies the evid
 progressions read near-certain whatever they are (500 random chords: "100 % classical"). The
 calibrated posterior divides the evidence by a length factor and a temperature::
 
-    posterior_v ∝ exp(L_v / (T · n^a))
+    posterior_v ∝ exp(L_v / (T · max(1, n / n0)^a))
 
-with ``n`` the number of scored factors (chords, plus END when counted). ``a = 0`` is plain
-temperature scaling of the sum, ``a = 1`` temperature scaling of the per-chord average. Both ``T``
-and ``a`` are fitted per condition on the validation songs (their openings of 4 to 64 chords,
-:mod:`core.evaluation.calibrate`) by minimising the negative
+with ``n`` the number of scored factors (chords, plus END when counted). With ``n0 = 1``, ``a = 0``
+is plain temperature scaling of the sum and ``a = 1`` temperature scaling of the per-chord average;
+with ``n0 = 11`` (:data:`WINDOW_CHORDS`, the longest window the model was trained on) evidence
+counts in full up to a window's length and is damped only beyond it, where the model reads past
+anything it was trained on. ``T``, ``a`` and ``n0`` are fitted per condition on the validation songs
+(their openings of 4 to 64 chords, :mod:`core.evaluation.calibrate`) by minimising the negative
 log-likelihood of their labels (:func:`fit_calibration`); the argmax never changes, only how sure
 the posterior is. The fit is stored beside the model as ``calibration.json``
 (:data:`core.training.run_folder.CALIBRATION_FILE`) and read back by :func:`load_calibration`.
@@ -35,20 +37,25 @@ from core.training.run_folder import CALIBRATION_FILE
 CLEAR_FIT_RATIO = 2.0
 #: length exponents tried by the fit (0: temperature on the sum; 1: on the per-chord average; above 1: evidence
 #: that grows more slowly than the chords, as when the model reads past the 11-chord windows it was trained on).
-LENGTH_EXPONENTS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
+LENGTH_EXPONENTS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+#: the longest window the models are trained on (core.corpus.build.MAX_WINDOW_CHORDS), the other ``n0`` the fit tries.
+WINDOW_CHORDS = 11
+LENGTH_FLOORS: tuple[int, ...] = (1, WINDOW_CHORDS)
 ECE_BINS = 10
 
 
 @dataclass(frozen=True)
 class ConditionCalibration:
-    """``T`` and ``a`` of ``posterior ∝ exp(L / (T · n^a))`` for one condition."""
+    """``T``, ``a`` and ``n0`` of ``posterior ∝ exp(L / (T · max(1, n / n0)^a))`` for one condition."""
 
     temperature: float = 1.0
     length_exponent: float = 0.0
+    length_floor: int = 1
 
     def posteriors(self, log_likelihoods: np.ndarray, factors: np.ndarray) -> np.ndarray:
         """Row-wise posteriors [N, values] from summed log-likelihoods [N, values] and factor counts [N]."""
-        scale = self.temperature * np.power(np.asarray(factors, dtype=np.float64), self.length_exponent)
+        lengths = np.maximum(1.0, np.asarray(factors, dtype=np.float64) / self.length_floor)
+        scale = self.temperature * np.power(lengths, self.length_exponent)
         scores = np.asarray(log_likelihoods, dtype=np.float64) / scale[:, None]
         scores -= scores.max(axis=1, keepdims=True)
         probabilities = np.exp(scores)
@@ -108,20 +115,22 @@ def _golden_minimum(loss, low: float, high: float, tolerance: float = 1e-4) -> f
 
 
 def fit_calibration(log_likelihoods: np.ndarray, factors: np.ndarray, labels: np.ndarray) -> ConditionCalibration:
-    """The ``(T, a)`` minimising the labels' negative log-likelihood: a grid over ``a``, golden-section search over ``log T``.
+    """The ``(T, a, n0)`` minimising the labels' negative log-likelihood: a grid over ``a`` and ``n0``,
+    golden-section search over ``log T``.
 
     The NLL of temperature scaling is convex in ``1/T``, so the search over ``log T`` in [-6, 6] finds its minimum.
     """
     best: tuple[float, ConditionCalibration] | None = None
-    for exponent in LENGTH_EXPONENTS:
-        def loss(log_temperature: float, exponent: float = exponent) -> float:
-            calibration = ConditionCalibration(float(np.exp(log_temperature)), exponent)
-            return negative_log_likelihood(calibration.posteriors(log_likelihoods, factors), labels)
+    for floor in LENGTH_FLOORS:
+        for exponent in LENGTH_EXPONENTS if floor == 1 else LENGTH_EXPONENTS[1:]:
+            def loss(log_temperature: float, exponent: float = exponent, floor: int = floor) -> float:
+                calibration = ConditionCalibration(float(np.exp(log_temperature)), exponent, floor)
+                return negative_log_likelihood(calibration.posteriors(log_likelihoods, factors), labels)
 
-        candidate = ConditionCalibration(float(np.exp(_golden_minimum(loss, -6.0, 6.0))), exponent)
-        value = loss(np.log(candidate.temperature))
-        if best is None or value < best[0]:
-            best = (value, candidate)
+            candidate = ConditionCalibration(float(np.exp(_golden_minimum(loss, -6.0, 6.0))), exponent, floor)
+            value = loss(np.log(candidate.temperature))
+            if best is None or value < best[0]:
+                best = (value, candidate)
     return best[1]
 
 
@@ -164,5 +173,6 @@ def load_calibration(model_dir: str | Path) -> dict[str, ConditionCalibration]:
 @functools.lru_cache(maxsize=8)
 def _load(path: str, mtime: float) -> dict[str, ConditionCalibration]:
     document = json.loads(Path(path).read_text(encoding="utf-8"))
-    return {name: ConditionCalibration(float(fit["temperature"]), float(fit["length_exponent"]))
+    return {name: ConditionCalibration(float(fit["temperature"]), float(fit["length_exponent"]),
+                                       int(fit.get("length_floor", 1)))
             for name, fit in document.get("conditions", {}).items()}
