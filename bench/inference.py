@@ -65,13 +65,15 @@ def generate_page_path(model_dir: str) -> dict:
         if isinstance(node, ast.Import | ast.ImportFrom):
             exec(compile(ast.Module([node], []), str(page), "exec"), {})
     from studio import loaders
-    from studio.generate_url import GenerateRequest, sample_key
+    from studio.generate_url import PageLink, slash_text
+    from studio.progression_view import sample_key
 
-    request, _ = GenerateRequest.from_query({"genre": "pop", "key": "C", "samples": "2", "seed": "4"})
-    shown = loaders.generated(request, model_dir, 1.0)
-    loaders.alternatives(request, model_dir, 1.0, 0, 0)
+    request = PageLink.from_query({"genre": "pop", "key": "C", "samples": "2", "seed": "4"})[0].request
+    shown = loaders.drawn(request, model_dir, 1.0)
+    chords = tuple(shown[0].chords)
+    loaders.ranked(request.conditions, False, request.guidance, chords[:1], chords[2:], False, model_dir, 1.0)
     for sample in shown:
-        symbols = " ".join(sample.symbols)
+        symbols = slash_text(sample.slash_chords)
         loaders.notation_svg(symbols, sample_key(sample), symbols)
         loaders.progression_wav(symbols, float(request.tempo))
     loaders.analysis("C G Am F", request.conditions, model_dir, 1.0)

@@ -1,19 +1,24 @@
-"""Generate: progressions for a genre, mood and key; lock chords, swap alternatives, transpose, listen, share.
+"""Generate: progressions for a genre, mood and key; each one locked, regenerated, undone and starred on its own; a composer.
 
-The whole page is a function of its URL (see :mod:`studio.generate_state` and
-:mod:`studio.generate_url`): the address bar is always a link that reproduces it.
+Every chord is heard on a click, spelled in key, voiced (voice-led, root position or a chosen
+inversion) the same in notation, audio and downloads. The page's state lives in the session and in
+its address (:mod:`studio.generate_state`): leaving the page and coming back, or the browser's Back
+button, brings the progressions back, and the address is a link that reproduces them with the model
+it names (:mod:`studio.generate_model`).
 """
 
-import json
+from dataclasses import replace
 
 import streamlit as st
 
 from core.chords import ROOTS
 from core.conditions import GENRES, MOODS, UNSPECIFIED
-from core.generation.generate import Sample
-from studio import charts, generate_state, loaders, models
-from studio.generate_state import ALTERNATIVES_FOR, apply, lock_key, widget_key
+from core.errors import EnvironmentFault, InputError
+from core.voicing import VOICING_STYLES
+from studio import charts, composer, favourites, generate_cards, generate_model, generate_state, loaders, models
+from studio.generate_state import Model, widget_key
 from studio.generate_url import (
+    GUIDANCE_RANGE,
     LENGTH_RANGE,
     SAMPLES_RANGE,
     SEED_RANGE,
@@ -22,29 +27,69 @@ from studio.generate_url import (
     TOP_K_RANGE,
     TOP_P_RANGE,
     TRANSPOSE_RANGE,
-    sample_key,
+    VIEWS,
     temperature_advice,
 )
 from studio.page import input_errors, set_up
 
-CHORDS_PER_ROW = 8
-#: progressions shown in full (chord cards, notation, audio, downloads); the others are listed in a table and opened one
-#: at a time, so the page shows every progression the one samples limit allows (core.config) and stays quick.
-FULL_CARDS = 8
 OPEN = "open"
+TAB_LABELS = {"progressions": "Progressions", "compose": "Compose", "favourites": "Favourites",
+              "analyze": "Analyze a progression"}
+VIEW_KEY = "gen-view"
+MODEL_KEY = "gen-model"
+ENSEMBLE_KEY = "ensemble"  # studio.models.with_ensemble's picker
+VOICING_LABELS = {"voice-led": "Voice-led (least movement)", "root": "Root position"}
 
 set_up("Generate")
-folder = models.active_model_folder()
-if folder is None:
-    st.stop()
-folder, version = models.with_ensemble(folder)  # the model in use, or it averaged with the runs chosen (an ensemble)
-request, problems = generate_state.current_request()
+begun = generate_state.start()
+state, problems = begun.state, list(begun.problems)
+if begun.link is not None or begun.arrived:
+    st.session_state[VIEW_KEY] = TAB_LABELS[state.view]
 
 
 def label(value: str) -> str:
     """Selectbox label: open conditions read ``open``."""
     return OPEN if value in ("", UNSPECIFIED) else value
 
+
+def model_row() -> Model | None:
+    """The model picker (and ensemble picker): the link's model when this studio has it, else the model in use."""
+    choices, unusable = generate_model.options()
+    if unusable:
+        st.error(unusable + (" Pick another model below." if choices else ""), icon=":material/error:")
+    if not choices:
+        if not unusable:
+            st.info(f"No trained model yet: {models.NO_MODEL_HINT}.", icon=":material/info:")
+        return None
+    names = [c.name for c in choices]
+    if MODEL_KEY not in st.session_state or begun.link is not None or begun.arrived:
+        members, message = generate_model.find(state.model, choices) if state.model else (None, "")
+        if message:
+            problems.append(f"{message} The chords below come from the model in use, so they differ from the link's.")
+            generate_state.report(problems[-1])
+        members = members or [generate_model.active(choices) or choices[0]]
+        st.session_state[MODEL_KEY] = members[0].name
+        st.session_state[ENSEMBLE_KEY] = [m.name for m in members[1:]]
+    picker, ensemble = st.columns([2, 3])
+    name = picker.selectbox("Model", names, key=MODEL_KEY, format_func=lambda n: choices[names.index(n)].label,
+                            help="Which model writes the progressions (here only; the Training page sets the active "
+                                 "model). Links name it, so they give the same chords wherever it exists.")
+    base = choices[names.index(name)]
+    allowed = [c.name for c in choices if c.name != generate_model.DEFAULT_NAME and c.folder != base.folder]
+    st.session_state[ENSEMBLE_KEY] = [n for n in st.session_state.get(ENSEMBLE_KEY, []) if n in allowed]
+    with ensemble:
+        joined, version = models.with_ensemble(base.folder)
+    members = [base] + [c for c in choices if c.name in st.session_state.get(ENSEMBLE_KEY, [])]
+    identity = generate_model.identity(members)
+    st.caption(f"Writing with **{' + '.join(m.label for m in members)}** (weights "
+               f"{', '.join(m.identity.digest for m in members)}); links name it.")
+    return Model(joined, version, identity)
+
+
+model = model_row()
+if model is None:
+    st.stop()
+request = generate_state.requested(state, problems)
 
 # --------------------------------------------------------------------------- settings
 
@@ -63,155 +108,107 @@ with st.container(border=True):
                        help="Draw only among the k most probable chords.")
     top_p.number_input("Top-p", *TOP_P_RANGE, step=0.05, key=widget_key("top_p"), format="%.2f",
                        help="Draw only among the most probable chords that together reach this probability.")
-    seeds, samples, seed, in_key = st.columns(4)
+    seeds, samples, seed, switches = st.columns(4)
     seeds.text_input("Seed chords", key=widget_key("seed_chords"), placeholder="e.g. C Am (Enter to apply)",
-                     help="Chord symbols the progressions open with, e.g. 'C Am' or 'Dm7 G7'.")
+                     help="Chord symbols every progression opens with, as you see them (after transposition), "
+                          "e.g. 'C Am', 'Dm7 G7' or 'C/E F'.")
     samples.number_input("Progressions", *SAMPLES_RANGE, step=1, key=widget_key("samples"))
     seed.number_input("Random seed", *SEED_RANGE, step=1, key=widget_key("seed"),
                       help="The same seed and settings give the same progressions.")
-    in_key.toggle("In key only", key=widget_key("in_key"), disabled=not request.key,
-                  help="Only chords whose notes all lie in the key's scale (choose a key first).")
-    transpose, tempo, action = st.columns([2, 2, 1], vertical_alignment="bottom")
+    switches.toggle("In key only", key=widget_key("in_key"), disabled=not request.key,
+                    help="Only chords whose notes all lie in the key's scale (choose a key first).")
+    switches.toggle("Let the model end it", key=widget_key("let_end"),
+                    help="Off: every progression has exactly the length asked for. On: the model may end one sooner.")
+    guidance, transpose, tempo, voicing = st.columns([2, 2, 2, 3], vertical_alignment="bottom")
+    guidance.slider("Guidance", *GUIDANCE_RANGE, step=0.25, key=widget_key("guidance"),
+                    help="How strongly the chords lean toward the genre and mood chosen (0: the model as trained). "
+                         "Higher follows them more closely, at the cost of variety.")
     transpose.slider("Transpose (semitones)", *TRANSPOSE_RANGE, key=widget_key("transpose"))
-    tempo.slider("Tempo (BPM) for audio and MIDI", *TEMPO_RANGE, step=5, key=widget_key("tempo"))
-    action.button("Generate new", type="primary", icon=":material/casino:", width="stretch",
-                  on_click=lambda: apply(request.with_new_seed()), key="gen-new")
+    tempo.slider("Tempo (BPM): notation, audio, MIDI", *TEMPO_RANGE, step=5, key=widget_key("tempo"))
+    voicing.segmented_control("Voicing", VOICING_STYLES, key=widget_key("voicing"), required=True,
+                              format_func=VOICING_LABELS.get,
+                              help="How the chords are played and written: each chord's notes as close as possible to "
+                                   "the previous chord's, or every chord in root position. A chord's own inversion "
+                                   "(its ⇄ button) is kept either way.")
+    with st.container(horizontal=True, horizontal_alignment="right"):
+        st.button("Generate new", type="primary", icon=":material/casino:", on_click=generate_state.generate_new,
+                  key="gen-new", help="A new random seed: every progression is drawn again (padlocked chords stay).")
 
 for problem in problems:
     st.warning(problem, icon=":material/warning:")
 
+bar = st.empty()
+
+
+def progress(done: int, total: int) -> None:
+    """The progress bar of a redraw (shown while progressions with padlocks are drawn one by one)."""
+    bar.progress(done / max(1, total), text=f"Drawing progressions with padlocked chords: {done} of {total}")
+
+
+try:
+    state = generate_state.settled(state, request, model, progress)
+    if begun.link is not None:
+        state = generate_state.with_older_link(state, begun.link, model)
+except (InputError, EnvironmentFault) as error:
+    st.error(str(error), icon=":material/error:")
+    st.stop()
+bar.empty()
+view = next((v for v, text in TAB_LABELS.items() if text == st.session_state.get(VIEW_KEY)), VIEWS[0])
+state = replace(state, model=model.identity, view=view)
+generate_state.commit(state, begun.arrived)
+
 base_url = (st.context.url or "http://localhost:8501/generate").split("?")[0]
 with st.expander("Share these progressions", icon=":material/share:"):
-    st.code(request.link(base_url), language=None, wrap_lines=True)
-    st.caption("Anyone opening this link gets the same progressions (with the same model).")
+    share = st.empty()
+    share.code(state.to_link().link(base_url), language=None, wrap_lines=True)
+    st.caption(f"Anyone opening this link gets the same progressions with the model it names ({model.identity}); "
+               "a studio without that model says so.")
 
-# --------------------------------------------------------------------------- results
+tabs = st.tabs(list(TAB_LABELS.values()), key=VIEW_KEY, on_change="rerun")
+progressions, compose, favourite, analyze = tabs
 
+if progressions.open:
+    with progressions:
+        st.caption(generate_cards.LEGEND)
+        for index in range(min(len(state.progressions), generate_cards.FULL_CARDS)):
+            generate_cards.progression_card(index, model, share, base_url)
+        if len(state.progressions) > generate_cards.FULL_CARDS:
+            with input_errors():
+                opened = generate_cards.more_progressions(model)
+                generate_cards.progression_card(opened, model, share, base_url)
 
-def percent(probability: float) -> str:
-    """A probability as a percentage, with a decimal below 10% (so small ones do not all read 0%)."""
-    return f"{probability:.0%}" if probability >= 0.1 else f"{probability:.1%}"
+if compose.open:
+    with compose:
+        composer.composer(model)
 
+if favourite.open:
+    with favourite:
+        favourites.favourites_panel(model, base_url)
 
-def chord_cards(index: int, sample: Sample) -> None:
-    """One card per chord: symbol, Roman numeral, probability, a padlock and an alternatives button."""
-    for start in range(0, len(sample.chords), CHORDS_PER_ROW):
-        columns = st.columns(CHORDS_PER_ROW)
-        for offset, column in enumerate(columns[: len(sample.chords) - start]):
-            position = start + offset
-            with column.container(border=True):
-                st.markdown(f"**{sample.chords[position].symbol}**  \n{sample.roman[position]}")
-                st.caption(f"p {percent(sample.probabilities[position])}")
-                with st.container(horizontal=True, gap="small"):
-                    st.checkbox(":material/lock:", key=lock_key(request, index, position), value=position in sample.locked,
-                                help="Lock: keep this chord when regenerating")
-                    st.button(":material/swap_horiz:", key=f"gen-alt-{index}-{position}", help="Alternatives for this chord",
-                              on_click=lambda p=position: st.session_state.update({ALTERNATIVES_FOR: (index, p)}))
+if analyze.open:
+    with analyze:
+        st.text_area("Progression to analyze", key=widget_key("analyze"), height=80,
+                     placeholder="Type or paste chord symbols, e.g. C G Am F (Ctrl+Enter to apply)")
+        conditions = request.conditions
+        st.caption(f"Scored under the conditions chosen above: genre {label(conditions.genre)} · mood "
+                   f"{label(conditions.mood)} · key {label(conditions.key)}.")
+        if not request.analyze.strip():
+            st.info("Type or paste a progression to see how probable each chord is and which genres and moods it fits.",
+                    icon=":material/edit_note:")
+        else:
+            with input_errors():
+                result = loaders.analysis(request.analyze, request.conditions, model.folder, model.version)
+                score = result["score"]
+                perplexity, likelihood = st.columns(2)
+                perplexity.metric("Perplexity", f"{score['perplexity']:.1f}", help="Lower: the model finds it more natural.")
+                likelihood.metric("Log-likelihood", f"{score['log_likelihood']:.2f} nats")
+                st.dataframe({"chord": score["chords"], "probability": score["probabilities"],
+                              "surprise (bits)": score["surprise"]}, hide_index=True, width="stretch",
+                             column_config={"probability": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                                                           max_value=1)})
+                st.plotly_chart(charts.surprise_bars(score["chords"], score["surprise"]), key="gen-surprise")
+                genres, moods = st.columns(2)
+                genres.plotly_chart(charts.posterior_bars(result["genre"], "Genres it fits best"), key="gen-genres")
+                moods.plotly_chart(charts.posterior_bars(result["mood"], "Moods it fits best"), key="gen-moods")
 
-
-def regenerate_unlocked(index: int, sample: Sample) -> None:
-    """Keep this sample's ticked chords, draw the rest anew (a new random seed)."""
-    ticked = [p for p in range(len(sample.chords)) if st.session_state.get(lock_key(request, index, p))]
-    apply(request.lock_chords(sample.chords, ticked))
-
-
-def alternatives_panel(index: int, sample: Sample, position: int) -> None:
-    """The most probable chords at one position given both neighbours; clicking one swaps it in."""
-    with input_errors():
-        options = loaders.alternatives(request, str(folder), version, index, position)
-        st.markdown(f"Alternatives for chord {position + 1} (**{sample.chords[position].symbol}**), given both neighbours:")
-        columns = st.columns(len(options) + 1)
-        for column, (chord, probability) in zip(columns, options, strict=False):
-            column.button(f"{chord.symbol} · {percent(probability)}", key=f"gen-swap-{index}-{position}-{chord.symbol}",
-                          on_click=lambda c=chord: apply(request.swap(index, position, c)), width="stretch")
-        columns[-1].button("close", key=f"gen-alt-close-{index}", icon=":material/close:",
-                           on_click=lambda: st.session_state.pop(ALTERNATIVES_FOR, None))
-
-
-def listen_and_download(index: int, sample: Sample) -> None:
-    """Notation, audio and the MIDI / MusicXML / JSON downloads of one sample."""
-    symbols = " ".join(sample.symbols)
-    title = f"Progression {index + 1}"
-    st.image(loaders.notation_svg(symbols, sample_key(sample), title), width="stretch")
-    st.audio(loaders.progression_wav(symbols, request.tempo), format="audio/wav")
-    midi, musicxml, as_json = st.columns(3)
-    stem = f"chordsmith-{request.seed}-{index + 1}"
-    midi.download_button("MIDI", loaders.progression_midi(symbols, request.tempo), f"{stem}.mid", "audio/midi",
-                         icon=":material/download:", key=f"gen-midi-{index}", width="stretch")
-    musicxml.download_button("MusicXML", loaders.progression_musicxml(symbols, sample_key(sample), title, request.tempo),
-                             f"{stem}.musicxml", "application/vnd.recordare.musicxml+xml", icon=":material/download:",
-                             key=f"gen-xml-{index}", width="stretch")
-    payload = {**sample.to_dict(), "transpose": request.transpose, "link": request.link(base_url)}
-    as_json.download_button("JSON", json.dumps(payload, indent=2), f"{stem}.json", "application/json",
-                            icon=":material/download:", key=f"gen-json-{index}", width="stretch")
-
-
-def show_sample(index: int, sample: Sample) -> None:
-    """One generated progression, everything about it in one bordered box."""
-    with st.container(border=True):
-        st.subheader(f"Progression {index + 1}: {' '.join(sample.symbols)}")
-        ending = "the model ended it" if sample.ended else "cut at the length"
-        st.caption(f"Roman numerals in {sample.roman_key} · {len(sample.chords)} chords, {ending}"
-                   + (f" · transposed {request.transpose:+d}" if request.transpose else ""))
-        chord_cards(index, sample)
-        chosen = st.session_state.get(ALTERNATIVES_FOR)
-        if chosen and chosen[0] == index and chosen[1] < len(sample.chords):
-            alternatives_panel(index, sample, chosen[1])
-        regenerate, release = st.columns(2)
-        regenerate.button("Regenerate unlocked chords", key=f"gen-regen-{index}", icon=":material/lock_reset:",
-                          on_click=regenerate_unlocked, args=(index, sample), width="stretch",
-                          help="Locked chords stay; the others are drawn again, shaped by the locks on both sides.")
-        if request.locks:
-            release.button("Release all locks", key=f"gen-release-{index}", icon=":material/lock_open:",
-                           on_click=lambda: apply(request.lock_chords([], [])), width="stretch")
-        listen_and_download(index, sample)
-
-
-def more_progressions(shown: list[Sample]) -> None:
-    """The progressions after the first :data:`FULL_CARDS`: all of them in a table, and one opened in full."""
-    rest = range(FULL_CARDS, len(shown))
-    st.subheader(f"Progressions {FULL_CARDS + 1} to {len(shown)}")
-    st.dataframe({"#": [i + 1 for i in rest], "chords": [" ".join(shown[i].symbols) for i in rest],
-                  "roman numerals": [" ".join(shown[i].roman) for i in rest], "key": [shown[i].roman_key for i in rest]},
-                 hide_index=True, width="stretch")
-    opened = st.selectbox("Open one in full", rest, format_func=lambda i: f"Progression {i + 1}", key="gen-open-more")
-    show_sample(opened, shown[opened])
-
-
-progressions, analyze = st.tabs(["Progressions", "Analyze a progression"])
-
-with progressions:
-    shown: list[Sample] | None = None
-    with input_errors():
-        shown = loaders.generated(request, str(folder), version)
-    if shown is not None:
-        for index, sample in enumerate(shown[:FULL_CARDS]):
-            show_sample(index, sample)
-        if len(shown) > FULL_CARDS:
-            more_progressions(shown)
-
-with analyze:
-    st.text_area("Progression to analyze", key=widget_key("analyze"), height=80,
-                 placeholder="Type or paste chord symbols, e.g. C G Am F (Ctrl+Enter to apply)")
-    conditions = request.conditions
-    st.caption(f"Scored under the conditions chosen above: genre {label(conditions.genre)} · mood {label(conditions.mood)} · "
-               f"key {label(conditions.key)}.")
-    if not request.analyze.strip():
-        st.info("Type or paste a progression to see how probable each chord is and which genres and moods it fits.",
-                icon=":material/edit_note:")
-    else:
-        with input_errors():
-            result = loaders.analysis(request.analyze, request.conditions, str(folder), version)
-            score = result["score"]
-            perplexity, likelihood = st.columns(2)
-            perplexity.metric("Perplexity", f"{score['perplexity']:.1f}", help="Lower: the model finds it more natural.")
-            likelihood.metric("Log-likelihood", f"{score['log_likelihood']:.2f} nats")
-            st.dataframe({"chord": score["chords"], "probability": score["probabilities"], "surprise (bits)": score["surprise"]},
-                         hide_index=True, width="stretch",
-                         column_config={"probability": st.column_config.ProgressColumn(format="percent", min_value=0,
-                                                                                       max_value=1)})
-            st.plotly_chart(charts.surprise_bars(score["chords"], score["surprise"]), key="gen-surprise")
-            genres, moods = st.columns(2)
-            genres.plotly_chart(charts.posterior_bars(result["genre"], "Genres it fits best"), key="gen-genres")
-            moods.plotly_chart(charts.posterior_bars(result["mood"], "Moods it fits best"), key="gen-moods")
-
+generate_state.finish()

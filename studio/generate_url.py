@@ -1,14 +1,14 @@
-"""One Generate-page request as a URL query string: read with fallbacks, write back, run deterministically.
+"""The Generate page's address: every setting, every edited progression, the favourites, read with fallbacks and written back.
 
-Everything the Generate page shows is a function of its URL, so a copied link reproduces the
-same progressions for anyone using the same model. :meth:`GenerateRequest.from_query` reads the
-query parameters (strings, as ``st.query_params`` gives them); each value that is unknown or out
-of range is replaced by its default and explained in one line (``length=999: length must be a
-whole number from 1 to 64, got '999'; using 8.``), never raised. :meth:`GenerateRequest.to_query`
-writes the request back (the random seed always, other settings when they differ from their
-defaults). The sampling settings are read with the same checks and limits the command line and
-the API use (:mod:`core.config`); only the page's display settings (transposition, tempo) are
-defined here.
+A copied link reproduces the page for anyone whose studio has the model it names.
+:meth:`PageLink.from_query` reads the query parameters (strings, as ``st.query_params`` gives
+them); each value that is unknown or out of range is replaced by its default and explained in one
+line (``length=999: length must be a whole number from 1 to 64, got '999'; using 8.``), never
+raised. :meth:`PageLink.to_query` writes the state back (the random seed always, other settings
+when they differ from their defaults). The sampling settings are read with the same checks and
+limits the command line and the API use (:mod:`core.config`); only the page's display settings
+(transposition, tempo, voicing) are defined here. This module only reads and writes text: what the
+progressions are is :mod:`studio.progressions`' business.
 
 Query parameters::
 
@@ -16,17 +16,25 @@ Query parameters::
     key                  a tonic (C, F#, Bb; "Am" or "A minor" also read), empty = open
     scale                major / minor, empty = open (a key alone means major)
     length, samples      chords per progression, progressions per generation
-    temperature, top_k, top_p, seed (the random seed)
-    seed_chords          symbols the progressions open with, e.g. "C Am"
-    locks                1-based POSITION:CHORD pairs kept fixed, e.g. "1:C 4:G"
-    swaps                SAMPLE.POSITION:CHORD replacements made after generation, e.g. "2.3:Am"
+    temperature, top_k, top_p, seed (the random seed), in_key (1: only chords inside the key's scale),
+    let_end (1: the model may end a progression before its length), guidance (lean toward genre and mood)
+    seed_chords          symbols every progression opens with, e.g. "C Am" (slash chords kept: "C/E Am")
     transpose            semitones the shown progressions are moved by (display and exports)
-    in_key               1: only chords inside the key's scale
-    tempo                beats per minute of the audio and MIDI
+    tempo                beats per minute of the notation, audio and MIDI
+    voicing              voice-led (least movement) or root (every chord in root position)
     analyze              a progression typed in the Analyze panel
+    p1, p2, …            a progression as edited on the page: its chords, '*' after a locked one,
+                         a final END when the model ended it, e.g. p2=C* G/B Am F* END
+    fav                  favourite progressions, ';' between them, e.g. fav=C G Am F;Dm7 G7 Cmaj7
+    compose              the progression built in the composer, e.g. compose=C G Am
+    model                the model that made the link: its name and the start of its weights' sha256,
+                         e.g. model=default@1a2b3c4d5e6f
+    view                 the panel shown: progressions (default), compose, favourites, analyze
+    locks, swaps         links written before progressions were edited one by one: locks=1:C 4:G (every
+                         progression drawn with them), swaps=2.3:Am (progression 2, chord 3 replaced)
 
-Locks, swaps and seed chords are in the generated (untransposed) key; the page shows every chord
-moved by ``transpose`` and :meth:`lock_chords` / :meth:`swap` take shown chords back.
+Seed chords, edited progressions, favourites, the composer's chords, locks and swaps are in the
+generated (untransposed) key; the page shows every chord moved by ``transpose``.
 """
 
 from __future__ import annotations
@@ -34,21 +42,20 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
+from urllib.parse import urlencode
 
-from core.chords import ROOTS, Chord, parse_symbol
+from core.chords import ROOTS, Chord, SlashChord, read_symbol
 from core.conditions import UNSPECIFIED, Conditions, parse_key
 from core.config import MAX_SEED, GenerationSettings, check
 from core.errors import InputError
-from core.generation.generate import Sample, alternatives, generate, parse_chords, parse_locks, roman_for
-from core.generation.loading import Generator, as_generator
-from core.spelling import Spelling, key_name
+from core.voicing import VOICING_STYLES
 
 #: query parameter -> the core.config generation setting it carries (the URL keeps its short names).
 URL_SETTINGS: dict[str, str] = {"length": "length", "samples": "num_samples", "temperature": "temperature",
-                                "top_k": "top_k", "top_p": "top_p", "seed": "random_seed", "in_key": "in_key"}
+                                "top_k": "top_k", "top_p": "top_p", "seed": "random_seed", "in_key": "in_key",
+                                "let_end": "let_model_end", "guidance": "guidance"}
 
 
 def setting_range(name: str) -> tuple:
@@ -62,14 +69,27 @@ SAMPLES_RANGE = setting_range("num_samples")
 TEMPERATURE_RANGE = setting_range("temperature")
 TOP_K_RANGE = setting_range("top_k")
 TOP_P_RANGE = setting_range("top_p")
+GUIDANCE_RANGE = setting_range("guidance")
 SEED_RANGE = setting_range("random_seed")
 TRANSPOSE_RANGE = (-11, 11)
 TEMPO_RANGE = (40, 240)
 SCALES: tuple[str, ...] = ("major", "minor")
-#: settings that shape the generated samples (the others only change how they are shown or played).
+#: the page's panels, in the order of its tabs.
+VIEWS: tuple[str, ...] = ("progressions", "compose", "favourites", "analyze")
+#: settings that shape the generated progressions (the others only change how they are shown or played).
 GENERATION_FIELDS: tuple[str, ...] = ("genre", "mood", "key", "scale", "length", "temperature", "top_k", "top_p",
-                                      "seed_chords", "samples", "seed", "locks", "in_key")
+                                      "seed_chords", "samples", "seed", "in_key", "let_end", "guidance")
+LOCK_MARK = "*"
+END_MARK = "END"
+FAVOURITE_SEPARATOR = ";"
+MODEL_SEPARATOR = "+"
+#: longest piece of a bad value quoted back in a message.
+QUOTE_LIMIT = 40
+_PROGRESSION_PARAM = re.compile(r"^p(\d{1,3})$")
 _SWAP_RE = re.compile(r"^(\d+)\.(\d+):(.+)$")
+_MODEL_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:@(?P<digest>[0-9a-f]{6,64}))?$")
+
+SlashChords = tuple[SlashChord, ...]
 
 
 def new_seed() -> int:
@@ -88,6 +108,56 @@ def temperature_advice(temperature: float) -> str:
     return "Wild: close to random; expect odd chords."
 
 
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters for a message (``'C G Am F Dm …' (5,000 characters)``)."""
+    text = str(text)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
+# --- chords as text ---------------------------------------------------------------------------------
+
+
+def slash_text(chords: Sequence[SlashChord]) -> str:
+    """Chords as symbols in the studio's default spelling, slash basses kept: ``C G/B Am``."""
+    return " ".join(c.symbol for c in chords)
+
+
+def read_slash_chords(text: str) -> SlashChords:
+    """Symbols separated by spaces, commas or bars as slash chords; :class:`InputError` naming a bad one."""
+    tokens = [t for t in re.split(r"[\s,|]+", text.strip()) if t]
+    return tuple(read_symbol(token).slash for token in tokens)
+
+
+@dataclass(frozen=True)
+class Edited:
+    """One progression as the user left it: chords (generated key, slash basses kept), padlocks, and whether it ended."""
+
+    chords: SlashChords
+    ended: bool = False
+    locks: frozenset[int] = frozenset()
+
+    def to_text(self) -> str:
+        """``C* G/B Am F* END``: a ``*`` after each locked chord, END when the model ended the progression."""
+        words = [c.symbol + (LOCK_MARK if i in self.locks else "") for i, c in enumerate(self.chords)]
+        return " ".join(words + ([END_MARK] if self.ended else []))
+
+    @classmethod
+    def from_text(cls, text: str) -> Edited:
+        """Read :meth:`to_text`'s form; :class:`InputError` for an empty or unreadable progression."""
+        words = [w for w in re.split(r"[\s,|]+", text.strip()) if w]
+        ended = bool(words) and words[-1].upper() == END_MARK
+        words = words[:-1] if ended else words
+        if not words:
+            raise InputError("no chords")
+        locks = frozenset(i for i, w in enumerate(words) if w.endswith(LOCK_MARK))
+        return cls(tuple(read_symbol(w.rstrip(LOCK_MARK)).slash for w in words), ended, locks)
+
+
+# --- the settings --------------------------------------------------------------------------------------
+
+
 _DEFAULTS = GenerationSettings()
 
 
@@ -103,93 +173,64 @@ class GenerateRequest:
     temperature: float = _DEFAULTS.temperature
     top_k: int = _DEFAULTS.top_k
     top_p: float = _DEFAULTS.top_p
-    seed_chords: str = ""
+    seed_chords: str = ""  # generated key
     samples: int = 3  # the page opens with a few progressions to compare (links leave this default out)
     seed: int = 0
-    locks: str = ""
-    swaps: str = ""
-    transpose: int = 0
     in_key: bool = _DEFAULTS.in_key
+    let_end: bool = _DEFAULTS.let_model_end
+    guidance: float = _DEFAULTS.guidance
+    transpose: int = 0
     tempo: int = 100
+    voicing: str = VOICING_STYLES[0]
     analyze: str = ""
 
-    # --- the URL --------------------------------------------------------------------------------
+    @property
+    def conditions(self) -> Conditions:
+        """The model conditions (genre, mood, key with its mode, scale type)."""
+        return Conditions.parse(genre=self.genre, mood=self.mood, key=self.key or None, scale_type=self.scale or None)
+
+    @property
+    def seeds(self) -> SlashChords:
+        """The seed chords (generated key, slash basses kept); empty when none (or unreadable: :meth:`checked` drops those)."""
+        try:
+            return read_slash_chords(self.seed_chords)
+        except InputError:
+            return ()
 
     @classmethod
     def from_query(cls, params: Mapping[str, str], default_seed: int | None = None) -> tuple[GenerateRequest, list[str]]:
-        """The request a query string describes and one message per value replaced by its default.
-
-        A missing ``seed`` takes ``default_seed`` (or a fresh one) without a message: the page
-        then writes it into the URL.
-        """
-        base = cls()
+        """The settings a query string describes and one message per value replaced (see :meth:`PageLink.from_query`)."""
         problems: list[str] = []
-        values: dict[str, Any] = {}
-        given = {k: str(v).strip() for k, v in params.items()}
+        given = {str(k): str(v).strip() for k, v in params.items()}
+        fallback_seed = new_seed() if default_seed is None else int(default_seed)
+        return _read_request(given, fallback_seed, problems), problems
 
-        def choose(name: str, parse: Callable[[str], Any]) -> None:
-            if given.get(name, "") == "":
-                return
-            try:
-                values[name] = parse(given[name])
-            except (InputError, ValueError, OverflowError) as error:
-                problems.append(f"{name}={given[name]}: {_reason(error)}; using {_shown(getattr(base, name))}.")
+    def settings(self, **changes: Any) -> GenerationSettings:
+        """The sampling settings (:class:`core.config.GenerationSettings`) of these settings, with ``changes``."""
+        values = {setting: getattr(self, name) for name, setting in URL_SETTINGS.items()}
+        return replace(GenerationSettings(**values), **changes)
 
-        choose("genre", lambda v: _label("genre", v))
-        choose("mood", lambda v: _label("mood", v))
-        choose("scale", _scale)
-        choose("key", lambda v: _tonic_and_mode(v)[0])
-        mode = _tonic_and_mode(given["key"])[1] if "key" in values else None
-        if mode and values.get("scale", "") not in ("", mode):
-            chosen = f"{values['key']} {values['scale']}"
-            problems.append(f"key={given['key']} is {mode} but scale={values['scale']}; using {chosen}.")
-        elif mode:
-            values["scale"] = mode
-        for query_name, setting_name in URL_SETTINGS.items():
-            choose(query_name, lambda v, name=setting_name: check(name, v))
-        choose("transpose", lambda v: _integer(v, TRANSPOSE_RANGE))
-        choose("tempo", lambda v: _integer(v, TEMPO_RANGE))
-        for name in ("seed_chords", "locks", "swaps", "analyze"):
-            if given.get(name):
-                values[name] = given[name]
-        if "seed" not in values:
-            values["seed"] = new_seed() if default_seed is None else int(default_seed)
-        request = replace(base, **values)
-        return request.checked(problems), problems
+    def generation(self) -> tuple:
+        """The values that shape the progressions (equal tuples: the same progressions)."""
+        return tuple(getattr(self, name) for name in GENERATION_FIELDS)
 
     def checked(self, problems: list[str]) -> GenerateRequest:
-        """This request with seed chords, locks, swaps and in-key dropped where they cannot apply (noted in ``problems``)."""
+        """This request with seed chords and in-key dropped where they cannot apply (noted in ``problems``)."""
         request = self
-        length = request.length
         try:
-            seeds = parse_chords(request.seed_chords)
-            if len(seeds) > length:
-                raise InputError(f"{len(seeds)} seed chords do not fit in length {length}")
+            seeds = read_slash_chords(request.seed_chords)
+            if len(seeds) > request.length:
+                raise InputError(f"{len(seeds)} seed chords do not fit in length {request.length}")
         except InputError as error:
             problems.append(f"Seed chords: {_reason(error)}. Generating without them.")
-            request, seeds = replace(request, seed_chords=""), []
-        try:
-            locks = parse_locks(request.locks)
-            for position, chord in locks.items():
-                if position >= length:
-                    raise InputError(f"lock position {position + 1} is outside the progression (1..{length})")
-                if position < len(seeds) and seeds[position] != chord:
-                    raise InputError(f"lock {position + 1}:{chord.symbol} contradicts seed chord {seeds[position].symbol}")
-        except InputError as error:
-            problems.append(f"Locks: {_reason(error)}. Generating without them.")
-            request = replace(request, locks="")
-        try:
-            _parse_swaps(request.swaps)
-        except InputError as error:
-            problems.append(f"Swaps: {_reason(error)}. Showing the progressions as generated.")
-            request = replace(request, swaps="")
+            request = replace(request, seed_chords="")
         if request.in_key and not request.key:
             problems.append("'In key only' needs a key: choose one (it is off until then).")
             request = replace(request, in_key=False)
         return request
 
     def to_query(self) -> dict[str, str]:
-        """Query parameters for this request: the seed always, the rest when not the default."""
+        """Query parameters for these settings: the seed always, the rest when not the default."""
         base = GenerateRequest()
         out: dict[str, str] = {}
         for spec in fields(self):
@@ -198,125 +239,218 @@ class GenerateRequest:
                 out[spec.name] = _text(value)
         return out
 
-    def link(self, base_url: str) -> str:
-        """The shareable address of this request under ``base_url`` (e.g. ``http://host:8501/generate``)."""
-        from urllib.parse import urlencode
 
-        return f"{base_url.rstrip('?')}?{urlencode(self.to_query())}"
+# --- the whole page -------------------------------------------------------------------------------------
 
-    # --- what the request means -----------------------------------------------------------------
 
-    @property
-    def conditions(self) -> Conditions:
-        """The model conditions (genre, mood, key with its mode, scale type)."""
-        return Conditions.parse(genre=self.genre, mood=self.mood, key=self.key or None, scale_type=self.scale or None)
+@dataclass(frozen=True)
+class PageLink:
+    """Everything a Generate-page address holds (see the module docstring)."""
 
-    @property
-    def lock_map(self) -> dict[int, Chord]:
-        """0-based position -> locked chord (generated key)."""
-        return parse_locks(self.locks)
+    request: GenerateRequest = field(default_factory=GenerateRequest)
+    edits: tuple[tuple[int, Edited], ...] = ()  # (0-based progression, its edited state), in order
+    favourites: tuple[SlashChords, ...] = ()
+    compose: SlashChords = ()
+    model: str = ""  # "name@digest" of the model that made the link, "" = not named
+    view: str = VIEWS[0]
+    legacy_locks: tuple[tuple[int, Chord], ...] = ()  # (0-based position, chord) from an older link's locks=
+    legacy_swaps: tuple[tuple[int, int, Chord], ...] = ()  # (progression, position, chord), 0-based, from swaps=
 
-    def updated(self, **changes: Any) -> GenerateRequest:
-        """This request with ``changes``; swaps are dropped when a setting that shapes the samples changed."""
-        new = replace(self, **changes)
-        if any(getattr(new, name) != getattr(self, name) for name in GENERATION_FIELDS):
-            new = replace(new, swaps="")
-        return new
+    @classmethod
+    def from_query(cls, params: Mapping[str, str], default_seed: int | None = None) -> tuple[PageLink, list[str]]:
+        """The page a query string describes and one message per value replaced or dropped.
 
-    def with_new_seed(self, seed: int | None = None) -> GenerateRequest:
-        """The same settings with another random seed; swaps cleared (they belonged to the old samples)."""
-        return replace(self, seed=new_seed() if seed is None else int(seed), swaps="")
-
-    def lock_chords(self, shown_chords: Sequence[Chord], positions: Sequence[int], seed: int | None = None) -> GenerateRequest:
-        """Keep the chords at 0-based ``positions`` of one shown progression and draw the rest anew.
-
-        The shown chords are moved back by ``transpose``; seed chords that disagree with the new
-        locks are dropped (the padlocks win). No position: every lock is released.
+        A missing ``seed`` takes ``default_seed`` (or a fresh one) without a message: the page then
+        writes it into the URL. A bad one is replaced by a fresh seed, and the message says so.
         """
-        chords = [c.transpose(-self.transpose) for c in shown_chords]
-        locks = " ".join(f"{p + 1}:{chords[p].symbol}" for p in sorted(set(positions)))
-        seeds = parse_chords(self.seed_chords)
-        keep_seeds = all(p >= len(seeds) or seeds[p] == chords[p] for p in positions)
-        request = replace(self, locks=locks, seed_chords=self.seed_chords if keep_seeds else "")
-        return request.with_new_seed(seed)
+        given = {str(k): str(v).strip() for k, v in params.items()}
+        problems: list[str] = []
+        fallback_seed = new_seed() if default_seed is None else int(default_seed)
+        request = _read_request(given, fallback_seed, problems)
+        edits = tuple(_read_edits(given, request, problems))
+        link = cls(
+            request=request, edits=edits,
+            favourites=_read_favourites(given.get("fav", ""), problems),
+            compose=_read_chords_param("compose", given.get("compose", ""), problems),
+            model=_read_model(given.get("model", ""), problems),
+            view=_read_view(given.get("view", ""), problems),
+            legacy_locks=_read_legacy_locks(given.get("locks", ""), request, problems),
+            legacy_swaps=_read_legacy_swaps(given.get("swaps", ""), request, problems),
+        )
+        return link, problems
 
-    def swap(self, sample_index: int, position: int, shown_chord: Chord) -> GenerateRequest:
-        """Replace chord ``position`` (0-based) of sample ``sample_index`` (0-based) by a shown chord."""
-        swaps = _parse_swaps(self.swaps)
-        swaps[(int(sample_index), int(position))] = shown_chord.transpose(-self.transpose)
-        text = " ".join(f"{s + 1}.{p + 1}:{c.symbol}" for (s, p), c in sorted(swaps.items()))
-        return replace(self, swaps=text)
+    def to_query(self) -> dict[str, str]:
+        """Query parameters for this page (older links' ``locks`` and ``swaps`` are written as edits, never back)."""
+        out = self.request.to_query()
+        for index, edited in self.edits:
+            out[f"p{index + 1}"] = edited.to_text()
+        if self.favourites:
+            out["fav"] = FAVOURITE_SEPARATOR.join(slash_text(f) for f in self.favourites)
+        if self.compose:
+            out["compose"] = slash_text(self.compose)
+        if self.model:
+            out["model"] = self.model
+        if self.view != VIEWS[0]:
+            out["view"] = self.view
+        return out
 
-    # --- running it -----------------------------------------------------------------------------
+    def link(self, base_url: str, query: Mapping[str, str] | None = None) -> str:
+        """The address of this page under ``base_url`` (e.g. ``http://host:8501/generate``); ``query`` overrides it."""
+        return f"{base_url.split('?')[0]}?{urlencode(dict(self.to_query() if query is None else query))}"
 
-    def generation_settings(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`core.generation.generate.generate` (model excluded)."""
-        return {
-            "conditions": self.conditions, "length": self.length, "temperature": self.temperature, "top_k": self.top_k,
-            "top_p": self.top_p, "seed_chords": parse_chords(self.seed_chords), "num_samples": self.samples,
-            "random_seed": self.seed, "in_key": self.in_key, "locks": self.lock_map,
-        }
-
-    def run(self, model: Generator | str | Path | None) -> list[Sample]:
-        """Generate, apply the swaps, then transpose: the progressions exactly as the page shows them.
-
-        Deterministic for a given model and request. Probabilities are the model's for the
-        generated (untransposed) chords; Roman numerals keep their values under transposition.
-        """
-        generator = as_generator(model)
-        samples = generate(generator, **self.generation_settings())
-        for (sample_index, position), chord in _parse_swaps(self.swaps).items():
-            if sample_index < len(samples) and position < len(samples[sample_index].chords):
-                samples[sample_index] = _swapped(generator, samples[sample_index], position, chord)
-        return [transposed(sample, self.transpose) for sample in samples]
-
-    def alternatives(self, model: Generator | str | Path | None, shown: Sample, position: int,
-                     k: int = 6) -> list[tuple[Chord, float]]:
-        """The ``k`` most probable chords at ``position`` of a shown sample given both neighbours, as shown."""
-        chords = [c.transpose(-self.transpose) for c in shown.chords]
-        ranked = alternatives(model, chords, position, self.conditions, k=k, in_key=self.in_key, ends=shown.ended)
-        return [(chord.transpose(self.transpose), probability) for chord, probability in ranked]
-
-
-def transposed(sample: Sample, semitones: int) -> Sample:
-    """A sample moved by ``semitones``: chords and the Roman numerals' key move, numerals and probabilities stay."""
-    if not semitones % 12:
-        return sample
-    tonic, mode = Spelling.from_name(sample.roman_key).key
-    key = key_name(tonic + semitones, mode)
-    return replace(sample, chords=[c.transpose(semitones) for c in sample.chords], roman_key=key)
+    def favourites_query(self) -> dict[str, str]:
+        """Query parameters of the favourites' own link: what shows and plays them (key, tempo, voicing…), the model."""
+        shown = ("genre", "mood", "key", "scale", "transpose", "tempo", "voicing")
+        query = {k: v for k, v in self.request.to_query().items() if k in shown}
+        query["fav"] = FAVOURITE_SEPARATOR.join(slash_text(f) for f in self.favourites)
+        if self.model:
+            query["model"] = self.model
+        query["view"] = "favourites"
+        return query
 
 
-def sample_key(sample: Sample) -> tuple[int, str]:
-    """(tonic pitch class, mode) of the key a sample's Roman numerals are in (for notation)."""
-    return Spelling.from_name(sample.roman_key).key
+def model_name_and_digest(model: str) -> tuple[str, str]:
+    """``("default", "1a2b3c4d5e6f")`` from ``model=default@1a2b3c4d5e6f`` (digest ``""`` when not given)."""
+    match = _MODEL_RE.match(model)
+    return (match.group("name"), match.group("digest") or "") if match else ("", "")
 
 
-# --- parsing helpers --------------------------------------------------------------------------------
+# --- reading ------------------------------------------------------------------------------------------
 
 
-def _swapped(generator: Generator, sample: Sample, position: int, chord: Chord) -> Sample:
-    from core.generation.score import score_progression
+def _read_request(given: dict[str, str], fallback_seed: int, problems: list[str]) -> GenerateRequest:
+    base = GenerateRequest()
+    values: dict[str, Any] = {}
 
-    chords = list(sample.chords)
-    chords[position] = chord
-    scored = score_progression(generator, chords, sample.conditions)
-    roman, roman_key = roman_for(chords, sample.conditions)
-    return replace(sample, chords=chords, probabilities=scored["probabilities"], roman=roman, roman_key=roman_key)
+    def choose(name: str, parse: Callable[[str], Any], fallback: str | None = None) -> None:
+        if given.get(name, "") == "":
+            return
+        try:
+            values[name] = parse(given[name])
+        except (InputError, ValueError, OverflowError) as error:
+            using = fallback or _shown(getattr(base, name))
+            problems.append(f"{name}={_cut(given[name])}: {_reason(error)}; using {using}.")
+
+    choose("genre", lambda v: _label("genre", v))
+    choose("mood", lambda v: _label("mood", v))
+    choose("scale", _scale)
+    choose("key", lambda v: _tonic_and_mode(v)[0])
+    mode = _tonic_and_mode(given["key"])[1] if "key" in values else None
+    if mode and values.get("scale", "") not in ("", mode):
+        problems.append(f"key={_cut(given['key'])} is {mode} but scale={values['scale']}; "
+                        f"using {values['key']} {values['scale']}.")
+    elif mode:
+        values["scale"] = mode
+    for query_name, setting_name in URL_SETTINGS.items():
+        fallback = f"a random seed ({fallback_seed})" if query_name == "seed" else None
+        choose(query_name, lambda v, name=setting_name: check(name, v), fallback)
+    choose("transpose", lambda v: _integer(v, TRANSPOSE_RANGE))
+    choose("tempo", lambda v: _integer(v, TEMPO_RANGE))
+    choose("voicing", _voicing)
+    for name in ("seed_chords", "analyze"):
+        if given.get(name):
+            values[name] = given[name]
+    values.setdefault("seed", fallback_seed)
+    return replace(base, **values).checked(problems)
 
 
-def _parse_swaps(text: str) -> dict[tuple[int, int], Chord]:
-    swaps: dict[tuple[int, int], Chord] = {}
+def _read_edits(given: dict[str, str], request: GenerateRequest, problems: list[str]) -> list[tuple[int, Edited]]:
+    edits = []
+    numbered = sorted((int(m.group(1)), name) for name in given if (m := _PROGRESSION_PARAM.match(name)))
+    for number, name in numbered:
+        text = given[name]
+        try:
+            if not 1 <= number <= request.samples:
+                raise InputError(f"there is no progression {number} ({request.samples} shown)")
+            edited = Edited.from_text(text)
+            if len(edited.chords) > request.length:
+                raise InputError(f"{len(edited.chords)} chords do not fit in length {request.length}")
+        except InputError as error:
+            problems.append(f"{name}={_cut(text)}: {_reason(error)}; showing progression {number} as generated.")
+            continue
+        edits.append((number - 1, edited))
+    return edits
+
+
+def _read_chords_param(name: str, text: str, problems: list[str]) -> SlashChords:
+    if not text:
+        return ()
+    try:
+        return read_slash_chords(text)
+    except InputError as error:
+        problems.append(f"{name}={_cut(text)}: {_reason(error)}; left out.")
+        return ()
+
+
+def _read_favourites(text: str, problems: list[str]) -> tuple[SlashChords, ...]:
+    favourites = []
+    for part in (p for p in text.split(FAVOURITE_SEPARATOR) if p.strip()):
+        chords = _read_chords_param("fav", part, problems)
+        if chords and chords not in favourites:
+            favourites.append(chords)
+    return tuple(favourites)
+
+
+def _read_model(text: str, problems: list[str]) -> str:
+    if text and not all(_MODEL_RE.match(part) for part in text.split(MODEL_SEPARATOR)):
+        problems.append(f"model={_cut(text)}: not a model name (write NAME@DIGEST, members of an ensemble joined by "
+                        f"'{MODEL_SEPARATOR}'); using the model in use.")
+        return ""
+    return text
+
+
+def _read_view(text: str, problems: list[str]) -> str:
+    if text and text not in VIEWS:
+        problems.append(f"view={_cut(text)}: unknown panel; accepted: {', '.join(VIEWS)}.")
+        return VIEWS[0]
+    return text or VIEWS[0]
+
+
+def _read_legacy_locks(text: str, request: GenerateRequest, problems: list[str]) -> tuple[tuple[int, Chord], ...]:
+    if not text:
+        return ()
+    try:
+        locks: dict[int, Chord] = {}
+        for item in text.replace(",", " ").split():
+            position, sep, symbol = item.partition(":")
+            if not sep or not position.isdigit() or not 1 <= int(position) <= request.length:
+                raise InputError(f"bad lock {quoted(item)}; write POSITION:CHORD with positions 1..{request.length}")
+            locks[int(position) - 1] = read_symbol(symbol).chord
+        seeds = request.seeds
+        for position, chord in locks.items():
+            if position < len(seeds) and seeds[position].chord != chord:
+                raise InputError(f"lock {position + 1}:{chord.symbol} contradicts seed chord {seeds[position].symbol}")
+    except InputError as error:
+        problems.append(f"locks={_cut(text)}: {_reason(error)}; generating without them.")
+        return ()
+    return tuple(sorted(locks.items()))
+
+
+def _read_legacy_swaps(text: str, request: GenerateRequest, problems: list[str]) -> tuple[tuple[int, int, Chord], ...]:
+    swaps = []
     for item in text.replace(",", " ").split():
         match = _SWAP_RE.match(item)
-        if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
-            raise InputError(f"bad swap {item!r}; write SAMPLE.POSITION:CHORD with 1-based numbers, e.g. '2.3:Am'")
-        swaps[(int(match.group(1)) - 1, int(match.group(2)) - 1)] = parse_symbol(match.group(3))
-    return swaps
+        try:
+            if not match:
+                raise InputError("write PROGRESSION.CHORD:SYMBOL with 1-based numbers, e.g. '2.3:Am'")
+            sample, position = int(match.group(1)), int(match.group(2))
+            if not 1 <= sample <= request.samples:
+                raise InputError(f"there is no progression {sample} ({request.samples} shown)")
+            if not 1 <= position <= request.length:
+                raise InputError(f"there is no chord {position} (length {request.length})")
+            swaps.append((sample - 1, position - 1, read_symbol(match.group(3)).chord))
+        except InputError as error:
+            problems.append(f"swaps: {quoted(item)}: {_reason(error)}; this swap is left out.")
+    return tuple(swaps)
 
 
 def _reason(error: BaseException) -> str:
-    return str(error).strip().rstrip(".") or type(error).__name__
+    text = str(error).strip().rstrip(".") or type(error).__name__
+    return text if len(text) <= 4 * QUOTE_LIMIT else text[: 4 * QUOTE_LIMIT] + "…"
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= QUOTE_LIMIT else f"{value[:QUOTE_LIMIT]}… ({len(value):,} characters)"
 
 
 def _text(value: Any) -> str:
@@ -345,6 +479,12 @@ def _scale(value: str) -> str:
     return lowered
 
 
+def _voicing(value: str) -> str:
+    if value not in VOICING_STYLES:
+        raise InputError(f"unknown voicing; accepted: {', '.join(VOICING_STYLES)}")
+    return value
+
+
 def _tonic_and_mode(value: str) -> tuple[str, str | None]:
     if value.lower() in ("", UNSPECIFIED, "any", "open"):
         return "", None
@@ -359,5 +499,3 @@ def _integer(text: str, bounds: tuple[int, int]) -> int:
     if not bounds[0] <= number <= bounds[1]:
         raise InputError(f"outside {bounds[0]}..{bounds[1]}")
     return int(number)
-
-

@@ -8,13 +8,19 @@ Run folders are *not* cached: training writes them while the page watches.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from core import paths
-from core.chords import Chord
+from core.chords import Chord, SlashChord
 from core.conditions import Conditions
 from core.corpus import browse
 from core.corpus.stats import chord_frequencies, corpus_stats, filter_frame, length_distribution, transition_matrix
@@ -22,7 +28,12 @@ from core.corpus.table import load_table
 from core.errors import InputError
 from core.generation.ensemble import load_ensemble
 from core.generation.generate import Sample
-from studio.generate_url import GenerateRequest
+from core.voicing import VOICING_STYLES
+from studio.generate_url import Edited, GenerateRequest, read_slash_chords
+
+if TYPE_CHECKING:
+    from core.generation.locks import ProgressCallback as Progress
+    from core.notation import Score
 
 
 def corpus_path() -> str:
@@ -87,40 +98,196 @@ def search(path: str, text: str, songs: bool) -> pd.DataFrame:
     return browse.songs_table(matches) if songs else matches.loc[:, list(browse.WINDOW_COLUMNS)]
 
 
-@st.cache_data(show_spinner="Engraving…", max_entries=64)
-def notation_svg(chords: str, key: tuple[int, str] | None, title: str) -> str:
-    """The progression as SVG notation (verovio, via :mod:`core.notation`)."""
-    from core.notation import build_score, to_svg
-
-    return to_svg(build_score(browse.window_chords({"chords": chords}), title=title, key=key))
+# --- notation and audio: one voiced, spelled score per progression --------------------------------
 
 
-@st.cache_data(show_spinner="Rendering audio…", max_entries=64)
-def progression_wav(chords: str, bpm: float | None = None) -> bytes:
-    """The progression as WAV bytes at ``bpm`` beats per minute (default: notation's tempo) via :mod:`core.notation`."""
-    from core.notation import to_wav
+def _slash_chords(chords: str) -> list[SlashChord]:
+    return list(read_slash_chords(chords))
 
-    return to_wav(browse.window_chords({"chords": chords}), **({"bpm": float(bpm)} if bpm else {}))
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def score(chords: str, key: tuple[int, str] | None, title: str, bpm: float | None = None,
+          voicing: str = VOICING_STYLES[0]) -> Score:
+    """The voiced, spelled :class:`core.notation.Score` of symbols (slash chords kept), shared: it is immutable."""
+    from core.notation import DEFAULT_TEMPO, build_score
+
+    return build_score(_slash_chords(chords), title=title, key=key, bpm=float(bpm or DEFAULT_TEMPO), voicing=voicing)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def notation_svg(chords: str, key: tuple[int, str] | None, title: str, bpm: float | None = None,
+                 voicing: str = VOICING_STYLES[0]) -> str:
+    """The progression as SVG notation (verovio), its tempo mark at ``bpm`` (via :mod:`core.notation`)."""
+    from core.notation import to_svg
+
+    return to_svg(score(chords, key, title, bpm, voicing))
+
+
+def progression_wav(chords: str, bpm: float | None = None, voicing: str = VOICING_STYLES[0]) -> bytes:
+    """The progression as WAV bytes at ``bpm`` beats per minute (default: notation's tempo), voiced as notated.
+
+    Rendered once per progression, tempo and voicing (:class:`AudioStore`); when :func:`prepare_audio` started it in the
+    background, this waits for that render instead of starting another.
+    """
+    return _AUDIO.wav((chords, float(bpm) if bpm else None, voicing))
+
+
+def prepare_audio(chords: str, bpm: float | None = None, voicing: str = VOICING_STYLES[0]) -> None:
+    """Start rendering a progression's audio in the background, so its Play button answers at once."""
+    _AUDIO.prepare((chords, float(bpm) if bpm else None, voicing))
+
+
+def _render_wav(chords: str, bpm: float | None, voicing: str) -> bytes:
+    from core.notation import DEFAULT_TEMPO, build_score, score_to_wav
+
+    return score_to_wav(build_score(_slash_chords(chords), bpm=float(bpm or DEFAULT_TEMPO), voicing=voicing))
+
+
+def _background_priority() -> None:
+    """Run the audio thread at the lowest priority (Linux gives each thread its own): drawing the page comes first."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
+
+
+class AudioStore:
+    """Rendered progressions' WAV bytes, the latest ``size`` kept, shared by every session; renders one at a time.
+
+    Audio is the slowest part of drawing a progression (FluidSynth renders ~20 s of sound for 8 chords), so
+    the page draws the notation first and renders the audio in a background thread at low priority
+    (:meth:`prepare`); :meth:`wav` returns it, waiting for a render in progress or rendering it itself.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._renders: OrderedDict[tuple, Future] = OrderedDict()
+        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="chordsmith-audio", initializer=_background_priority)
+
+    def prepare(self, key: tuple) -> None:
+        """Queue ``key``'s render unless it is done or under way."""
+        with self._lock:
+            if key not in self._renders:
+                self._keep(key, self._worker.submit(_render_wav, *key))
+
+    def wav(self, key: tuple) -> bytes:
+        """``key``'s WAV bytes (rendered here when nobody started it, or when a background render failed)."""
+        with self._lock:
+            render = self._renders.get(key)
+            if render is not None:
+                self._renders.move_to_end(key)
+        if render is not None:
+            try:
+                return render.result()
+            except Exception:  # noqa: BLE001 - a failed background render is retried here, where its error shows
+                pass
+        data = _render_wav(*key)
+        done: Future = Future()
+        done.set_result(data)
+        with self._lock:
+            self._keep(key, done)
+        return data
+
+    def _keep(self, key: tuple, render: Future) -> None:
+        self._renders[key] = render
+        self._renders.move_to_end(key)
+        while len(self._renders) > self._size:
+            self._renders.popitem(last=False)
+
+
+_AUDIO = AudioStore(size=32)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def chord_audition(chords: str, index: int, bpm: float | None = None, voicing: str = VOICING_STYLES[0]) -> bytes:
+    """Chord ``index`` of the progression alone, voiced as it sounds in the progression (to hear it before choosing)."""
+    from core.notation import chord_wav
+
+    return chord_wav(score(chords, None, "", bpm, voicing), int(index))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def progression_midi(chords: str, key: tuple[int, str] | None, title: str, bpm: float,
+                     voicing: str = VOICING_STYLES[0]) -> bytes:
+    """The progression as a MIDI file: key signature, tempo, track name, each chord's symbol at its onset."""
+    from core.notation import score_to_midi
+
+    return score_to_midi(score(chords, key, title, bpm, voicing))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def progression_musicxml(chords: str, key: tuple[int, str] | None, title: str, bpm: float,
+                         voicing: str = VOICING_STYLES[0]) -> bytes:
+    """The progression as MusicXML: chord symbols as harmony, Roman numerals, the key and the tempo."""
+    from core.notation import to_musicxml
+
+    return to_musicxml(score(chords, key, title, bpm, voicing))
 
 
 # --- models: generation, scoring, evaluation -----------------------------------------------------
 
 
-@st.cache_data(show_spinner="Writing progressions…", max_entries=64)
-def generated(request: GenerateRequest, model_folder: str, model_version: float) -> list[Sample]:
-    """The request's progressions as the page shows them (deterministic; ``model_version`` keys the cache).
+def generation_only(request: GenerateRequest) -> GenerateRequest:
+    """The request with the settings that only change how progressions are shown put back to their defaults (a cache key)."""
+    base = GenerateRequest()
+    return replace(request, transpose=base.transpose, tempo=base.tempo, voicing=base.voicing, analyze=base.analyze)
 
-    ``model_folder`` may join several folders with ``os.pathsep``: an ensemble (:func:`core.generation.ensemble.load_ensemble`).
+
+def drawn(request: GenerateRequest, model_folder: str, model_version: float,
+          legacy_locks: tuple[tuple[int, Chord], ...] = (), progress: Progress | None = None) -> list[Sample]:
+    """The batch the settings and the random seed draw (generated key): progression ``i`` until it is edited."""
+    return _drawn(generation_only(request), legacy_locks, model_folder, model_version, progress)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _drawn(request: GenerateRequest, legacy_locks: tuple[tuple[int, Chord], ...], model_folder: str,
+           model_version: float, _progress: Progress | None) -> list[Sample]:
+    from core.generation.generate import generate
+
+    return generate(load_ensemble(model_folder), request.conditions, seed_chords=request.seeds, locks=dict(legacy_locks),
+                    progress=_progress, **request.settings().to_dict())
+
+
+def drawn_alone(request: GenerateRequest, fixed: dict[int, SlashChord], seed: int, model_folder: str,
+                model_version: float, progress: Progress | None = None) -> Sample:
+    """One progression drawn on its own with its ``fixed`` chords (seed chords and padlocks) kept, generated key."""
+    return _drawn_alone(generation_only(request), tuple(sorted(fixed.items())), int(seed), model_folder,
+                        model_version, progress)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _drawn_alone(request: GenerateRequest, fixed: tuple[tuple[int, SlashChord], ...], seed: int, model_folder: str,
+                 model_version: float, _progress: Progress | None) -> Sample:
+    from core.generation.generate import generate
+
+    settings = request.settings(num_samples=1, random_seed=seed)
+    return generate(load_ensemble(model_folder), request.conditions, locks=dict(fixed), progress=_progress,
+                    **settings.to_dict())[0]
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def scored(conditions: Conditions, edited: Edited, model_folder: str, model_version: float) -> Sample:
+    """An edited progression (generated key) as a sample: the model's p(chord | chords before) for each chord."""
+    from core.generation.edits import rescored
+
+    return rescored(load_ensemble(model_folder), list(edited.chords), conditions, edited.ended, edited.locks)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def ranked(conditions: Conditions, in_key: bool, guidance: float, before: tuple[Chord, ...], after: tuple[Chord, ...],
+           ends: bool, model_folder: str, model_version: float) -> list[tuple[Chord, float]]:
+    """Every chord that could stand between ``before`` and ``after`` (generated key), most probable first.
+
+    Nothing after: "what comes next", p(chord | chords before); chords after: "what fits here" and a
+    chord's alternatives, p(chord | both neighbours) (:func:`core.generation.composer.next_chords`).
     """
-    return request.run(load_ensemble(model_folder))
+    from core.config import ComposerSettings
+    from core.generation.composer import next_chords
 
-
-@st.cache_data(show_spinner="Weighing alternatives…", max_entries=256)
-def alternatives(request: GenerateRequest, model_folder: str, model_version: float, sample_index: int,
-                 position: int) -> list[tuple[Chord, float]]:
-    """The most probable chords at one position of one shown sample, given both neighbours."""
-    shown = generated(request, model_folder, model_version)[sample_index]
-    return request.alternatives(load_ensemble(model_folder), shown, position)
+    ranking = next_chords(load_ensemble(model_folder), list(before), conditions, followed_by=list(after), in_key=in_key,
+                          top=int(ComposerSettings.settings()["top"].high), ends=ends, guidance=guidance)
+    return [(item.chord, item.probability) for item in ranking.chords]
 
 
 @st.cache_data(show_spinner="Scoring…", max_entries=64)
@@ -134,22 +301,6 @@ def analysis(text: str, conditions: Conditions, model_folder: str, model_version
         "genre": rank_condition(generator, text, conditions, "genre"),
         "mood": rank_condition(generator, text, conditions, "mood"),
     }
-
-
-@st.cache_data(show_spinner="Writing MIDI…", max_entries=64)
-def progression_midi(chords: str, bpm: float) -> bytes:
-    """The progression as a MIDI file (via :mod:`core.notation`)."""
-    from core.notation import to_midi
-
-    return to_midi(browse.window_chords({"chords": chords}), bpm=bpm)
-
-
-@st.cache_data(show_spinner="Writing MusicXML…", max_entries=64)
-def progression_musicxml(chords: str, key: tuple[int, str] | None, title: str, bpm: float) -> bytes:
-    """The progression as MusicXML, with chord symbols and Roman numerals (via :mod:`core.notation`)."""
-    from core.notation import build_score, to_musicxml
-
-    return to_musicxml(build_score(browse.window_chords({"chords": chords}), title=title, key=key, bpm=bpm))
 
 
 def test_results(folder: Path) -> dict | None:

@@ -5,6 +5,7 @@ Like the other page tests: a private CHORDSMITH_OUTPUT and the small sample corp
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 from test_pages_dataset_training import page, studio  # noqa: F401 - the shared fixture
 
 from core import paths
+from core.chords import read_symbol
+from core.config import GenerationSettings
 from core.training import runs
 from core.training.run_folder import MODEL_FILE, TEST_RESULTS_FILE
 from tests.tiny_models import saved_tiny_model
@@ -71,14 +74,35 @@ def test_a_corrupted_model_file_shows_a_message_not_a_traceback(studio: Path, sc
 # --------------------------------------------------------------------------- Generate
 
 
-def test_generate_shows_progressions_and_writes_the_seed_into_the_url(model: Path) -> None:
+def pitches(symbols: str) -> list:
+    """The chords of symbols, whatever their spelling (the page spells each progression in its key)."""
+    return [read_symbol(s).slash for s in symbols.split()]
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    return at.button(key=key).click().run()
+
+
+def select(at: AppTest, progression: int, position: int) -> AppTest:
+    """Click chord ``position`` of progression ``progression`` (it plays and its panel opens)."""
+    return at.button_group(key=f"gen-chords-{progression}").set_value(position).run()
+
+
+def show(at: AppTest, tab: str) -> AppTest:
+    at.session_state["gen-view"] = tab
+    return at.run()
+
+
+def test_generate_shows_progressions_and_writes_the_seed_and_the_model_into_the_url(model: Path) -> None:
     at = opened(GENERATE, genre="pop", samples="2", length="6")
     assert not at.exception, at.exception
     chords = progressions(at)
-    assert len(chords) == 2 and all(1 <= len(c.split()) <= 6 for c in chords)
+    assert len(chords) == 2 and all(len(c.split()) == 6 for c in chords)  # the length asked for (the model may not end it)
     assert at.query_params["seed"].isdigit() and at.query_params["genre"] == "pop"
-    assert at.get("audio") and at.get("image") and len(at.get("download_button")) == 6
-    assert "Roman numerals in" in " ".join(c.value for c in at.caption)
+    assert re.fullmatch(r"tiny@[0-9a-f]{12}", at.query_params["model"])
+    assert at.get("image") and len(at.get("download_button")) == 6
+    assert "Key " in " ".join(c.value for c in at.caption)
+    assert "p(chord | chords before it)" in " ".join(c.value for c in at.caption)
 
 
 def test_every_progression_up_to_the_samples_limit_is_shown(model: Path) -> None:
@@ -86,7 +110,7 @@ def test_every_progression_up_to_the_samples_limit_is_shown(model: Path) -> None
     assert not at.exception, at.exception
     assert not at.warning and not at.error
     listed = at.dataframe[0].value
-    assert list(listed["#"]) == list(range(9, 101)) and all(1 <= len(c.split()) <= 4 for c in listed["chords"])
+    assert list(listed["#"]) == list(range(9, 101)) and all(len(c.split()) == 4 for c in listed["chords"])
     assert len(progressions(at)) == 9  # the first eight in full, and the one opened from the table
     at.selectbox(key="gen-open-more").set_value(99).run()
     assert progressions(at)[-1] == listed["chords"].iloc[-1]  # progression 100 opened in full
@@ -107,62 +131,164 @@ def test_an_unknown_seed_chord_names_the_symbol_and_the_accepted_qualities(model
     assert not at.exception
     assert any("'Hm7'" in w.value for w in at.warning), messages(at)
     at.text_input(key="gen-seed_chords").set_value("C Fxyz").run()
-    warning = next(w.value for w in at.warning if "Fxyz" in w.value)
-    assert "quality 'xyz'" in warning and "'m7'" in warning  # the accepted qualities are listed
+    assert any("Fxyz" in w.value for w in at.warning), messages(at)
     at.text_input(key="gen-seed_chords").set_value("Dm7 G7").run()
     assert not at.warning and all(c.startswith("Dm7 G7") for c in progressions(at))
     assert at.query_params["seed_chords"] == "Dm7 G7"
 
 
 def test_absurd_url_values_fall_back_to_defaults_with_messages(model: Path) -> None:
-    at = opened(GENERATE, length="999", temperature="-1", samples="0", genre="polka", seed="8")
+    at = opened(GENERATE, length="999", temperature="-1", samples="0", genre="polka", seed="abc", swaps="7.1:C")
     assert not at.exception
     text = messages(at)
-    for expected in ("length=999", "temperature=-1", "samples=0", "unknown genre 'polka'"):
+    for expected in ("length=999", "temperature=-1", "samples=0", "unknown genre 'polka'",
+                     f"seed=abc: random seed must be a whole number from 0 to 4294967295, got 'abc'; using a random "
+                     f"seed ({at.query_params['seed']}).", "there is no progression 7"):
         assert expected in text, (expected, text)
-    assert at.slider(key="gen-length").value == 8 and at.slider(key="gen-temperature").value == 1.0
+    defaults = GenerationSettings()
+    assert at.slider(key="gen-length").value == defaults.length
+    assert at.slider(key="gen-temperature").value == defaults.temperature
     assert len(progressions(at)) == 3
 
 
-def test_locked_chords_are_kept_when_the_rest_is_regenerated(model: Path) -> None:
+def test_regenerating_one_progression_leaves_the_others_untouched_and_undo_brings_it_back(model: Path) -> None:
+    at = opened(GENERATE, seed="21", samples="3", length="6")
+    before = progressions(at)
+    click(at, "gen-regen-1")
+    assert not at.exception, at.exception
+    after = progressions(at)
+    assert after[0] == before[0] and after[2] == before[2] and after[1] != before[1]
+    assert at.query_params["seed"] == "21" and pitches(at.query_params["p2"]) == pitches(after[1])
+    click(at, "gen-undo-1")
+    assert progressions(at) == before
+
+
+def test_locked_chords_stay_when_their_progression_is_regenerated(model: Path) -> None:
     at = opened(GENERATE, seed="21", samples="2", length="6")
-    before = progressions(at)[0].split()
-    padlocks = [box for box in at.checkbox if box.key.startswith("gen-lock-") and box.key.split("-")[-2] == "0"]
-    padlocks[0].check()
-    padlocks[3].check()
-    at.button(key="gen-regen-0").click().run()
-    assert not at.exception
-    assert at.query_params["locks"] == f"1:{before[0]} 4:{before[3]}"
-    assert at.query_params["seed"] != "21"
-    for chords in progressions(at):
-        assert chords.split()[0] == before[0] and chords.split()[3] == before[3]
-    locked = [box.value for box in at.checkbox if box.key.startswith("gen-lock-") and box.key.endswith("-0-0")]
-    assert locked == [True]  # the new progressions show their locked chords ticked
+    before = progressions(at)
+    for position in (0, 3):
+        select(at, 0, position)
+        click(at, "gen-lock-0")
+    assert at.query_params["p1"].split()[0].endswith("*") and at.query_params["p1"].split()[3].endswith("*")
+    for _ in range(3):
+        click(at, "gen-regen-0")
+        chords, first = pitches(progressions(at)[0]), pitches(before[0])
+        assert (chords[0], chords[3]) == (first[0], first[3])
+        assert all(a != b for a, b in zip(chords, chords[1:], strict=False))  # no repeat beside a locked chord
+        assert progressions(at)[1] == before[1]
+    kept = progressions(at)
+    click(at, "gen-release-0")
+    assert progressions(at) == kept and "*" not in at.query_params["p1"]
+
+
+def test_generate_new_redraws_every_progression_but_keeps_locked_chords(model: Path) -> None:
+    at = opened(GENERATE, seed="8", samples="2", length="5")
+    before = progressions(at)
+    select(at, 1, 2)
+    click(at, "gen-lock-1")
+    click(at, "gen-new")
+    assert not at.exception and at.query_params["seed"] != "8"
+    after = progressions(at)
+    assert pitches(after[1])[2] == pitches(before[1])[2] and after != before
+    click(at, "gen-undo-0")
+    assert progressions(at)[0] == before[0]  # each progression keeps its versions, the batch's too
 
 
 def test_clicking_an_alternative_swaps_the_chord(model: Path) -> None:
-    at = opened(GENERATE, seed="5", samples="1", length="4")
-    before = progressions(at)[0].split()
-    at.button(key="gen-alt-0-1").click().run()
+    at = opened(GENERATE, seed="5", samples="2", length="4")
+    before = progressions(at)
+    select(at, 0, 1)
     swaps = [b for b in at.button if b.key.startswith("gen-swap-0-1-")]
     assert swaps, "alternatives are offered"
-    choice = next(b for b in swaps if b.key.rsplit("-", 1)[1] != before[1])
-    chord = choice.key.rsplit("-", 1)[1]
-    choice.click().run()
+    assert "current chord" in " ".join(c.value for c in at.caption)  # the current chord is marked among them
+    chord = swaps[0].key.rsplit("-", 1)[1]
+    swaps[0].click().run()
     assert not at.exception
-    after = progressions(at)[0].split()
-    assert after[1] == chord and after[0] == before[0] and after[2:] == before[2:]
-    assert "swaps" in at.query_params
+    after = pitches(progressions(at)[0])
+    assert after[1].chord == read_symbol(chord).chord
+    assert after[:1] + after[2:] == pitches(before[0])[:1] + pitches(before[0])[2:]
+    assert progressions(at)[1] == before[1] and "p1" in at.query_params
 
 
-def test_transpose_moves_the_shown_chords(model: Path) -> None:
+def test_an_inversion_is_shown_as_a_slash_chord(model: Path) -> None:
+    at = opened(GENERATE, seed="5", samples="1", length="4", key="C")
+    select(at, 0, 0)
+    click(at, "gen-inv-0-0-1")
+    first = progressions(at)[0].split()[0]
+    assert "/" in first and at.query_params["p1"].split()[0].count("/") == 1
+
+
+def test_transpose_moves_the_shown_chords_and_typed_seed_chords_stay_as_typed(model: Path) -> None:
     plain = progressions(opened(GENERATE, seed="9", samples="1", key="C"))[0]
     moved = progressions(opened(GENERATE, seed="9", samples="1", key="C", transpose="2"))[0]
     assert plain != moved and len(plain.split()) == len(moved.split())
+    at = opened(GENERATE, seed="9", samples="2", key="C", transpose="2")
+    at.text_input(key="gen-seed_chords").set_value("Am F").run()
+    assert not at.exception and all(p.startswith("Am F ") for p in progressions(at))
+    assert at.query_params["seed_chords"] == "Gm Eb"  # the URL keeps the generated key
+
+
+def test_a_trip_to_another_page_and_back_restores_the_page(model: Path) -> None:
+    at = opened(GENERATE, seed="13", samples="3", length="5", genre="rock")
+    click(at, "gen-regen-2")
+    click(at, "gen-star-0")
+    shown, query = progressions(at), dict(at.query_params)
+    at.switch_page("pages/1_dataset.py").run()
+    assert not at.exception
+    for name in list(at.query_params):  # the sidebar's link opens /generate without a query string
+        del at.query_params[name]
+    at.switch_page(GENERATE).run()
+    assert not at.exception, at.exception
+    assert progressions(at) == shown and dict(at.query_params) == query
+    assert at.selectbox(key="gen-genre").value == "rock" and "fav" in at.query_params
+
+
+def test_favourites_gather_in_their_panel_with_their_own_link(model: Path) -> None:
+    at = opened(GENERATE, seed="13", samples="2", length="4")
+    first = progressions(at)[0]
+    click(at, "gen-star-0")
+    click(at, "gen-new")
+    assert progressions(at)[0] != first and at.query_params["fav"]
+    show(at, "Favourites")
+    assert not at.exception, at.exception
+    link = next(c.value for c in at.code if "fav=" in c.value)
+    assert "view=favourites" in link and "model=tiny%40" in link and "p1=" not in link
+    assert first in " ".join(m.value for m in at.markdown)
+    click(at, "gen-fav-remove-0")
+    assert "fav" not in at.query_params
+
+
+def test_a_link_uses_the_model_it_names_whatever_is_active(model: Path, studio: Path) -> None:  # noqa: F811
+    other = saved_tiny_model(studio / "runs" / "other", seed=7, end_bias=-3.0)
+    query = {"seed": "4", "samples": "2", "length": "5"}
+    runs.set_active("other")
+    made = opened(GENERATE, **query)
+    link = dict(made.query_params)
+    assert link["model"].startswith("other@")
+    runs.set_active("tiny")
+    again = opened(GENERATE, **link)
+    assert not again.exception and progressions(again) == progressions(made)
+    assert again.selectbox(key="gen-model").value == "other" and not again.warning
+    assert other.exists()
+    lost = opened(GENERATE, **{**link, "model": "gone@abcdef123456"})
+    assert "This link was made with model gone@abcdef123456" in messages(lost)
+    assert "differ" in messages(lost) and lost.query_params["model"].startswith("tiny@")
+
+
+def test_the_composer_ranks_what_comes_next_and_appends_a_chord(model: Path) -> None:
+    at = opened(GENERATE, seed="2", compose="C G", view="compose")
+    assert not at.exception, at.exception
+    adds = [b for b in at.button if b.key.startswith("gen-compose-add-next-")]
+    assert len(adds) == 8
+    chord = adds[0].key.rsplit("-", 1)[1]
+    adds[0].click().run()
+    assert at.query_params["compose"] == f"C G {chord}"
+    inserts = [b for b in at.button if b.key.startswith("gen-compose-add-fit-")]
+    assert inserts, "what fits between two chords is offered"
 
 
 def test_analyze_scores_a_progression_and_handles_empty_and_bad_input(model: Path) -> None:
-    at = opened(GENERATE, seed="1")
+    at = opened(GENERATE, seed="1", view="analyze")
     assert any("Type or paste a progression" in i.value for i in at.info)
     at.text_area(key="gen-analyze").set_value("C G Am F").run()
     assert not at.exception

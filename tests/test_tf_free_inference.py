@@ -95,12 +95,14 @@ def test_the_generate_page_path_runs_without_tensorflow(model_dir: Path) -> None
     assert "studio" in imports and "loaders" in imports
     assert imported_frameworks(imports + "\n" + textwrap.dedent(f"""
         from studio import loaders
-        from studio.generate_url import GenerateRequest, sample_key
-        request, _ = GenerateRequest.from_query({{"genre": "pop", "key": "C", "samples": "2", "seed": "4"}})
-        shown = loaders.generated(request, {str(model_dir)!r}, 1.0)
+        from studio.generate_url import PageLink, slash_text
+        from studio.progression_view import sample_key
+        request = PageLink.from_query({{"genre": "pop", "key": "C", "samples": "2", "seed": "4"}})[0].request
+        shown = loaders.drawn(request, {str(model_dir)!r}, 1.0)
         assert len(shown) == 2
-        assert loaders.alternatives(request, {str(model_dir)!r}, 1.0, 0, 0)
-        symbols = " ".join(shown[0].symbols)
+        chords = tuple(shown[0].chords)
+        assert loaders.ranked(request.conditions, False, 1.0, chords[:1], chords[2:], False, {str(model_dir)!r}, 1.0)
+        symbols = slash_text(shown[0].slash_chords)
         assert loaders.notation_svg(symbols, sample_key(shown[0]), "t") and loaders.progression_wav(symbols, 100)
         assert loaders.analysis("C G Am F", request.conditions, {str(model_dir)!r}, 1.0)["genre"]
     """)) == []

@@ -1,0 +1,168 @@
+"""The composer: build a progression chord by chord, choosing among the model's ranked "what comes next" and "what fits here".
+
+Under the page's conditions (genre, mood, key, in-key switch) the model ranks the chords that could
+follow the progression so far, p(chord | chords before), and the chords that could go between two
+of its chords, p(chord | both neighbours). Each one is heard (▶, voiced as it would sound in the
+progression) before it is added (+). The composed chords live in the page's state and address
+(``compose=``), in the generated key like everything else, shown moved by the transposition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from core.chords import Chord, SlashChord
+from core.errors import EnvironmentFault, InputError
+from core.generation.edits import moved
+from studio import generate_state, loaders
+from studio.generate_state import Model
+from studio.generate_url import SlashChords, read_slash_chords, slash_text
+from studio.progression_view import ask_audition, audition, percent
+from studio.progressions import appended
+
+#: chords offered for what comes next and for what fits in a gap.
+OFFERED = 8
+_SCOPE = "compose"
+_GAP = "gen-compose-gap"
+_TYPED = "gen-compose-text"
+_PROBLEM = "gen-compose-problem"
+
+
+@st.fragment
+def composer(model: Model) -> None:
+    """The composer panel (a fragment: its clicks redraw only it)."""
+    state = generate_state.current()
+    request = state.request
+    chords = state.compose
+    shown = [moved(c, request.transpose) for c in chords]
+    spelling = _spelling(shown)
+    st.caption("Build a progression chord by chord. The model ranks what could come next under the conditions "
+               "above (genre, mood, key; *In key only* respected): ▶ hears a chord as it would sound after yours, "
+               "**+** adds it. Between two chords, *What fits here* ranks chords by both neighbours.")
+    st.text_input("Your progression", key=_TYPED, value=" ".join(spelling.symbols(shown)) if spelling else "",
+                  placeholder="start empty, or type chords, e.g. C G Am (Enter to apply)", on_change=_typed)
+    if st.session_state.get(_PROBLEM):
+        st.warning(st.session_state[_PROBLEM], icon=":material/warning:")
+    try:
+        if chords:
+            _current(shown, spelling, request.tempo, request.voicing)
+        _next(chords, shown, model)
+        if len(chords) >= 2:
+            _fits(chords, shown, model)
+    except (InputError, EnvironmentFault) as error:
+        st.error(str(error), icon=":material/error:")
+    audition(_SCOPE)
+    if chords:
+        _actions(chords, shown, model)
+
+
+def _spelling(shown: list[SlashChord]):
+    from core.spelling import Spelling
+
+    state = generate_state.current()
+    request = state.request
+    if not shown:
+        return None
+    key = None if not request.key else ((request.conditions.tonic + request.transpose) % 12, request.conditions.mode or "major")
+    return Spelling.for_chords(shown, key)
+
+
+def _current(shown: list[SlashChord], spelling, bpm: int, voicing: str) -> None:
+    text = slash_text(shown)
+    with st.container(horizontal=True, gap="small", key="gen-compose-chords"):
+        for position, chord in enumerate(shown):
+            symbol = spelling.symbol(chord)
+            st.button(f"**{symbol}**", key=f"gen-compose-play-{position}", on_click=ask_audition,
+                      args=(_SCOPE, text, position, f"{symbol} (chord {position + 1})", bpm, voicing),
+                      help="Hear it, voiced as in your progression")
+
+
+def _next(chords: SlashChords, shown: list[SlashChord], model: Model) -> None:
+    request = generate_state.current().request
+    ranked = loaders.ranked(request.conditions, request.in_key, request.guidance, tuple(c.chord for c in chords), (),
+                            False, model.folder, model.version)[:OFFERED]
+    st.markdown("**What comes next?** — p(chord | chords before)" if chords else
+                "**How could it start?** — p(first chord)")
+    _offers(ranked, chords, shown, len(chords), "next", model)
+
+
+def _fits(chords: SlashChords, shown: list[SlashChord], model: Model) -> None:
+    request = generate_state.current().request
+    spelling = _spelling(shown)
+    gaps = list(range(1, len(chords)))
+    gap = st.session_state.get(_GAP)
+    if gap not in gaps:
+        st.session_state[_GAP] = gaps[-1]
+    gap = st.segmented_control("What fits here? Between", gaps, key=_GAP, required=True,
+                               format_func=lambda g: f"{spelling.symbol(shown[g - 1])} – {spelling.symbol(shown[g])}")
+    model_chords = tuple(c.chord for c in chords)
+    ranked = loaders.ranked(request.conditions, request.in_key, request.guidance, model_chords[:gap], model_chords[gap:],
+                            False, model.folder, model.version)[:OFFERED]
+    st.caption("p(chord | both neighbours): how well each fits between the chords before and after the gap.")
+    _offers(ranked, chords, shown, gap, "fit", model)
+
+
+def _offers(ranked: list[tuple[Chord, float]], chords: SlashChords, shown: list[SlashChord], position: int, kind: str,
+            model: Model) -> None:
+    """One small card per ranked chord: ▶ to hear it in place, + to put it there."""
+    request = generate_state.current().request
+    for column, (chord, probability) in zip(st.columns(OFFERED), ranked, strict=False):
+        placed = moved(SlashChord(chord), request.transpose)
+        trial = appended(tuple(shown), placed, position)
+        symbol = _spelling(list(trial)).symbol(placed)
+        with column.container(border=True, key=f"gen-compose-{kind}-{chord.symbol}"):
+            st.button(f"▶ **{symbol}** · {percent(probability)}", key=f"gen-compose-hear-{kind}-{chord.symbol}",
+                      type="tertiary", on_click=ask_audition, help="Hear it in place",
+                      args=(_SCOPE, slash_text(trial), position, f"{symbol} (chord {position + 1})", request.tempo,
+                            request.voicing))
+            st.button("Add" if kind == "next" else "Insert", key=f"gen-compose-add-{kind}-{chord.symbol}",
+                      icon=":material/add:", width="stretch", on_click=_set_compose,
+                      args=(appended(chords, chord, position),))
+
+
+def _actions(chords: SlashChords, shown: list[SlashChord], model: Model) -> None:
+    state = generate_state.current()
+    request = state.request
+    favourite = chords in state.favourites
+    with st.container(horizontal=True, gap="small"):
+        st.button("Remove the last chord", key="gen-compose-pop", icon=":material/backspace:",
+                  on_click=_set_compose, args=(chords[:-1],))
+        st.button("Clear", key="gen-compose-clear", icon=":material/delete:", on_click=_set_compose, args=((),))
+        st.button("Play", key="gen-compose-play-all", icon=":material/play_arrow:", type="primary",
+                  on_click=ask_audition, args=(_SCOPE, slash_text(shown), None, "Your progression", request.tempo,
+                                               request.voicing))
+        st.button("Starred" if favourite else "Star", key="gen-compose-star", icon=":material/star:",
+                  type="primary" if favourite else "secondary", on_click=_star, args=(chords,),
+                  help="Keep it among the favourites")
+    text = slash_text(shown)
+    spelling = _spelling(shown)
+    key = spelling.key if request.key else None
+    st.image(loaders.notation_svg(text, key, "Composed", request.tempo, request.voicing), width="stretch")
+    st.download_button("MIDI", loaders.progression_midi(text, spelling.key, "Composed", request.tempo, request.voicing),
+                       "chordsmith-composed.mid", "audio/midi", icon=":material/download:", key="gen-compose-midi",
+                       on_click="ignore")
+
+
+def _typed() -> None:
+    """The text field changed: read the chords typed (as shown) back into the generated key."""
+    state = generate_state.current()
+    text = st.session_state.get(_TYPED, "")
+    try:
+        chords = read_slash_chords(text)
+    except InputError as error:
+        st.session_state[_PROBLEM] = f"{error}; your progression is unchanged."
+        return
+    st.session_state.pop(_PROBLEM, None)
+    generate_state.commit(replace(state, compose=tuple(moved(c, -state.request.transpose) for c in chords)))
+
+
+def _set_compose(chords: SlashChords) -> None:
+    state = generate_state.current()
+    generate_state.commit(replace(state, compose=tuple(chords)))
+    st.session_state.pop(_TYPED, None)
+
+
+def _star(chords: SlashChords) -> None:
+    generate_state.commit(generate_state.current().toggled_favourite(tuple(chords)))
