@@ -14,6 +14,7 @@ import streamlit as st
 from core.chords import ROOTS
 from core.conditions import GENRES, MOODS, UNSPECIFIED
 from core.errors import EnvironmentFault, InputError
+from core.generation.calibration import clear_fit
 from core.voicing import VOICING_STYLES
 from studio import charts, composer, favourites, generate_cards, generate_model, generate_state, loaders, models
 from studio.generate_state import Model, widget_key
@@ -210,5 +211,9 @@ if analyze.open:
                 genres, moods = st.columns(2)
                 genres.plotly_chart(charts.posterior_bars(result["genre"], "Genres it fits best"), key="gen-genres")
                 moods.plotly_chart(charts.posterior_bars(result["mood"], "Moods it fits best"), key="gen-moods")
+                for column, name in ((genres, "genre"), (moods, "mood")):  # calibrated on the validation songs
+                    best = clear_fit(result[name])
+                    column.caption(f"Best fit: **{best}**." if best else
+                                   f"No clear fit: no {name} is twice as likely as the next.")
 
 generate_state.finish()

@@ -295,6 +295,8 @@ def test_analyze_scores_a_progression_and_handles_empty_and_bad_input(model: Pat
     assert list(at.dataframe[0].value["chord"]) == ["C", "G", "Am", "F"]
     titles = " ".join(str(c.proto.spec) for c in at.get("plotly_chart"))
     assert "Genres it fits best" in titles and "Moods it fits best" in titles
+    fits = [c.value for c in at.caption if "fit" in c.value]  # one line per condition: the clear fit, or none
+    assert len(fits) == 2 and all(f.startswith(("Best fit:", "No clear fit:")) for f in fits)
     at.text_area(key="gen-analyze").set_value("C Q7").run()
     assert not at.exception
     assert any("'Q7'" in e.value for e in at.error)
