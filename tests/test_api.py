@@ -7,6 +7,8 @@ no response may be a server error, and responses must match the documented schem
 
 from __future__ import annotations
 
+import json
+import math
 import socket
 import threading
 import time
@@ -24,7 +26,17 @@ from hypothesis import HealthCheck, settings
 from core.chords import in_scale, parse_symbol
 from core.cli import main
 from core.conditions import GENRES, KEYS, MOODS
-from core.serving.api import MAX_LOCK_WORK, create_app
+from core.serving.api import (
+    HEAVY_WORK,
+    MAX_LENGTH,
+    MAX_LOCK_WORK,
+    MAX_PROGRESSIONS,
+    RETRY_AFTER_S,
+    GenerateRequest,
+    NextRequest,
+    ScoreRequest,
+    create_app,
+)
 from tests.tiny_models import saved_tiny_model
 
 pytestmark = pytest.mark.slow
@@ -45,8 +57,12 @@ def client(model_dir):
 
 
 def test_health_and_conditions(client, model_dir):
+    from core.generation.identity import model_identity
+
     health = client.get("/health").json()
-    assert health["status"] == "ok" and health["model"] == str(model_dir.resolve())
+    identity = model_identity(model_dir)
+    assert health["status"] == "ok" and health["model"] == identity.name and health["version"] == identity.digest
+    assert str(model_dir.parent) not in str(health) and "/" not in str(health)  # no filesystem path
     listed = client.get("/conditions").json()
     assert listed["genres"] == list(GENRES) and listed["moods"] == list(MOODS) and listed["keys"] == list(KEYS)
     assert "Am7" in listed["vocabulary"] and listed["limits"]["max_samples"] == 100
@@ -174,6 +190,62 @@ def test_serve_refuses_a_missing_model(tmp_path, capsys):
     assert "no model.keras" in capsys.readouterr().err
 
 
+# --- bounded work ------------------------------------------------------------------------------------
+
+
+def test_the_cost_budget_names_the_request_and_counts_guidance(client):
+    locked = {"num_samples": 5, "length": 64, "locks": [{"position": 64, "chord": "C"}], "guidance": 0}
+    guided = {**locked, "genre": "jazz", "guidance": 1.0}
+    assert GenerateRequest(**guided).work() == 2 * GenerateRequest(**locked).work() <= MAX_LOCK_WORK
+    assert GenerateRequest(**{**locked, "genre": "jazz"}).work() == GenerateRequest(**locked).work()  # weight 0: one chain
+    response = client.post("/generate", json={**guided, "num_samples": 30})
+    assert response.status_code == 422
+    message = response.json()["detail"][0]["msg"]
+    assert "30 samples x 64 chords, locks up to position 64" in message and f"limit {MAX_LOCK_WORK:,}" in message
+
+
+def test_score_and_next_stay_within_the_budget_at_their_limits():
+    longest = " ".join(["C", "G"] * (MAX_LENGTH // 2))
+    score = ScoreRequest(progressions=[longest] * MAX_PROGRESSIONS, rank="genre")
+    gap = NextRequest(chords=["C"] * (MAX_LENGTH // 2), followed_by=["G"] * (MAX_LENGTH // 2 - 1), genre="pop",
+                      guidance=1.0)
+    assert HEAVY_WORK < score.work() <= MAX_LOCK_WORK and gap.work() <= MAX_LOCK_WORK
+    assert ScoreRequest(progressions=["C G Am F"]).work() <= HEAVY_WORK
+
+
+def test_heavy_requests_beyond_the_free_slots_get_503_and_light_ones_still_run(model_dir):
+    heavy = {"num_samples": 20, "length": 32, "locks": [{"position": 32, "chord": "C"}]}
+    assert GenerateRequest(**heavy).work() > HEAVY_WORK
+    app = create_app(model_dir, heavy_slots=1)
+    with TestClient(app) as test_client:
+        assert test_client.get("/health").json()["heavy_slots"] == 1
+        with app.state.heavy_slots.taken(HEAVY_WORK + 1):  # the one slot is busy
+            refused = test_client.post("/generate", json=heavy)
+            assert refused.status_code == 503 and refused.headers["retry-after"] == str(RETRY_AFTER_S)
+            assert "busy" in refused.json()["detail"]
+            assert test_client.post("/generate", json={"num_samples": 2, "length": 8}).status_code == 200
+            assert test_client.post("/score", json={"progressions": ["C G Am F"]}).status_code == 200
+        assert test_client.post("/generate", json=heavy).status_code == 200  # the slot is free again
+
+
+def test_non_finite_numbers_in_any_field_are_422_in_json(client):
+    for field in ("length", "num_samples", "temperature", "top_k", "top_p", "random_seed", "gibbs_passes", "guidance"):
+        for literal in ("NaN", "Infinity", "-Infinity", "1e999"):
+            response = client.post("/generate", content=f'{{"{field}": {literal}}}',
+                                   headers={"content-type": "application/json"})
+            assert response.status_code == 422, (field, literal, response.text)
+            json.loads(response.text, parse_constant=_refuse_constant)  # strict JSON back
+    response = client.post("/generate", content='{"locks": [{"position": NaN, "chord": "C"}]}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    response = client.post("/next", content='{"top": Infinity}', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def _refuse_constant(name: str):
+    raise AssertionError(f"the response carries {name}, which is not JSON")
+
+
 # --- property-based run against the live server ----------------------------------------------------
 
 
@@ -217,3 +289,32 @@ def test_live_server_never_fails(case):
     from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
     case.call_and_validate(checks=[not_a_server_error, status_code_conformance, response_schema_conformance], timeout=60)
+
+
+def _non_finite(value, counter: list[int]):
+    """``value`` with every number (not booleans) replaced by NaN, +inf or -inf in turn; ``counter[0]`` counts them."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        counter[0] += 1
+        return (math.nan, math.inf, -math.inf)[counter[0] % 3]
+    if isinstance(value, dict):
+        return {key: _non_finite(item, counter) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_non_finite(item, counter) for item in value]
+    return value
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_live_server_refuses_non_finite_numbers_with_json(case):
+    """The generated bodies with each number made NaN or infinite: 422 (never 500), and the reply is strict JSON."""
+    counter = [0]
+    extra = {}
+    if isinstance(case.body, dict | list):  # sent as written (NaN, Infinity); the client library itself refuses them
+        extra = {"data": json.dumps(_non_finite(case.body, counter)), "headers": {"content-type": "application/json"}}
+    response = case.call(timeout=60, **extra)
+    assert response.status_code < 500, response.text
+    if counter[0] and case.method.upper() == case.operation.method.upper():  # (not a wrong-method probe: 405)
+        assert response.status_code == 422, (case.body, response.text)
+    json.loads(response.text, parse_constant=_refuse_constant)

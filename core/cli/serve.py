@@ -8,18 +8,23 @@ import socket
 
 from core.cli.tensorflow_output import add_verbose_argument, quiet_tensorflow
 
+#: most heavy slots one server may open (each heavy request keeps one core busy).
+MAX_HEAVY_SLOTS = 256
+
 
 def register(subparsers) -> None:
     """Add the ``serve`` sub-command."""
     parser = subparsers.add_parser(
         "serve", help="serve the generation API over HTTP",
-        description="Run the Chordsmith HTTP API (POST /generate, POST /score, GET /conditions, GET /health; "
+        description="Run the Chordsmith HTTP API (POST /generate, POST /next, POST /score, GET /conditions, GET /health; "
         "OpenAPI schema at /openapi.json, interactive docs at /docs). The model is loaded once at startup.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1, loopback only)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    parser.add_argument("--heavy-slots", type=int, help="heavy requests served at once; more are answered 503 with "
+                        "Retry-After (default: half the CPU cores, at least 1)")
     add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -31,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise InputError(f"--port must be a whole number from 1 to 65535, got {args.port}")
+    if args.heavy_slots is not None and not 0 < args.heavy_slots <= MAX_HEAVY_SLOTS:
+        raise InputError(f"--heavy-slots must be a whole number from 1 to {MAX_HEAVY_SLOTS}, got {args.heavy_slots}")
     listening = listen_socket(args.host, args.port)
     try:
         with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
@@ -43,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     from core.serving.api import create_app
 
-    config = uvicorn.Config(create_app(generator=generator), host=args.host, port=args.port, log_level=args.log_level)
+    app = create_app(generator=generator, heavy_slots=args.heavy_slots)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
     uvicorn.Server(config).run(sockets=[listening])
     return 0
 

@@ -21,13 +21,26 @@ checked by the same :meth:`core.config.Setting.check` the command line and the G
 so every surface accepts the same values. Every refusal (a body that is not JSON, NaN or an
 infinity included) is a 422 whose ``detail`` gives the reason; an :class:`core.errors.InputError`
 raised by core (e.g. a lock outside the length) is a 422 too.
+
+Bounded work. Each model request states its cost in decoder row-steps before it runs
+(:meth:`work`: a /generate request's :func:`core.generation.locks.lock_work`, doubled when guidance
+runs a second, condition-open chain; /score's chords times the values ranked; /next's candidates
+times the chords after the gap). A /generate request over :data:`MAX_LOCK_WORK` is refused with a
+422 saying what it would cost; /score and /next cannot exceed it within their field limits. A
+request over :data:`HEAVY_WORK` is heavy: it runs only in one of the server's heavy slots (half the
+CPU cores by default, at least one), and when every slot is busy it is answered at once with 503
+and ``Retry-After`` rather than queued, so a burst of heavy requests never piles up threads or
+memory while light ones (the usual short progressions) keep being served. ``/health`` names the
+model by its run name and weights digest (:func:`core.generation.identity.model_identity`), never a path.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -39,7 +52,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.chords import VOCAB, read_symbol
-from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES, Conditions
+from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES, UNSPECIFIED, Conditions
 from core.config import ComposerSettings, GenerationSettings, Setting
 from core.errors import InputError
 
@@ -47,8 +60,12 @@ from core.errors import InputError
 MAX_LENGTH = int(GenerationSettings.settings()["length"].high)
 #: most progressions one /score request may hold.
 MAX_PROGRESSIONS = 100
-#: most decoder row-steps a locked request may cost (see :func:`lock_work`); bounds one request's CPU time.
-MAX_LOCK_WORK = 1_000_000
+#: most decoder row-steps one /generate request may cost (:meth:`work`): a few seconds of one core (about 26 µs each).
+MAX_LOCK_WORK = 250_000
+#: a request costing more row-steps than this is heavy: it needs a heavy slot (about half a second of one core).
+HEAVY_WORK = 20_000
+#: seconds a heavy request refused for want of a free slot is told to wait (``Retry-After``).
+RETRY_AFTER_S = 2
 
 Symbol = Annotated[str, Field(min_length=1, max_length=24, description="a chord symbol, e.g. 'Am7', 'F#dim', 'G/B'")]
 Genre = Literal[GENRES]  # type: ignore[valid-type]
@@ -146,11 +163,19 @@ class _GenerateRequestBase(ConditionFields):
         if len(set(positions)) != len(positions):
             raise ValueError("two locks at the same position")
         validate_request(self.conditions(), **self.settings())  # seeds/locks within length, in_key needs a key
-        work = lock_work(self.length, self.num_samples, len(self.seed_chords), positions, self.gibbs_passes)
+        work = self.work()
         if work > MAX_LOCK_WORK:
-            raise ValueError(f"these locks would cost about {work:,} decoder steps (limit {MAX_LOCK_WORK:,}); "
-                             "ask for fewer samples or Gibbs passes, or lock earlier positions")
+            raise ValueError(f"this request would cost about {work:,} decoder steps (limit {MAX_LOCK_WORK:,}): "
+                             f"{self.num_samples} samples x {self.length} chords, locks up to position "
+                             f"{max(positions, default=0)}, {self.gibbs_passes} Gibbs passes; ask for fewer samples "
+                             "or Gibbs passes, a shorter length, or lock earlier positions")
         return self
+
+    def work(self) -> int:
+        """Decoder row-steps this request costs (an upper bound): :func:`lock_work`, twice over under guidance."""
+        positions = [lock.position for lock in self.locks]
+        work = lock_work(self.length, self.num_samples, len(self.seed_chords), positions, self.gibbs_passes)
+        return work * _guidance_factor(self.guidance, self.conditions())
 
     def settings(self) -> dict:
         """Keyword arguments for :func:`core.generation.generate.generate` (locks 0-based)."""
@@ -184,6 +209,13 @@ class ScoreRequest(ConditionFields):
     def _progressions_parse(cls, texts: list[str]) -> list[str]:
         return [" ".join(_progression(t)) for t in texts]
 
+    def work(self) -> int:
+        """Decoder row-steps: every progression's chords (and END), once more per value ranked."""
+        from core.generation.score import rankable_values
+
+        chains = 1 + (len(rankable_values(self.rank)) if self.rank else 0)
+        return chains * sum(len(text.split()) + 1 for text in self.progressions)
+
 
 class _NextRequestBase(ConditionFields):
     """``POST /next``: the chords so far (and, for a gap, the chords after it); see :data:`NextRequest`."""
@@ -199,6 +231,12 @@ class _NextRequestBase(ConditionFields):
     @classmethod
     def _symbols_are_known(cls, symbols: list[str]) -> list[str]:
         return [_check_symbol(s) for s in symbols]
+
+    def work(self) -> int:
+        """Decoder row-steps: the chords before the gap, then every candidate chord through the chords after it."""
+        candidates = sum(chord is not None for chord in VOCAB.chords)
+        steps = len(self.chords) + 1 + candidates * (len(self.followed_by) + 1)
+        return steps * _guidance_factor(self.guidance, self.conditions())
 
 
 #: ``POST /next``'s body: the chords, plus ``in_key`` and ``guidance`` (from :class:`core.config.GenerationSettings`)
@@ -275,8 +313,48 @@ class ConditionsResponse(BaseModel):
 
 class HealthResponse(BaseModel):
     status: str
-    model: str
+    model: str = Field(description="the model's name: its run folder ('default' for the shipped model)")
+    version: str | None = Field(description="the first hex digits of the sha256 of the weights it runs "
+                                "(null for an ensemble)")
     backend: str
+    heavy_slots: int = Field(description="heavy requests served at once (more get 503 and Retry-After)")
+
+
+def _guidance_factor(weight: float, conditions: Conditions) -> int:
+    """2 when guidance runs a second, condition-open chain beside the conditioned one (a weight and a genre or mood), else 1."""
+    guided = weight > 0 and (conditions.genre != UNSPECIFIED or conditions.mood != UNSPECIFIED)
+    return 2 if guided else 1
+
+
+def default_heavy_slots() -> int:
+    """Heavy requests served at once by default: half the CPU cores, at least one (each runs on one core)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class HeavySlots:
+    """At most ``count`` heavy requests at once; one more is refused at once (503 and ``Retry-After``), not queued."""
+
+    def __init__(self, count: int) -> None:
+        if count < 1:
+            raise InputError(f"heavy slots must be at least 1, got {count}")
+        self.count = count
+        self._free = threading.BoundedSemaphore(count)
+
+    @contextmanager
+    def taken(self, work: int) -> Iterator[None]:
+        """Run the block in a slot when ``work`` is above :data:`HEAVY_WORK` (light work runs at once)."""
+        if work <= HEAVY_WORK:
+            yield
+            return
+        if not self._free.acquire(blocking=False):
+            raise StarletteHTTPException(
+                status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)},
+                detail=f"the server is busy with {self.count} heavy request(s) (this one costs about {work:,} decoder "
+                f"steps, over {HEAVY_WORK:,}); try again in {RETRY_AFTER_S} s, or ask for less")
+        try:
+            yield
+        finally:
+            self._free.release()
 
 
 def json_safe(value: Any) -> Any:
@@ -351,38 +429,45 @@ def scored(generator, request: ScoreRequest) -> ScoreResponse:
     return ScoreResponse(results=[ScoreOut(**r) for r in results])
 
 
-def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
+def create_app(model: str | Path | None = None, generator=None, heavy_slots: int | None = None) -> FastAPI:
     """The API app. ``model`` is a run folder or ``.keras`` file (``None``: the active model), loaded at
-    startup; ``generator`` (a :class:`core.generation.generate.Generator`) is used as is when given."""
+    startup; ``generator`` (a :class:`core.generation.generate.Generator`) is used as is when given.
+    ``heavy_slots``: heavy requests served at once (default :func:`default_heavy_slots`)."""
+    slots = HeavySlots(default_heavy_slots() if heavy_slots is None else heavy_slots)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from core.generation.loading import load_generator
 
         app.state.generator = generator if generator is not None else load_generator(model)
+        app.state.identity = _identity(app.state.generator)
         yield
 
     app = FastAPI(title="Chordsmith API", version="1", lifespan=lifespan,
                   description="Conditional chord-progression generation and scoring.")
+    app.state.heavy_slots = slots
     _answer_bad_input_with_422(app)
 
-    @app.post("/generate", response_model=GenerateResponse)
+    @app.post("/generate", response_model=GenerateResponse, responses=BUSY_RESPONSE)
     def generate_endpoint(request: GenerateRequest) -> GenerateResponse:
         """Sample progressions under the given conditions."""
         from core.generation.generate import generate
 
-        samples = generate(app.state.generator, request.conditions(), **request.settings())
+        with slots.taken(request.work()):
+            samples = generate(app.state.generator, request.conditions(), **request.settings())
         return GenerateResponse(samples=[SampleOut(**s.to_dict()) for s in samples], backend=app.state.generator.backend)
 
-    @app.post("/next", response_model=NextResponse)
+    @app.post("/next", response_model=NextResponse, responses=BUSY_RESPONSE)
     def next_endpoint(request: NextRequest) -> NextResponse:
         """The most probable next chords (or what fits in the gap), most probable first."""
-        return ranked_next(app.state.generator, request)
+        with slots.taken(request.work()):
+            return ranked_next(app.state.generator, request)
 
-    @app.post("/score", response_model=ScoreResponse)
+    @app.post("/score", response_model=ScoreResponse, responses=BUSY_RESPONSE)
     def score_endpoint(request: ScoreRequest) -> ScoreResponse:
         """Score progressions (and rank a condition when asked)."""
-        return scored(app.state.generator, request)
+        with slots.taken(request.work()):
+            return scored(app.state.generator, request)
 
     @app.get("/conditions", response_model=ConditionsResponse)
     def conditions_endpoint() -> ConditionsResponse:
@@ -390,13 +475,31 @@ def create_app(model: str | Path | None = None, generator=None) -> FastAPI:
         return ConditionsResponse(
             genres=list(GENRES), moods=list(MOODS), keys=list(KEYS), scale_types=list(SCALE_TYPES),
             vocabulary=[c.symbol for c in VOCAB.chords if c is not None],
-            limits={**generation_limits(), "max_progressions": MAX_PROGRESSIONS, "max_lock_work": MAX_LOCK_WORK},
+            limits={**generation_limits(), "max_progressions": MAX_PROGRESSIONS, "max_lock_work": MAX_LOCK_WORK,
+                    "heavy_work": HEAVY_WORK},
         )
 
     @app.get("/health", response_model=HealthResponse)
     def health_endpoint() -> HealthResponse:
-        """``ok`` once the model is loaded."""
-        loaded = app.state.generator
-        return HealthResponse(status="ok", model=str(loaded.model_dir), backend=loaded.backend)
+        """``ok`` once the model is loaded, with its name and weights version (no filesystem path)."""
+        name, version = app.state.identity
+        return HealthResponse(status="ok", model=name, version=version, backend=app.state.generator.backend,
+                              heavy_slots=slots.count)
 
     return app
+
+
+#: the documented 503 of the model endpoints (every heavy slot busy).
+BUSY_RESPONSE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "every heavy slot is busy: retry after the Retry-After header's seconds"},
+}
+
+
+def _identity(generator) -> tuple[str, str | None]:
+    """``(name, version)`` of the served model for /health: run name and weights digest; an ensemble has no version."""
+    from core.generation.identity import model_identity
+
+    if generator.model_file is None:
+        return "ensemble", None
+    identity = model_identity(generator)
+    return identity.name, identity.digest
