@@ -14,9 +14,9 @@ import streamlit as st
 from core.chords import ROOTS
 from core.conditions import GENRES, MOODS, UNSPECIFIED
 from core.errors import EnvironmentFault, InputError
-from core.generation.calibration import clear_fit
 from core.voicing import VOICING_STYLES
-from studio import charts, composer, favourites, generate_cards, generate_model, generate_state, loaders, models
+from studio import composer, favourites, generate_cards, generate_model, generate_state, models
+from studio.analyze_panel import analyze_panel
 from studio.generate_state import Model, widget_key
 from studio.generate_url import (
     GUIDANCE_RANGE,
@@ -188,32 +188,6 @@ if favourite.open:
 
 if analyze.open:
     with analyze:
-        st.text_area("Progression to analyze", key=widget_key("analyze"), height=80,
-                     placeholder="Type or paste chord symbols, e.g. C G Am F (Ctrl+Enter to apply)")
-        conditions = request.conditions
-        st.caption(f"Scored under the conditions chosen above: genre {label(conditions.genre)} · mood "
-                   f"{label(conditions.mood)} · key {label(conditions.key)}.")
-        if not request.analyze.strip():
-            st.info("Type or paste a progression to see how probable each chord is and which genres and moods it fits.",
-                    icon=":material/edit_note:")
-        else:
-            with input_errors():
-                result = loaders.analysis(request.analyze, request.conditions, model.folder, model.version)
-                score = result["score"]
-                perplexity, likelihood = st.columns(2)
-                perplexity.metric("Perplexity", f"{score['perplexity']:.1f}", help="Lower: the model finds it more natural.")
-                likelihood.metric("Log-likelihood", f"{score['log_likelihood']:.2f} nats")
-                st.dataframe({"chord": score["chords"], "probability": score["probabilities"],
-                              "surprise (bits)": score["surprise"]}, hide_index=True, width="stretch",
-                             column_config={"probability": st.column_config.ProgressColumn(format="percent", min_value=0,
-                                                                                           max_value=1)})
-                st.plotly_chart(charts.surprise_bars(score["chords"], score["surprise"]), key="gen-surprise")
-                genres, moods = st.columns(2)
-                genres.plotly_chart(charts.posterior_bars(result["genre"], "Genres it fits best"), key="gen-genres")
-                moods.plotly_chart(charts.posterior_bars(result["mood"], "Moods it fits best"), key="gen-moods")
-                for column, name in ((genres, "genre"), (moods, "mood")):  # calibrated on the validation songs
-                    best = clear_fit(result[name])
-                    column.caption(f"Best fit: **{best}**." if best else
-                                   f"No clear fit: no {name} is twice as likely as the next.")
+        analyze_panel(request, model, label)
 
 generate_state.finish()

@@ -32,6 +32,7 @@ from core.voicing import VOICING_STYLES
 from studio.generate_url import Edited, GenerateRequest, read_slash_chords
 
 if TYPE_CHECKING:
+    from core.generation.analysis import Analysis
     from core.generation.locks import ProgressCallback as Progress
     from core.notation import Score
 
@@ -291,16 +292,11 @@ def ranked(conditions: Conditions, in_key: bool, guidance: float, before: tuple[
 
 
 @st.cache_data(show_spinner="Scoring…", max_entries=64)
-def analysis(text: str, conditions: Conditions, model_folder: str, model_version: float) -> dict[str, object]:
-    """Per-chord probability and surprise of a typed progression, and the genre and mood posteriors."""
-    from core.generation.score import rank_condition, score_progression
+def analysis(text: str, conditions: Conditions, model_folder: str, model_version: float) -> Analysis:
+    """A typed progression scored and fitted to a genre and a mood (:func:`core.generation.analysis.analyze`)."""
+    from core.generation.analysis import analyze
 
-    generator = load_ensemble(model_folder)
-    return {
-        "score": score_progression(generator, text, conditions),
-        "genre": rank_condition(generator, text, conditions, "genre"),
-        "mood": rank_condition(generator, text, conditions, "mood"),
-    }
+    return analyze(load_ensemble(model_folder), text, conditions)
 
 
 def test_results(folder: Path) -> dict | None:

@@ -300,6 +300,9 @@ def test_analyze_scores_a_progression_and_handles_empty_and_bad_input(model: Pat
     at.text_area(key="gen-analyze").set_value("C Q7").run()
     assert not at.exception
     assert any("'Q7'" in e.value for e in at.error)
+    at.text_area(key="gen-analyze").set_value("C G7sus4 Am F/A").run()
+    assert list(at.dataframe[0].value["chord"])[-1] == "F/A"  # a typed slash bass is kept
+    assert "G7sus4 read as" in " ".join(c.value for c in at.caption)
 
 
 # --------------------------------------------------------------------------- Evaluation
