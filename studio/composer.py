@@ -19,11 +19,12 @@ from core.generation.edits import moved
 from studio import generate_state, loaders
 from studio.generate_state import Model
 from studio.generate_url import SlashChords, read_slash_chords, slash_text
-from studio.progression_view import ask_audition, audition, percent
+from studio.progression_view import ask_audition, audition, forget_audition, percent
 from studio.progressions import appended
 
-#: chords offered for what comes next and for what fits in a gap.
+#: chords offered for what comes next and for what fits in a gap, and how many stand in a row.
 OFFERED = 8
+PER_ROW = 4
 _SCOPE = "compose"
 _GAP = "gen-compose-gap"
 _TYPED = "gen-compose-text"
@@ -41,8 +42,9 @@ def composer(model: Model) -> None:
     st.caption("Build a progression chord by chord. The model ranks what could come next under the conditions "
                "above (genre, mood, key; *In key only* respected): ▶ hears a chord as it would sound after yours, "
                "**+** adds it. Between two chords, *What fits here* ranks chords by both neighbours.")
-    st.text_input("Your progression", key=_TYPED, value=" ".join(spelling.symbols(shown)) if spelling else "",
-                  placeholder="start empty, or type chords, e.g. C G Am (Enter to apply)", on_change=_typed)
+    st.session_state.setdefault(_TYPED, " ".join(spelling.symbols(shown)) if spelling else "")
+    st.text_input("Your progression", key=_TYPED, on_change=_typed,
+                  placeholder="start empty, or type chords, e.g. C G Am (Enter to apply)")
     if st.session_state.get(_PROBLEM):
         st.warning(st.session_state[_PROBLEM], icon=":material/warning:")
     try:
@@ -108,18 +110,19 @@ def _offers(ranked: list[tuple[Chord, float]], chords: SlashChords, shown: list[
             model: Model) -> None:
     """One small card per ranked chord: ▶ to hear it in place, + to put it there."""
     request = generate_state.current().request
-    for column, (chord, probability) in zip(st.columns(OFFERED), ranked, strict=False):
+    columns = [column for _ in range(0, OFFERED, PER_ROW) for column in st.columns(PER_ROW)]
+    for column, (chord, probability) in zip(columns, ranked, strict=False):
         placed = moved(SlashChord(chord), request.transpose)
         trial = appended(tuple(shown), placed, position)
         symbol = _spelling(list(trial)).symbol(placed)
-        with column.container(border=True, key=f"gen-compose-{kind}-{chord.symbol}"):
+        with column.container(border=True, key=f"gen-compose-{kind}-{chord.symbol}", horizontal=True,
+                              vertical_alignment="center"):
             st.button(f"▶ **{symbol}** · {percent(probability)}", key=f"gen-compose-hear-{kind}-{chord.symbol}",
                       type="tertiary", on_click=ask_audition, help="Hear it in place",
                       args=(_SCOPE, slash_text(trial), position, f"{symbol} (chord {position + 1})", request.tempo,
                             request.voicing))
             st.button("Add" if kind == "next" else "Insert", key=f"gen-compose-add-{kind}-{chord.symbol}",
-                      icon=":material/add:", width="stretch", on_click=_set_compose,
-                      args=(appended(chords, chord, position),))
+                      icon=":material/add:", on_click=_set_compose, args=(appended(chords, chord, position),))
 
 
 def _actions(chords: SlashChords, shown: list[SlashChord], model: Model) -> None:
@@ -161,7 +164,8 @@ def _typed() -> None:
 def _set_compose(chords: SlashChords) -> None:
     state = generate_state.current()
     generate_state.commit(replace(state, compose=tuple(chords)))
-    st.session_state.pop(_TYPED, None)
+    st.session_state.pop(_TYPED, None)  # the text field shows the new chords
+    forget_audition(_SCOPE)
 
 
 def _star(chords: SlashChords) -> None:

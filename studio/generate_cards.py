@@ -21,7 +21,15 @@ from studio import generate_state, loaders
 from studio.generate_state import Model
 from studio.generate_url import new_seed, slash_text
 from studio.page import input_errors
-from studio.progression_view import ShownProgression, ask_audition, audition, model_sample, percent, shown
+from studio.progression_view import (
+    ShownProgression,
+    ask_audition,
+    audition,
+    forget_audition,
+    model_sample,
+    percent,
+    shown,
+)
 from studio.progressions import Progression, as_edited, fixed_chords, inverted, swapped, with_lock
 
 #: chord cards per row.
@@ -218,6 +226,8 @@ def _change(index: int, model: Model, edit, history: bool = True) -> None:
     new = edit(progression.current(made))
     changed = progression.changed(new, made) if history else Progression(new, progression.history)
     generate_state.commit(state.with_progression(index, changed))
+    if history:
+        forget_audition(f"p{index}")
 
 
 def _toggle_lock(index: int, position: int, model: Model) -> None:
@@ -252,6 +262,7 @@ def _regenerate(index: int, model: Model) -> None:
 def _undo(index: int) -> None:
     state = generate_state.current()
     generate_state.commit(state.with_progression(index, state.progressions[index].undone()))
+    forget_audition(f"p{index}")
     _close_panel()
 
 

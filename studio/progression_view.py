@@ -96,6 +96,12 @@ def ask_audition(scope: str, chords: str, index: int | None, label: str, bpm: fl
                                    "voicing": voicing, "nonce": nonce}
 
 
+def forget_audition(scope: str) -> None:
+    """Drop the player of panel ``scope`` (its progression changed: the chord it plays may be gone)."""
+    if st.session_state.get(_AUDITION, {}).get("scope") == scope:
+        st.session_state.pop(_AUDITION)
+
+
 def audition(scope: str) -> None:
     """The player of the chord last asked for in panel ``scope``; it starts on its own (a new element per click)."""
     asked = st.session_state.get(_AUDITION)
