@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.errors import EnvironmentFault, os_error_message
+from core.errors import EnvironmentFault, InputError, os_error_message
 from core.paths import CORPUS_TABLE
 
 COLUMNS: tuple[str, ...] = (
@@ -62,3 +62,12 @@ def load_table(path: Path = CORPUS_TABLE) -> pd.DataFrame:
             "rebuild it with 'python -m core data build' or point CHORDSMITH_CORPUS at a good copy"
         ) from error
     return frame
+
+
+def shipped_table() -> pd.DataFrame:
+    """The corpus table in use (``CHORDSMITH_CORPUS``, else the shipped one); an :class:`InputError` says how to build it."""
+    from core import paths  # read at call time: tests and the studio point CORPUS_TABLE elsewhere
+
+    if not paths.CORPUS_TABLE.exists():
+        raise InputError(f"corpus table not found: {paths.CORPUS_TABLE} (build it with 'python -m core data build')")
+    return load_table(paths.CORPUS_TABLE)

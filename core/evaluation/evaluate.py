@@ -36,6 +36,7 @@ import pandas as pd
 
 from core.chords import PAD_ID, VOCAB
 from core.conditions import UNSPECIFIED
+from core.corpus.table import shipped_table
 from core.dataset import CONDITION_INPUTS, EncodedWindows, encode_frame, split_frame
 from core.errors import InputError
 from core.evaluation.ngram import NGramModel, fit_baselines
@@ -285,16 +286,6 @@ def evaluate_model_file(model_file: Path, split: str = "test", frame: pd.DataFra
         results["base"] = {**init, "missing": base_file is None,
                            "changed": base_file is not None and base_changed(init, base_file)}
     return results
-
-
-def shipped_table() -> pd.DataFrame:
-    """The shipped corpus table, or an :class:`InputError` saying how to build it."""
-    from core.corpus.table import load_table
-    from core.paths import CORPUS_TABLE
-
-    if not CORPUS_TABLE.exists():
-        raise InputError(f"corpus table not found: {CORPUS_TABLE} (build it with 'python -m core data build')")
-    return load_table(CORPUS_TABLE)
 
 
 def _base_lines(base: dict | None) -> list[str]:
