@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from core import paths
-from core.config import ModelConfig, TrainConfig
+from core.config import BEFORE_SETTING, ModelConfig, TrainConfig
 from core.errors import InputError
 from core.training import run_folder, runs
 from core.training.run_folder import (
@@ -115,7 +115,8 @@ def wait_until(condition, timeout: float = 20.0) -> bool:
 def test_form_values_make_one_checked_train_config(output: Path) -> None:
     config = TrainConfig.from_values({"epochs": 2, "attention": True, "augment": False, "max_train_windows": 64,
                                       "max_minutes": 0.0, "lstm_layers": 3, "cell": "GRU", "run_name": " "})
-    assert config.batch_size == 32 and config.epochs == 2 and not config.augment and config.max_train_windows == 64
+    assert config.batch_size == TrainConfig().batch_size and config.epochs == 2  # unset values keep the defaults
+    assert not config.augment and config.max_train_windows == 64
     assert config.max_minutes is None and config.run_name is None  # 0 minutes: no budget; empty name: a dated one
     assert (config.model.cell, config.model.lstm_layers, config.model.attention) == ("gru", 3, True)
     assert runs.train_command(output / "x" / CONFIG_FILE)[-3:] == ["train", "--config", str(output / "x" / CONFIG_FILE)]
@@ -182,7 +183,8 @@ def test_list_runs_reads_status_best_val_loss_test_accuracy_and_duration(output:
     done = listed["done"]
     assert done.status == "finished" and done.best_val_loss == 1.5 and done.epochs_done == 3
     assert done.test_top1 == 0.41 and done.test_top5 == 0.8 and done.duration_s == 31.0
-    assert done.config == TrainConfig(epochs=3, lr=0.001, model=ModelConfig(lstm_units=64, cell="gru"))  # as config.json says
+    # as config.json says; settings added since (schedule, warm-up, mixed precision) read as the runs of then did
+    assert done.config == TrainConfig(epochs=3, lr=0.001, model=ModelConfig(lstm_units=64, cell="gru"), **BEFORE_SETTING)
     assert listed["crashed"].status == "interrupted" and listed["crashed"].test_top1 is None
     assert listed["broke"].status == "failed" and listed["broke"].best_val_loss is None
 
