@@ -27,9 +27,9 @@ TINY_MODEL = ModelConfig(embedding_dim=8, genre_embedding_dim=4, mood_embedding_
 
 
 def comparable_config(strategy: str = "default", cpu_replicas: int | None = None, epochs: int = 2) -> TrainConfig:
-    """Deterministic settings: global batch 16, seed 7, no augmentation, no dropout, no reports."""
+    """Deterministic settings: global batch 16, seed 7, no augmentation, no dropout, no reports, float32 throughout."""
     return TrainConfig(batch_size=16, epochs=epochs, seed=7, run_name="distributed", augment=False, write_reports=False,
-                       strategy=strategy, cpu_replicas=cpu_replicas, model=TINY_MODEL)
+                       mixed_precision=False, strategy=strategy, cpu_replicas=cpu_replicas, model=TINY_MODEL)
 
 
 def _unshuffled_dataset(frame, config, training: bool, length_limit=None):
