@@ -80,7 +80,8 @@ def test_core_has_no_import_circles() -> None:
 
 
 def test_every_module_opens_with_a_docstring() -> None:
-    paths = [ROOT / "app.py", *(path for folder in ("core", "studio", "pages", "bench") for path in (ROOT / folder).rglob("*.py"))]
+    folders = ("core", "studio", "pages", "bench")
+    paths = [ROOT / "app.py", *(path for folder in folders for path in (ROOT / folder).rglob("*.py"))]
     missing = [str(path.relative_to(ROOT)) for path in paths
                if not ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))]
     assert not missing, f"modules without a 'what and why' docstring: {missing}"
