@@ -317,8 +317,3 @@ def model_config_of(model: keras.Model) -> ModelConfig:
     if values["attention"]:
         values["attention_heads"] = int(layer("attention").num_heads)
     return ModelConfig(**values)
-
-
-def parameter_count(model: keras.Model) -> int:
-    """Number of trainable and non-trainable weights' elements."""
-    return int(model.count_params())
