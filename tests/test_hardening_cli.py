@@ -329,3 +329,32 @@ def test_score_memory_stays_flat_over_10_mb_of_stdin(tiny_dir, tmp_path) -> None
     baseline = _peak_rss_kb(argv, small, tmp_path)  # also writes the inference weights once
     growth_mb = (_peak_rss_kb(argv, big, tmp_path) - baseline) / 1024
     assert growth_mb < 300, f"peak RSS grew {growth_mb:.0f} MB over 10 MB of stdin"
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _page_showing(fault: str) -> None:
+    """A page whose work raises ``fault`` inside :func:`studio.page.input_errors` (run by AppTest)."""
+    import errno
+
+    from core.errors import EnvironmentFault, InputError, ModelFault
+    from studio.page import input_errors
+
+    raised = {"input": InputError("bad value"), "environment": EnvironmentFault("the disk is full"),
+              "model": ModelFault("cannot load the model x.keras: the file is empty"),
+              "os": OSError(errno.ENOSPC, "No space left on device", "/tmp/x")}
+    with input_errors():
+        raise raised[fault]
+
+
+@pytest.mark.parametrize(("fault", "shown"), [
+    ("input", "bad value"), ("environment", "the disk is full"), ("model", "the file is empty"),
+    ("os", "the disk is full (no space left on device): /tmp/x"),
+])
+def test_pages_show_faults_and_unusable_models_as_errors(fault: str, shown: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_page_showing, args=(fault,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [shown] or shown in at.error[0].value
