@@ -1,6 +1,6 @@
 """``python -m bench``: speed and memory benchmarks; ``python -m bench quality``: model quality and conditioning control.
 
-    python -m bench [--quick] [--only generation,training,levers,time_to_quality,app,memory,inference] [--model DIR]
+    python -m bench [--quick] [--only generation,training,levers,time_to_quality,app,memory,inference,page] [--model DIR]
     python -m bench quality [--quick] [--model DIR] [--no-conditioning | --reuse-conditioning]
                             [--only evaluation,conditioning,guidance,calibration,strategies,transfer]
 
@@ -25,7 +25,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SECTIONS: tuple[str, ...] = ("generation", "training", "levers", "time_to_quality", "app", "memory", "inference")
+SECTIONS: tuple[str, ...] = ("generation", "training", "levers", "time_to_quality", "app", "memory", "inference",
+                             "page")
 QUALITY_SECTIONS: tuple[str, ...] = ("evaluation", "conditioning", "guidance", "calibration", "strategies", "transfer")
 
 
@@ -34,7 +35,8 @@ def _speed(args: argparse.Namespace) -> int:
     from bench.timing import Result
 
     started = time.perf_counter()
-    only = set(args.only.split(",")) if args.only else set(SECTIONS) - ({"memory", "time_to_quality"} if args.quick else set())
+    slow = {"memory", "time_to_quality", "page"} if args.quick else set()
+    only = set(args.only.split(",")) if args.only else set(SECTIONS) - slow
     unknown = only - set(SECTIONS)
     if unknown:
         print(f"unknown section(s): {', '.join(sorted(unknown))}; accepted: {', '.join(SECTIONS)}", file=sys.stderr)
@@ -70,7 +72,7 @@ def _speed(args: argparse.Namespace) -> int:
         print(f"  ({time.perf_counter() - section_start:.0f} s)", flush=True)
         save()  # after every section, so a later failure keeps what was measured
 
-    from bench import app_path, generation, inference, memory, training
+    from bench import app_path, generate_page, generation, inference, memory, training
 
     section("generation", lambda: generation.run(
         generation.GenerationSettings(repeats=7 if args.quick else 25, naive_repeats=2 if args.quick else 5), args.model))
@@ -83,6 +85,7 @@ def _speed(args: argparse.Namespace) -> int:
                                         model_dir=args.model))
     section("memory", lambda: memory.run(train_minutes=0.3 if args.quick else 0.5, model_dir=args.model))
     section("inference", lambda: inference.run(repeats=3 if args.quick else 5, model_dir=args.model))
+    section("page", lambda: generate_page.run(repeats=3 if args.quick else 5, model_dir=args.model))
     save()
     print(f"wrote {report.RESULTS_JSON} and {report.RESULTS_MD} ({meta['seconds']:.0f} s)")
     return 0
@@ -90,7 +93,8 @@ def _speed(args: argparse.Namespace) -> int:
 
 def _section_of(benchmark: dict) -> str:
     """The section a results.json entry came from (its group; "app path" is the ``app`` section)."""
-    return {"app path": "app", "training levers": "levers", "time to quality": "time_to_quality"}.get(
+    return {"app path": "app", "training levers": "levers", "time to quality": "time_to_quality",
+            "generate page (browser)": "page"}.get(
         benchmark["group"], benchmark["group"])
 
 
