@@ -300,6 +300,20 @@ def test_bad_stdin_lines_are_named_by_number(tiny_dir, capsys, monkeypatch, stdi
     assert needle in one_error_line(capsys)
 
 
+def test_a_reader_that_leaves_early_stops_score_quietly(tiny_dir, tmp_path) -> None:
+    """``score < big | head -1``: the closed pipe ends the command with status 1 and nothing on stderr."""
+    stdin = tmp_path / "many.txt"
+    stdin.write_text("C G Am F\n" * 20_000, encoding="utf-8")
+    with open(stdin, "rb") as given:
+        process = subprocess.Popen([sys.executable, "-m", "core", "score", "--model", tiny_dir, "--key", "C"], cwd=ROOT,
+                                   stdin=given, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env={**os.environ, "CHORDSMITH_OUTPUT": str(tmp_path)})
+        assert process.stdout.readline().split()[:2] == [b"C", b"G"]
+        process.stdout.close()
+        _, err = process.communicate(timeout=300)
+    assert process.returncode == 1 and err == b"", err
+
+
 PEAK_RSS_SCRIPT = """
 import resource, sys
 from core.cli import main

@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     except EnvironmentFault as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader of our output left (``… | head``): stop quietly, as other tools do
+        _discard_stdout()
+        return 1
     except OSError as exc:  # the disk or the file system, not the arguments: a full disk, a permission
         print(f"error: {one_line(os_error_message(exc))}", file=sys.stderr)
         return 1
@@ -70,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {one_line(unforeseen_message(exc))}", file=sys.stderr)
         return 1
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again on the closed pipe."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # an in-memory stdout (tests): nothing to redirect
+        pass
 
 
 def one_line(message: str) -> str:
