@@ -32,6 +32,7 @@ from studio.generate_url import (
     temperature_advice,
 )
 from studio.page import input_errors, set_up
+from studio.progression_view import forget_audition
 
 OPEN = "open"
 TAB_LABELS = {"progressions": "Progressions", "compose": "Compose", "favourites": "Favourites",
@@ -141,11 +142,12 @@ for problem in problems:
 bar = st.empty()
 
 
-def progress(done: int, total: int) -> None:
-    """The progress bar of a redraw (shown while progressions with padlocks are drawn one by one)."""
-    bar.progress(done / max(1, total), text=f"Drawing progressions with padlocked chords: {done} of {total}")
+def progress(fraction: float) -> None:
+    """The progress bar of a redraw, while the progressions with locked chords are drawn around them."""
+    bar.progress(min(1.0, fraction), text=f"Drawing the progressions around their locked chords: {fraction:.0%}")
 
 
+drawn_before = state.request.generation()
 try:
     state = generate_state.settled(state, request, model, progress)
     if begun.link is not None:
@@ -154,6 +156,8 @@ except (InputError, EnvironmentFault) as error:
     st.error(str(error), icon=":material/error:")
     st.stop()
 bar.empty()
+if state.request.generation() != drawn_before:
+    forget_audition()  # every progression was drawn again: the chord last heard is gone
 view = next((v for v, text in TAB_LABELS.items() if text == st.session_state.get(VIEW_KEY)), VIEWS[0])
 state = replace(state, model=model.identity, view=view)
 generate_state.commit(state, begun.arrived)

@@ -252,7 +252,7 @@ def _regenerate(index: int, model: Model) -> None:
     def redrawn(current):
         locks = frozenset(p for p in current.locks if p < request.length)
         fixed = fixed_chords(request, current)
-        sample = loaders.drawn_alone(request, fixed, new_seed(), model.folder, model.version)
+        sample = loaders.drawn_with(request, fixed, new_seed(), model.folder, model.version)[0]
         return as_edited(sample, locks)
 
     _change(index, model, redrawn)

@@ -20,6 +20,7 @@ the Generate page's seed on the previous page's history entry (Back landed on ``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,7 +30,7 @@ from core.config import MAX_SEED
 from core.errors import InputError
 from core.generation.edits import moved
 from core.spelling import Spelling
-from studio.generate_url import GenerateRequest, PageLink, new_seed, read_slash_chords, slash_text
+from studio.generate_url import Edited, GenerateRequest, PageLink, new_seed, read_slash_chords, slash_text
 from studio.progressions import (
     PageState,
     Progression,
@@ -187,9 +188,11 @@ def row_seed(seed: int, index: int) -> int:
 # --- redrawing ----------------------------------------------------------------------------------------
 
 
-def settled(state: PageState, request: GenerateRequest, model: Model, progress=None) -> PageState:
+def settled(state: PageState, request: GenerateRequest, model: Model,
+            progress: Callable[[float], None] | None = None) -> PageState:
     """``state`` under ``request``: unchanged progressions when only display settings moved; more or fewer when only
-    their number did; every progression redrawn (padlocked chords kept) when a setting that shapes them changed."""
+    their number did; every progression redrawn when a setting that shapes them changed, padlocked chords kept
+    (progressions keeping the same chords are drawn in one batch; ``progress(fraction done)`` follows them)."""
     from studio import loaders
 
     old, new = state.request, request
@@ -200,18 +203,20 @@ def settled(state: PageState, request: GenerateRequest, model: Model, progress=N
         added = tuple(Progression() for _ in range(new.samples - len(kept)))
         return replace(state, request=new, progressions=kept + added)
     before = loaders.drawn(old, model.folder, model.version)
-    edits = []
-    locked = [i for i, p in enumerate(state.progressions[: new.samples]) if p.locks]
-    for step, index in enumerate(locked):
-        current = state.progressions[index].current(before[index])
-        locks = frozenset(p for p in current.locks if p < new.length)
-        kept = replace(current, locks=locks)
-        sample = loaders.drawn_alone(new, fixed_chords(new, kept), row_seed(new.seed, index), model.folder,
-                                     model.version)
-        edits.append((index, as_edited(sample, locks)))
-        if progress is not None:
-            progress(step + 1, len(locked))
-    redrawn = dict(edits)
+    groups: dict[tuple, list[tuple[int, frozenset[int]]]] = {}  # the chords kept -> (progression, its padlocks)
+    for index, progression in enumerate(state.progressions[: new.samples]):
+        if progression.locks:
+            current = progression.current(before[index])
+            locks = frozenset(p for p in current.locks if p < new.length)
+            fixed = fixed_chords(new, replace(current, locks=locks))
+            groups.setdefault(tuple(sorted(fixed.items())), []).append((index, locks))
+    redrawn: dict[int, Edited] = {}
+    for step, (fixed, members) in enumerate(groups.items()):
+        inner = None if progress is None else (
+            lambda done, total, step=step: progress((step + done / max(1, total)) / len(groups)))
+        samples = loaders.drawn_with(new, dict(fixed), row_seed(new.seed, members[0][0]), model.folder, model.version,
+                                     len(members), inner)
+        redrawn.update((index, as_edited(sample, locks)) for (index, locks), sample in zip(members, samples, strict=True))
     return state.redrawn(new, before, [redrawn.get(i) for i in range(new.samples)])
 
 

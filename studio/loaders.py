@@ -250,21 +250,21 @@ def _drawn(request: GenerateRequest, legacy_locks: tuple[tuple[int, Chord], ...]
                     progress=_progress, **request.settings().to_dict())
 
 
-def drawn_alone(request: GenerateRequest, fixed: dict[int, SlashChord], seed: int, model_folder: str,
-                model_version: float, progress: Progress | None = None) -> Sample:
-    """One progression drawn on its own with its ``fixed`` chords (seed chords and padlocks) kept, generated key."""
-    return _drawn_alone(generation_only(request), tuple(sorted(fixed.items())), int(seed), model_folder,
-                        model_version, progress)
+def drawn_with(request: GenerateRequest, fixed: dict[int, SlashChord], seed: int, model_folder: str,
+               model_version: float, count: int = 1, progress: Progress | None = None) -> list[Sample]:
+    """``count`` progressions drawn in one batch with the same ``fixed`` chords (seed chords and padlocks), generated key."""
+    return _drawn_with(generation_only(request), tuple(sorted(fixed.items())), int(seed), int(count), model_folder,
+                       model_version, progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _drawn_alone(request: GenerateRequest, fixed: tuple[tuple[int, SlashChord], ...], seed: int, model_folder: str,
-                 model_version: float, _progress: Progress | None) -> Sample:
+def _drawn_with(request: GenerateRequest, fixed: tuple[tuple[int, SlashChord], ...], seed: int, count: int,
+                model_folder: str, model_version: float, _progress: Progress | None) -> list[Sample]:
     from core.generation.generate import generate
 
-    settings = request.settings(num_samples=1, random_seed=seed)
+    settings = request.settings(num_samples=count, random_seed=seed)
     return generate(load_ensemble(model_folder), request.conditions, locks=dict(fixed), progress=_progress,
-                    **settings.to_dict())[0]
+                    **settings.to_dict())
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -96,10 +96,10 @@ def ask_audition(scope: str, chords: str, index: int | None, label: str, bpm: fl
                                    "voicing": voicing, "nonce": nonce}
 
 
-def forget_audition(scope: str) -> None:
-    """Drop the player of panel ``scope`` (its progression changed: the chord it plays may be gone)."""
-    if st.session_state.get(_AUDITION, {}).get("scope") == scope:
-        st.session_state.pop(_AUDITION)
+def forget_audition(scope: str | None = None) -> None:
+    """Drop the player of panel ``scope`` (its progression changed: the chord it plays may be gone); ``None``: any."""
+    if scope is None or st.session_state.get(_AUDITION, {}).get("scope") == scope:
+        st.session_state.pop(_AUDITION, None)
 
 
 def audition(scope: str) -> None:

@@ -194,6 +194,16 @@ def test_generate_new_redraws_every_progression_but_keeps_locked_chords(model: P
     assert progressions(at)[0] == before[0]  # each progression keeps its versions, the batch's too
 
 
+def test_progressions_keeping_the_same_chords_are_drawn_together_each_its_own(model: Path) -> None:
+    at = opened(GENERATE, seed="3", samples="3", length="4", p1="C* G Am F*", p2="C* Dm G F*", p3="E* Am Dm G")
+    click(at, "gen-new")
+    assert not at.exception, at.exception
+    first, second, third = (pitches(p) for p in progressions(at))
+    assert first[0] == second[0] == read_symbol("C").slash and first[3] == second[3] == read_symbol("F").slash
+    assert first != second  # drawn in one batch, each from its own random stream
+    assert third[0] == read_symbol("E").slash and at.query_params["p3"].startswith("E*")
+
+
 def test_clicking_an_alternative_swaps_the_chord(model: Path) -> None:
     at = opened(GENERATE, seed="5", samples="2", length="4")
     before = progressions(at)
