@@ -149,5 +149,6 @@ def test_the_training_updates_live_and_stops(server: str, browser: Browser, trai
     stop = page.get_by_role("button", name="Stop training")
     if stop.count():  # a 100-window run may already be done
         stop.click()
-        expect(page.get_by_text(re.compile(r"stopping|stopped|finished")).first).to_be_visible(timeout=30_000)
+        said = page.get_by_text(re.compile(r"stopping|stopped|finished", re.IGNORECASE)).filter(visible=True)
+        expect(said.first).to_be_visible(timeout=30_000)
     page.context.close()
