@@ -204,6 +204,16 @@ def test_progressions_keeping_the_same_chords_are_drawn_together_each_its_own(mo
     assert third[0] == read_symbol("E").slash and at.query_params["p3"].startswith("E*")
 
 
+def test_more_or_fewer_progressions_keep_the_ones_shown(model: Path) -> None:
+    at = opened(GENERATE, seed="6", samples="2", length="4")
+    click(at, "gen-regen-0")
+    shown = progressions(at)
+    at.number_input(key="gen-samples").set_value(4).run()
+    assert progressions(at)[:2] == shown and len(progressions(at)) == 4
+    at.number_input(key="gen-samples").set_value(1).run()
+    assert progressions(at) == shown[:1]
+
+
 def test_clicking_an_alternative_swaps_the_chord(model: Path) -> None:
     at = opened(GENERATE, seed="5", samples="2", length="4")
     before = progressions(at)
