@@ -86,7 +86,7 @@ def test_the_api_starts_and_answers_without_tensorflow(model_dir: Path) -> None:
     """) == []
 
 
-@pytest.mark.skip(reason="the rewritten Generate page imports its work through new studio modules this check does not follow yet (open, next round)")
+@pytest.mark.skip(reason="the rewritten Generate page imports through new studio modules this check does not follow yet")
 def test_the_generate_page_path_runs_without_tensorflow(model_dir: Path) -> None:
     """Every module the Generate page imports, then what it computes: progressions, alternatives, notation, audio, analysis."""
     page = REPO / "pages" / "4_generate.py"
