@@ -134,7 +134,7 @@ with st.container(border=True):
                                    "(its ⇄ button) is kept either way.")
     with st.container(horizontal=True, horizontal_alignment="right"):
         st.button("Generate new", type="primary", icon=":material/casino:", on_click=generate_state.generate_new,
-                  key="gen-new", help="A new random seed: every progression is drawn again (padlocked chords stay).")
+                  key="gen-new", help="A new random seed: every progression is drawn again (locked chords stay).")
 
 for problem in problems:
     st.warning(problem, icon=":material/warning:")

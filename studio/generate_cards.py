@@ -1,8 +1,8 @@
 """The Generate page's progressions: one card per progression, each a fragment, so a click in one redraws only that one.
 
-A card holds the progression's heading and actions (favourite, undo, regenerate, release padlocks),
-one small card per chord (click the symbol to hear it as voiced there; a padlock; a button that
-opens the chord's alternatives and inversions), the notation, the audio and the downloads. Every
+A card holds the progression's heading and actions (play, favourite, undo, regenerate, release locks),
+its chords as one row of pills (a click plays one as voiced there and opens its panel: lock it, hear
+and use an alternative, choose its bass), the notation and the downloads. Every
 action is a callback that changes only its own progression in the page's state
 (:mod:`studio.progressions`) and writes the address (:func:`studio.generate_state.commit`).
 """
