@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core.chords import Chord, SlashChord, chord_tones
+from core.errors import EnvironmentFault, InputError
 from core.generation.edits import moved
 from studio import generate_state, loaders
 from studio.generate_state import Model
@@ -40,6 +41,7 @@ FULL_CARDS = 8
 #: alternatives offered for one chord.
 ALTERNATIVES = 6
 _OPEN = "gen-chord-open"  # (progression, position) whose chord panel is open
+_PROBLEM = "gen-problem-"  # + progression: what an edit of it could not do
 _INVERSION_NAMES = ("root position", "1st inversion", "2nd inversion", "3rd inversion")
 LEGEND = ("Click a chord to hear it as it sounds in its progression and to lock it, swap it or choose its bass. "
           "Each chord shows its Roman numeral and the model's p(chord | chords before it); its alternatives are "
@@ -57,6 +59,8 @@ def progression_card(index: int, model: Model, share: DeltaGenerator, base_url: 
         view = shown(state, index, model)
         with st.container(border=True, key=f"gen-progression-{index}"):
             _heading(view, state.progressions[index], model)
+            if problem := st.session_state.pop(f"{_PROBLEM}{index}", None):
+                st.error(problem, icon=":material/error:")
             _chord_row(view, model)
             opened = st.session_state.get(_OPEN)
             if opened and opened[0] == index and opened[1] < len(view.edited.chords):
@@ -219,11 +223,18 @@ def more_progressions(model: Model) -> int | None:
 
 
 def _change(index: int, model: Model, edit, history: bool = True) -> None:
-    """Replace progression ``index`` by ``edit(its current version)``; the old version goes to its history."""
+    """Replace progression ``index`` by ``edit(its current version)``; the old version goes to its history.
+
+    An edit the model cannot make (a damaged model file, say) leaves the progression as it was, with a message.
+    """
     state = generate_state.current()
     progression = state.progressions[index]
-    made = model_sample(state, index, model)
-    new = edit(progression.current(made))
+    try:
+        made = model_sample(state, index, model)
+        new = edit(progression.current(made))
+    except (InputError, EnvironmentFault) as error:
+        st.session_state[f"{_PROBLEM}{index}"] = str(error)
+        return
     changed = progression.changed(new, made) if history else Progression(new, progression.history)
     generate_state.commit(state.with_progression(index, changed))
     if history:

@@ -151,6 +151,9 @@ def commit(state: PageState, arrived: bool = False) -> None:
     st.session_state[STATE] = state
     query = state.to_link().to_query()
     _file(_address(query), state, [])
+    if arrived:  # what the arrival address shows now (an older link's locks applied, say), for the run that follows
+        arrival = _address(st.query_params.to_dict())
+        _file(arrival, state, st.session_state[_BY_ADDRESS].get(arrival, (None, []))[1])
     if arrived and st.query_params.to_dict() != query:
         st.session_state[_PENDING] = True
         return

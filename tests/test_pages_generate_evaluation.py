@@ -135,6 +135,16 @@ def test_an_unknown_seed_chord_names_the_symbol_and_the_accepted_qualities(model
     at.text_input(key="gen-seed_chords").set_value("Dm7 G7").run()
     assert not at.warning and all(c.startswith("Dm7 G7") for c in progressions(at))
     assert at.query_params["seed_chords"] == "Dm7 G7"
+    at.text_input(key="gen-seed_chords").set_value("C/E F").run()  # a typed bass is kept in what is shown
+    assert not at.warning and all(pitches(c)[:2] == pitches("C/E F") for c in progressions(at))
+
+
+def test_a_link_from_before_per_progression_edits_keeps_its_locks(model: Path) -> None:
+    at = opened(GENERATE, seed="4", samples="2", length="4", locks="1:C 4:G")
+    assert not at.exception and not at.warning
+    for chords in progressions(at):
+        assert pitches(chords)[0] == read_symbol("C").slash and pitches(chords)[3] == read_symbol("G").slash
+    assert at.query_params["p1"].startswith("C*") and "locks" not in at.query_params
 
 
 def test_absurd_url_values_fall_back_to_defaults_with_messages(model: Path) -> None:
