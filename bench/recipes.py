@@ -85,15 +85,16 @@ def markdown(report: dict) -> list[str]:
              "Each run trained alone under the training lock on the shared 2-core machine; `cpu s/epoch` is the trainer's "
              "own CPU time per epoch (all threads, load-proof), `load` the 1-minute load average at its epochs. "
              f"Target: validation loss <= {report['target']}.", "",
-             "| recipe | " + " | ".join(f"ep {i}" for i in range(1, shown + 1)) + " | epochs to target | cpu s/epoch | load |",
-             "|---|" + "---:|" * shown + "---:|---:|---|"]
+             "| recipe | " + " | ".join(f"ep {i}" for i in range(1, shown + 1))
+             + " | best (epochs run) | epochs to target | cpu s/epoch | load |",
+             "|---|" + "---:|" * shown + "---:|---:|---:|---|"]
     for row in report["rows"]:
         values = {p["epoch"]: p["val_loss"] for p in row["curve"]}
         cells = [f"{values[i]:.3f}" if values.get(i) is not None else "" for i in range(1, shown + 1)]
         cpu = [p["cpu_s"] for p in row["curve"] if p["cpu_s"] is not None]
         loads = [p["load"] for p in row["curve"] if p["load"] is not None]
-        lines.append(f"| {row['label']} | " + " | ".join(cells)
-                     + f" | {row['epochs_to_target'] or 'not in ' + str(len(row['curve']))} | "
+        lines.append(f"| {row['label']} | " + " | ".join(cells) + f" | {row['best_val_loss']:.3f} ({len(row['curve'])}) "
+                     + f"| {row['epochs_to_target'] or 'not in ' + str(len(row['curve']))} | "
                      + (f"{sorted(cpu)[len(cpu) // 2]:.0f}" if cpu else "—") + " | "
                      + (f"{min(loads):.0f}–{max(loads):.0f}" if loads else "—") + " |")
     return lines
