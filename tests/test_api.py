@@ -15,6 +15,7 @@ import time
 import warnings
 
 import pytest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette: "use httpx2" (httpx works)
@@ -33,6 +34,7 @@ from core.serving.api import (
     MAX_PROGRESSIONS,
     RETRY_AFTER_S,
     GenerateRequest,
+    HeavySlots,
     NextRequest,
     ScoreRequest,
     create_app,
@@ -216,9 +218,10 @@ def test_score_and_next_stay_within_the_budget_at_their_limits():
 def test_heavy_requests_beyond_the_free_slots_get_503_and_light_ones_still_run(model_dir):
     heavy = {"num_samples": 20, "length": 32, "locks": [{"position": 32, "chord": "C"}]}
     assert GenerateRequest(**heavy).work() > HEAVY_WORK
-    app = create_app(model_dir, heavy_slots=1)
+    app = create_app(model_dir, heavy_slots=1, heavy_queue=0)
     with TestClient(app) as test_client:
-        assert test_client.get("/health").json()["heavy_slots"] == 1
+        health = test_client.get("/health").json()
+        assert health["heavy_slots"] == 1 and health["heavy_queue"] == 0
         with app.state.heavy_slots.taken(HEAVY_WORK + 1):  # the one slot is busy
             refused = test_client.post("/generate", json=heavy)
             assert refused.status_code == 503 and refused.headers["retry-after"] == str(RETRY_AFTER_S)
@@ -226,6 +229,32 @@ def test_heavy_requests_beyond_the_free_slots_get_503_and_light_ones_still_run(m
             assert test_client.post("/generate", json={"num_samples": 2, "length": 8}).status_code == 200
             assert test_client.post("/score", json={"progressions": ["C G Am F"]}).status_code == 200
         assert test_client.post("/generate", json=heavy).status_code == 200  # the slot is free again
+
+
+def test_a_heavy_request_waits_in_line_for_a_slot_and_one_more_is_refused():
+    slots = HeavySlots(1, queue=1)
+    order: list[str] = []
+    with slots.taken(HEAVY_WORK + 1):  # the one slot is busy
+        waiter = threading.Thread(target=lambda: _run_in(slots, order, "queued"))
+        waiter.start()
+        deadline = time.monotonic() + 30
+        while slots.waiting < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert slots.waiting == 1
+        with pytest.raises(StarletteHTTPException) as refused:  # the queue (one place) is full
+            with slots.taken(HEAVY_WORK + 1):
+                pass
+        assert refused.value.status_code == 503 and refused.value.headers["Retry-After"] == str(RETRY_AFTER_S)
+        with slots.taken(HEAVY_WORK):  # light work never waits
+            order.append("light")
+        order.append("first done")
+    waiter.join(timeout=30)
+    assert order == ["light", "first done", "queued"] and slots.waiting == 0
+
+
+def _run_in(slots, order: list[str], label: str) -> None:
+    with slots.taken(HEAVY_WORK + 1):
+        order.append(label)
 
 
 def test_non_finite_numbers_in_any_field_are_422_in_json(client):

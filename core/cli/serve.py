@@ -23,8 +23,8 @@ def register(subparsers) -> None:
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
-    parser.add_argument("--heavy-slots", type=int, help="heavy requests served at once; more are answered 503 with "
-                        "Retry-After (default: half the CPU cores, at least 1)")
+    parser.add_argument("--heavy-slots", type=int, help="heavy requests served at once (default: half the CPU cores, at "
+                        "least 1); twice as many more may wait for a slot, beyond that 503 with Retry-After")
     add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 

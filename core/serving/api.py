@@ -28,9 +28,10 @@ runs a second, condition-open chain; /score's chords times the values ranked; /n
 times the chords after the gap). A /generate request over :data:`MAX_LOCK_WORK` is refused with a
 422 saying what it would cost; /score and /next cannot exceed it within their field limits. A
 request over :data:`HEAVY_WORK` is heavy: it runs only in one of the server's heavy slots (half the
-CPU cores by default, at least one), and when every slot is busy it is answered at once with 503
-and ``Retry-After`` rather than queued, so a burst of heavy requests never piles up threads or
-memory while light ones (the usual short progressions) keep being served. ``/health`` names the
+CPU cores by default, at least one); when every slot is busy it waits in a short queue
+(:data:`QUEUE_PER_SLOT` per slot, in arrival order, at most :data:`QUEUE_WAIT_S`), and beyond that it
+is answered at once with 503 and ``Retry-After``, so a burst of heavy requests never piles up
+threads or memory while light ones (the usual short progressions) keep being served. ``/health`` names the
 model by its run name and weights digest (:func:`core.generation.identity.model_identity`), never a path.
 """
 
@@ -64,7 +65,11 @@ MAX_PROGRESSIONS = 100
 MAX_LOCK_WORK = 250_000
 #: a request costing more row-steps than this is heavy: it needs a heavy slot (about half a second of one core).
 HEAVY_WORK = 20_000
-#: seconds a heavy request refused for want of a free slot is told to wait (``Retry-After``).
+#: heavy requests that may wait for a slot, per slot; one more is refused at once (503).
+QUEUE_PER_SLOT = 2
+#: longest a queued heavy request waits for a slot before it is refused (503).
+QUEUE_WAIT_S = 60.0
+#: seconds a heavy request refused for want of a slot is told to wait (``Retry-After``).
 RETRY_AFTER_S = 2
 
 Symbol = Annotated[str, Field(min_length=1, max_length=24, description="a chord symbol, e.g. 'Am7', 'F#dim', 'G/B'")]
@@ -317,7 +322,8 @@ class HealthResponse(BaseModel):
     version: str | None = Field(description="the first hex digits of the sha256 of the weights it runs "
                                 "(null for an ensemble)")
     backend: str
-    heavy_slots: int = Field(description="heavy requests served at once (more get 503 and Retry-After)")
+    heavy_slots: int = Field(description="heavy requests served at once")
+    heavy_queue: int = Field(description="heavy requests that may wait for a slot (more get 503 and Retry-After)")
 
 
 def _guidance_factor(weight: float, conditions: Conditions) -> int:
@@ -332,13 +338,21 @@ def default_heavy_slots() -> int:
 
 
 class HeavySlots:
-    """At most ``count`` heavy requests at once; one more is refused at once (503 and ``Retry-After``), not queued."""
+    """At most ``count`` heavy requests run at once and ``queue`` more wait their turn; one more gets 503 at once.
 
-    def __init__(self, count: int) -> None:
+    A queued request waits for a free slot, in arrival order, up to :data:`QUEUE_WAIT_S`; a request
+    finding the queue full, or still waiting then, is answered 503 with ``Retry-After``. So at most
+    ``count + queue`` server threads ever hold heavy work, whatever arrives.
+    """
+
+    def __init__(self, count: int, queue: int | None = None) -> None:
         if count < 1:
             raise InputError(f"heavy slots must be at least 1, got {count}")
         self.count = count
-        self._free = threading.BoundedSemaphore(count)
+        self.queue = QUEUE_PER_SLOT * count if queue is None else max(0, queue)
+        self.waiting = 0
+        self._free = threading.Semaphore(count)
+        self._counter = threading.Lock()
 
     @contextmanager
     def taken(self, work: int) -> Iterator[None]:
@@ -347,14 +361,33 @@ class HeavySlots:
             yield
             return
         if not self._free.acquire(blocking=False):
-            raise StarletteHTTPException(
-                status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)},
-                detail=f"the server is busy with {self.count} heavy request(s) (this one costs about {work:,} decoder "
-                f"steps, over {HEAVY_WORK:,}); try again in {RETRY_AFTER_S} s, or ask for less")
+            self._wait_in_line(work)
         try:
             yield
         finally:
             self._free.release()
+
+    def _wait_in_line(self, work: int) -> None:
+        with self._counter:
+            full = self.waiting >= self.queue
+            if not full:
+                self.waiting += 1
+        if full:
+            raise self._busy(work, f"{self.count} heavy request(s) running and {self.queue} waiting")
+        try:
+            taken = self._free.acquire(timeout=QUEUE_WAIT_S)
+        finally:
+            with self._counter:
+                self.waiting -= 1
+        if not taken:
+            raise self._busy(work, f"no heavy slot came free within {QUEUE_WAIT_S:g} s")
+
+    @staticmethod
+    def _busy(work: int, why: str) -> StarletteHTTPException:
+        return StarletteHTTPException(
+            status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)},
+            detail=f"the server is busy: {why} (this request costs about {work:,} decoder steps, over {HEAVY_WORK:,}); "
+            f"try again in {RETRY_AFTER_S} s, or ask for less")
 
 
 def json_safe(value: Any) -> Any:
@@ -429,11 +462,13 @@ def scored(generator, request: ScoreRequest) -> ScoreResponse:
     return ScoreResponse(results=[ScoreOut(**r) for r in results])
 
 
-def create_app(model: str | Path | None = None, generator=None, heavy_slots: int | None = None) -> FastAPI:
+def create_app(model: str | Path | None = None, generator=None, heavy_slots: int | None = None,
+               heavy_queue: int | None = None) -> FastAPI:
     """The API app. ``model`` is a run folder or ``.keras`` file (``None``: the active model), loaded at
     startup; ``generator`` (a :class:`core.generation.generate.Generator`) is used as is when given.
-    ``heavy_slots``: heavy requests served at once (default :func:`default_heavy_slots`)."""
-    slots = HeavySlots(default_heavy_slots() if heavy_slots is None else heavy_slots)
+    ``heavy_slots``: heavy requests served at once (default :func:`default_heavy_slots`); ``heavy_queue``:
+    how many more may wait (default :data:`QUEUE_PER_SLOT` per slot)."""
+    slots = HeavySlots(default_heavy_slots() if heavy_slots is None else heavy_slots, heavy_queue)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -484,14 +519,14 @@ def create_app(model: str | Path | None = None, generator=None, heavy_slots: int
         """``ok`` once the model is loaded, with its name and weights version (no filesystem path)."""
         name, version = app.state.identity
         return HealthResponse(status="ok", model=name, version=version, backend=app.state.generator.backend,
-                              heavy_slots=slots.count)
+                              heavy_slots=slots.count, heavy_queue=slots.queue)
 
     return app
 
 
 #: the documented 503 of the model endpoints (every heavy slot busy).
 BUSY_RESPONSE: dict[int | str, dict[str, Any]] = {
-    503: {"description": "every heavy slot is busy: retry after the Retry-After header's seconds"},
+    503: {"description": "every heavy slot is busy and the queue full: retry after the Retry-After header's seconds"},
 }
 
 
