@@ -8,7 +8,6 @@ Run folders are *not* cached: training writes them while the page watches.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -144,27 +143,21 @@ def _render_wav(chords: str, bpm: float | None, voicing: str) -> bytes:
     return score_to_wav(build_score(_slash_chords(chords), bpm=float(bpm or DEFAULT_TEMPO), voicing=voicing))
 
 
-def _background_priority() -> None:
-    """Run the audio thread at the lowest priority (Linux gives each thread its own): drawing the page comes first."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):
-        pass
-
-
 class AudioStore:
     """Rendered progressions' WAV bytes, the latest ``size`` kept, shared by every session; renders one at a time.
 
     Audio is the slowest part of drawing a progression (FluidSynth renders ~20 s of sound for 8 chords), so
-    the page draws the notation first and renders the audio in a background thread at low priority
-    (:meth:`prepare`); :meth:`wav` returns it, waiting for a render in progress or rendering it itself.
+    the page draws the notation first and renders the audio in a background thread (:meth:`prepare`;
+    FluidSynth runs outside Python's lock, so drawing goes on meanwhile); :meth:`wav` returns it, waiting for
+    a render in progress or rendering it itself. The thread keeps the ordinary priority: a chord heard on a
+    click waits for the synthesiser's lock, which a starved low-priority render would hold for long.
     """
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._renders: OrderedDict[tuple, Future] = OrderedDict()
         self._lock = threading.Lock()
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="chordsmith-audio", initializer=_background_priority)
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="chordsmith-audio")
 
     def prepare(self, key: tuple) -> None:
         """Queue ``key``'s render unless it is done or under way."""
