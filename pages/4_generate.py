@@ -40,7 +40,7 @@ TAB_LABELS = {"progressions": "Progressions", "compose": "Compose", "favourites"
 VIEW_KEY = "gen-view"
 MODEL_KEY = "gen-model"
 ENSEMBLE_KEY = "ensemble"  # studio.models.with_ensemble's picker
-VOICING_LABELS = {"voice-led": "Voice-led (least movement)", "root": "Root position"}
+VOICING_LABELS = {"voice-led": "Voice-led", "root": "Root position"}
 
 set_up("Generate")
 begun = generate_state.start()
@@ -56,12 +56,9 @@ def label(value: str) -> str:
 
 def model_row() -> Model | None:
     """The model picker (and ensemble picker): the link's model when this studio has it, else the model in use."""
-    choices, unusable = generate_model.options()
-    if unusable:
-        st.error(unusable + (" Pick another model below." if choices else ""), icon=":material/error:")
+    choices = generate_model.options()
     if not choices:
-        if not unusable:
-            st.info(f"No trained model yet: {models.NO_MODEL_HINT}.", icon=":material/info:")
+        st.info(f"No trained model yet: {models.NO_MODEL_HINT}.", icon=":material/info:")
         return None
     names = [c.name for c in choices]
     if MODEL_KEY not in st.session_state or begun.link is not None or begun.arrived:
@@ -82,9 +79,13 @@ def model_row() -> Model | None:
     with ensemble:
         joined, version = models.with_ensemble(base.folder)
     members = [base] + [c for c in choices if c.name in st.session_state.get(ENSEMBLE_KEY, [])]
-    identity = generate_model.identity(members)
-    st.caption(f"Writing with **{' + '.join(m.label for m in members)}** (weights "
-               f"{', '.join(m.identity.digest for m in members)}); links name it.")
+    shown = " + ".join(m.label for m in members)
+    try:
+        identity = generate_model.identity(members)
+    except (InputError, EnvironmentFault) as error:
+        st.error(f"{shown} cannot be used: {error} Pick another model above.", icon=":material/error:")
+        return None
+    st.caption(f"Writing with **{shown}** ({identity}); links name it.")
     return Model(joined, version, identity)
 
 

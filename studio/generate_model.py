@@ -10,13 +10,13 @@ and lets the user pick another (page-local: the other pages' active model stays)
 
 from __future__ import annotations
 
-import os
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from core import paths
 from core.errors import EnvironmentFault, InputError
-from core.generation.identity import ModelIdentity, find_model, model_identity, studio_models
+from core.generation.identity import ModelIdentity, find_model, model_identity, model_name, studio_models
 from core.training.run_folder import MODEL_FILE
 from studio.generate_url import model_name_and_digest
 
@@ -26,15 +26,17 @@ MEMBER_SEPARATOR = "+"
 
 @dataclass(frozen=True)
 class ModelOption:
-    """A model the page can write with: its folder and identity."""
+    """A model the page can write with: its folder and the name its identity carries (the identity itself is read
+    only when needed: it hashes the model's weights)."""
 
     folder: Path
-    identity: ModelIdentity
+    name: str
 
     @property
-    def name(self) -> str:
-        """The name part of its identity (``default`` or the run's name)."""
-        return self.identity.name
+    def identity(self) -> ModelIdentity:
+        """``NAME@DIGEST`` (:func:`core.generation.identity.model_identity`); :class:`InputError` or
+        :class:`EnvironmentFault` when the model cannot be read."""
+        return model_identity(self.folder)
 
     @property
     def label(self) -> str:
@@ -42,22 +44,14 @@ class ModelOption:
         return "models/default" if self.folder.resolve() == paths.DEFAULT_MODEL_DIR.resolve() else f"run {self.name}"
 
 
-def options() -> tuple[list[ModelOption], str]:
-    """Every model the page can use: the active one and :func:`core.generation.identity.studio_models`' (``models/default``
-    and every run with a model). A model that cannot be read is left out; the second value says why when it is the
-    active one (``""`` otherwise)."""
+def options() -> list[ModelOption]:
+    """Every model the page can use: the active one and :func:`core.generation.identity.studio_models`'
+    (``models/default`` and every run with a model)."""
     folders = studio_models(paths.RUNS_DIR, paths.DEFAULT_MODEL_DIR)
     active_folder = paths.active_model_dir().resolve()
     if (active_folder / MODEL_FILE).is_file() and all(f.resolve() != active_folder for f in folders):
         folders.insert(0, active_folder)
-    found, problem = [], ""
-    for folder in folders:
-        try:
-            found.append(ModelOption(folder, model_identity(folder)))
-        except (InputError, EnvironmentFault, OSError) as error:
-            if folder.resolve() == active_folder:
-                problem = f"The model in use ({folder}) cannot be used: {error}"
-    return found, problem
+    return [ModelOption(folder, model_name(folder / MODEL_FILE)) for folder in folders]
 
 
 def active(choices: list[ModelOption]) -> ModelOption | None:
@@ -67,31 +61,32 @@ def active(choices: list[ModelOption]) -> ModelOption | None:
 
 
 def identity(members: list[ModelOption]) -> str:
-    """The name a link gives these models (one, or an ensemble's members joined by ``+``)."""
+    """The name a link gives these models (one, or an ensemble's members joined by ``+``); raises like
+    :attr:`ModelOption.identity`."""
     return MEMBER_SEPARATOR.join(m.identity.text for m in members)
-
-
-def joined_folders(members: list[ModelOption]) -> str:
-    """What the loaders take for these models: the folders joined by ``os.pathsep`` (an ensemble for several)."""
-    return os.pathsep.join(str(m.folder) for m in members)
 
 
 def find(named: str, choices: list[ModelOption]) -> tuple[list[ModelOption] | None, str]:
     """The models a link names (and ``""``), or ``None`` and a sentence saying which model made the link and why it is
-    not used. A member with a digest is found by its weights (:func:`core.generation.identity.find_model`), one without
-    by its name."""
+    not used. A member with a digest is found by its weights (the model of that name first, then any:
+    :func:`core.generation.identity.find_model`), one without by its name."""
     members = []
     for part in named.split(MEMBER_SEPARATOR):
         name, digest = model_name_and_digest(part)
-        if digest:
-            folder = find_model(ModelIdentity(name, digest), [c.folder for c in choices])
-            match = next((c for c in choices if folder is not None and c.folder == folder), None)
-        else:
-            match = next((c for c in choices if c.name == name), None)
+        same_name = next((c for c in choices if c.name == name), None)
+        match = same_name if not digest else _with_weights(ModelIdentity(name, digest), same_name, choices)
         if match is None:
-            same_name = next((c for c in choices if c.name == name), None)
-            why = (f"this studio's model called {name!r} has other weights ({same_name.identity.digest}): it was "
-                   "retrained or replaced since" if same_name is not None else "this studio has no such model")
+            why = ("this studio has no such model" if same_name is None else
+                   f"this studio's model called {name!r} has other weights: it was retrained or replaced since")
             return None, f"This link was made with model {named}, and {why}."
         members.append(match)
     return members, ""
+
+
+def _with_weights(wanted: ModelIdentity, first: ModelOption | None, choices: list[ModelOption]) -> ModelOption | None:
+    if first is not None:
+        with contextlib.suppress(InputError, EnvironmentFault, OSError):
+            if first.identity.same_weights(wanted):
+                return first
+    folder = find_model(wanted, [c.folder for c in choices])
+    return next((c for c in choices if folder is not None and c.folder == folder), None)
