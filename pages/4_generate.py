@@ -131,8 +131,8 @@ with st.container(border=True):
     voicing.segmented_control("Voicing", VOICING_STYLES, key=widget_key("voicing"), required=True,
                               format_func=VOICING_LABELS.get,
                               help="How the chords are played and written: each chord's notes as close as possible to "
-                                   "the previous chord's, or every chord in root position. A chord's own inversion "
-                                   "(its ⇄ button) is kept either way.")
+                                   "the previous chord's, or every chord in root position. A chord's own bass "
+                                   "(chosen in its panel) is kept either way.")
     with st.container(horizontal=True, horizontal_alignment="right"):
         st.button("Generate new", type="primary", icon=":material/casino:", on_click=generate_state.generate_new,
                   key="gen-new", help="A new random seed: every progression is drawn again (locked chords stay).")
