@@ -1,6 +1,7 @@
 """``python -m bench``: speed and memory benchmarks; ``python -m bench quality``: model quality and conditioning control.
 
-    python -m bench [--quick] [--only generation,training,levers,time_to_quality,app,memory,inference,page] [--model DIR]
+    python -m bench [--quick] [--only generation,training,levers,time_to_quality,app,memory,inference,page,api_load]
+                    [--model DIR]
     python -m bench quality [--quick] [--model DIR] [--no-conditioning | --reuse-conditioning]
                             [--only evaluation,conditioning,guidance,calibration,strategies,transfer]
 
@@ -25,8 +26,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SECTIONS: tuple[str, ...] = ("generation", "training", "levers", "time_to_quality", "app", "memory", "inference",
-                             "page")
+SECTIONS: tuple[str, ...] = ("generation", "training", "levers", "time_to_quality", "app", "memory", "inference", "page",
+                             "api_load")
 QUALITY_SECTIONS: tuple[str, ...] = ("evaluation", "conditioning", "guidance", "calibration", "strategies", "transfer")
 
 
@@ -72,7 +73,7 @@ def _speed(args: argparse.Namespace) -> int:
         print(f"  ({time.perf_counter() - section_start:.0f} s)", flush=True)
         save()  # after every section, so a later failure keeps what was measured
 
-    from bench import app_path, generate_page, generation, inference, memory, training
+    from bench import api_load, app_path, generate_page, generation, inference, memory, training
 
     section("generation", lambda: generation.run(
         generation.GenerationSettings(repeats=7 if args.quick else 25, naive_repeats=2 if args.quick else 5), args.model))
@@ -86,6 +87,7 @@ def _speed(args: argparse.Namespace) -> int:
     section("memory", lambda: memory.run(train_minutes=0.3 if args.quick else 0.5, model_dir=args.model))
     section("inference", lambda: inference.run(repeats=3 if args.quick else 5, model_dir=args.model))
     section("page", lambda: generate_page.run(repeats=3 if args.quick else 5, model_dir=args.model))
+    section("api_load", lambda: api_load.run(requests=300 if args.quick else 1000, model_dir=args.model))
     save()
     print(f"wrote {report.RESULTS_JSON} and {report.RESULTS_MD} ({meta['seconds']:.0f} s)")
     return 0
@@ -94,7 +96,7 @@ def _speed(args: argparse.Namespace) -> int:
 def _section_of(benchmark: dict) -> str:
     """The section a results.json entry came from (its group; "app path" is the ``app`` section)."""
     return {"app path": "app", "training levers": "levers", "time to quality": "time_to_quality",
-            "generate page (browser)": "page"}.get(
+            "generate page (browser)": "page", "api load": "api_load"}.get(
         benchmark["group"], benchmark["group"])
 
 

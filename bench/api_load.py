@@ -3,12 +3,12 @@
 A live ``python -m core serve`` on 127.0.0.1 gets a fixed list of requests (seeded, so every run
 sends the same ones) from 16 client threads: 90 % light — short ``POST /generate`` (4 × 8 chords),
 ``POST /score`` (3 progressions), ``POST /next`` — and 10 % heavy, a ``POST /generate`` of
-8 × 32 chords locked at the last chord (about 49,000 decoder row-steps, over the API's
-``HEAVY_WORK``). Each row is the same load against servers that differ in one thing:
+4 × 32 chords locked at the last chord (about 24,000 decoder row-steps, over the API's
+``HEAVY_WORK`` of 20,000). Each row is the same load against servers that differ in one thing:
 
 * **bounded** — the server as shipped: heavy requests run in ``--heavy-slots`` (half the cores),
-  one more is answered 503 with ``Retry-After`` at once; the client, as a well-behaved one does,
-  waits that long and sends it again (the heavy latency counts the waits);
+  two per slot more wait in line, one more is answered 503 with ``Retry-After``; the client, as a
+  well-behaved one does, waits that long and sends it again (the heavy latency counts the waits);
 * **unbounded** — the baseline: a heavy slot per client thread (every heavy request runs);
 * **light only** — the light requests alone (the baseline of how light requests fare).
 
@@ -48,7 +48,7 @@ CONCURRENCY = 16
 HEAVY_SHARE = 0.10
 #: 503 answers a client takes (waiting Retry-After each time) before it gives up on a request.
 MAX_RETRIES = 200
-HEAVY_BODY = {"num_samples": 8, "length": 32, "locks": [{"position": 32, "chord": "C"}], "genre": "pop", "guidance": 0}
+HEAVY_BODY = {"num_samples": 4, "length": 32, "locks": [{"position": 32, "chord": "C"}], "genre": "pop", "guidance": 0}
 LIGHT_BODIES: tuple[tuple[str, dict], ...] = (
     ("/generate", {"num_samples": 4, "length": 8, "genre": "rock", "mood": "happy"}),
     ("/generate", {"num_samples": 4, "length": 8, "key": "A minor", "seed_chords": ["Am"]}),
