@@ -173,11 +173,6 @@ def current() -> PageState:
     return st.session_state[STATE]
 
 
-def set_widgets(state: PageState) -> None:
-    """Set the settings' widgets from ``state`` (callbacks that change settings call it before the rerun draws them)."""
-    _show_in_widgets(state)
-
-
 def generate_new() -> None:
     """Button callback: a fresh random seed, so every progression is drawn again (padlocked chords stay)."""
     st.session_state[widget_key("seed")] = new_seed()
