@@ -45,8 +45,9 @@ VOICING_LABELS = {"voice-led": "Voice-led", "root": "Root position"}
 set_up("Generate")
 begun = generate_state.start()
 state, problems = begun.state, list(begun.problems)
-if begun.link is not None or begun.arrived:
+if begun.outside:  # the widgets that are not settings follow the state too
     st.session_state[VIEW_KEY] = TAB_LABELS[state.view]
+    st.session_state.pop(composer.TYPED, None)
 
 
 def label(value: str) -> str:
@@ -61,7 +62,7 @@ def model_row() -> Model | None:
         st.info(f"No trained model yet: {models.NO_MODEL_HINT}.", icon=":material/info:")
         return None
     names = [c.name for c in choices]
-    if MODEL_KEY not in st.session_state or begun.link is not None or begun.arrived:
+    if MODEL_KEY not in st.session_state or begun.outside:
         members, message = generate_model.find(state.model, choices) if state.model else (None, "")
         if message:
             problems.append(f"{message} The chords below come from the model in use, so they differ from the link's.")

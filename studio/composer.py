@@ -27,7 +27,7 @@ OFFERED = 8
 PER_ROW = 4
 _SCOPE = "compose"
 _GAP = "gen-compose-gap"
-_TYPED = "gen-compose-text"
+TYPED = "gen-compose-text"  # the text field's key
 _PROBLEM = "gen-compose-problem"
 
 
@@ -42,8 +42,8 @@ def composer(model: Model) -> None:
     st.caption("Build a progression chord by chord. The model ranks what could come next under the conditions "
                "above (genre, mood, key; *In key only* respected): ▶ hears a chord as it would sound after yours, "
                "**+** adds it. Between two chords, *What fits here* ranks chords by both neighbours.")
-    st.session_state.setdefault(_TYPED, " ".join(spelling.symbols(shown)) if spelling else "")
-    st.text_input("Your progression", key=_TYPED, on_change=_typed,
+    st.session_state.setdefault(TYPED, " ".join(spelling.symbols(shown)) if spelling else "")
+    st.text_input("Your progression", key=TYPED, on_change=_typed,
                   placeholder="start empty, or type chords, e.g. C G Am (Enter to apply)")
     if st.session_state.get(_PROBLEM):
         st.warning(st.session_state[_PROBLEM], icon=":material/warning:")
@@ -151,7 +151,7 @@ def _actions(chords: SlashChords, shown: list[SlashChord], model: Model) -> None
 def _typed() -> None:
     """The text field changed: read the chords typed (as shown) back into the generated key."""
     state = generate_state.current()
-    text = st.session_state.get(_TYPED, "")
+    text = st.session_state.get(TYPED, "")
     try:
         chords = read_slash_chords(text)
     except InputError as error:
@@ -164,7 +164,7 @@ def _typed() -> None:
 def _set_compose(chords: SlashChords) -> None:
     state = generate_state.current()
     generate_state.commit(replace(state, compose=tuple(chords)))
-    st.session_state.pop(_TYPED, None)  # the text field shows the new chords
+    st.session_state.pop(TYPED, None)  # the text field shows the new chords
     forget_audition(_SCOPE)
 
 

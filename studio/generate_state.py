@@ -80,6 +80,7 @@ class Start:
     problems: list[str]
     link: PageLink | None  # set when the state was read from the address now (older links' locks/swaps to apply)
     arrived: bool  # the page's widgets were not alive: a first visit or a return from another page
+    outside: bool  # the state came from the address (a link, Back, a return), not from this page's widgets
 
 
 def start() -> Start:
@@ -87,7 +88,7 @@ def start() -> Start:
     params = st.query_params.to_dict()
     arrived = widget_key(ALWAYS_DRAWN) not in st.session_state
     if not arrived and params == st.session_state.get(_WRITTEN) and STATE in st.session_state:
-        return Start(st.session_state[STATE], [], None, False)
+        return Start(st.session_state[STATE], [], None, False, False)
     filed = st.session_state.setdefault(_BY_ADDRESS, {})
     address = _address(params)
     link = None
@@ -100,7 +101,7 @@ def start() -> Start:
         state = PageState.from_link(link)
         _file(address, state, problems)
     _show_in_widgets(state)
-    return Start(state, list(problems), link, arrived)
+    return Start(state, list(problems), link, arrived, True)
 
 
 def report(problem: str) -> None:

@@ -273,6 +273,25 @@ def test_a_trip_to_another_page_and_back_restores_the_page(model: Path) -> None:
     assert at.selectbox(key="gen-genre").value == "rock" and "fav" in at.query_params
 
 
+def test_an_earlier_address_brings_back_what_it_showed(model: Path) -> None:  # the browser's Back button
+    at = opened(GENERATE, seed="17", samples="2", length="4", compose="C G", view="compose")
+    earlier = dict(at.query_params)
+    show(at, "Progressions")
+    shown = progressions(at)
+    click(at, "gen-regen-0")
+    click(at, "gen-star-1")
+    assert progressions(at) != shown
+    for name in list(at.query_params):
+        del at.query_params[name]
+    for name, value in earlier.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception and dict(at.query_params) == earlier
+    assert at.text_input(key="gen-compose-text").value == "C G"  # the composer as it was there
+    show(at, "Progressions")
+    assert progressions(at) == shown
+
+
 def test_favourites_gather_in_their_panel_with_their_own_link(model: Path) -> None:
     at = opened(GENERATE, seed="13", samples="2", length="4")
     first = progressions(at)[0]
