@@ -57,6 +57,7 @@ DEFAULT_GUIDANCE = 1.0
 
 _SETTING = "chordsmith.setting"
 
+
 def _cpu_has_bfloat16() -> bool:
     """Whether this machine's CPU computes bfloat16 natively (elsewhere mixed precision would be slower, not faster)."""
     try:
@@ -331,7 +332,7 @@ class TrainConfig(SettingsBase):
     warmup_epochs: float = setting(0.3, float, "epochs of linear learning-rate warm-up (cosine schedule)",
                                    label="warm-up epochs", low=0.0, high=1000.0)
     jit_compile: bool = setting(False, bool, "compile the training step with XLA")
-    mixed_precision: bool = setting(CPU_HAS_BFLOAT16, bool, "train in bfloat16 mixed precision (weights, output and loss "
+    mixed_precision: bool = setting(CPU_HAS_BFLOAT16, bool, "bfloat16 mixed-precision training (weights, output and loss "
                                     "stay float32; the saved model is float32); default on where the CPU has bfloat16 "
                                     "instructions (AVX-512 BF16 or AMX)",
                                     flags=("--no-mixed-precision",) if CPU_HAS_BFLOAT16 else ("--mixed-precision",))

@@ -40,6 +40,8 @@ CHORDS_PER_ROW = 8
 FULL_CARDS = 8
 #: alternatives offered for one chord.
 ALTERNATIVES = 6
+#: progressions up to this many chords show their notation at once; longer ones on request.
+NOTATION_UP_TO = 16
 _OPEN = "gen-chord-open"  # (progression, position) whose chord panel is open
 _PROBLEM = "gen-problem-"  # + progression: what an edit of it could not do
 _INVERSION_NAMES = ("root position", "1st inversion", "2nd inversion", "3rd inversion")
@@ -187,7 +189,11 @@ def listen_and_download(view: ShownProgression, model: Model, base_url: str) -> 
     state = generate_state.current()
     request = state.request
     key = view.score.key
-    st.image(loaders.notation_svg(view.text, key, view.title, request.tempo, request.voicing), width="stretch")
+    long = len(view.score.chords) > NOTATION_UP_TO
+    if not long or st.toggle("Show the notation", key=f"gen-notation-{view.index}",
+                             help=f"Progressions of more than {NOTATION_UP_TO} chords show their staff on request, so a "
+                                  "page of long ones stays quick to draw and to scan."):
+        st.image(loaders.notation_svg(view.text, key, view.title, request.tempo, request.voicing), width="stretch")
     midi, musicxml, as_json = st.columns(3)
     stem = f"chordsmith-{request.seed}-{view.index + 1}"
     midi.download_button("MIDI", loaders.progression_midi(view.text, key, view.title, request.tempo, request.voicing),

@@ -175,8 +175,13 @@ def current() -> PageState:
 
 
 def generate_new() -> None:
-    """Button callback: a fresh random seed, so every progression is drawn again (padlocked chords stay)."""
+    """Button callback: a fresh random seed, so every progression is drawn again (padlocked chords stay).
+
+    The address this click came with counts as the page's own: a click right after arriving can carry the arrival
+    address (the browser had not yet shown the one the page wrote), and that must not win over the click.
+    """
     st.session_state[widget_key("seed")] = new_seed()
+    st.session_state[_WRITTEN] = st.query_params.to_dict()
 
 
 def row_seed(seed: int, index: int) -> int:

@@ -105,6 +105,13 @@ def test_generate_shows_progressions_and_writes_the_seed_and_the_model_into_the_
     assert "p(chord | chords before it)" in " ".join(c.value for c in at.caption)
 
 
+def test_a_long_progression_shows_its_notation_on_request(model: Path) -> None:
+    at = opened(GENERATE, seed="2", samples="1", length="20")
+    assert not at.get("image") and len(progressions(at)[0].split()) == 20
+    at.toggle(key="gen-notation-0").set_value(True).run()
+    assert len(at.get("image")) == 1
+
+
 def test_every_progression_up_to_the_samples_limit_is_shown(model: Path) -> None:
     at = opened(GENERATE, samples="100", length="4", seed="3")  # the one limit of core.config, as in the CLI and the API
     assert not at.exception, at.exception
@@ -202,6 +209,16 @@ def test_generate_new_redraws_every_progression_but_keeps_locked_chords(model: P
     assert pitches(after[1])[2] == pitches(before[1])[2] and after != before
     click(at, "gen-undo-0")
     assert progressions(at)[0] == before[0]  # each progression keeps its versions, the batch's too
+
+
+def test_generate_new_right_after_arriving_wins_over_the_arrival_address(model: Path) -> None:
+    arrival = {"seed": "8", "samples": "2", "length": "5"}
+    at = opened(GENERATE, **arrival)
+    before = progressions(at)
+    at.query_params.clear()  # the click comes before the browser shows the address the page wrote (seen in CI)
+    at.query_params.update(arrival)
+    click(at, "gen-new")
+    assert not at.exception and at.query_params["seed"] != "8" and progressions(at) != before
 
 
 def test_progressions_keeping_the_same_chords_are_drawn_together_each_its_own(model: Path) -> None:

@@ -189,6 +189,14 @@ def test_list_runs_reads_status_best_val_loss_test_accuracy_and_duration(output:
     assert listed["broke"].status == "failed" and listed["broke"].best_val_loss is None
 
 
+def test_a_run_without_metrics_lists_by_its_oldest_file_not_by_a_file_added_later(output: Path) -> None:
+    old = write_run(output, "old", [], test_results={"model": {"top1": 0.1}})
+    os.utime(old / MODEL_FILE, (1000.0, 1000.0))
+    write_run(output, "new", [{"status": "started", "time": 5000.0}])
+    (old / "model.inference.npz").write_bytes(b"derived later, on first use")  # moves the folder's own time
+    assert [run.name for run in runs.list_runs()][:2] == ["new", "old"]
+
+
 def test_progress_gives_epoch_and_eta_while_running(output: Path) -> None:
     write_run(output, "live", [{"status": "started", "time": 0.0}, epoch(1, 2.0, seconds=10), epoch(2, 1.8, seconds=20)],
               config={"epochs": 10}, model=False)

@@ -375,6 +375,16 @@ def run_status(folder: Path, records: list[dict[str, Any]], training: bool) -> s
     return "stopped" if stop_requested else "interrupted"
 
 
+def folder_started(folder: Path) -> float:
+    """When a run folder without a 'started' line began: its oldest file's time.
+
+    Not the folder's own time, which moves whenever a file is added (the inference weights a studio derives on first
+    use, say), so an old run would pass for the newest.
+    """
+    times = [entry.stat().st_mtime for entry in folder.iterdir() if entry.is_file()]
+    return min(times, default=folder.stat().st_mtime)
+
+
 def summarize_run(folder: Path, training: bool = False) -> RunSummary:
     """Everything the page lists about one run folder (missing files give ``None`` fields).
 
@@ -408,7 +418,7 @@ def summarize_run(folder: Path, training: bool = False) -> RunSummary:
         test_top1=top1,
         test_top5=top5,
         duration_s=elapsed,
-        started=float(started) if started is not None else folder.stat().st_mtime,
+        started=float(started) if started is not None else folder_started(folder),
         has_model=(folder / MODEL_FILE).exists(),
     )
 
