@@ -273,14 +273,14 @@ def test_format_duration() -> None:
 # --------------------------------------------------------------------------- one real training
 
 
-@pytest.mark.skip(reason="its 90 s bound is missed when the shared 2-core machine is loaded 12+ (open: bound to be tied to load)")
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("core.training.train") is None or not paths.CORPUS_TABLE.exists(),
                     reason="needs core/training/train.py and the shipped corpus table")
 def test_a_tiny_real_training_finishes(output: Path) -> None:
     name = runs.start_training(TrainConfig.from_values({"epochs": 1, "batch_size": 32, "lstm_units": 16, "embedding_dim": 8,
                                                         "lstm_layers": 1, "max_train_windows": 64, "run_name": "tiny"}))
-    finished = wait_until(lambda: runs.current_training() is None, timeout=90)
+    # the bound only guards against a hang: a 64-window epoch takes seconds idle, minutes on a machine loaded 10+
+    finished = wait_until(lambda: runs.current_training() is None, timeout=600)
     log = (output / "runs" / name / TRAIN_OUTPUT_FILE).read_text()
     if not finished:
         runs._terminate(runs.current_training().pid, wait_s=2)
