@@ -25,12 +25,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from core.chords import PAD_ID
 from core.config import CELLS, ModelConfig
 from core.dataset import CHORD_INPUT, CONDITION_INPUTS
-from core.errors import InputError
+from core.errors import InputError, ModelFault
 from core.training.run_folder import partial_path
 
 # --- small registered pieces -----------------------------------------------------------------
@@ -279,6 +280,10 @@ def load_model(path: Path | str | None = None, compile: bool = True) -> keras.Mo
     except (InputError, AttributeError, TypeError, ValueError, IndexError) as error:
         raise not_chordsmith(model_file, error) from error
     check_fits_corpus(model_file, config.to_dict())
+    broken = [weight.path for weight in model.weights if not np.isfinite(ops.convert_to_numpy(weight)).all()]
+    if broken:  # evaluation, export and fine-tuning would run it and report nonsense: refused as inference refuses it
+        raise ModelFault(f"cannot use the model {model_file}: NaN or infinite weights in {', '.join(broken)} "
+                         "(a training that diverged)")
     return model
 
 

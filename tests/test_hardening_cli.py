@@ -125,8 +125,6 @@ def one_error_line(capsys) -> str:
 @pytest.mark.parametrize("bad", list(BAD_MODELS))
 def test_a_model_that_cannot_be_used_is_one_line_and_status_1(bad_models, small_frame, tmp_path, capsys,
                                                              command: str, bad: str) -> None:
-    if bad == "nan_weights" and command in ("evaluate", "export"):
-        pytest.skip("Keras work (evaluation, export) runs a NaN model; only sampling and scoring refuse it")
     flags = [f.format(tmp=tmp_path, port=_free_port()) for f in MODEL_COMMANDS[command]]
     assert main([command, "--model", str(bad_models[bad]), *flags]) == 1
     line = one_error_line(capsys)
