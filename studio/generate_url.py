@@ -48,7 +48,7 @@ from urllib.parse import urlencode
 
 from core.chords import ROOTS, Chord, SlashChord, read_symbol
 from core.conditions import UNSPECIFIED, Conditions, parse_key
-from core.config import MAX_SEED, GenerationSettings, check
+from core.config import DEFAULT_TEMPERATURE, MAX_SEED, GenerationSettings, check
 from core.errors import InputError
 from core.voicing import VOICING_STYLES
 
@@ -98,12 +98,14 @@ def new_seed() -> int:
 
 
 def temperature_advice(temperature: float) -> str:
-    """One line on what a temperature does to the progressions."""
+    """One line on what a temperature does to the progressions (the default's range says why it is the default)."""
     if temperature < 0.6:
         return "Low: safe, the most common chords, often repetitive."
-    if temperature <= 1.1:
-        return "Balanced: the model's own taste (1.0 samples it as trained)."
-    if temperature <= 1.6:
+    if temperature < 1.05:
+        return "Cautious: the model's likeliest turns, more predictable than real songs."
+    if temperature <= 1.35:
+        return f"Balanced: about as surprising as real songs (hence the default, {DEFAULT_TEMPERATURE:g})."
+    if temperature <= 1.8:
         return "Adventurous: rarer chords and surprising turns."
     return "Wild: close to random; expect odd chords."
 

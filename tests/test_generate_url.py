@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.chords import SlashChord, parse_symbol, read_symbol
-from core.config import GenerationSettings
+from core.config import DEFAULT_TEMPERATURE, GenerationSettings
 from studio.generate_url import QUOTE_LIMIT, Edited, GenerateRequest, PageLink, temperature_advice
 
 DEFAULTS = GenerationSettings()
@@ -140,7 +140,8 @@ def test_the_favourites_link_carries_them_with_what_shows_them_and_the_model() -
 
 
 def test_temperature_advice_has_one_line_per_range() -> None:
-    assert {temperature_advice(t).split(":")[0] for t in (0.3, 1.0, 1.3, 2.5)} == {"Low", "Balanced", "Adventurous", "Wild"}
+    ranges = {t: temperature_advice(t).split(":")[0] for t in (0.3, 1.0, DEFAULT_TEMPERATURE, 1.6, 2.5)}
+    assert list(ranges.values()) == ["Low", "Cautious", "Balanced", "Adventurous", "Wild"]  # the default is balanced
 
 
 def test_generation_ignores_display_settings() -> None:
