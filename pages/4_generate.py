@@ -142,11 +142,18 @@ for problem in problems:
     st.warning(problem, icon=":material/warning:")
 
 bar = st.empty()
+shown_percent = [-1]  # what the bar shows now
 
 
 def progress(fraction: float) -> None:
-    """The progress bar of a redraw, while the progressions with locked chords are drawn around them."""
-    bar.progress(min(1.0, fraction), text=f"Drawing the progressions around their locked chords: {fraction:.0%}")
+    """The progress bar of a redraw, while the progressions with locked chords are drawn around them.
+
+    Moved in steps of 5 %: every update is a message to the browser, and a redraw reports hundreds of steps.
+    """
+    percent = int(min(1.0, fraction) * 20) * 5
+    if percent != shown_percent[0]:
+        shown_percent[0] = percent
+        bar.progress(percent / 100, text=f"Drawing the progressions around their locked chords: {percent}%")
 
 
 drawn_before = state.request.generation()
