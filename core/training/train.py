@@ -23,9 +23,10 @@ import contextlib
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -132,6 +133,43 @@ def train(
     clock in ``phase.json`` (the command line passes the time it took the training lock); the
     trainer records there each phase it enters (training, evaluating, sampling).
     """
+    config, strategy, run_dir, point = _session(config, run_dir, overwrite, resume)
+    train_frame, validation_frame = _windows(config, frame)
+
+    import keras
+
+    from core.training.callbacks import Curriculum
+
+    keras.utils.set_random_seed(config.seed)
+    config, base = _transfer_start(config, point)
+    _open_run_folder(run_dir, config, point, base, (len(train_frame), len(validation_frame)), launched)
+
+    data_config = dataset_config(config)
+    curriculum = Curriculum(data_config) if data_config.curriculum_epochs else None
+    train_data = make_dataset(train_frame, data_config, training=True, length_limit=curriculum and curriculum.limit)
+    validation_data = make_dataset(validation_frame, data_config, training=False)
+    model = _compiled_model(config, strategy, point, base, len(train_frame))
+    watch = _Watch.of_run(run_dir, config, point, progress_callback, curriculum)
+    watch.metrics.started({
+        "run_name": config.run_name, "train_windows": len(train_frame), "validation_windows": len(validation_frame),
+        "parameters": int(model.count_params()),
+        **({"init": base.describe()} if base is not None else {}), **({"subset": config.subset()} if config.subset() else {}),
+        **({"resumed_from_epoch": point.epoch} if point is not None else {}),
+    })
+    write_phase(run_dir, "training")
+    _fit_and_save(model, (train_data, validation_data), config, watch, point, run_dir)
+    status, reason = watch.ending()
+    report_problems = _write_reports(run_dir) if config.write_reports else []
+    watch.metrics.finished(status, reason=reason, **({"report_errors": report_problems} if report_problems else {}))
+    return run_dir
+
+
+def _session(config: TrainConfig, run_dir: Path | None, overwrite: bool, resume: bool) -> tuple[TrainConfig, Any, Path, Any]:
+    """The checked config (named), its ``tf.distribute`` strategy, the run folder and the epoch a resume starts from.
+
+    The strategy is made first, before TensorFlow runs anything. A run folder that already holds a run is an
+    :class:`InputError` unless ``overwrite`` (its files are then cleared) or ``resume``.
+    """
     config.validate()
     if config.run_name is None:
         config = replace(config, run_name=default_run_name())
@@ -139,9 +177,9 @@ def train(
         from core.paths import RUNS_DIR
 
         run_dir = RUNS_DIR / config.run_name
-    from core.training.distribute import is_chief, make_strategy, prepare_model, replicas, worker_run_dir
+    from core.training.distribute import is_chief, make_strategy, replicas, worker_run_dir
 
-    strategy = make_strategy(config.strategy, config.cpu_replicas)  # first: before TensorFlow runs anything
+    strategy = make_strategy(config.strategy, config.cpu_replicas)
     if replicas(strategy) > config.batch_size:
         raise InputError(f"batch size {config.batch_size} is smaller than the {replicas(strategy)} replicas it is split across")
     if not is_chief(strategy):  # multi-worker: only the chief writes the run; the others write to a temporary folder
@@ -152,33 +190,36 @@ def train(
         if not overwrite:
             raise InputError(f"run folder {run_dir} already holds a run; choose another run name")
         _remove_run_files(run_dir)
+    return config, strategy, run_dir, point
+
+
+def _transfer_start(config: TrainConfig, point: Any) -> tuple[TrainConfig, Any]:
+    """The base model a new ``init_from`` run starts from (its architecture becomes the run's), else ``None``.
+
+    Loaded before anything is written: a missing base is an :class:`InputError` that leaves no run folder behind.
+    """
+    if config.init_from is None or point is not None:
+        return config, None
+    from core.training.transfer import load_base_model
+
+    base = load_base_model(config.init_from, config.model.condition_dropout)
+    return replace(config, model=base.model_config), base
+
+
+def _windows(config: TrainConfig, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The train and validation windows of the run's table (its subset, capped at ``max_train_windows`` each)."""
     frame = run_frame(config, frame)
     train_frame = _sample(split_frame(frame, "train"), config.max_train_windows, config.seed)
     validation_frame = _sample(split_frame(frame, "validation"), config.max_train_windows, config.seed)
     if train_frame.empty or validation_frame.empty:
         raise InputError(f"need train and validation windows, got {len(train_frame)} and {len(validation_frame)}")
+    return train_frame, validation_frame
 
-    import keras
 
-    from core.generation.weights import write_inference_weights
-    from core.model import build_model, compile_model, float32_copy, precision, save_model
-    from core.training import schedule
-    from core.training.callbacks import (
-        AtomicModelCheckpoint,
-        Curriculum,
-        MetricsLogger,
-        StopFileCallback,
-        TimeBudgetCallback,
-    )
-    from core.training.resume import EpochCheckpoint, best_weights, history_rows, restore_optimizer, resume_network
-
-    keras.utils.set_random_seed(config.seed)
-    base = None
-    if config.init_from is not None and point is None:  # before anything is written: a missing base is an InputError
-        from core.training.transfer import load_base_model
-
-        base = load_base_model(config.init_from, config.model.condition_dropout)
-        config = replace(config, model=base.model_config)
+def _open_run_folder(run_dir: Path, config: TrainConfig, point: Any, base: Any, windows: tuple[int, int],
+                     launched: float | None) -> None:
+    """Create the run folder and record the session: ``phase.json``'s clock, then ``config.json`` for a new run, or
+    the resumption note (logs trimmed to the epoch it continues from, the old stop request dropped) for a resumed one."""
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / BEST_CHECKPOINT).parent.mkdir(exist_ok=True)
     write_launch(run_dir, time.time() if launched is None else launched, continues=point is not None)  # before trimming
@@ -188,20 +229,25 @@ def train(
         trim_logs(run_dir, point.epoch)
         (run_dir / STOP_FILE).unlink(missing_ok=True)  # the stop request that ended the earlier session is done with
         write_resume_note(run_dir, read_json(run_dir / CONFIG_FILE) or {}, point, config)
-    else:
-        write_json_atomic(run_dir / CONFIG_FILE, {
-            "train": config.to_dict(),
-            "data": {"train_windows": len(train_frame), "validation_windows": len(validation_frame), **describe_data(config)},
-            **({"init": base.describe()} if base is not None else {}),
-            "versions": _versions(),
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        })
+        return
+    write_json_atomic(run_dir / CONFIG_FILE, {
+        "train": config.to_dict(),
+        "data": {"train_windows": windows[0], "validation_windows": windows[1], **describe_data(config)},
+        **({"init": base.describe()} if base is not None else {}),
+        "versions": _versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    })
 
-    data_config = dataset_config(config)
-    curriculum = Curriculum(data_config) if data_config.curriculum_epochs else None
-    train_data = make_dataset(train_frame, data_config, training=True, length_limit=curriculum and curriculum.limit)
-    validation_data = make_dataset(validation_frame, data_config, training=False)
-    learning_rate = schedule.learning_rate(config, len(train_frame))
+
+def _compiled_model(config: TrainConfig, strategy: Any, point: Any, base: Any, train_windows: int) -> Any:
+    """The network to fit, compiled in the strategy's scope at the run's precision: resumed (weights and optimizer
+    state), started from a base model (transfer) or built new."""
+    from core.model import build_model, compile_model, precision
+    from core.training import schedule
+    from core.training.distribute import prepare_model
+    from core.training.resume import restore_optimizer, resume_network
+
+    learning_rate = schedule.learning_rate(config, train_windows)
     with strategy.scope(), precision(config.mixed_precision):  # global batch split across the strategy's replicas by fit
         if point is not None:
             network, optimizer_state = resume_network(point)
@@ -210,36 +256,76 @@ def train(
         model = prepare_model(compile_model(network, learning_rate=learning_rate, jit_compile=config.jit_compile), strategy)
         if point is not None:
             restore_optimizer(model, optimizer_state, point)
+    return model
 
-    metrics_logger = MetricsLogger(run_dir / METRICS_FILE, config.epochs, progress_callback,
-                                   elapsed_before=point.elapsed_s if point else 0.0)
-    stop_file = StopFileCallback(run_dir / STOP_FILE)
-    time_budget = TimeBudgetCallback(config.max_minutes)
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True,
-    )
-    tracked = [AtomicModelCheckpoint(run_dir / BEST_CHECKPOINT), early_stopping, *schedule.plateau_callbacks(config)]
-    callbacks = [
-        *tracked,
-        *_tensorboard_callbacks(run_dir / LOGS_DIR),
-        keras.callbacks.CSVLogger(str(run_dir / TRAINING_LOG_FILE), append=point is not None),
-        *([curriculum] if curriculum is not None else []),
-        stop_file,
-        time_budget,
-        metrics_logger,  # after the others: sees the logs they completed
-        EpochCheckpoint(run_dir, [*tracked, metrics_logger], point, best_weights(run_dir) if point else None),  # last
-    ]
+
+@dataclass(frozen=True)
+class _Watch:
+    """The callbacks of one fit, with the ones whose state says how the run ended."""
+
+    metrics: Any  # MetricsLogger: metrics.jsonl and the progress callback
+    stop_file: Any  # StopFileCallback
+    time_budget: Any  # TimeBudgetCallback
+    early_stopping: Any  # keras.callbacks.EarlyStopping
+    callbacks: list
+
+    @classmethod
+    def of_run(cls, run_dir: Path, config: TrainConfig, point: Any, progress_callback: ProgressCallback | None,
+               curriculum: Any) -> _Watch:
+        """The five callbacks of the guide (best checkpoint, early stopping, plateau or schedule, CSV and TensorBoard
+        logs) and the studio's (curriculum, stop file, time budget, metrics, the resumable epoch checkpoint)."""
+        import keras
+
+        from core.training import schedule
+        from core.training.callbacks import AtomicModelCheckpoint, MetricsLogger, StopFileCallback, TimeBudgetCallback
+        from core.training.resume import EpochCheckpoint, best_weights
+
+        metrics = MetricsLogger(run_dir / METRICS_FILE, config.epochs, progress_callback,
+                                elapsed_before=point.elapsed_s if point else 0.0)
+        stop_file = StopFileCallback(run_dir / STOP_FILE)
+        time_budget = TimeBudgetCallback(config.max_minutes)
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True,
+        )
+        tracked = [AtomicModelCheckpoint(run_dir / BEST_CHECKPOINT), early_stopping, *schedule.plateau_callbacks(config)]
+        callbacks = [
+            *tracked,
+            *_tensorboard_callbacks(run_dir / LOGS_DIR),
+            keras.callbacks.CSVLogger(str(run_dir / TRAINING_LOG_FILE), append=point is not None),
+            *([curriculum] if curriculum is not None else []),
+            stop_file,
+            time_budget,
+            metrics,  # after the others: sees the logs they completed
+            EpochCheckpoint(run_dir, [*tracked, metrics], point, best_weights(run_dir) if point else None),  # last
+        ]
+        return cls(metrics, stop_file, time_budget, early_stopping, callbacks)
+
+    def ending(self) -> tuple[str, str]:
+        """How the fit ended: (status, reason) for the last line of ``metrics.jsonl``."""
+        if self.stop_file.triggered:
+            return "stopped", "stop file"
+        if self.time_budget.triggered:
+            return "stopped", "time budget"
+        if self.early_stopping.stopped_epoch > 0:
+            return "finished", "early stopping"
+        return "finished", "epochs completed"
+
+
+def _fit_and_save(model: Any, data: tuple[Any, Any], config: TrainConfig, watch: _Watch, point: Any,
+                  run_dir: Path) -> None:
+    """Fit, then write ``history.json``, ``model.keras`` (float32) and its inference weights.
+
+    An interrupt or a failure is logged as the run's last line first; a write the disk refused is an
+    :class:`EnvironmentFault` saying whether a best checkpoint was kept.
+    """
+    from core.generation.weights import write_inference_weights
+    from core.model import float32_copy, save_model
+    from core.training.resume import history_rows
+
     earlier_history = history_rows(run_dir) if point is not None else {}
-    metrics_logger.started({
-        "run_name": config.run_name, "train_windows": len(train_frame), "validation_windows": len(validation_frame),
-        "parameters": int(model.count_params()),
-        **({"init": base.describe()} if base is not None else {}), **({"subset": config.subset()} if config.subset() else {}),
-        **({"resumed_from_epoch": point.epoch} if point is not None else {}),
-    })
-    write_phase(run_dir, "training")
     try:
         history = model.fit(
-            train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False,
+            data[0], validation_data=data[1], epochs=config.epochs, callbacks=watch.callbacks, verbose=0, shuffle=False,
             initial_epoch=point.epoch if point is not None else 0,
         )
         write_json_atomic(run_dir / HISTORY_FILE, {k: [*earlier_history.get(k, []), *(float(v) for v in vs)]
@@ -248,26 +334,14 @@ def train(
         save_model(final, run_dir / MODEL_FILE)
         write_inference_weights(final, run_dir / MODEL_FILE)  # generate/score/serve then load it without TensorFlow
     except KeyboardInterrupt:
-        metrics_logger.finished("stopped", reason="interrupted")
+        watch.metrics.finished("stopped", reason="interrupted")
         raise
     except Exception as exc:
         with contextlib.suppress(OSError):  # a full disk may refuse this line too: the first error is the one to report
-            metrics_logger.finished("failed", reason=f"{type(exc).__name__}: {exc}")
+            watch.metrics.finished("failed", reason=f"{type(exc).__name__}: {exc}")
         if isinstance(exc, OSError):
             raise EnvironmentFault(_write_fault(exc, run_dir)) from exc
         raise
-
-    if stop_file.triggered:
-        status, reason = "stopped", "stop file"
-    elif time_budget.triggered:
-        status, reason = "stopped", "time budget"
-    elif early_stopping.stopped_epoch > 0:
-        status, reason = "finished", "early stopping"
-    else:
-        status, reason = "finished", "epochs completed"
-    report_problems = _write_reports(run_dir) if config.write_reports else []
-    metrics_logger.finished(status, reason=reason, **({"report_errors": report_problems} if report_problems else {}))
-    return run_dir
 
 
 def _resume_point(run_dir: Path, config: TrainConfig):
