@@ -93,7 +93,8 @@ def show_import(result: ImportResult) -> None:
     songs, windows = summary["songs"], summary["windows"]
     st.caption(f"Songs: {songs['train']} to train on, {songs['validation']} to stop early on, {songs['test']} held out "
                f"to compare before and after ({windows['train']} / {windows['validation']} / {windows['test']} progressions). "
-               f"Held out: {', '.join(summary['held_out_songs'])}.")
+               f"Stopping early on: {', '.join(summary['validation_songs']) or 'none'}; compared before and after: "
+               f"{', '.join(summary['test_songs']) or 'none'}.")
 
 
 def songs_panel() -> None:

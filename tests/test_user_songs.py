@@ -128,6 +128,8 @@ def test_import_holds_songs_out_deterministically_whatever_the_file_order() -> N
     assert splits == dict(zip(again.table["title"], again.table["split"], strict=True))
     summary = first.summary()
     assert summary["songs"] == {"train": 5, "validation": 1, "test": 1}
+    assert len(summary["validation_songs"]) == len(summary["test_songs"]) == 1  # named by what they are held out for
+    assert sorted(summary["validation_songs"] + summary["test_songs"]) == summary["held_out_songs"]
     assert set(first.table["source"]) == {"user"} and set(first.table["genre"]) == {"jazz"}
     assert list(first.table.columns) == list(COLUMNS)
     assert [entry["file"] for entry in summary["files"]] == list(GOOD)

@@ -80,6 +80,8 @@ class ImportResult:
                       for split in ("train", "validation", "test")},
             "windows": {split: int((self.table["split"] == split).sum()) for split in ("train", "validation", "test")},
             "held_out_songs": sorted(self.table.loc[self.table["split"] != "train", "title"].unique().tolist()),
+            **{f"{split}_songs": sorted(self.table.loc[self.table["split"] == split, "title"].unique().tolist())
+               for split in ("validation", "test")},  # the held-out songs by use: stopping early, before/after
             "repeats_kept_once": self.repeats_kept_once,
         }
 
@@ -211,7 +213,8 @@ def summary_text(summary: dict[str, Any], table: Path | None = None) -> str:
     songs, windows = summary["songs"], summary["windows"]
     lines.append(f"songs: {songs['train']} train, {songs['validation']} validation, {songs['test']} test "
                  f"({windows['train']} / {windows['validation']} / {windows['test']} windows)")
-    lines.append("held out: " + ", ".join(summary["held_out_songs"]))
+    lines.append(f"held out: to stop early on {', '.join(summary['validation_songs']) or 'none'}; "
+                 f"to compare before and after {', '.join(summary['test_songs']) or 'none'}")
     if summary["repeats_kept_once"]:
         lines.append(f"{summary['repeats_kept_once']} progressions repeated within a song were kept once")
     if table is not None:
