@@ -18,6 +18,7 @@ from core import paths
 from core.config import TrainConfig
 from core.training import runs
 from core.training.run_folder import CONFIG_FILE, METRICS_FILE, MODEL_FILE, TEST_RESULTS_FILE
+from tests.private_output import private_output
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -26,11 +27,7 @@ TIMEOUT = 60
 @pytest.fixture
 def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Private output folder and corpus table; returns the output folder."""
-    out = tmp_path / "output"
-    monkeypatch.setenv("CHORDSMITH_OUTPUT", str(out))
-    monkeypatch.setattr(paths, "OUTPUT_DIR", out)
-    monkeypatch.setattr(paths, "RUNS_DIR", out / "runs")
-    monkeypatch.setattr(paths, "ACTIVE_MODEL_FILE", out / "active_model.txt")
+    out = private_output(tmp_path, monkeypatch)
     monkeypatch.setattr(paths, "CORPUS_TABLE", write_sample_table(tmp_path / "data" / "progressions.csv.gz"))
     yield out
     runs.lock_path().unlink(missing_ok=True)

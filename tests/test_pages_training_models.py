@@ -24,6 +24,7 @@ from core.training.run_folder import (
     write_launch,
     write_phase,
 )
+from tests.private_output import private_output
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "user-songs"
@@ -38,11 +39,7 @@ def training_page() -> AppTest:
 
 @pytest.fixture
 def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    out = tmp_path / "output"
-    monkeypatch.setenv("CHORDSMITH_OUTPUT", str(out))
-    monkeypatch.setattr(paths, "OUTPUT_DIR", out)
-    monkeypatch.setattr(paths, "RUNS_DIR", out / "runs")
-    monkeypatch.setattr(paths, "ACTIVE_MODEL_FILE", out / "active_model.txt")
+    out = private_output(tmp_path, monkeypatch)
     monkeypatch.setattr(paths, "CORPUS_TABLE", write_sample_table(tmp_path / "data" / "progressions.csv.gz"))
     yield out
     runs.lock_path().unlink(missing_ok=True)

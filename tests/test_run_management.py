@@ -35,16 +35,13 @@ from core.training.run_folder import (
     write_phase,
 )
 from studio.run_tables import runs_frame
+from tests.private_output import private_output
 from tests.progression_frames import progression_frame
 
 
 @pytest.fixture
 def output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    out = tmp_path / "output"
-    monkeypatch.setenv("CHORDSMITH_OUTPUT", str(out))
-    monkeypatch.setattr(paths, "OUTPUT_DIR", out)
-    monkeypatch.setattr(paths, "RUNS_DIR", out / "runs")
-    monkeypatch.setattr(paths, "ACTIVE_MODEL_FILE", out / "active_model.txt")
+    out = private_output(tmp_path, monkeypatch)
     yield out
     runs.lock_path().unlink(missing_ok=True)
 

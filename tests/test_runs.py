@@ -28,6 +28,7 @@ from core.training.run_folder import (
     TRAIN_OUTPUT_FILE,
 )
 from studio.run_tables import format_duration, runs_frame, tensorboard_command
+from tests.private_output import private_output
 
 #: A stand-in trainer: writes metrics.jsonl like core.training.train, one epoch per 0.2 s, honours STOP unless told not to.
 FAKE_TRAINER = r'''
@@ -54,12 +55,7 @@ write({"status": "finished", "elapsed": time.time() - start, "epochs_planned": e
 @pytest.fixture
 def output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private CHORDSMITH_OUTPUT: nothing here touches the real output/."""
-    out = tmp_path / "output"
-    monkeypatch.setenv("CHORDSMITH_OUTPUT", str(out))
-    monkeypatch.setattr(paths, "OUTPUT_DIR", out)
-    monkeypatch.setattr(paths, "RUNS_DIR", out / "runs")
-    monkeypatch.setattr(paths, "ACTIVE_MODEL_FILE", out / "active_model.txt")
-    return out
+    return private_output(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from core.cli import main
 from core.config import TrainConfig
 from core.training import runs
 from core.training.run_folder import STOP_FILE, TRAIN_OUTPUT_FILE, TRAINING_LOCK_FILE
+from tests.private_output import private_output
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = 10
@@ -47,12 +48,7 @@ except runs.TrainingBusy as busy:
 @pytest.fixture
 def output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private CHORDSMITH_OUTPUT for this process and the processes it starts."""
-    out = tmp_path / "output"
-    monkeypatch.setenv("CHORDSMITH_OUTPUT", str(out))
-    monkeypatch.setattr(paths, "OUTPUT_DIR", out)
-    monkeypatch.setattr(paths, "RUNS_DIR", out / "runs")
-    monkeypatch.setattr(paths, "ACTIVE_MODEL_FILE", out / "active_model.txt")
-    return out
+    return private_output(tmp_path, monkeypatch)
 
 
 class Contenders:
