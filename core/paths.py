@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from core.errors import EnvironmentFault, InputError, os_error_message
@@ -102,3 +103,14 @@ def _check_folder(folder: Path, named: str, from_flag: bool) -> None:
         raise EnvironmentFault(f"{blocked} (move that file away, or choose another folder)")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise EnvironmentFault(f"{named} cannot be written: no permission to write in {existing}")
+
+
+def stamped_name(prefix: str, folder: Path, now: float | None = None) -> str:
+    """``PREFIX-YYYYmmdd-HHMMSS`` in local time (``now``: epoch seconds, default now), suffixed ``-2``, ``-3`` …
+    while ``folder`` already holds an entry of that name: the default name of a run or an import."""
+    base = time.strftime(f"{prefix}-%Y%m%d-%H%M%S", time.localtime(now))
+    name, n = base, 1
+    while (folder / name).exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name

@@ -18,7 +18,6 @@ default) and after (the fine-tuned model): ``base_lstm`` and ``lstm`` in its ``t
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,12 +166,7 @@ def import_songs(files: Sequence[tuple[str, bytes]], genre: str | None = None, m
 
 def new_import_name(now: float | None = None) -> str:
     """``import-YYYYmmdd-HHMMSS`` (suffixed when taken)."""
-    base = time.strftime("import-%Y%m%d-%H%M%S", time.localtime(now))
-    name, n = base, 1
-    while (imports_dir() / name).exists():
-        n += 1
-        name = f"{base}-{n}"
-    return name
+    return paths.stamped_name("import", imports_dir(), now)
 
 
 def write_import(result: ImportResult, name: str | None = None) -> Path:

@@ -108,12 +108,7 @@ def existing_run_dir(run_name: str) -> Path:
 
 def new_run_name(now: float | None = None) -> str:
     """A fresh time-stamped run name such as ``run-20250101-120000`` (suffixed if taken)."""
-    base = time.strftime("run-%Y%m%d-%H%M%S", time.localtime(now))
-    name, n = base, 1
-    while (runs_dir() / name).exists():
-        n += 1
-        name = f"{base}-{n}"
-    return name
+    return paths.stamped_name("run", runs_dir(), now)
 
 
 def train_command(config_path: Path) -> list[str]:

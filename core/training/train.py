@@ -53,7 +53,7 @@ from core.training.run_folder import (
 )
 
 #: load_run_config lives in run_data (evaluation reads it too); it is re-exported here for the callers that know it here.
-__all__ = ["dataset_config", "default_run_name", "load_run_config", "train"]
+__all__ = ["dataset_config", "load_run_config", "train"]
 
 ProgressCallback = Callable[[dict], None]
 
@@ -69,11 +69,6 @@ def dataset_config(config: TrainConfig) -> DatasetConfig:
         substitution_rate=config.substitution_rate,
         curriculum_epochs=config.curriculum_epochs if config.curriculum == "short-first" else 0,
     )
-
-
-def default_run_name() -> str:
-    """``run-YYYYmmdd-HHMMSS`` in local time."""
-    return datetime.now().strftime("run-%Y%m%d-%H%M%S")
 
 
 def _remove_run_files(run_dir: Path) -> None:
@@ -172,7 +167,9 @@ def _session(config: TrainConfig, run_dir: Path | None, overwrite: bool, resume:
     """
     config.validate()
     if config.run_name is None:
-        config = replace(config, run_name=default_run_name())
+        from core.training.runs import new_run_name
+
+        config = replace(config, run_name=new_run_name())
     if run_dir is None:
         from core.paths import RUNS_DIR
 
