@@ -31,7 +31,7 @@ from keras import layers, ops
 from core.chords import PAD_ID
 from core.config import CELLS, ModelConfig
 from core.dataset import CHORD_INPUT, CONDITION_INPUTS
-from core.errors import InputError, ModelFault
+from core.errors import InputError
 from core.training.run_folder import partial_path
 
 # --- small registered pieces -----------------------------------------------------------------
@@ -267,7 +267,7 @@ def load_model(path: Path | str | None = None, compile: bool = True) -> keras.Mo
     Keras model that is not a Chordsmith network, or one made for another vocabulary or other
     condition labels is a :class:`core.errors.ModelFault` saying which (:mod:`core.model_faults`).
     """
-    from core.model_faults import check_fits_corpus, not_chordsmith, unloadable_model
+    from core.model_faults import check_fits_corpus, diverged, not_chordsmith, unloadable_model
     from core.paths import resolve_model_file
 
     model_file = resolve_model_file(path)
@@ -282,8 +282,7 @@ def load_model(path: Path | str | None = None, compile: bool = True) -> keras.Mo
     check_fits_corpus(model_file, config.to_dict())
     broken = [weight.path for weight in model.weights if not np.isfinite(ops.convert_to_numpy(weight)).all()]
     if broken:  # evaluation, export and fine-tuning would run it and report nonsense: refused as inference refuses it
-        raise ModelFault(f"cannot use the model {model_file}: NaN or infinite weights in {', '.join(broken)} "
-                         "(a training that diverged)")
+        raise diverged(model_file, broken)
     return model
 
 

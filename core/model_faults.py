@@ -42,6 +42,12 @@ def unloadable_model(model_file: str | Path, error: BaseException) -> ModelFault
     return ModelFault(f"cannot load the model {model_file}: {reason}")
 
 
+def diverged(model_file: str | Path, arrays: list[str]) -> ModelFault:
+    """The fault for a model whose ``arrays`` (their names) hold NaN or an infinity: a training that diverged."""
+    return ModelFault(f"cannot use the model {model_file}: NaN or infinite weights in {', '.join(arrays)} "
+                      "(a training that diverged)")
+
+
 def file_problem(model_file: Path) -> str | None:
     """What is wrong with the file itself (empty, not a zip, cut short, damaged, not Keras's); ``None``: it looks sound."""
     try:

@@ -33,7 +33,7 @@ from core.generation.weights import (
     save_inference_weights,
     weights_of_model,
 )
-from core.model_faults import check_fits_corpus, file_problem, unloadable_model
+from core.model_faults import check_fits_corpus, diverged, file_problem, unloadable_model
 from core.paths import resolve_model_file
 
 
@@ -77,8 +77,7 @@ def _load(model_file: Path, source_sha256: str) -> Generator:
     if weights.fast:
         broken = non_finite_arrays(weights.decoder)
         if broken:
-            raise ModelFault(f"cannot use the model {model_file}: NaN or infinite weights in {', '.join(broken)} "
-                             "(a training that diverged)")
+            raise diverged(model_file, broken)
         decoder: Decoder = FastDecoder(weights.decoder)
     else:
         decoder = KerasDecoder(keras_model if keras_model is not None else _keras_model(model_file))
