@@ -45,7 +45,11 @@ CURRICULA: tuple[str, ...] = ("none", "short-first")
 STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
 #: a run folder name: a letter or digit first, then letters, digits, '.', '_' or '-' (64 at most).
 #: Refuses '', '.', '..', spaces and path separators, so a run always lands in its own folder.
-RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+RUN_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+RUN_NAME_PATTERN = re.compile(rf"^{RUN_NAME}$")
+#: a model's digest in its identity ``NAME@DIGEST`` (core.generation.identity): the start of its weights' sha256,
+#: 6 to 64 lower-case hex digits (a hand-shortened link still names one model).
+MODEL_DIGEST = r"[0-9a-f]{6,64}"
 #: largest random seed (NumPy and Keras seeds are unsigned 32-bit).
 MAX_SEED = 2**32 - 1
 #: classifier-free guidance (core.generation.guidance): the largest weight accepted (the bench measures 0..3),

@@ -48,7 +48,7 @@ from urllib.parse import urlencode
 
 from core.chords import ROOTS, Chord, SlashChord, read_symbol
 from core.conditions import UNSPECIFIED, Conditions, parse_key
-from core.config import DEFAULT_TEMPERATURE, MAX_SEED, GenerationSettings, check
+from core.config import DEFAULT_TEMPERATURE, MAX_SEED, MODEL_DIGEST, RUN_NAME, GenerationSettings, check
 from core.errors import InputError
 from core.voicing import VOICING_STYLES
 
@@ -87,7 +87,7 @@ MODEL_SEPARATOR = "+"
 QUOTE_LIMIT = 40
 _PROGRESSION_PARAM = re.compile(r"^p(\d{1,3})$")
 _SWAP_RE = re.compile(r"^(\d+)\.(\d+):(.+)$")
-_MODEL_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:@(?P<digest>[0-9a-f]{6,64}))?$")
+_MODEL_RE = re.compile(rf"^(?P<name>{RUN_NAME})(?:@(?P<digest>{MODEL_DIGEST}))?$")  # an identity, or a name alone
 
 SlashChords = tuple[SlashChord, ...]
 

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.config import MODEL_DIGEST, RUN_NAME
 from core.errors import EnvironmentFault, InputError
 from core.generation.loading import Generator, load_generator
 from core.generation.weights import file_sha256, weights_files
@@ -29,9 +30,7 @@ from core.training.run_folder import MODEL_FILE
 
 #: hex digits of the sha256 an identity keeps (48 bits: no two models of one studio share them by chance).
 DIGEST_LENGTH = 12
-#: the shortest digest :meth:`ModelIdentity.parse` accepts (a hand-shortened link still names one model).
-MIN_DIGEST_LENGTH = 6
-_IDENTITY = re.compile(rf"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{{0,63}})@(?P<digest>[0-9a-f]{{{MIN_DIGEST_LENGTH},64}})$")
+_IDENTITY = re.compile(rf"^(?P<name>{RUN_NAME})@(?P<digest>{MODEL_DIGEST})$")
 
 
 @dataclass(frozen=True)
