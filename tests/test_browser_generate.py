@@ -19,7 +19,7 @@ if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
-from screenshot_pages import CHROMIUM_ARGS, full_screenshot  # noqa: E402
+from screenshot_pages import CHROMIUM_ARGS, full_screenshot, wait_for_render  # noqa: E402
 
 HEADING = re.compile(r"^Progression \d+:")
 
@@ -41,13 +41,16 @@ def browser() -> Iterator[Browser]:
 
 
 def opened(browser: Browser, url: str, count: int = 0) -> Page:
-    """A fresh context on ``url``, once the page has written its address (it names the model) and drawn ``count`` headings."""
+    """A fresh context on ``url``, once the page has written its address (it names the model), drawn ``count``
+    headings and finished its run. The address is written by a second run; a click on the first run's widgets
+    while the second redraws them is the likeliest cause of a chord click that went unheard in one CI run."""
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.set_default_timeout(PAGE_S * 1000)
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_url(re.compile(r"[?&]model="))
     if count:
         expect(page.locator("h3").filter(has_text=HEADING)).to_have_count(count)
+    wait_for_render(page, settle_s=0.3, timeout_s=PAGE_S)
     return page
 
 
