@@ -326,9 +326,9 @@ class TrainConfig(SettingsBase):
     """
 
     batch_size: int = setting(64, int, "windows per batch (global: split across replicas)", low=1, high=8192)
-    epochs: int = setting(15, int, "most epochs to run (early stopping may end sooner); the cosine schedule decays "
+    epochs: int = setting(12, int, "most epochs to run (early stopping may end sooner); the cosine schedule decays "
                           "over them", low=1, high=10_000)
-    lr: float = setting(2e-3, float, "Adam learning rate (the peak of the cosine schedule)", label="learning rate",
+    lr: float = setting(8e-3, float, "Adam learning rate (the peak of the cosine schedule)", label="learning rate",
                         low=0.0, low_open=True, high=1.0, high_open=True)
     schedule: str = setting("cosine", str, "learning-rate schedule: cosine (linear warm-up to the learning rate, then "
                             "cosine decay to a hundredth of it by the last epoch) or constant (the guide: the learning "

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+from core import paths
 from core.chords import END_ID, PAD_ID, START_ID, VOCAB
 from core.cli import build_parser
 from core.cli.train import config_from_args
@@ -99,6 +102,16 @@ def test_recipes_on_the_command_line():
     assert set(RECIPES) == {"studio", "guide"}
     with pytest.raises(InputError, match="drop --recipe"):
         _train_config("--reproduce-default", "--recipe", "guide")
+
+
+def test_reproduce_default_trains_the_shipped_configuration_not_the_studio_defaults():
+    shipped = json.loads((paths.DEFAULT_MODEL_DIR / "config.json").read_text(encoding="utf-8"))["train"]
+    config = _train_config("--reproduce-default")
+    assert (config.run_name, config.lr, config.epochs, config.batch_size) == (
+        "default", shipped["lr"], shipped["epochs"], shipped["batch_size"])
+    assert config.model.to_dict() == {**config.model.to_dict(), **shipped["model"]}
+    assert _train_config("--reproduce-default", "--epochs", "3").epochs == 3  # a shorter run of the same recipe
+    assert (config.lr, config.epochs) != (TrainConfig().lr, TrainConfig().epochs)  # the studio's short schedule differs
 
 
 def test_a_run_from_before_the_schedule_setting_reads_as_constant():

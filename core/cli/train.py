@@ -10,9 +10,10 @@ from core import paths
 from core.cli.model_arguments import add_model_arguments
 from core.cli.setting_flags import add_setting_flags, flag_of, given_settings
 from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
-from core.config import RECIPES, RUN_NAME_PATTERN, ModelConfig, TrainConfig
+from core.config import CPU_HAS_BFLOAT16, RECIPES, RUN_NAME_PATTERN, ModelConfig, TrainConfig
 from core.errors import InputError
 
+STUDIO, GUIDE = RECIPES["studio"], RECIPES["guide"]
 #: flags --reproduce-default accepts besides itself (a time budget does not change what is trained).
 REPRODUCE_ALLOWED: frozenset[str] = frozenset({"epochs", "max_minutes", "strategy", "cpu_replicas", "write_reports"})
 #: flags --resume accepts besides itself: how much longer to train, and whether to write the reports at the end.
@@ -30,10 +31,10 @@ def register(subparsers) -> None:
     parser.add_argument("--config", type=Path, metavar="PATH",
                         help="JSON training config: a run's config.json or TrainConfig JSON; flags given override it")
     parser.add_argument("--recipe", choices=tuple(RECIPES),
-                        help="start from a named recipe: studio (the defaults: batch 64, Adam 2e-3 with warm-up and "
-                        "cosine decay, bfloat16 where the CPU has it) or guide "
-                        "(the design guide's batch 32, Adam 1e-3, constant rate halved on plateaus, 50 epochs); "
-                        "flags given override it")
+                        help=f"start from a named recipe: studio (the defaults: batch {STUDIO['batch_size']}, Adam "
+                        f"{STUDIO['lr']:g} with warm-up and cosine decay over {STUDIO['epochs']} epochs, bfloat16 where "
+                        f"the CPU has it) or guide (the design guide's batch {GUIDE['batch_size']}, Adam {GUIDE['lr']:g}, "
+                        f"constant rate halved on plateaus, {GUIDE['epochs']} epochs); flags given override it")
     parser.add_argument("--resume", metavar="RUN",
                         help="continue a stopped or interrupted run (a run name or folder) from its last finished epoch; "
                         "accepts --epochs (a new total), --max-minutes and --no-reports")
@@ -46,11 +47,26 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
+def shipped_config() -> TrainConfig:
+    """The configuration models/default was trained with (its ``config.json``), named ``default``.
+
+    Not the studio's defaults: the shipped model was trained to convergence over 30 epochs at a
+    lower peak rate than the studio's short default schedule uses (see README, *Training speed*).
+    """
+    from core.training.run_folder import CONFIG_FILE
+
+    path = paths.DEFAULT_MODEL_DIR / CONFIG_FILE
+    if not path.is_file():
+        raise InputError(f"{path} is missing: the shipped configuration cannot be reproduced without it")
+    # precision follows this machine (bfloat16 only where the CPU has it); it changes the cost, not what is trained
+    return TrainConfig.from_file(path).updated({"run_name": "default", "mixed_precision": CPU_HAS_BFLOAT16})
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The TrainConfig to train (validated): --config's file or the defaults, overridden by the flags given.
 
-    For --reproduce-default, the shipped configuration (only a time budget, the epochs, the
-    strategy and the reports may change).
+    For --reproduce-default, the shipped configuration (:func:`shipped_config`; only a time budget,
+    the epochs, the strategy and the reports may change).
     """
     given = {**given_settings(args, TrainConfig), **given_settings(args, ModelConfig)}
     if args.resume is not None:
@@ -62,7 +78,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         if extra or args.config is not None:
             names = ", ".join([*(["--config"] if args.config is not None else []), *(_flag(name) for name in extra)])
             raise InputError(f"--reproduce-default trains the shipped configuration; drop {names}")
-        return TrainConfig(run_name="default").updated(given)
+        return shipped_config().updated(given)
     base = TrainConfig.from_file(args.config) if args.config is not None else TrainConfig()
     if args.recipe is not None:
         base = base.updated(RECIPES[args.recipe])
