@@ -33,7 +33,13 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "var-attention": ("LSTM + causal self-attention", "--attention"),
 }
 #: other runs shown when present: the default configuration on a short budget (the development run).
-REFERENCE_RUNS: dict[str, str] = {"dev-quick": "LSTM (default config), short budget"}
+REFERENCE_RUNS: dict[str, str] = {"dev-quick": "LSTM (default config), short budget",
+                                   "default-lr8-e30": "LSTM, Adam 8e-3 peak over 30 epochs (converged)"}
+#: ensembles scored beside the default: label -> the runs whose probabilities are averaged with the default's
+#: (each member costs a full decoder step per chord, so these cost that many times the default to generate).
+ENSEMBLES: dict[str, tuple[str, ...]] = {
+    "ensemble: default + Adam 8e-3 run (2x generation cost)": ("default-lr8-e30",),
+}
 PPL_GOAL = 0.15
 TOP1_GOAL = 0.05
 
@@ -122,9 +128,12 @@ def evaluate_all(default_dir: Path, variant_dirs: dict[str, Path] | None = None,
 
     inputs = encoded.inputs()
 
+    predictions: dict[Path, np.ndarray] = {}
+
     def lstm_rows(label: str, folder: Path, with_unconditioned: bool) -> None:
         predict = keras_predictor(load_model(folder / MODEL_FILE, compile=False))
-        overall, per_genre = _score(predict(inputs)[windows, positions], targets, genres)
+        predictions[folder] = predict(inputs)[windows, positions]
+        overall, per_genre = _score(predictions[folder], targets, genres)
         info = run_training_info(folder)
         rows.append(ModelRow(label, str(folder), overall, per_genre, info))
         if with_unconditioned:
@@ -139,6 +148,11 @@ def evaluate_all(default_dir: Path, variant_dirs: dict[str, Path] | None = None,
     for run_name, folder in (variant_dirs or {}).items():
         label = VARIANTS[run_name][0] if run_name in VARIANTS else REFERENCE_RUNS.get(run_name, run_name)
         lstm_rows(label, folder, with_unconditioned=False)
+    for label, members in ENSEMBLES.items():  # averaged next-chord probabilities, as core.generation.ensemble does
+        folders = [default_dir, *((variant_dirs or {}).get(name) for name in members)]
+        if all(folder in predictions for folder in folders):
+            overall, per_genre = _score(np.mean([predictions[folder] for folder in folders], axis=0), targets, genres)
+            rows.append(ModelRow(label, " + ".join(map(str, folders)), overall, per_genre, {}))
     return {
         "default_curve": epoch_curve(default_dir),
         "test_songs": int(test["song_id"].nunique()),

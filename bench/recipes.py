@@ -34,6 +34,16 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "ttq-b64-bf16-lr2e-3-e8": ("batch 64, Adam 2e-3, 0.3-epoch warm-up, cosine over 8, bfloat16",
                                "--batch-size 64 --lr 0.002 --schedule cosine --warmup-epochs 0.3 --epochs 8 "
                                "--mixed-precision"),
+    "exp-noaug-e6": ("batch 64, Adam 2e-3, cosine over 6, bfloat16, no transposition",
+                     "--lr 0.002 --epochs 6 --no-augment"),
+    "exp-d01-e6": ("batch 64, Adam 2e-3, cosine over 6, bfloat16, dropout 0.1",
+                   "--lr 0.002 --epochs 6 --dropout 0.1"),
+    "exp-lr4-e6": ("batch 64, Adam 4e-3, cosine over 6, bfloat16", "--lr 0.004 --epochs 6"),
+    "exp-lr8-e6": ("batch 64, Adam 8e-3, cosine over 6, bfloat16", "--lr 0.008 --epochs 6"),
+    "exp-gru-lr8-e6": ("batch 64, Adam 8e-3, cosine over 6, bfloat16, GRU cell", "--lr 0.008 --epochs 6 --cell gru"),
+    "exp-lr8-e8": ("batch 64, Adam 8e-3, cosine over 8, bfloat16", "--lr 0.008 --epochs 8"),
+    "default-lr8-e30": ("batch 64, Adam 8e-3, cosine over 30, bfloat16 (the studio's rate run to convergence)",
+                        "--lr 0.008 --epochs 30"),
 }
 TARGET = 2.285
 
@@ -68,8 +78,10 @@ def collect(runs_dir: Path = RUNS_DIR) -> dict:
     config = read_json(DEFAULT_MODEL_DIR / "config.json") or {}
     if shipped.exists() and config.get("train", {}).get("schedule") == "cosine":  # the default retrained with the recipe
         train = config["train"]
-        rows.append({"run": "models/default", "label": f"the shipped default: studio recipe over {train['epochs']} epochs",
-                     "flags": f"--run-name default --epochs {train['epochs']}", "curve": _curve(_records(shipped.read_text()))})
+        label = (f"the shipped default: batch {train['batch_size']}, Adam {train['lr']:g}, cosine over {train['epochs']}"
+                 f"{', bfloat16' if train.get('mixed_precision') else ''}")
+        rows.append({"run": "models/default", "label": label, "flags": "--reproduce-default",
+                     "curve": _curve(_records(shipped.read_text()))})
     for row in rows:
         reached = [p["epoch"] for p in row["curve"] if p["val_loss"] is not None and p["val_loss"] <= TARGET]
         row["epochs_to_target"] = reached[0] if reached else None
