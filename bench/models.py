@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from core.paths import DEFAULT_MODEL_DIR, RUNS_DIR
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 
 
 @dataclass

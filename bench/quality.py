@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from core.paths import RUNS_DIR
-from core.training.run_folder import CONFIG_FILE, METRICS_FILE, MODEL_FILE
+from core.run_files import CONFIG_FILE, METRICS_FILE, MODEL_FILE
 
 #: variant run name -> (label, the train flags that made it).
 VARIANTS: dict[str, tuple[str, str]] = {

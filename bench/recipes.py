@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bench.report import RECIPES_JSON, write_json
 from core.paths import DEFAULT_MODEL_DIR, REPO_ROOT, RUNS_DIR
-from core.training.run_folder import epoch_records, read_json
+from core.run_files import read_json
+from core.training.run_folder import epoch_records
 
 #: the commit whose models/default was trained with the guide's recipe (the baseline curve).
 GUIDE_COMMIT = "84be56b"

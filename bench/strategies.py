@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from core.paths import RUNS_DIR
-from core.training.run_folder import MODEL_FILE, epoch_records, read_metrics
+from core.run_files import MODEL_FILE
+from core.training.run_folder import epoch_records, read_metrics
 
 
 @dataclass(frozen=True)

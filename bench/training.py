@@ -304,7 +304,7 @@ def train_until(config, target: float) -> dict:
     Holds the machine's training lock. Returns wall and CPU seconds to the first epoch at or
     below the target (``None`` if never), the validation curve and the load averages seen.
     """
-    from core.training.run_folder import request_stop
+    from core.run_files import request_stop
     from core.training.runs import training_lock
     from core.training.train import train
 

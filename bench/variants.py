@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.quality import VARIANTS
 from core.paths import RUNS_DIR
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 from core.training.runs import pid_alive
 
 REPO = Path(__file__).resolve().parent.parent

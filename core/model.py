@@ -32,7 +32,7 @@ from core.chords import PAD_ID
 from core.config import CELLS, ModelConfig
 from core.dataset import CHORD_INPUT, CONDITION_INPUTS
 from core.errors import InputError
-from core.training.run_folder import partial_path
+from core.run_files import partial_path
 
 # --- small registered pieces -----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from core.errors import EnvironmentFault, InputError, os_error_message
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"

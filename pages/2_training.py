@@ -7,8 +7,9 @@ session, so a reload or a second tab sees the same training.
 import streamlit as st
 
 from core.config import CELLS, SETTINGS, TrainConfig
+from core.run_files import LIVE_STATUSES, STOP_WAITS_FOR, TRAIN_OUTPUT_FILE
 from core.training import runs
-from core.training.run_folder import LIVE_STATUSES, STOP_WAITS_FOR, TRAIN_OUTPUT_FILE, epoch_records
+from core.training.run_folder import epoch_records
 from studio import charts, fine_tune
 from studio.page import input_errors, set_up
 from studio.run_tables import format_duration, runs_frame, tensorboard_command

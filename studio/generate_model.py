@@ -17,7 +17,7 @@ from pathlib import Path
 from core import paths
 from core.errors import EnvironmentFault, InputError
 from core.generation.identity import ModelIdentity, find_model, model_identity, model_name, studio_models
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 from studio.generate_url import model_name_and_digest
 
 DEFAULT_NAME = "default"

@@ -296,7 +296,7 @@ def test_results(folder: Path) -> dict | None:
     """The folder's ``test_results.json`` (``None`` when missing or unreadable); not cached: it is small."""
     import json
 
-    from core.training.run_folder import TEST_RESULTS_FILE
+    from core.run_files import TEST_RESULTS_FILE
 
     try:
         return json.loads((Path(folder) / TEST_RESULTS_FILE).read_text(encoding="utf-8"))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.run_files import MODEL_FILE
 from core.training import runs
-from core.training.run_folder import MODEL_FILE
 
 MODEL_IN_USE = "model in use"
 NO_MODEL_HINT = ("train one on the **Training** page and make it active (the default model, `models/default`, "

@@ -13,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from core.config import TrainConfig
+from core.run_files import LOGS_DIR
 from core.training import runs
-from core.training.run_folder import LOGS_DIR, RunSummary
+from core.training.run_folder import RunSummary
 
 #: the runs table's columns, in order.
 COLUMNS: tuple[str, ...] = ("run", "status", "epochs", "best val loss", "test top-1", "test top-5", "duration", "started",

@@ -18,8 +18,8 @@ from core.errors import InputError
 from core.generation.analysis import analyze
 from core.generation.calibration import ConditionCalibration, calibration_payload
 from core.generation.score import rank_condition, rankable_values, score_progression
+from core.run_files import CALIBRATION_FILE
 from core.serving.api import create_app
-from core.training.run_folder import CALIBRATION_FILE
 from tests.tiny_models import saved_tiny_model
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from core.training.run_folder import TRAINING_LOCK_FILE
+from core.run_files import TRAINING_LOCK_FILE
 from tests.browser_support import ARTIFACTS, CHROMIUM, PAGE_S, streamlit_server, tiny_output_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

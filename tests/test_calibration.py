@@ -21,7 +21,7 @@ from core.generation.calibration import (
 from core.generation.decoder import make_decoder
 from core.generation.generate import Generator
 from core.generation.score import rank_condition
-from core.training.run_folder import CALIBRATION_FILE
+from core.run_files import CALIBRATION_FILE
 from tests.sample_corpus import sample_frame
 from tests.tiny_models import saved_tiny_model, tiny_model
 

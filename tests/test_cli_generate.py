@@ -8,7 +8,7 @@ import json
 import pytest
 
 from core.cli import main
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 from tests.tiny_models import saved_tiny_model
 
 

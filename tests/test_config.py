@@ -12,7 +12,7 @@ import pytest
 from core import paths
 from core.config import SETTINGS, ComposerSettings, GenerationSettings, ModelConfig, TrainConfig, check
 from core.errors import InputError
-from core.training.run_folder import CONFIG_FILE
+from core.run_files import CONFIG_FILE
 
 
 def test_every_setting_is_declared_once_with_help_and_a_default_it_accepts() -> None:

@@ -18,8 +18,8 @@ import pytest
 
 from core.cli.train import config_from_args
 from core.errors import InputError
+from core.run_files import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
 from core.training.distribute import STRATEGIES, cluster_spec, is_chief, make_strategy, validate_strategy
-from core.training.run_folder import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
 from tests.progression_frames import progression_frame
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

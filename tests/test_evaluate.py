@@ -14,7 +14,7 @@ from core.corpus.table import COLUMNS
 from core.dataset import CONDITION_INPUTS, encode_frame
 from core.evaluation.evaluate import evaluate_model, evaluate_run, results_table, token_metrics, topk_curve
 from core.evaluation.ngram import NGramModel
-from core.training.run_folder import TEST_RESULTS_FILE
+from core.run_files import TEST_RESULTS_FILE
 from tests.tiny_models import saved_tiny_model
 
 C, F, G, AM = (VOCAB.id_of_symbol(s) for s in ("C", "F", "G", "Am"))

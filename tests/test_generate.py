@@ -8,9 +8,10 @@ import pytest
 from core.chords import END_ID, START_ID, VOCAB, Chord, in_scale, parse_symbol
 from core.conditions import Conditions
 from core.errors import InputError
-from core.generation.decoder import DecoderWeights, FastDecoder, KerasDecoder, make_decoder, sequence_log_probs
+from core.generation.decoder import FastDecoder, KerasDecoder, make_decoder, sequence_log_probs
 from core.generation.generate import alternatives, generate, guess_key, parse_locks, position_distribution
 from core.generation.loading import Generator, load_generator
+from core.inference_weights import DecoderWeights
 from tests.tiny_models import keras_probabilities, saved_tiny_model, tiny_model
 
 L = 12

@@ -25,9 +25,9 @@ import pytest
 
 from core.cli import TRACEBACK_VARIABLE, main
 from core.errors import InputError, ModelFault
-from core.generation.weights import weights_files
+from core.inference_weights import weights_files
 from core.model import save_model
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 from tests.tiny_models import saved_tiny_model, tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +172,7 @@ def test_damaged_inference_weights_are_rebuilt_from_the_keras_file(tmp_path) -> 
 
 def test_inference_weights_of_another_vocabulary_are_rebuilt_not_run(tmp_path) -> None:
     """A JSON naming this model's content and config, paired with a 50-token npz (its hash and shapes), is not trusted."""
-    from core.generation.weights import save_inference_weights, weights_of_model
+    from core.inference_weights import save_inference_weights, weights_of_model
 
     model_file = saved_tiny_model(tmp_path / "run", seed=5) / MODEL_FILE
     reference = _load_fresh(model_file).decoder.output_bias.copy()

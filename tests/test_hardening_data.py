@@ -25,7 +25,14 @@ from core.corpus.build import SOURCES, build_corpus, parse_sources
 from core.corpus.rows import BuildReport
 from core.corpus.table import load_table
 from core.errors import EnvironmentFault, InputError
-from core.training.run_folder import BEST_CHECKPOINT, CONFIG_FILE, METRICS_FILE, MODEL_FILE, append_jsonl, write_json_atomic
+from core.run_files import (
+    BEST_CHECKPOINT,
+    CONFIG_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    append_jsonl,
+    write_json_atomic,
+)
 from tests.sample_corpus import write_sample_table
 
 ROOT = Path(__file__).resolve().parent.parent

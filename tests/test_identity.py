@@ -10,8 +10,8 @@ import pytest
 from core.errors import InputError
 from core.generation.identity import DIGEST_LENGTH, ModelIdentity, find_model, model_identity, studio_models
 from core.generation.loading import load_generator
-from core.generation.weights import weights_files
-from core.training.run_folder import MODEL_FILE
+from core.inference_weights import weights_files
+from core.run_files import MODEL_FILE
 from tests.tiny_models import saved_tiny_model
 
 

@@ -1,4 +1,5 @@
-"""The house plan holds: no import circles in ``core``, a "what and why" docstring atop every module,
+"""The house plan holds: imports only point down the layer order of ``docs/architecture.md``, no import
+circles anywhere, a "what and why" docstring atop every module,
 and no long functions in ``core`` without a stated reason.
 
 The import graph is read from the source (``ast``), function-level imports included, so a lazy
@@ -17,6 +18,11 @@ MAX_FUNCTION_LINES = 60
 LONG_FUNCTIONS: dict[str, str] = {}
 
 
+#: the trees whose imports are checked; ``tests`` is a known module set only so that importing it is caught.
+TREES = ("core", "studio", "pages", "bench")
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -24,12 +30,19 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+def project_modules(trees: tuple[str, ...] = TREES) -> dict[str, Path]:
+    modules = {module_name(path): path for tree in trees for path in sorted((ROOT / tree).rglob("*.py"))}
+    if "pages" in trees:
+        modules["app"] = ROOT / "app.py"
+    return modules
+
+
 def core_modules() -> dict[str, Path]:
-    return {module_name(path): path for path in sorted((ROOT / "core").rglob("*.py"))}
+    return project_modules(("core",))
 
 
 def imported_modules(path: Path, name: str, known: set[str]) -> set[str]:
-    """The ``core`` modules ``path`` imports anywhere in its body (relative imports resolved)."""
+    """The project modules ``path`` imports anywhere in its body (relative imports resolved)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -50,9 +63,43 @@ def imported_modules(path: Path, name: str, known: set[str]) -> set[str]:
     return found
 
 
-def test_core_has_no_import_circles() -> None:
-    modules = core_modules()
-    graph = {name: imported_modules(path, name, set(modules)) for name, path in modules.items()}
+def import_graph() -> dict[str, set[str]]:
+    """Every project module's imports of other project modules (the test tree included as a target)."""
+    modules = project_modules()
+    known = set(modules) | set(project_modules(("tests",)))
+    return {name: imported_modules(path, name, known) for name, path in modules.items()}
+
+
+def layer_order(text: str | None = None) -> list[list[str]]:
+    """The layers, top first, as ``docs/architecture.md`` writes them in its one ```layers block."""
+    text = ARCHITECTURE.read_text(encoding="utf-8") if text is None else text
+    block = text.split("```layers\n", 1)[1].split("```", 1)[0]
+    return [line.split() for line in block.splitlines() if line.strip()]
+
+
+def layer_of(module: str, layers: list[list[str]]) -> int | None:
+    """Index of the layer whose longest matching name covers ``module`` (0 is the top), or None."""
+    best: tuple[int, int] | None = None
+    for index, names in enumerate(layers):
+        for prefix in names:
+            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), index)
+    return None if best is None else best[1]
+
+
+def upward_imports(graph: dict[str, set[str]], layers: list[list[str]]) -> list[str]:
+    """``a -> b`` for each import of a module in a higher layer, or of a module no layer covers (the tests)."""
+    found = []
+    for module, targets in sorted(graph.items()):
+        own = layer_of(module, layers)
+        for target in sorted(targets):
+            theirs = layer_of(target, layers)
+            if own is None or theirs is None or theirs < own:
+                found.append(f"{module} (layer {own}) -> {target} (layer {theirs})")
+    return found
+
+
+def circles_in(graph: dict[str, set[str]]) -> list[list[str]]:
     state: dict[str, int] = {}
     stack: list[str] = []
     circles: list[list[str]] = []
@@ -60,7 +107,7 @@ def test_core_has_no_import_circles() -> None:
     def visit(node: str) -> None:
         state[node] = 1
         stack.append(node)
-        for nxt in sorted(graph[node]):
+        for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
                 circles.append(stack[stack.index(nxt):] + [nxt])
             elif nxt not in state:
@@ -71,7 +118,29 @@ def test_core_has_no_import_circles() -> None:
     for node in sorted(graph):
         if node not in state:
             visit(node)
-    assert not circles, "import circles in core:\n" + "\n".join(" -> ".join(circle) for circle in circles)
+    return circles
+
+
+def test_no_import_circles_anywhere() -> None:
+    circles = circles_in(import_graph())
+    assert not circles, "import circles:\n" + "\n".join(" -> ".join(circle) for circle in circles)
+
+
+def test_every_import_points_down_the_layer_order() -> None:
+    upward = upward_imports(import_graph(), layer_order())
+    assert not upward, "imports that climb the layer order of docs/architecture.md:\n" + "\n".join(upward)
+
+
+def test_the_layer_rule_catches_a_climb_and_a_circle() -> None:
+    layers = layer_order("```layers\ncore.cli\ncore.training\ncore\n```")
+    graph = {"core.training.train": {"core.cli.train", "core.errors"}, "core.cli.train": {"core.training.train"},
+             "core.errors": set(), "core.paths": {"tests.sample_corpus"}}
+    assert upward_imports(graph, layers) == [
+        "core.paths (layer 2) -> tests.sample_corpus (layer None)",
+        "core.training.train (layer 1) -> core.cli.train (layer 0)",
+    ]
+    assert circles_in(graph) == [["core.cli.train", "core.training.train", "core.cli.train"]]
+    assert layer_of("core.training.run_folder", layers) == 1 and layer_of("core", layers) == 2
 
 
 def test_every_module_opens_with_a_docstring() -> None:

@@ -19,7 +19,7 @@ import pytest
 from core.errors import InputError, ModelFault
 from core.generation.decoder import FastDecoder, KerasDecoder, make_decoder, sequence_log_probs
 from core.generation.loading import load_generator
-from core.generation.weights import (
+from core.inference_weights import (
     FORMAT_VERSION,
     file_sha256,
     read_inference_weights,
@@ -27,7 +27,7 @@ from core.generation.weights import (
     write_inference_weights,
 )
 from core.model import load_model, save_model
-from core.training.run_folder import BEST_CHECKPOINT, CHECKPOINTS_DIR, MODEL_FILE
+from core.run_files import BEST_CHECKPOINT, CHECKPOINTS_DIR, MODEL_FILE
 from tests.tiny_models import saved_tiny_model, tiny_model
 
 ROWS = np.random.default_rng(0).integers(3, 190, (6, 14))  # longer than the model's window: the decoder steps on

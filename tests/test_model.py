@@ -16,7 +16,7 @@ from core.model import (
     load_model,
     save_model,
 )
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 from tests.progression_frames import progression_frame
 
 TINY = {"embedding_dim": 8, "genre_embedding_dim": 4, "mood_embedding_dim": 4, "key_embedding_dim": 4,

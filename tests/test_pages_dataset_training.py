@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import paths
 from core.config import TrainConfig
+from core.run_files import CONFIG_FILE, METRICS_FILE, MODEL_FILE, TEST_RESULTS_FILE
 from core.training import runs
-from core.training.run_folder import CONFIG_FILE, METRICS_FILE, MODEL_FILE, TEST_RESULTS_FILE
 from tests.private_output import private_output
 
 ROOT = Path(__file__).resolve().parent.parent

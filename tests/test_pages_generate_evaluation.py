@@ -15,8 +15,8 @@ from test_pages_dataset_training import page, studio  # noqa: F401 - the shared 
 from core import paths
 from core.chords import read_symbol
 from core.config import GenerationSettings
+from core.run_files import MODEL_FILE, TEST_RESULTS_FILE
 from core.training import runs
-from core.training.run_folder import MODEL_FILE, TEST_RESULTS_FILE
 from tests.tiny_models import saved_tiny_model
 
 GENERATE = "pages/4_generate.py"

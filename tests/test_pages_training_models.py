@@ -14,16 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from core import paths
 from core.config import TrainConfig
+from core.run_files import CONFIG_FILE, METRICS_FILE, MODEL_FILE, STOP_WAITS_FOR, TEST_RESULTS_FILE
 from core.training import runs
-from core.training.run_folder import (
-    CONFIG_FILE,
-    METRICS_FILE,
-    MODEL_FILE,
-    STOP_WAITS_FOR,
-    TEST_RESULTS_FILE,
-    write_launch,
-    write_phase,
-)
+from core.training.run_folder import write_launch, write_phase
 from tests.private_output import private_output
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,17 +16,11 @@ import pytest
 from core.config import TrainConfig
 from core.corpus.table import write_table
 from core.errors import InputError
-from core.generation.weights import file_sha256
+from core.inference_weights import file_sha256
 from core.paths import REPO_ROOT
+from core.run_files import LAST_CHECKPOINT, RESUME_STATE_FILE, partial_path
 from core.training.resume import read_resume_point, trim_logs
-from core.training.run_folder import (
-    LAST_CHECKPOINT,
-    RESUME_STATE_FILE,
-    epoch_records,
-    partial_path,
-    read_metrics,
-    summarize_run,
-)
+from core.training.run_folder import epoch_records, read_metrics, summarize_run
 from tests.progression_frames import progression_frame
 from tests.test_pages_dataset_training import page, studio  # noqa: F401 - studio is a fixture
 

@@ -18,8 +18,7 @@ import pytest
 from core import paths
 from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
-from core.training import runs
-from core.training.run_folder import (
+from core.run_files import (
     CONFIG_FILE,
     LAST_CHECKPOINT,
     METRICS_FILE,
@@ -28,12 +27,10 @@ from core.training.run_folder import (
     PHASES,
     STOP_WAITS_FOR,
     TEST_RESULTS_FILE,
-    read_metrics,
     request_stop,
-    run_elapsed,
-    write_launch,
-    write_phase,
 )
+from core.training import runs
+from core.training.run_folder import read_metrics, run_elapsed, write_launch, write_phase
 from studio.run_tables import runs_frame
 from tests.private_output import private_output
 from tests.progression_frames import progression_frame

@@ -17,8 +17,7 @@ import pytest
 from core import paths
 from core.config import BEFORE_SETTING, ModelConfig, TrainConfig
 from core.errors import InputError
-from core.training import run_folder, runs
-from core.training.run_folder import (
+from core.run_files import (
     CONFIG_FILE,
     LOGS_DIR,
     METRICS_FILE,
@@ -27,6 +26,7 @@ from core.training.run_folder import (
     TEST_RESULTS_FILE,
     TRAIN_OUTPUT_FILE,
 )
+from core.training import run_folder, runs
 from studio.run_tables import format_duration, runs_frame, tensorboard_command
 from tests.private_output import private_output
 

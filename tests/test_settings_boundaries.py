@@ -36,8 +36,8 @@ from core.cli.setting_flags import given_settings
 from core.cli.train import config_from_args
 from core.config import GenerationSettings, ModelConfig, Setting, TrainConfig
 from core.errors import InputError
+from core.run_files import CONFIG_FILE
 from core.serving.api import create_app
-from core.training.run_folder import CONFIG_FILE
 from studio.generate_url import URL_SETTINGS, GenerateRequest
 from tests.tiny_models import saved_tiny_model
 

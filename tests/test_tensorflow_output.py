@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from core.cli.tensorflow_output import quiet_tensorflow
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from core.generation.loading import load_generator
-from core.generation.weights import file_sha256, read_inference_weights, weights_files
+from core.inference_weights import file_sha256, read_inference_weights, weights_files
 from core.paths import DEFAULT_MODEL_DIR
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 from tests.tiny_models import saved_tiny_model
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,8 +14,7 @@ from core.cli.train import config_from_args
 from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
 from core.model import load_model
-from core.training.callbacks import StopFileCallback, TimeBudgetCallback
-from core.training.run_folder import (
+from core.run_files import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
     FINAL_STATUSES,
@@ -25,9 +24,10 @@ from core.training.run_folder import (
     MODEL_FILE,
     STOP_FILE,
     TRAINING_LOG_FILE,
-    read_metrics,
     request_stop,
 )
+from core.training.callbacks import StopFileCallback, TimeBudgetCallback
+from core.training.run_folder import read_metrics
 from core.training.schedule import FLOOR_SHARE
 from core.training.train import load_run_config, train
 from tests.progression_frames import progression_frame
@@ -69,7 +69,7 @@ def test_one_epoch_writes_every_artifact(tmp_path):
     assert TrainConfig.from_file(run_dir / CONFIG_FILE) == _config(max_train_windows=40)  # what train --config reads
     model = load_model(run_dir / MODEL_FILE)
     assert model.get_layer("lstm_1").units == 16
-    from core.generation.weights import file_sha256, read_inference_weights
+    from core.inference_weights import file_sha256, read_inference_weights
 
     for saved in (run_dir / MODEL_FILE, run_dir / BEST_CHECKPOINT):  # inference weights beside each
         assert read_inference_weights(saved, file_sha256(saved)) is not None, saved

@@ -18,8 +18,8 @@ import pytest
 from core import paths
 from core.cli import main
 from core.config import TrainConfig
+from core.run_files import STOP_FILE, TRAIN_OUTPUT_FILE, TRAINING_LOCK_FILE
 from core.training import runs
-from core.training.run_folder import STOP_FILE, TRAIN_OUTPUT_FILE, TRAINING_LOCK_FILE
 from tests.private_output import private_output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,7 +205,7 @@ def test_polling_is_read_only(output: Path, contenders: Contenders) -> None:
 LOCKING_TRAINER = r'''
 import pathlib, sys, time
 from core.training import runs
-from core.training.run_folder import STOP_FILE
+from core.run_files import STOP_FILE
 folder = pathlib.Path(sys.argv[1])
 with runs.training_lock(folder.name) as held:
     print("holding", held.holder.pid, flush=True)

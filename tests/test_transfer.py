@@ -12,8 +12,8 @@ from core.config import ModelConfig, TrainConfig
 from core.errors import InputError
 from core.evaluation.evaluate import evaluate_model, evaluate_run, results_table
 from core.model import load_model
+from core.run_files import CONFIG_FILE, MODEL_FILE, TEST_RESULTS_FILE
 from core.training.run_data import select_subset
-from core.training.run_folder import CONFIG_FILE, MODEL_FILE, TEST_RESULTS_FILE
 from core.training.train import train
 from core.training.transfer import EMBEDDING_LAYERS, find_model_file, short_hash
 from tests.progression_frames import progression_frame

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     import_tensorflow(args.verbose)
 
     from core.evaluation.evaluate import evaluate_model_file, results_table
-    from core.training.run_folder import TEST_RESULTS_FILE, write_json_atomic
+    from core.run_files import TEST_RESULTS_FILE, write_json_atomic
 
     results = evaluate_model_file(model_file, split=args.split)
     if args.write:

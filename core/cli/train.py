@@ -53,7 +53,7 @@ def shipped_config() -> TrainConfig:
     Not the studio's defaults: the shipped model was trained to convergence over 30 epochs at a
     lower peak rate than the studio's short default schedule uses (see README, *Training speed*).
     """
-    from core.training.run_folder import CONFIG_FILE
+    from core.run_files import CONFIG_FILE
 
     path = paths.DEFAULT_MODEL_DIR / CONFIG_FILE
     if not path.is_file():
@@ -143,7 +143,7 @@ def format_record(record: dict) -> str:
 
 def _check_output_folders(run_dir: Path) -> None:
     """One error line now, before the lock and the corpus load, when the output or run folder is blocked by a file."""
-    from core.training.run_folder import CHECKPOINTS_DIR, LOGS_DIR
+    from core.run_files import CHECKPOINTS_DIR, LOGS_DIR
 
     paths.writable_dir(paths.OUTPUT_DIR, "the output folder (CHORDSMITH_OUTPUT)")
     for folder in (CHECKPOINTS_DIR, LOGS_DIR):
@@ -177,11 +177,13 @@ def run(args: argparse.Namespace) -> int:
         with training_lock(config.run_name) as held:  # before TensorFlow loads; released however training ends (SIGTERM too)
             import_tensorflow(args.verbose)
 
+            from core.evaluation.reports import write_run_reports
             from core.training.train import train
 
             result = train(config, progress_callback=lambda record: print(format_record(record), flush=True),
                            run_dir=run_dir, overwrite=overwrite, resume=args.resume is not None,
-                           launched=held.holder.started)  # the run's clock starts when the lock was taken
+                           launched=held.holder.started,  # the run's clock starts when the lock was taken
+                           reports=write_run_reports)
     except TrainingBusy as busy:  # raised only when taking the lock
         print(f"error: {busy}", file=sys.stderr)
         return 1

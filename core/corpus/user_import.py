@@ -172,7 +172,7 @@ def new_import_name(now: float | None = None) -> str:
 def write_import(result: ImportResult, name: str | None = None) -> Path:
     """Write the table and ``import.json`` to ``output/imports/<name>/`` (a new folder); returns the table's path."""
     from core.corpus.table import write_table
-    from core.training.run_folder import write_json_atomic
+    from core.run_files import write_json_atomic
 
     name = name or new_import_name()
     if not RUN_NAME_PATTERN.match(name):

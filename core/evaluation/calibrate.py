@@ -27,7 +27,7 @@ from core.generation.calibration import (
     fit_calibration,
 )
 from core.generation.score import RANKABLE, condition_log_likelihoods, rankable_values
-from core.training.run_folder import CALIBRATION_FILE, write_json_atomic
+from core.run_files import CALIBRATION_FILE, write_json_atomic
 
 #: chords from the start of each song scored for the calibration (a song shorter than a length skips it).
 PREFIX_LENGTHS: tuple[int, ...] = (4, 8, 16, 32, 64)

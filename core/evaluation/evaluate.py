@@ -40,7 +40,7 @@ from core.corpus.table import shipped_table
 from core.dataset import CONDITION_INPUTS, EncodedWindows, encode_frame, split_frame
 from core.errors import InputError
 from core.evaluation.ngram import NGramModel, fit_baselines
-from core.training.run_folder import TEST_RESULTS_FILE
+from core.run_files import TEST_RESULTS_FILE
 
 CURVE_K = tuple(range(1, 11))
 #: conditions the results are broken down by (``per_genre``, ``per_mood``, ``per_scale_type``).
@@ -234,7 +234,7 @@ def evaluate_run(run_dir: str | Path, frame: pd.DataFrame | None = None, split: 
     """
     from core.evaluation.calibrate import write_calibration
     from core.paths import resolve_model_file
-    from core.training.run_folder import write_json_atomic
+    from core.run_files import write_json_atomic
 
     run_dir = Path(run_dir)
     results = evaluate_model_file(resolve_model_file(run_dir), split=split, frame=frame)
@@ -248,7 +248,7 @@ def evaluate_run(run_dir: str | Path, frame: pd.DataFrame | None = None, split: 
 
 def run_folder_of(model_file: Path) -> Path | None:
     """The run folder holding ``model_file`` (``model.keras`` or ``checkpoints/*.keras``), if it has a ``config.json``."""
-    from core.training.run_folder import CHECKPOINTS_DIR, CONFIG_FILE
+    from core.run_files import CHECKPOINTS_DIR, CONFIG_FILE
 
     folder = Path(model_file).parent
     if folder.name == CHECKPOINTS_DIR and not (folder / CONFIG_FILE).is_file():
@@ -266,8 +266,8 @@ def evaluate_model_file(model_file: Path, split: str = "test", frame: pd.DataFra
     ``data`` (table and subset) and, for a fine-tuned run, ``base`` (path, recorded hash, and
     whether the file has ``changed`` since, or is ``missing``).
     """
+    from core.run_files import CONFIG_FILE, read_json
     from core.training.run_data import describe_data, load_run_config, run_frame
-    from core.training.run_folder import CONFIG_FILE, read_json
     from core.training.transfer import base_changed, base_model_file
 
     folder = run_folder_of(model_file)

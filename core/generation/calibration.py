@@ -15,7 +15,7 @@ anything it was trained on. ``T``, ``a`` and ``n0`` are fitted per condition on 
 (their openings of 4 to 64 chords, :mod:`core.evaluation.calibrate`) by minimising the negative
 log-likelihood of their labels (:func:`fit_calibration`); the argmax never changes, only how sure
 the posterior is. The fit is stored beside the model as ``calibration.json``
-(:data:`core.training.run_folder.CALIBRATION_FILE`) and read back by :func:`load_calibration`.
+(:data:`core.run_files.CALIBRATION_FILE`) and read back by :func:`load_calibration`.
 
 A fit is *clear* when the top value is at least :data:`CLEAR_FIT_RATIO` times as probable as the
 runner-up; otherwise the ranking reports "no clear fit".
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.training.run_folder import CALIBRATION_FILE
+from core.run_files import CALIBRATION_FILE
 
 #: the top value must be at least this many times as probable as the runner-up to count as a clear fit.
 CLEAR_FIT_RATIO = 2.0

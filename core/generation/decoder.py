@@ -2,7 +2,7 @@
 
 :class:`FastDecoder` runs on :class:`DecoderWeights` — the Keras model's arrays, found by layer
 name (:meth:`DecoderWeights.from_model`), or read without TensorFlow from the copy kept beside a
-model file (:mod:`core.generation.weights`) — one recurrent step per chord, carrying each layer's
+model file (:mod:`core.inference_weights`) — one recurrent step per chord, carrying each layer's
 state (``h, c`` for LSTM, ``h`` for GRU), batched over rows. The conditioning vector and its
 share of the first layer's input projection are computed once per row; the chord embedding's
 share is pre-multiplied for the whole vocabulary, so a step costs one table lookup, the
@@ -28,10 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from core.chords import PAD_ID, START_ID
-from core.conditions import CONDITION_NAMES
-
-#: condition order of the model's inputs and of ``condition_ids`` arrays' columns.
-CONDITION_ORDER: tuple[str, ...] = CONDITION_NAMES
+from core.inference_weights import CONDITION_ORDER, DecoderWeights
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -130,54 +127,6 @@ class RecurrentCell:
         candidate = np.tanh(projected_input[:, 2 * u:] + reset * recurrent[:, 2 * u:])
         h = update * h + (1.0 - update) * candidate
         return h, (h,)
-
-
-@dataclass(frozen=True)
-class DecoderWeights:
-    """Exactly the arrays :class:`FastDecoder` runs on, as the Keras layers hold them (float32), and two settings.
-
-    ``recurrent`` holds ``(kernel, recurrent_kernel, bias)`` per layer (``lstm_1``, ``lstm_2``… or
-    ``gru_1``…), ``condition_embeddings`` one table per :data:`CONDITION_ORDER` entry.
-    """
-
-    chord_embedding: np.ndarray  # [V, E]
-    condition_embeddings: tuple[np.ndarray, ...]
-    conditioning_kernel: np.ndarray
-    conditioning_bias: np.ndarray
-    conditioning_activation: str  # a key of _ACTIVATIONS ("relu" in every built model)
-    cell: str  # "lstm" or "gru"
-    recurrent: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
-    output_kernel: np.ndarray  # [U, V]
-    output_bias: np.ndarray  # [V]
-    sequence_length: int  # the model's window length (the decoder itself steps any number of chords)
-
-    @property
-    def vocab_size(self) -> int:
-        """Number of tokens the output layer scores."""
-        return int(self.chord_embedding.shape[0])
-
-    @classmethod
-    def from_model(cls, model) -> DecoderWeights:
-        """The arrays of a Keras model built by :func:`core.model.build_model`, found by layer name."""
-        weights = {layer.name: [np.asarray(w) for w in layer.get_weights()] for layer in model.layers}
-        cell = "lstm" if "lstm_1" in weights else "gru"
-        recurrent = []
-        while f"{cell}_{len(recurrent) + 1}" in weights:
-            recurrent.append(tuple(weights[f"{cell}_{len(recurrent) + 1}"]))
-        if not recurrent:
-            raise ValueError("model has no layers named lstm_1 or gru_1")
-        return cls(
-            chord_embedding=weights["chord_embedding"][0],
-            condition_embeddings=tuple(weights[f"{name}_embedding"][0] for name in CONDITION_ORDER),
-            conditioning_kernel=weights["conditioning_dense"][0],
-            conditioning_bias=weights["conditioning_dense"][1],
-            conditioning_activation=model.get_layer("conditioning_dense").get_config()["activation"],
-            cell=cell,
-            recurrent=tuple(recurrent),
-            output_kernel=weights["output_dense"][0],
-            output_bias=weights["output_dense"][1],
-            sequence_length=int(model.inputs[0].shape[1]),
-        )
 
 
 class FastDecoder:

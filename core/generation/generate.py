@@ -74,8 +74,8 @@ from core.generation.guidance import guided_decoder, model_log_probs, validate_g
 from core.generation.loading import Generator, as_generator, load_generator
 from core.generation.locks import Progress, open_before_last_fixed, particle_prefix, resampling_passes, work_units
 from core.generation.sampling import RowRandomness, StepRule, candidate_log_scores, chord_mask, draw_with, shape_distribution
+from core.run_files import GENERATED_SAMPLES_FILE, write_json_atomic
 from core.spelling import Spelling, guess_key, key_name
-from core.training.run_folder import GENERATED_SAMPLES_FILE, write_json_atomic
 
 #: a typed chord: a symbol (read with read_symbol), a vocabulary chord, a slash chord or a read symbol.
 TypedChord = str | Chord | SlashChord | ParsedSymbol

@@ -4,7 +4,7 @@ A share link that only carries settings shows other chords as soon as the active
 :func:`model_identity` names a model as ``NAME@DIGEST``: ``NAME`` is its run folder's name
 (``default`` for ``models/default``; ``RUN.best`` for a run's ``checkpoints/best.keras``) and
 ``DIGEST`` the first :data:`DIGEST_LENGTH` hex digits of the sha256 of the weights the sampler
-runs on, the framework-free ``model.inference.npz`` beside the model (:mod:`core.generation.weights`;
+runs on, the framework-free ``model.inference.npz`` beside the model (:mod:`core.inference_weights`;
 for attention models, which have none, the ``.keras`` file itself). The same weights give the
 same identity wherever they are; a retrained or replaced model another.
 
@@ -24,9 +24,9 @@ from pathlib import Path
 from core.config import MODEL_DIGEST, RUN_NAME
 from core.errors import EnvironmentFault, InputError
 from core.generation.loading import Generator, load_generator
-from core.generation.weights import file_sha256, weights_files
+from core.inference_weights import file_sha256, weights_files
 from core.paths import DEFAULT_MODEL_DIR, RUNS_DIR, resolve_model_file
-from core.training.run_folder import MODEL_FILE
+from core.run_files import MODEL_FILE
 
 #: hex digits of the sha256 an identity keeps (48 bits: no two models of one studio share them by chance).
 DIGEST_LENGTH = 12

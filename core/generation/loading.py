@@ -4,7 +4,7 @@
 run folder, a ``models/`` folder, any ``.keras`` file (``…/checkpoints/best.keras`` too), or
 ``None`` for the active model. It returns a :class:`Generator` whose decoder is the NumPy
 :class:`core.generation.decoder.FastDecoder` over the framework-free weights kept beside the file
-(:mod:`core.generation.weights`), so TensorFlow is never imported. A model saved without that copy
+(:mod:`core.inference_weights`), so TensorFlow is never imported. A model saved without that copy
 is loaded through Keras once, and the copy is written beside it for every later load. Attention
 models, which the NumPy decoder cannot run, get the Keras full-sequence fallback.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from core.errors import ModelFault
 from core.generation.decoder import Decoder, FastDecoder, KerasDecoder
-from core.generation.weights import (
+from core.inference_weights import (
     InferenceWeights,
     file_sha256,
     non_finite_arrays,

@@ -194,7 +194,7 @@ def manifest(model) -> dict:
 
 
 def _update_manifest(out_dir: Path, model, result: ExportResult) -> None:
-    from core.training.run_folder import write_json_atomic
+    from core.run_files import write_json_atomic
 
     path = out_dir / MANIFEST_FILE
     content = manifest(model)

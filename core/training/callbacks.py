@@ -10,8 +10,8 @@ from pathlib import Path
 
 import keras
 
-from core.generation.weights import write_inference_weights
-from core.training.run_folder import EPOCH_KEYS, append_jsonl, partial_path
+from core.inference_weights import write_inference_weights
+from core.run_files import EPOCH_KEYS, append_jsonl, partial_path
 
 
 def _number(value: object) -> float | None:
@@ -136,7 +136,7 @@ class TimeBudgetCallback(_StopWhen):
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     """ModelCheckpoint(best val_loss) that writes beside ``path`` and renames, so a reader never sees half a file.
 
-    Each saved checkpoint gets its framework-free inference weights too (:mod:`core.generation.weights`).
+    Each saved checkpoint gets its framework-free inference weights too (:mod:`core.inference_weights`).
     """
 
     def __init__(self, path: Path, monitor: str = "val_loss"):

@@ -30,8 +30,8 @@ from typing import Any
 import keras
 
 from core.errors import InputError
-from core.generation.weights import file_sha256
-from core.training.run_folder import (
+from core.inference_weights import file_sha256
+from core.run_files import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
     LAST_CHECKPOINT,

@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.config import TrainConfig
 from core.errors import EnvironmentFault, InputError
-from core.training.run_folder import CONFIG_FILE
+from core.run_files import CONFIG_FILE
 
 #: the table columns the subset filters read, by setting name.
 SUBSET_COLUMNS: dict[str, str] = {"genre": "genre", "source": "source", "mood": "mood"}

@@ -43,7 +43,7 @@ from typing import Any
 from core import paths
 from core.config import RUN_NAME_PATTERN, SETTINGS, TrainConfig
 from core.errors import InputError
-from core.training.run_folder import (
+from core.run_files import (
     COMMAND_FILE,
     CONFIG_FILE,
     FINAL_STATUSES,
@@ -55,19 +55,21 @@ from core.training.run_folder import (
     TEST_RESULTS_FILE,
     TRAIN_OUTPUT_FILE,
     TRAINING_LOCK_FILE,
+    read_json,
+    request_stop,
+    write_json_atomic,
+)
+from core.training.run_folder import (
     RunSummary,
     epoch_records,
     flatten_numbers,
     model_test_accuracy,
-    read_json,
     read_metrics,
     read_output_tail,
     read_phase,
-    request_stop,
     run_elapsed,
     summarize_run,
     summarize_runs,
-    write_json_atomic,
 )
 
 #: Seconds between the STOP file and SIGTERM when the trainer does not stop by itself.

@@ -33,8 +33,7 @@ import pandas as pd
 from core.config import TrainConfig
 from core.dataset import DatasetConfig, make_dataset, split_frame
 from core.errors import EnvironmentFault, InputError, os_error_message
-from core.training.run_data import describe_data, load_run_config, run_frame
-from core.training.run_folder import (
+from core.run_files import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
     HISTORY_FILE,
@@ -48,9 +47,9 @@ from core.training.run_folder import (
     TRAINING_LOG_FILE,
     read_json,
     write_json_atomic,
-    write_launch,
-    write_phase,
 )
+from core.training.run_data import describe_data, load_run_config, run_frame
+from core.training.run_folder import write_launch, write_phase
 
 #: load_run_config lives in run_data (evaluation reads it too); it is re-exported here for the callers that know it here.
 __all__ = ["dataset_config", "load_run_config", "train"]
@@ -73,7 +72,7 @@ def dataset_config(config: TrainConfig) -> DatasetConfig:
 
 def _remove_run_files(run_dir: Path) -> None:
     """Clear a previous run's files (and a stale STOP request) before training into the same folder."""
-    from core.generation.weights import weights_files
+    from core.inference_weights import weights_files
 
     for name in (METRICS_FILE, STOP_FILE, CONFIG_FILE, HISTORY_FILE, TRAINING_LOG_FILE, MODEL_FILE, BEST_CHECKPOINT,
                  LAST_CHECKPOINT, RESUME_STATE_FILE):
@@ -105,28 +104,24 @@ def train(
     overwrite: bool = False,
     resume: bool = False,
     launched: float | None = None,
+    reports: Callable[[Path], list[str]] | None = None,
 ) -> Path:
     """Train one model and return its run folder.
 
-    ``frame`` defaults to the config's table (the shipped one unless ``corpus_table``), narrowed
-    to the config's genre/source/mood subset (:mod:`core.training.run_data`); its ``split``
-    column chooses train and validation rows. With ``init_from`` the run starts from that trained
-    model's weights and architecture (:mod:`core.training.transfer`), recorded under ``"init"``
-    in ``config.json``. ``progress_callback`` receives every record written
-    to ``metrics.jsonl`` (the 'started' record, one per epoch, the final one). ``run_dir`` defaults
-    to ``output/runs/<run_name>``; an existing run there is an :class:`InputError` unless
-    ``overwrite``. Bad config values raise :class:`InputError` before anything is written. A
-    write the disk refuses mid-run (full, read-only) is an :class:`EnvironmentFault` saying so: the
-    half-written file is removed and the best checkpoint so far stays loadable.
+    ``frame`` defaults to the config's table, narrowed to its genre/source/mood subset
+    (:mod:`core.training.run_data`); its ``split`` column chooses train and validation rows. With
+    ``init_from`` the run starts from that trained model (:mod:`core.training.transfer`), recorded
+    under ``"init"`` in ``config.json``. ``progress_callback`` receives every record written to
+    ``metrics.jsonl``. ``run_dir`` defaults to ``output/runs/<run_name>``; an existing run there is
+    an :class:`InputError` unless ``overwrite``. Bad config values raise :class:`InputError` before
+    anything is written; a write the disk refuses mid-run is an :class:`EnvironmentFault` (the
+    half-written file removed, the best checkpoint so far still loadable).
 
     With ``resume`` the run in ``run_dir`` continues from its last finished epoch
-    (:mod:`core.training.resume`: weights, optimizer and schedule position, epoch counter and the
-    callbacks' state); ``config`` is the run's own (:func:`load_run_config`), its ``epochs`` may
-    grow. Its logs are appended to and ``config.json`` records the resumption.
-
-    ``launched`` (epoch seconds; default now) is when this training session began, for the run's
-    clock in ``phase.json`` (the command line passes the time it took the training lock); the
-    trainer records there each phase it enters (training, evaluating, sampling).
+    (:mod:`core.training.resume`); ``config`` is the run's own, its ``epochs`` may grow.
+    ``launched`` (epoch seconds; default now) starts the run's clock in ``phase.json``.
+    ``reports`` (the CLI passes :func:`core.evaluation.reports.write_run_reports`) runs after the
+    model is saved and before the closing line, when ``config.write_reports``; its problems are recorded there.
     """
     config, strategy, run_dir, point = _session(config, run_dir, overwrite, resume)
     train_frame, validation_frame = _windows(config, frame)
@@ -154,7 +149,7 @@ def train(
     write_phase(run_dir, "training")
     _fit_and_save(model, (train_data, validation_data), config, watch, point, run_dir)
     status, reason = watch.ending()
-    report_problems = _write_reports(run_dir) if config.write_reports else []
+    report_problems = reports(run_dir) if reports is not None and config.write_reports else []
     watch.metrics.finished(status, reason=reason, **({"report_errors": report_problems} if report_problems else {}))
     return run_dir
 
@@ -315,7 +310,7 @@ def _fit_and_save(model: Any, data: tuple[Any, Any], config: TrainConfig, watch:
     An interrupt or a failure is logged as the run's last line first; a write the disk refused is an
     :class:`EnvironmentFault` saying whether a best checkpoint was kept.
     """
-    from core.generation.weights import write_inference_weights
+    from core.inference_weights import write_inference_weights
     from core.model import float32_copy, save_model
     from core.training.resume import history_rows
 
@@ -376,30 +371,3 @@ def _tensorboard_callbacks(log_dir: Path) -> list:
         )
         return []
     return [keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False)]
-
-
-def _write_reports(run_dir: Path) -> list[str]:
-    """test_results.json and generated_samples.json, when core.evaluation.evaluate / core.generation.generate exist.
-
-    Returns the problems met (a failing report does not fail the training run).
-    """
-    problems = []
-    try:
-        from core.evaluation.evaluate import evaluate_run
-    except ImportError:
-        evaluate_run = None
-    try:
-        from core.generation import generate
-    except ImportError:
-        generate = None
-    write_samples = getattr(generate, "write_generated_samples", None)
-    for name, phase, report in (("evaluate_run", "evaluating", evaluate_run),
-                                ("write_generated_samples", "sampling", write_samples)):
-        if report is None:
-            continue
-        write_phase(run_dir, phase)
-        try:
-            report(run_dir)
-        except Exception as exc:  # recorded in metrics.jsonl, training itself succeeded
-            problems.append(f"{name}: {type(exc).__name__}: {exc}")
-    return problems

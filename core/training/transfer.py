@@ -49,7 +49,7 @@ def find_model_file(name: str) -> Path:
 
 def short_hash(model_file: Path) -> str:
     """The first :data:`SHORT_HASH_LENGTH` hex digits of the model file's sha256."""
-    from core.generation.weights import file_sha256
+    from core.inference_weights import file_sha256
 
     return file_sha256(Path(model_file))[:SHORT_HASH_LENGTH]
 

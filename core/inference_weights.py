@@ -1,5 +1,9 @@
 """A model's inference weights in a framework-free form, kept beside its ``.keras`` file.
 
+Why at the model's layer: the trainer writes these copies each time it saves a model and
+generation reads them, so both reach them downwards (:class:`DecoderWeights` is the set of arrays
+:class:`core.generation.decoder.FastDecoder` runs on).
+
 For ``model.keras`` (or any ``NAME.keras``, e.g. ``checkpoints/best.keras``) the folder holds::
 
     model.inference.npz    exactly the arrays FastDecoder runs on, float32 as Keras holds them, named
@@ -40,8 +44,60 @@ from pathlib import Path
 
 import numpy as np
 
-from core.generation.decoder import CONDITION_ORDER, DecoderWeights
-from core.training.run_folder import INFERENCE_DESCRIPTION_SUFFIX, INFERENCE_WEIGHTS_SUFFIX
+from core.conditions import CONDITION_NAMES
+from core.run_files import INFERENCE_DESCRIPTION_SUFFIX, INFERENCE_WEIGHTS_SUFFIX
+
+#: condition order of the model's inputs and of ``condition_ids`` arrays' columns.
+CONDITION_ORDER: tuple[str, ...] = CONDITION_NAMES
+
+
+@dataclass(frozen=True)
+class DecoderWeights:
+    """Exactly the arrays :class:`FastDecoder` runs on, as the Keras layers hold them (float32), and two settings.
+
+    ``recurrent`` holds ``(kernel, recurrent_kernel, bias)`` per layer (``lstm_1``, ``lstm_2``… or
+    ``gru_1``…), ``condition_embeddings`` one table per :data:`CONDITION_ORDER` entry.
+    """
+
+    chord_embedding: np.ndarray  # [V, E]
+    condition_embeddings: tuple[np.ndarray, ...]
+    conditioning_kernel: np.ndarray
+    conditioning_bias: np.ndarray
+    conditioning_activation: str  # a key of core.generation.decoder's activations ("relu" in every built model)
+    cell: str  # "lstm" or "gru"
+    recurrent: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
+    output_kernel: np.ndarray  # [U, V]
+    output_bias: np.ndarray  # [V]
+    sequence_length: int  # the model's window length (the decoder itself steps any number of chords)
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of tokens the output layer scores."""
+        return int(self.chord_embedding.shape[0])
+
+    @classmethod
+    def from_model(cls, model) -> DecoderWeights:
+        """The arrays of a Keras model built by :func:`core.model.build_model`, found by layer name."""
+        weights = {layer.name: [np.asarray(w) for w in layer.get_weights()] for layer in model.layers}
+        cell = "lstm" if "lstm_1" in weights else "gru"
+        recurrent = []
+        while f"{cell}_{len(recurrent) + 1}" in weights:
+            recurrent.append(tuple(weights[f"{cell}_{len(recurrent) + 1}"]))
+        if not recurrent:
+            raise ValueError("model has no layers named lstm_1 or gru_1")
+        return cls(
+            chord_embedding=weights["chord_embedding"][0],
+            condition_embeddings=tuple(weights[f"{name}_embedding"][0] for name in CONDITION_ORDER),
+            conditioning_kernel=weights["conditioning_dense"][0],
+            conditioning_bias=weights["conditioning_dense"][1],
+            conditioning_activation=model.get_layer("conditioning_dense").get_config()["activation"],
+            cell=cell,
+            recurrent=tuple(recurrent),
+            output_kernel=weights["output_dense"][0],
+            output_bias=weights["output_dense"][1],
+            sequence_length=int(model.inputs[0].shape[1]),
+        )
+
 
 FORMAT = "chordsmith-inference-weights"
 FORMAT_VERSION = 1
