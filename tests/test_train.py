@@ -168,3 +168,39 @@ def test_summary_command_prints_parameters_and_writes_a_diagram(tmp_path, capsys
     out = capsys.readouterr().out
     assert "gru_1" in out and "attention" in out and "parameters" in out.lower()
     assert diagram.read_text(encoding="utf-8").startswith("<svg") and diagram.with_suffix(".txt").is_file()
+
+
+def test_reports_run_after_the_model_is_saved_and_before_the_closing_line(tmp_path):
+    seen = []
+
+    def reports(run_dir):
+        seen.append(((run_dir / MODEL_FILE).is_file(), [r["status"] for r in read_metrics(run_dir)]))
+        return ["evaluate_run: RuntimeError: no test songs"]
+
+    run_dir = train(_config(write_reports=True, max_train_windows=16), frame=progression_frame(2),
+                    run_dir=tmp_path / "reported", reports=reports)
+    assert seen == [(True, ["started", "running"])]  # the model exists; the run has not closed yet
+    closing = read_metrics(run_dir)[-1]
+    assert closing["status"] == "finished" and closing["report_errors"] == ["evaluate_run: RuntimeError: no test songs"]
+
+    called = []
+    train(_config(write_reports=False, max_train_windows=16), frame=progression_frame(2),
+          run_dir=tmp_path / "unreported", reports=called.append)
+    assert called == []  # write_reports=False: no reports, whatever the caller hands in
+
+
+def test_the_command_line_hands_the_trainer_the_run_reports(tmp_path, monkeypatch):
+    import core.training.train as trainer
+    from core.evaluation.reports import write_run_reports
+
+    handed = {}
+
+    def fake_train(config, **kwargs):
+        handed.update(kwargs)
+        return tmp_path / "run"
+
+    monkeypatch.setattr(trainer, "train", fake_train)
+    monkeypatch.setattr("core.paths.RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr("core.paths.OUTPUT_DIR", tmp_path)
+    assert main(["train", "--run-name", "handed", "--epochs", "1"]) == 0
+    assert handed["reports"] is write_run_reports
