@@ -116,24 +116,27 @@ def load_spotify(path: Path) -> dict[str, tuple[float, float]]:
 class _Builder:
     """Collects one file's segments as its lines are read."""
 
-    segments: list[tuple[list[Chord], int, str, bool]] = field(default_factory=list)
+    segments: list[tuple[list[Chord], int, str, bool, list[float | None]]] = field(default_factory=list)
     chords: list[Chord] = field(default_factory=list)
+    beats: list[float | None] = field(default_factory=list)
     segment_tonic: int = 0
     section: str = ""
     elided: bool = False
 
     def close(self, ends: bool) -> None:
         if self.chords:
-            self.segments.append((self.chords, self.segment_tonic, self.section, ends and not self.elided))
+            self.segments.append((self.chords, self.segment_tonic, self.section, ends and not self.elided, self.beats))
         self.chords = []
+        self.beats = []
         self.elided = False
 
-    def add(self, chord: Chord, tonic: int) -> None:
+    def add(self, chord: Chord, tonic: int, beats: float | None = None) -> None:
         if self.chords and tonic != self.segment_tonic:
             self.close(ends=False)
         if not self.chords:
             self.segment_tonic = tonic
         self.chords.append(chord)
+        self.beats.append(beats)
 
 
 @dataclass
@@ -142,6 +145,7 @@ class _FileState:
     report: BuildReport
     headers: dict[str, str] = field(default_factory=dict)
     tonic: int | None = None
+    metre: int | None = None  # beats per bar from '# metre:'
     builder: _Builder = field(default_factory=_Builder)
 
 
@@ -157,6 +161,8 @@ def _read_header(state: _FileState, line: str, line_no: int) -> None:
             state.report.skip(SOURCE, state.path, line_no, f"unreadable tonic {value!r}")
     else:
         state.headers.setdefault(key, value)
+        if key == "metre" and state.metre is None:
+            state.metre = _metre_of(value)
 
 
 def _split_line(content: str) -> tuple[list[str], str, list[str]]:
@@ -181,21 +187,43 @@ def _section_name(tokens: list[str]) -> str | None:
     return words[0].lower() if words else tokens[0]
 
 
-def _read_bars(state: _FileState, bars: str, line_no: int) -> list[Chord]:
-    chords: list[Chord] = []
-    for label in bars.replace("|", " ").split():
-        if label in _NO_CHORD_LABELS or label == _CONTINUE_LABEL or label.startswith("("):
-            continue
-        try:
-            chord, mapped = parse_harte(label)
-        except ChordError as error:
-            state.report.skip(SOURCE, state.path, line_no, str(error))
-            continue
-        if chord is None:
-            continue
-        state.report.chord(SOURCE, label, mapped, chord)
-        chords.append(chord)
-    return chords
+def _read_bars(state: _FileState, bars: str, line_no: int) -> list[tuple[Chord, float | None]]:
+    """The chords of a line's bars with their beats: a bar's beats (metre, or its own ``(3/4)``) shared by its tokens.
+
+    ``.`` lengthens the chord before it in the bar; a no-chord token takes its share and gives no chord.
+    """
+    timed: list[tuple[Chord, float | None]] = []
+    sounding = False  # a chord read in this line is still sounding (a "." lengthens it)
+    for bar in bars.split("|"):
+        tokens = bar.split()
+        metre = next((_metre_of(t[1:-1]) for t in tokens if t.startswith("(") and t.endswith(")")), None)
+        tokens = [t for t in tokens if not t.startswith("(")]
+        share = (metre or state.metre) / len(tokens) if tokens and (metre or state.metre) else None
+        for label in tokens:
+            if label == _CONTINUE_LABEL:
+                if sounding and share is not None and timed[-1][1] is not None:
+                    timed[-1] = (timed[-1][0], timed[-1][1] + share)
+                continue
+            sounding = False
+            if label in _NO_CHORD_LABELS:
+                continue
+            try:
+                chord, mapped = parse_harte(label)
+            except ChordError as error:
+                state.report.skip(SOURCE, state.path, line_no, str(error))
+                continue
+            if chord is None:
+                continue
+            state.report.chord(SOURCE, label, mapped, chord)
+            timed.append((chord, share))
+            sounding = True
+    return timed
+
+
+def _metre_of(text: str) -> int | None:
+    """Beats per bar of a time signature ``3/4`` (its numerator), or None if unreadable."""
+    numerator = text.partition("/")[0].strip()
+    return int(numerator) if numerator.isdigit() and int(numerator) > 0 else None
 
 
 def _repeat_count(after: list[str]) -> int:
@@ -233,18 +261,19 @@ def _read_body_line(state: _FileState, line: str, line_no: int) -> None:
     chords = _read_bars(state, bars, line_no) * _repeat_count(after)
     if chords:
         builder.elided = False
-    for chord in chords:
-        builder.add(chord, state.tonic)
+    for chord, beats in chords:
+        builder.add(chord, state.tonic, beats)
     if "->" in after:
         builder.elided = True
 
 
-def _segments_with_scale(raw: list[tuple[list[Chord], int, str, bool]]) -> list[Segment]:
+def _segments_with_scale(raw: list[tuple[list[Chord], int, str, bool, list[float | None]]], metre: int | None) -> list[Segment]:
     chords_by_tonic: dict[int, list[Chord]] = {}
-    for chords, tonic, _, _ in raw:
+    for chords, tonic, _, _, _ in raw:
         chords_by_tonic.setdefault(tonic, []).extend(chords)
     scale_by_tonic = {tonic: infer_scale_type(chords, tonic) for tonic, chords in chords_by_tonic.items()}
-    return [Segment(chords, tonic, scale_by_tonic[tonic], section, ends) for chords, tonic, section, ends in raw]
+    return [Segment(chords, tonic, scale_by_tonic[tonic], section, ends, metre=metre, beats=beats)
+            for chords, tonic, section, ends, beats in raw]
 
 
 def parse_file(path: Path, report: BuildReport) -> tuple[dict[str, str], list[Segment]]:
@@ -259,7 +288,7 @@ def parse_file(path: Path, report: BuildReport) -> tuple[dict[str, str], list[Se
         else:
             _read_body_line(state, line.rstrip(), line_no)
     state.builder.close(ends=True)
-    return state.headers, _segments_with_scale(state.builder.segments)
+    return state.headers, _segments_with_scale(state.builder.segments, state.metre)
 
 
 def _mood(

@@ -27,13 +27,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.chords import ROOTS, collapse_repeats
+from core.chords import ROOTS
 from core.corpus.rows import BuildReport, Song
+from core.corpus.songs import SONGS_FILE, songs_frame, windows_from_songs, write_songs
 from core.corpus.table import COLUMNS, write_table
 from core.errors import InputError
 from core.paths import CORPUS_TABLE
 
-#: source folder under the sources root -> parser module under core.corpus
+#: the sources the table was built from before whole songs came (their groups keep their splits).
+TODAY_SOURCES: tuple[str, ...] = (
+    "billboard", "pop909", "rs200", "jazz-standards", "nottingham", "when-in-rome", "free-midi-chords",
+)
+#: source folder under the sources root -> parser module under core.corpus (``module:function``, default ``parse``)
 SOURCES: dict[str, str] = {
     "billboard": "billboard",
     "pop909": "pop909",
@@ -85,10 +90,34 @@ def song_group(song: Song) -> str:
 
 def song_windows(song: Song) -> list[dict[str, object]]:
     """The table rows of one song: its segments cut into windows, duplicates within the song dropped."""
-    rows: list[dict[str, object]] = []
-    seen: set[tuple[str, int, str]] = set()
+    runs: list[tuple[list[str], str, str, str, bool]] = []
+    joining = False
     for segment in song.segments:
-        chords = collapse_repeats(segment.chords)
+        symbols = [chord.symbol for chord in segment.chords]
+        if joining and runs:
+            runs[-1] = (runs[-1][0] + symbols, runs[-1][1], runs[-1][2], runs[-1][3], segment.ends)
+        else:
+            runs.append((symbols, ROOTS[segment.key_tonic % 12], segment.scale_type, segment.section, segment.ends))
+        joining = segment.joins_next
+    fields = {
+        "song_id": song.song_id, "source": song.source, "title": song.title, "artist": song.artist,
+        "genre": song.genre, "genre_raw": song.genre_raw, "subgenre": song.subgenre, "mood": song.mood,
+        "mood_evidence": song.mood_evidence,
+    }
+    return windows_of_runs(fields, runs)
+
+
+def windows_of_runs(fields: dict[str, object], runs: list[tuple[list[str], str, str, str, bool]]) -> list[dict[str, object]]:
+    """Cut one song's runs ``(symbols, key_tonic, scale_type, section, ends)`` into window rows.
+
+    Immediate repeats are collapsed, each run is cut into near-equal windows of at most
+    :data:`MAX_WINDOW_CHORDS`, windows under :data:`MIN_WINDOW_CHORDS` are dropped and a window
+    repeated verbatim in the song (same key) is kept once.
+    """
+    rows: list[dict[str, object]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for symbols, key_tonic, scale_type, section, ends in runs:
+        chords = [s for i, s in enumerate(symbols) if i == 0 or symbols[i - 1] != s]
         start = 0
         lengths = window_lengths(len(chords))
         for piece, length in enumerate(lengths):
@@ -96,34 +125,28 @@ def song_windows(song: Song) -> list[dict[str, object]]:
             start += length
             if len(window) < MIN_WINDOW_CHORDS:
                 continue
-            symbols = " ".join(c.symbol for c in window)
-            identity = (symbols, segment.key_tonic, segment.scale_type)
-            if identity in seen:
+            text = " ".join(window)
+            if (text, key_tonic, scale_type) in seen:
                 continue
-            seen.add(identity)
+            seen.add((text, key_tonic, scale_type))
             rows.append({
-                "window_id": f"{song.song_id}#{len(rows):03d}",
-                "song_id": song.song_id,
-                "source": song.source,
-                "title": song.title,
-                "artist": song.artist,
-                "section": segment.section,
-                "genre": song.genre,
-                "genre_raw": song.genre_raw,
-                "subgenre": song.subgenre,
-                "mood": song.mood,
-                "mood_evidence": song.mood_evidence,
-                "key_tonic": ROOTS[segment.key_tonic % 12],
-                "scale_type": segment.scale_type,
-                "chords": symbols,
-                "n_chords": len(window),
-                "ends": int(segment.ends and piece == len(lengths) - 1),
+                "window_id": f"{fields['song_id']}#{len(rows):03d}", "song_id": fields["song_id"],
+                "source": fields["source"], "title": fields["title"], "artist": fields["artist"], "section": section,
+                "genre": fields["genre"], "genre_raw": fields["genre_raw"], "subgenre": fields["subgenre"],
+                "mood": fields["mood"], "mood_evidence": fields["mood_evidence"], "key_tonic": key_tonic,
+                "scale_type": scale_type, "chords": text, "n_chords": len(window),
+                "ends": int(ends and piece == len(lengths) - 1),
             })
     return rows
 
 
 def assign_splits(frame: pd.DataFrame, seed: int = SPLIT_SEED) -> pd.Series:
     """Split label per row, by song group, stratified by each group's majority genre."""
+    return frame["song_group"].map(split_of_groups(frame, seed))
+
+
+def split_of_groups(frame: pd.DataFrame, seed: int = SPLIT_SEED) -> dict[str, str]:
+    """``{song group: split}`` for the groups in ``frame``, stratified by each group's majority genre (by rows)."""
     group_genre = (
         frame.assign(genre_or_open=frame["genre"].replace("", "unspecified"))
         .groupby("song_group")["genre_or_open"]
@@ -138,7 +161,22 @@ def assign_splits(frame: pd.DataFrame, seed: int = SPLIT_SEED) -> pd.Series:
         n_val = round(len(groups) * SPLIT_SHARES["validation"])
         for i, group in enumerate(groups):
             split_of_group[group] = "test" if i < n_test else "validation" if i < n_test + n_val else "train"
-    return frame["song_group"].map(split_of_group)
+    return split_of_group
+
+
+def settled_splits(songs: pd.DataFrame, windows: pd.DataFrame) -> dict[str, str]:
+    """``{song group: split}`` for every group: today's sources' groups split as before, new groups after.
+
+    Groups with windows from :data:`TODAY_SOURCES` are split exactly as the table was split before the
+    new sources came (by their windows), so a song group that already had a split keeps it; every other
+    group (only in a new source, or with no window) is split afterwards by its songs, with its own seed.
+    """
+    split_of_group = split_of_groups(windows[windows["source"].isin(list(TODAY_SOURCES))])
+    rest = songs.drop_duplicates("song_id")
+    rest = rest[~rest["song_group"].isin(list(split_of_group))]
+    if len(rest):
+        split_of_group.update(split_of_groups(rest, SPLIT_SEED + 1))
+    return split_of_group
 
 
 def parse_sources(sources_root: Path, report: BuildReport, log: Callable[[str], None] = print) -> list[Song]:
@@ -154,10 +192,11 @@ def parse_sources(sources_root: Path, report: BuildReport, log: Callable[[str], 
     if missing:
         raise InputError(f"source folder missing: {', '.join(missing)} (give {needed})")
     songs: list[Song] = []
-    for folder, module_name in SOURCES.items():
+    for folder, parser_name in SOURCES.items():
         source_dir = sources_root / folder
+        module_name, _, function_name = parser_name.partition(":")
         module = importlib.import_module(f"core.corpus.{module_name}")
-        parsed = module.parse(source_dir, report)
+        parsed = getattr(module, function_name or "parse")(source_dir, report)
         if not parsed:
             raise InputError(f"source {folder} gave no songs{_first_skip(report.skipped[folder])}; check {source_dir}")
         log(f"{folder:18s} {len(parsed):6d} songs  {report.chords_read[folder]:8d} chords  "
@@ -176,15 +215,19 @@ def _first_skip(skipped: list[str]) -> str:
 
 def songs_to_frame(songs: list[Song]) -> pd.DataFrame:
     """All windows of all songs as one frame with groups and splits, sorted deterministically."""
-    rows: list[dict[str, object]] = []
-    for song in songs:
-        group = song_group(song)
-        for row in song_windows(song):
-            row["song_group"] = group
-            rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame["split"] = assign_splits(frame)
-    return frame.sort_values("window_id", kind="stable").reset_index(drop=True).loc[:, list(COLUMNS)]
+    return songs_to_tables(songs)[1]
+
+
+def songs_to_tables(songs: list[Song]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The song table and the windows derived from it, both with groups and splits (see :func:`settled_splits`)."""
+    table = songs_frame(songs, song_group)
+    windows = pd.DataFrame(windows_from_songs(table, windows_of_runs), columns=[c for c in COLUMNS if c != "split"])
+    windows["song_group"] = windows["song_id"].map(dict(zip(table["song_id"], table["song_group"], strict=True)))
+    split_of_group = settled_splits(table, windows)
+    table["split"] = table["song_group"].map(split_of_group)
+    windows["split"] = windows["song_group"].map(split_of_group)
+    windows = windows.sort_values("window_id", kind="stable").reset_index(drop=True).loc[:, list(COLUMNS)]
+    return table, windows
 
 
 def report_dict(report: BuildReport, songs: list[Song]) -> dict[str, object]:
@@ -224,8 +267,9 @@ def build_corpus(sources_root: Path, out_path: Path = CORPUS_TABLE, log: Callabl
     """Parse every source under ``sources_root`` and write the table and its build report."""
     report = BuildReport()
     songs = parse_sources(Path(sources_root), report, log)
-    frame = songs_to_frame(songs)
+    table, frame = songs_to_tables(songs)
     write_table(frame, out_path)
+    write_songs(table, out_path.parent / SONGS_FILE)
     report_path = out_path.parent / REPORT_FILE
     tmp = report_path.with_suffix(".tmp")
     try:
@@ -239,4 +283,5 @@ def build_corpus(sources_root: Path, out_path: Path = CORPUS_TABLE, log: Callabl
     log(f"wrote {out_path}: {len(frame)} windows from {frame['song_id'].nunique()} songs "
         f"({frame['song_group'].nunique()} groups; train {by_split['train']}, "
         f"validation {by_split['validation']}, test {by_split['test']} windows)")
+    log(f"wrote {out_path.parent / SONGS_FILE}: {len(table)} chords of {table['song_id'].nunique()} songs")
     return frame

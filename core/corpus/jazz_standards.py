@@ -46,6 +46,8 @@ LATIN_RHYTHM_WORDS: tuple[str, ...] = ("bossa", "samba", "latin", "afro", "mambo
                                        "rumba", "calypso")
 EMPTY_SLOTS = frozenset({"", "W", "w", "n", "N.C.", "NC", "N.C", "n.c."})
 REPEAT_BAR = frozenset({"x", "%"})
+#: iReal's lower-case section marks (``*i`` intro, ``*v`` verse); capital letters are rehearsal letters.
+CHART_MARKS = {"i": "intro", "v": "verse"}
 
 #: Suffixes (after root, before any slash bass) that parse_symbol_lenient does not know -> intervals.
 EXTRA_SUFFIX_TONES: dict[str, frozenset[int]] = {
@@ -95,18 +97,35 @@ def read_symbol(symbol: str) -> tuple[Chord, bool]:
 
 def read_bars(chords_text: str, where: str, report: BuildReport) -> list[list[Chord]]:
     """Bars of a ``Chords`` string as lists of chords; unreadable symbols are reported and skipped."""
-    bars: list[list[Chord]] = []
+    return [[chord for chord, _ in bar] for bar in read_timed_bars(chords_text, where, report, None)]
+
+
+Timed = tuple[Chord, float | None]
+
+
+def read_timed_bars(chords_text: str, where: str, report: BuildReport, metre: int | None) -> list[list[Timed]]:
+    """Bars of a ``Chords`` string as ``(chord, beats)`` lists: the bar's ``metre`` beats shared by its slots.
+
+    An empty slot (``C7,`` or ``W``) or a bar without chords lengthens the chord before it; ``x``/``%``
+    repeats the previous bar. Beats are ``None`` without a metre. Unreadable symbols are reported and skipped.
+    """
+    bars: list[list[Timed]] = []
+    last: list[Timed] = []  # the bar holding the chord sounding now
     for bar_text in chords_text.split("|"):
         if bar_text.strip() in REPEAT_BAR:
             previous = bars[-1] if bars else []
-            for chord in previous:
+            for chord, _ in previous:
                 report.chord(SOURCE, bar_text.strip(), False, chord)
             bars.append(list(previous))
+            last = bars[-1] if previous else last
             continue
-        bar: list[Chord] = []
-        for slot in bar_text.split(","):
+        slots = bar_text.split(",")
+        share = metre / len(slots) if metre else None
+        bar: list[Timed] = []
+        for slot in slots:
             symbol = _ALTERNATE_RE.sub("", slot).strip()
             if symbol in EMPTY_SLOTS:
+                _lengthen(bar or last, share)
                 continue
             try:
                 chord, mapped = read_symbol(symbol)
@@ -114,9 +133,16 @@ def read_bars(chords_text: str, where: str, report: BuildReport) -> list[list[Ch
                 report.skip(SOURCE, where, None, f"unreadable chord {slot!r}: {error}")
                 continue
             report.chord(SOURCE, symbol, mapped, chord)
-            bar.append(chord)
+            bar.append((chord, share))
         bars.append(bar)
+        last = bar if bar else last
     return bars
+
+
+def _lengthen(bar: list[Timed], beats: float | None) -> None:
+    """Add ``beats`` to the last chord of ``bar`` (nothing when there is none or the beats are unknown)."""
+    if bar and beats is not None and bar[-1][1] is not None:
+        bar[-1] = (bar[-1][0], bar[-1][1] + beats)
 
 
 def parse_key(text: str) -> tuple[int, str] | None:
@@ -164,18 +190,24 @@ def genre_of(title: str, rhythm: str, passes: list[list[list[Chord]]], tonic: in
     return "jazz"
 
 
-def section_passes(section: dict[str, Any], where: str, report: BuildReport) -> list[list[list[Chord]]]:
-    """The bars of each pass through a section: main alone, or main + ending for each ending."""
+def section_passes(section: dict[str, Any], where: str, report: BuildReport, metre: int | None = None) -> list[list[list[Timed]]]:
+    """The timed bars of each pass through a section: main alone, or main + ending for each ending."""
     main = section.get("MainSegment") or {}
-    main_bars = read_bars(str(main.get("Chords", "")), where, report)
+    main_bars = read_timed_bars(str(main.get("Chords", "")), where, report, metre)
     endings = section.get("Endings") or []
     if not endings:
         return [main_bars]
     passes = []
     for number, ending in enumerate(endings, start=1):
-        ending_bars = read_bars(str(ending.get("Chords", "")), f"{where} ending {number}", report)
-        passes.append(main_bars + ending_bars)
+        ending_bars = read_timed_bars(str(ending.get("Chords", "")), f"{where} ending {number}", report, metre)
+        passes.append([list(bar) for bar in main_bars] + ending_bars)
     return passes
+
+
+def metre_of(text: object) -> int | None:
+    """Beats per bar of a ``TimeSignature`` such as ``4/4`` or ``3/4``; ``None`` when missing or unreadable."""
+    numerator = str(text or "").partition("/")[0].strip()
+    return int(numerator) if numerator.isdigit() and int(numerator) > 0 else None
 
 
 def parse_tune(tune: dict[str, Any], number: int, path: Path, report: BuildReport) -> Song | None:
@@ -186,13 +218,14 @@ def parse_tune(tune: dict[str, Any], number: int, path: Path, report: BuildRepor
     if not title or not isinstance(sections, list):
         report.skip(SOURCE, where, None, "tune without Title or Sections list")
         return None
-    labelled: list[tuple[str, list[list[Chord]]]] = []
+    labelled: list[tuple[str, list[list[Timed]]]] = []
+    metre = metre_of(tune.get("TimeSignature"))
     for section in sections:
         if not isinstance(section, dict):
             report.skip(SOURCE, where, None, f"section is not an object: {section!r}")
             continue
         label = str(section.get("Label") or "")
-        for bars in section_passes(section, f"{where} section {label or '?'}", report):
+        for bars in section_passes(section, f"{where} section {label or '?'}", report, metre):
             if any(bars):
                 labelled.append((label, bars))
     if not labelled:
@@ -202,16 +235,18 @@ def parse_tune(tune: dict[str, Any], number: int, path: Path, report: BuildRepor
     if tune.get("Key") and key is None:
         report.skip(SOURCE, where, None, f"unreadable key {tune['Key']!r}: key taken from the last chord")
     if key is None:
-        key = estimate_key([bar for _, bars in labelled for bar in bars if bar])
+        key = estimate_key([[chord for chord, _ in bar] for _, bars in labelled for bar in bars if bar])
     tonic, scale_type = key
     rhythm = str(tune.get("Rhythm") or "").strip()
     segments = [
-        Segment(chords=[chord for bar in bars for chord in bar], key_tonic=tonic, scale_type=scale_type, section=label)
+        Segment(chords=[chord for bar in bars for chord, _ in bar], key_tonic=tonic, scale_type=scale_type, section=label,
+                label=CHART_MARKS.get(label, ""), metre=metre, beats=[beats for bar in bars for _, beats in bar])
         for label, bars in labelled
     ]
+    plain = [[[chord for chord, _ in bar] for bar in bars] for _, bars in labelled]
     return Song(
         source=SOURCE, song_id=f"{SOURCE}:{number:04d}", title=title, artist=str(tune.get("Composer") or "").strip(),
-        genre=genre_of(title, rhythm, [bars for _, bars in labelled], tonic), genre_raw=rhythm, subgenre=rhythm,
+        genre=genre_of(title, rhythm, plain, tonic), genre_raw=rhythm, subgenre=rhythm,
         segments=segments,
     )
 

@@ -15,7 +15,9 @@ class Segment:
 
     ``chords`` are in order as played (repeats may still be in; the build collapses them).
     ``ends`` is True when the segment ends where the music ends or a section closes, so the
-    model learns to emit END there.
+    model learns to emit END there. The section fields (label, raw label, metre, beats) feed the song
+    table (``data/songs.parquet``); the windows use only chords, key, ``section``, ``ends`` and
+    ``joins_next`` (segments joined by it are cut into windows as one run, as before sections were known).
     """
 
     chords: list[Chord]
@@ -23,6 +25,17 @@ class Segment:
     scale_type: str  # "major" | "minor"
     section: str = ""
     ends: bool = True
+    label: str = ""  # normalised section label (see core.corpus.sections); "" = derive it from ``section``
+    raw_label: str = ""  # the source's own section mark, as written; "" = the same as ``section``
+    metre: int | None = None  # beats per bar, where the source says
+    beats: list[float | None] | None = None  # each chord's duration in beats (parallel to ``chords``); None = unknown
+    joins_next: bool = False  # the next segment continues this one's windows (a section boundary, not a phrase end)
+
+    def chord_beats(self) -> list[float | None]:
+        """Each chord's duration in beats, ``None`` where unknown (a list as long as ``chords``)."""
+        if self.beats is None or len(self.beats) != len(self.chords):
+            return [None] * len(self.chords)
+        return list(self.beats)
 
 
 @dataclass

@@ -12,7 +12,10 @@ song. Body tokens:
 * ``R`` a rest (no chord), ``.`` the previous chord again;
 * ``|`` a bar line; ``|*N`` plays the bar just closed N times in all;
 * ``$Name`` / ``$Name*N`` expands a macro (N times);
-* ``[Bb]`` a key change (tonic only), ``[4/4]``/``[0]`` a metre (ignored).
+* ``[Bb]`` a key change (tonic only), ``[4/4]`` a metre (default 4/4; ``[0]`` ignored).
+
+Durations: a bar's beats (the metre's numerator) are shared equally by its tokens (chords, ``.``, ``R``),
+so ``I . IV .`` gives I and IV two beats each; a section's raw label is its macro name.
 
 A key change inside a macro lasts to the end of that macro; the key in force before it comes back after.
 A macro the song never plays gives no chords, but its unreadable tokens are reported all the same.
@@ -43,6 +46,7 @@ GENRE = "rock"
 GENRE_RAW = "rolling-stone-500 (rs200)"
 SONG_MACRO = "S"
 MAX_MACRO_DEPTH = 20
+DEFAULT_METRE = 4  # the format's default: a file without a metre token is in 4/4
 
 _DEFINITION = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*:(.*)$")
 _TOKEN = re.compile(r"\|\*\d+|\||\$[A-Za-z][A-Za-z0-9]*(?:\*\d+)?|\[[^\]]*\]|[^\s|]+")
@@ -149,6 +153,7 @@ class _Played:
     chord: Chord
     tonic: int
     occurrence: int
+    beats: float | None = None  # set when its bar closes: the bar's beats shared by the bar's tokens
 
 
 @dataclass
@@ -161,7 +166,10 @@ class _Expansion:
     played: list[_Played] = field(default_factory=list)
     bar: list[_Played] = field(default_factory=list)
     sections: dict[int, str] = field(default_factory=dict)
+    raw_sections: dict[int, str] = field(default_factory=dict)
     expanded: set[str] = field(default_factory=set)
+    metre: int = DEFAULT_METRE
+    slots: int = 0  # tokens in the open bar (chords, "." and rests)
 
     def skip(self, line_no: int, reason: str) -> None:
         self.report.skip(SOURCE, self.path, line_no, reason)
@@ -203,18 +211,33 @@ def _read_token(state: _Expansion, token: str, line_no: int, depth: int, top_lev
     if token.startswith("$"):
         _expand_reference(state, token, line_no, depth, top_level)
     elif token == "|":
+        close_bar(state)
         state.bar = []
     elif token.startswith("|*"):
+        close_bar(state)
         _repeat_bar(state, int(token[2:]))
     elif _KEY_TOKEN.match(token):
         state.tonic = pitch_class(_KEY_TOKEN.match(token).group(1))
-    elif _METRE_TOKEN.match(token) or token == "R":
-        return
+    elif _METRE_TOKEN.match(token):
+        numerator = token[1:-1].partition("/")[0]
+        state.metre = int(numerator) if numerator.isdigit() and int(numerator) > 0 else state.metre
+    elif token == "R":
+        state.slots += 1
     elif token == ".":
+        state.slots += 1
         if state.bar or state.played:
             state.emit((state.bar or state.played)[-1].chord)
     else:
+        state.slots += 1
         _read_chord(state, token, line_no)
+
+
+def close_bar(state: _Expansion) -> None:
+    """Give the open bar's chords their beats: the metre shared by the bar's tokens (chords, ``.``, ``R``)."""
+    if state.slots:
+        for item in state.bar:
+            item.beats = state.metre / state.slots
+    state.slots = 0
 
 
 def _expand_reference(state: _Expansion, token: str, line_no: int, depth: int, top_level: bool) -> None:
@@ -228,6 +251,7 @@ def _expand_reference(state: _Expansion, token: str, line_no: int, depth: int, t
     if top_level:
         state.occurrence += 1
         state.sections[state.occurrence] = section_name(name)
+        state.raw_sections[state.occurrence] = name
     for _ in range(int(count_text) if count_text else 1):
         _expand(state, name, depth + 1, top_level=False)
     if top_level:
@@ -238,7 +262,7 @@ def _repeat_bar(state: _Expansion, count: int) -> None:
     bar = list(state.bar)
     for _ in range(count - 1):
         for item in bar:
-            state.played.append(_Played(item.chord, item.tonic, item.occurrence))
+            state.played.append(_Played(item.chord, item.tonic, item.occurrence, item.beats))
     state.bar = []
 
 
@@ -279,19 +303,21 @@ def section_name(macro: str) -> str:
 
 
 def _segments(state: _Expansion) -> list[Segment]:
-    runs: list[tuple[list[Chord], int, int]] = []
+    runs: list[tuple[list[Chord], int, int, list[float | None]]] = []
     for item in state.played:
         if runs and runs[-1][1] == item.tonic and runs[-1][2] == item.occurrence:
             runs[-1][0].append(item.chord)
+            runs[-1][3].append(item.beats)
         else:
-            runs.append(([item.chord], item.tonic, item.occurrence))
+            runs.append(([item.chord], item.tonic, item.occurrence, [item.beats]))
     scales: dict[int, str] = {}
-    for tonic in {tonic for _, tonic, _ in runs}:
-        scales[tonic] = infer_scale_type([c for chords, t, _ in runs if t == tonic for c in chords], tonic)
+    for tonic in {run[1] for run in runs}:
+        scales[tonic] = infer_scale_type([c for chords, t, _, _ in runs if t == tonic for c in chords], tonic)
     segments = []
-    for index, (chords, tonic, occurrence) in enumerate(runs):
+    for index, (chords, tonic, occurrence, beats) in enumerate(runs):
         next_occurrence = runs[index + 1][2] if index + 1 < len(runs) else None
-        segments.append(Segment(chords, tonic, scales[tonic], state.sections.get(occurrence, ""), next_occurrence != occurrence))
+        segments.append(Segment(chords, tonic, scales[tonic], state.sections.get(occurrence, ""), next_occurrence != occurrence,
+                                raw_label=state.raw_sections.get(occurrence, ""), metre=state.metre, beats=beats))
     return segments
 
 
@@ -303,6 +329,7 @@ def parse_file(path: Path, report: BuildReport) -> list[Segment]:
         return []
     state = _Expansion(path, report, macros)
     _expand(state, SONG_MACRO, depth=0, top_level=True)
+    close_bar(state)
     _check_unused_macros(state)
     return _segments(state)
 

@@ -64,6 +64,8 @@ class _ChordRead:
     scale_type: str
     measure: int
     offset: float
+    beats: float | None = None  # duration in beats of the metre's beat unit (a quarter in 4/4, an eighth in 6/8)
+    metre: int | None = None  # beats per bar (the time signature's numerator)
 
 
 @dataclass
@@ -130,13 +132,17 @@ def _measures(score: object) -> list[object]:
     return list(part.getElementsByClass(stream.Measure))
 
 
-def _read_measure(measure: object, result: FileResult) -> tuple[list[_ChordRead], list[float]]:
-    """The chords of one measure and the offsets of its phrase boundaries (``||``)."""
+def _read_measure(measure: object, result: FileResult, first_signature: object = None) -> tuple[list[_ChordRead], list[float]]:
+    """The chords of one measure (with beats and metre) and the offsets of its phrase boundaries (``||``).
+
+    The metre is the measure's time signature in force, else the score's first (a pickup bar before it).
+    """
     from music21 import roman
     from music21.romanText import rtObjects, translate
 
     chords: list[_ChordRead] = []
     boundaries: list[float] = []
+    signature = measure.timeSignature or measure.getContextByClass("TimeSignature") or first_signature
     for element in measure.recurse():
         if isinstance(element, translate.RomanTextUnprocessedToken):
             if isinstance(element.obj, rtObjects.RTPhraseBoundary):
@@ -144,6 +150,9 @@ def _read_measure(measure: object, result: FileResult) -> tuple[list[_ChordRead]
         elif isinstance(element, roman.RomanNumeral):
             chord = _read_numeral(element, measure.number, result)
             if chord is not None:
+                if signature is not None:
+                    chord.metre = int(signature.numerator)
+                    chord.beats = float(element.quarterLength) * signature.denominator / 4
                 chords.append(chord)
     return chords, boundaries
 
@@ -195,7 +204,8 @@ def segments_of(reads: list[_ChordRead], phrase_ends: set[int]) -> list[Segment]
 
     def close(ends: bool) -> None:
         if current:
-            segments.append(Segment([r.chord for r in current], current[0].tonic, current[0].scale_type, "", ends))
+            segments.append(Segment([r.chord for r in current], current[0].tonic, current[0].scale_type, "", ends,
+                                    metre=current[0].metre, beats=[r.beats for r in current]))
             current.clear()
 
     for index, read in enumerate(reads):
@@ -240,7 +250,8 @@ def parse_analysis(path: Path, source_dir: Path) -> FileResult:
     finally:
         if gc_was_enabled:
             gc.enable()
-    reads, phrase_ends = _phrase_end_indices([_read_measure(m, result) for m in _measures(score)])
+    first_signature = score.recurse().getElementsByClass("TimeSignature").first()
+    reads, phrase_ends = _phrase_end_indices([_read_measure(m, result, first_signature) for m in _measures(score)])
     result.chords = [(r.figure, r.mapped, r.chord) for r in reads]
     if not reads:
         result.skips.append((None, "no Roman numerals in the file"))
