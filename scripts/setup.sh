@@ -35,7 +35,7 @@ apt_install() {  # apt_install PACKAGE...: quiet install; on failure shows apt-g
 }
 
 debian_packages() {  # debian_packages PACKAGE...: install the ones missing, or say what is lost
-  command -v dpkg >/dev/null 2>&1 || { echo "setup: note: not a Debian system; install $* by hand (see README, Set-up)"; return 0; }
+  command -v dpkg >/dev/null 2>&1 || { echo "setup: note: not a Debian system; install $* by hand (see docs/development.md, Set-up)"; return 0; }
   local missing=() pkg
   for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
   [ ${#missing[@]} -eq 0 ] && return 0

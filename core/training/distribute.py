@@ -6,7 +6,7 @@
 * ``mirrored``: :class:`tf.distribute.MirroredStrategy` over every local GPU, or over
   ``cpu_replicas`` logical CPU devices when that is given (tests, CPU-only machines);
 * ``multiworker``: :class:`tf.distribute.MultiWorkerMirroredStrategy` across the machines named in
-  the ``TF_CONFIG`` environment variable (one process per machine; see the README).
+  the ``TF_CONFIG`` environment variable (one process per machine; see docs/api-and-exports.md).
 
 ``TrainConfig.batch_size`` is the **global** batch: Keras's ``fit`` splits every batch across the
 replicas in sync (each of N replicas sees ``batch_size / N`` windows) and sums their gradients; the
@@ -44,7 +44,8 @@ def cluster_spec() -> dict:
     """``TF_CONFIG`` parsed and checked: ``{"cluster": {...}, "task": {"type", "index"}}``."""
     raw = os.environ.get("TF_CONFIG", "")
     if not raw.strip():
-        raise InputError("--strategy multiworker needs the TF_CONFIG environment variable (cluster and task); see README")
+        raise InputError("--strategy multiworker needs the TF_CONFIG environment variable (cluster and task); "
+                         "see docs/api-and-exports.md")
     try:
         spec = json.loads(raw)
         cluster, task = spec["cluster"], spec["task"]
