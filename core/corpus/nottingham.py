@@ -52,6 +52,10 @@ _TOKEN_RE = re.compile(
     r"|\[(?P<field>[A-Za-z]):(?P<value>[^\]]*)\]"
     r"|(?P<bar>:\|\|:|:\|:|:\|\||::|:\||\|\||\|\]|\[\||\|:|\|)(?P<after_bar>\d)?"
     r"|\[(?P<ending>\d)"
+    r"|\{[^}]*\}"  # grace notes take no time
+    r"|\((?P<tuplet>[2-9])"
+    r"|(?P<broken>[<>]+)"
+    r"|\[?(?P<note>[_^=]*[A-Ga-gzx][,']*)(?P<num>\d*)(?P<slashes>/*)(?P<den>\d*)(?:[^\]\s|\"]*\])?"
 )
 _PART_END_BARS = frozenset({":||:", ":|:", ":||", "::", ":|", "||", "|]", "[|"})
 _ABC_CHORD_RE = re.compile(r"^([A-G][#b]?)([^/]*)(?:/([A-Ga-g][#b+\-]?))?$")
@@ -65,6 +69,7 @@ class _Event:
     kind: str  # "chord" | "part_end" | "ending" | "key" | "part"
     text: str
     line_no: int
+    time: float = 0.0  # where it falls, in units of the tune's default note length (L:) from the body's start
 
 
 @dataclass
@@ -126,29 +131,66 @@ def split_tunes(lines: list[str]) -> list[_TuneText]:
 
 
 def _body_events(body: list[tuple[int, str]]) -> list[_Event]:
-    """The chords, part ends, endings, key changes and part labels of a tune body, in order."""
+    """The chords, part ends, endings, key changes and part labels of a tune body, in order, with their times."""
     events: list[_Event] = []
+    clock = _NoteClock()
     for line_no, raw in body:
         line = raw.split("%", 1)[0].rstrip()
         field_match = _FIELD_RE.match(line)
         if field_match:
             name, value = field_match.groups()
             if name in ("K", "P"):
-                events.append(_Event("key" if name == "K" else "part", value.strip(), line_no))
+                events.append(_Event("key" if name == "K" else "part", value.strip(), line_no, clock.time))
             continue
         for token in _TOKEN_RE.finditer(line):
-            if token["quoted"] is not None:
-                events.append(_Event("chord", token["quoted"], line_no))
+            if token["note"] is not None or token["tuplet"] is not None or token["broken"] is not None:
+                clock.read(token)
+            elif token["quoted"] is not None:
+                events.append(_Event("chord", token["quoted"], line_no, clock.time))
             elif token["field"] in ("K", "P"):
-                events.append(_Event("key" if token["field"] == "K" else "part", token["value"].strip(), line_no))
+                kind = "key" if token["field"] == "K" else "part"
+                events.append(_Event(kind, token["value"].strip(), line_no, clock.time))
             elif token["bar"] is not None:
                 if token["bar"] in _PART_END_BARS:
-                    events.append(_Event("part_end", token["bar"], line_no))
+                    events.append(_Event("part_end", token["bar"], line_no, clock.time))
                 if token["after_bar"]:
-                    events.append(_Event("ending", token["after_bar"], line_no))
+                    events.append(_Event("ending", token["after_bar"], line_no, clock.time))
             elif token["ending"] is not None:
-                events.append(_Event("ending", token["ending"], line_no))
+                events.append(_Event("ending", token["ending"], line_no, clock.time))
+    events.append(_Event("end", "", body[-1][0] if body else 0, clock.time))
     return events
+
+
+class _NoteClock:
+    """Adds up note lengths (in L: units) as a body is read: ``A2``, ``A/``, ``A3/2``, broken rhythm, triplets."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.last = 0.0  # length of the last note read
+        self.next_factor = 1.0  # a broken rhythm's share for the next note
+        self.tuplet: tuple[int, float] = (0, 1.0)  # notes left in a tuplet, their factor
+
+    def read(self, token: re.Match[str]) -> None:
+        """Advance by one note (or chord in brackets); a tuplet or broken-rhythm mark changes the next notes."""
+        if token["tuplet"] is not None:
+            count = int(token["tuplet"])
+            self.tuplet = (count, (2 if count == 3 else 3 if count in (2, 4) else count - 1) / count)
+            return
+        if token["broken"] is not None:
+            dots = len(token["broken"])
+            share = 1 - 0.5 ** dots
+            shift = self.last * share if token["broken"].startswith(">") else -self.last * share
+            self.time += shift
+            self.next_factor = 1 - share if token["broken"].startswith(">") else 1 + share
+            return
+        length = float(token["num"] or 1) / (float(token["den"]) if token["den"] else 2.0 ** len(token["slashes"]))
+        length *= self.next_factor
+        self.next_factor = 1.0
+        if self.tuplet[0]:
+            length *= self.tuplet[1]
+            self.tuplet = (self.tuplet[0] - 1, self.tuplet[1])
+        self.time += length
+        self.last = length
 
 
 def _closes_first_ending(events: list[_Event], index: int) -> bool:
@@ -163,29 +205,47 @@ def _closes_first_ending(events: list[_Event], index: int) -> bool:
 class _SegmentBuilder:
     """Collects a tune's chords into segments as part ends, part labels and key changes arrive."""
 
-    def __init__(self, tonic: int, scale_type: str) -> None:
+    def __init__(self, tonic: int, scale_type: str, timing: tuple[int | None, float | None] = (None, None)) -> None:
         self.tonic, self.scale_type = tonic, scale_type
+        self.metre, self.unit_beats = timing
         self.section = ""
         self.chords: list[Chord] = []
+        self.starts: list[float] = []
         self.segments: list[Segment] = []
 
-    def close(self, ends: bool) -> None:
-        """End the running segment (if it has chords)."""
+    def add(self, chord: Chord, time: float) -> None:
+        """A chord starting at ``time`` (L: units)."""
+        self.chords.append(chord)
+        self.starts.append(time)
+
+    def close(self, ends: bool, time: float | None = None) -> None:
+        """End the running segment (if it has chords) at ``time``: each chord lasts until the next one."""
         if self.chords:
-            self.segments.append(Segment(self.chords, self.tonic, self.scale_type, self.section, ends))
+            beats: list[float | None] | None = None
+            if self.unit_beats is not None and time is not None:
+                stops = [*self.starts[1:], time]
+                beats = [round((stop - start) * self.unit_beats, 4) if stop > start else None
+                         for start, stop in zip(self.starts, stops, strict=True)]
+            self.segments.append(Segment(self.chords, self.tonic, self.scale_type, self.section, ends,
+                                         metre=self.metre, beats=beats))
         self.chords = []
+        self.starts = []
 
 
-def _segments(events: list[_Event], tonic: int, scale_type: str, path: Path, report: BuildReport) -> list[Segment]:
-    """Segments of one tune body from its events; bad chords and keys are reported and skipped."""
-    builder = _SegmentBuilder(tonic, scale_type)
+def _segments(events: list[_Event], key: tuple[int, str], timing: tuple[int | None, float | None],
+              path: Path, report: BuildReport) -> list[Segment]:
+    """Segments of one tune body from its events; bad chords and keys are reported and skipped.
+
+    ``timing`` is (beats per bar, beats per L: unit), ``None`` where the header does not say.
+    """
+    builder = _SegmentBuilder(key[0], key[1], timing)
     for index, event in enumerate(events):
         if event.kind == "chord":
             _read_chord(event, builder, path, report)
         elif event.kind == "part_end" and not _closes_first_ending(events, index):
-            builder.close(ends=True)
+            builder.close(ends=True, time=event.time)
         elif event.kind == "part":
-            builder.close(ends=True)
+            builder.close(ends=True, time=event.time)
             builder.section = event.text
         elif event.kind == "key":
             try:
@@ -194,10 +254,26 @@ def _segments(events: list[_Event], tonic: int, scale_type: str, path: Path, rep
                 report.skip(SOURCE, path, event.line_no, f"key change ignored: {error}")
                 continue
             if new_key != (builder.tonic, builder.scale_type):
-                builder.close(ends=False)
+                builder.close(ends=False, time=event.time)
                 builder.tonic, builder.scale_type = new_key
-    builder.close(ends=True)
+    builder.close(ends=True, time=events[-1].time if events else None)
     return builder.segments
+
+
+def tune_timing(metre_field: str, length_field: str) -> tuple[int | None, float | None]:
+    """(beats per bar, beats per default note length) from ``M:`` and ``L:`` (``6/8``, ``1/8`` -> 6, 1.0).
+
+    ``C`` is 4/4 and ``C|`` 2/2; without ``L:`` the ABC default applies (1/16 below a 3/4 metre, else 1/8).
+    """
+    text = {"C": "4/4", "C|": "2/2"}.get(metre_field.strip(), metre_field.strip())
+    match = re.fullmatch(r"(\d+)/(\d+)", text)
+    if not match or int(match.group(1)) == 0 or int(match.group(2)) == 0:
+        return None, None
+    numerator, denominator = int(match.group(1)), int(match.group(2))
+    length = re.fullmatch(r"\s*(\d+)/(\d+)\s*", length_field)
+    unit = int(length.group(1)) / int(length.group(2)) if length and int(length.group(2)) else (
+        1 / 16 if numerator / denominator < 0.75 else 1 / 8)
+    return numerator, unit * denominator
 
 
 def _read_chord(event: _Event, builder: _SegmentBuilder, path: Path, report: BuildReport) -> None:
@@ -211,14 +287,14 @@ def _read_chord(event: _Event, builder: _SegmentBuilder, path: Path, report: Bui
         report.skip(SOURCE, path, event.line_no, str(error))
         return
     report.chord(SOURCE, event.text, mapped, chord)
-    builder.chords.append(chord)
+    builder.add(chord, event.time)
 
 
 def parse_tune(tune: _TuneText, path: Path, report: BuildReport) -> Song | None:
     """One tune as a :class:`Song`, or ``None`` (reported) if it has no readable key or no chords."""
     first_line = tune.lines[0][0]
     number = tune.lines[0][1][2:].strip()
-    title, key = "", None
+    title, key, header = "", None, {"M": "", "L": ""}
     body_start = len(tune.lines)
     for position, (line_no, line) in enumerate(tune.lines):
         field_match = _FIELD_RE.match(line)
@@ -227,6 +303,8 @@ def parse_tune(tune: _TuneText, path: Path, report: BuildReport) -> Song | None:
         name, value = field_match.groups()
         if name == "T" and not title:
             title = value.strip()
+        elif name in header and not header[name]:
+            header[name] = value.strip()
         elif name == "K":
             try:
                 key = parse_key_field(value)
@@ -238,7 +316,8 @@ def parse_tune(tune: _TuneText, path: Path, report: BuildReport) -> Song | None:
     if key is None:
         report.skip(SOURCE, path, first_line, f"tune X:{number} skipped: no K: field")
         return None
-    segments = _segments(_body_events(tune.lines[body_start:]), key[0], key[1], path, report)
+    timing = tune_timing(header["M"], header["L"])
+    segments = _segments(_body_events(tune.lines[body_start:]), key, timing, path, report)
     if not segments:
         report.skip(SOURCE, path, first_line, f"tune X:{number} skipped: no chords")
         return None

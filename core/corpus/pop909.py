@@ -14,6 +14,9 @@ Segmenting rules:
   ``chord_midi.txt`` is beat-aligned, so a song's beat is estimated as its shortest span
   (leading ``N`` rows are one beat each).
 * The last segment of a song ends with ``ends=True``.
+
+Durations and sections come from the companion ``pop909-structure/`` folder where it is present
+(:mod:`core.corpus.pop909_structure`): beats from the song's tempo, phrase labels from annotator 1.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from core.chords import Chord, ChordError, parse_harte, pitch_class
+from core.corpus.pop909_structure import STRUCTURE_FOLDER, read_structure, split_at_phrases
 from core.corpus.rows import BuildReport, Segment, Song
 
 SOURCE = "pop909"
@@ -148,9 +152,13 @@ def key_at(keys: list[KeySpan], time: float) -> KeySpan:
     return current
 
 
-def segment_song(spans: list[ChordSpan], keys: list[KeySpan]) -> list[Segment]:
-    """Cut a song's chord spans into segments at key changes and long rests (see module docstring)."""
+def segment_song(spans: list[ChordSpan], keys: list[KeySpan], beat_seconds: float | None = None) -> list[Segment]:
+    """Cut a song's chord spans into segments at key changes and long rests (see module docstring).
+
+    Each chord's beats are its span over ``beat_seconds`` (the song's tempo), rounded to half beats.
+    """
     beat = min((s.duration for s in spans), default=1.0)
+    beat_length = beat_seconds or beat
     segments: list[Segment] = []
     current: Segment | None = None
     rest = 0.0
@@ -167,9 +175,10 @@ def segment_song(spans: list[ChordSpan], keys: list[KeySpan]) -> list[Segment]:
             current.ends = False
             current = None
         if current is None:
-            current = Segment(chords=[], key_tonic=key.tonic, scale_type=key.scale_type, ends=True)
+            current = Segment(chords=[], key_tonic=key.tonic, scale_type=key.scale_type, ends=True, beats=[])
             segments.append(current)
         current.chords.append(span.chord)
+        current.beats.append(max(0.5, round(span.duration / beat_length * 2) / 2))
     return segments
 
 
@@ -184,10 +193,13 @@ def parse_song(folder: Path, index: dict[int, tuple[str, str]], report: BuildRep
     if not keys:
         report.skip(SOURCE, key_path, None, "no readable key: song skipped")
         return None
-    segments = segment_song(read_chords(chord_path, report), keys)
+    structure = read_structure(folder.parent.parent / STRUCTURE_FOLDER / "POP909" / folder.name, report)
+    segments = segment_song(read_chords(chord_path, report), keys, structure.beat_seconds if structure else None)
     if not segments:
         report.skip(SOURCE, chord_path, None, "no chords: song skipped")
         return None
+    if structure is not None:
+        segments = split_at_phrases(segments, structure)
     number = int(folder.name)
     title, artist = index.get(number, (folder.name, ""))
     return Song(
@@ -200,6 +212,9 @@ def parse(source_dir: Path, report: BuildReport) -> list[Song]:
     """Every song folder (``NNN/``) of the POP909 folder as songs in folder order."""
     source_dir = Path(source_dir)
     index = read_index(source_dir / "index.xlsx", report)
+    if not (source_dir.parent / STRUCTURE_FOLDER).is_dir():
+        report.skip(SOURCE, source_dir.parent / STRUCTURE_FOLDER, None,
+                    "folder missing: POP909 sections stay unlabelled, beats from the shortest chord span")
     folders = sorted(p for p in source_dir.iterdir() if p.is_dir() and p.name.isdigit())
     songs = [parse_song(folder, index, report) for folder in folders]
     return [song for song in songs if song is not None]

@@ -4,13 +4,27 @@ import shutil
 from pathlib import Path
 
 from core.corpus import pop909
-from core.corpus.rows import BuildReport
+from core.corpus.rows import BuildReport, Segment
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "pop909"
 
 
 def symbols(segment) -> str:
     return " ".join(chord.symbol for chord in segment.chords)
+
+
+def runs(song) -> list[Segment]:
+    """The song's segments with phrase pieces (``joins_next``) joined back: what the windows are cut from."""
+    joined: list[Segment] = []
+    joining = False
+    for segment in song.segments:
+        if joining:
+            last = joined[-1]
+            joined[-1] = Segment(last.chords + segment.chords, last.key_tonic, last.scale_type, last.section, segment.ends)
+        else:
+            joined.append(Segment(list(segment.chords), segment.key_tonic, segment.scale_type, segment.section, segment.ends))
+        joining = segment.joins_next
+    return joined
 
 
 def test_songs_titles_and_labels() -> None:
@@ -25,8 +39,8 @@ def test_songs_titles_and_labels() -> None:
 
 def test_leading_rest_dropped_and_key_from_key_file() -> None:
     song = pop909.parse(FIXTURE, BuildReport())[0]
-    assert len(song.segments) == 1
-    segment = song.segments[0]
+    assert len(runs(song)) == 1
+    segment = runs(song)[0]
     assert (segment.key_tonic, segment.scale_type, segment.ends) == (6, "major", True)  # Gb:maj
     assert symbols(segment).startswith("B C# Bbm Ebm B C# F# B F#maj7 C# Bbm Bbsus4 Ebm")
     assert len(segment.chords) == 26
@@ -34,7 +48,7 @@ def test_leading_rest_dropped_and_key_from_key_file() -> None:
 
 def test_long_rest_and_key_change_split_segments() -> None:
     song = pop909.parse(FIXTURE, BuildReport())[1]
-    got = [(s.key_tonic, s.scale_type, s.ends, symbols(s)) for s in song.segments]
+    got = [(s.key_tonic, s.scale_type, s.ends, symbols(s)) for s in runs(song)]
     assert got == [
         (0, "major", True, "G C C F F G G G"),  # then 20 beats of N: a phrase boundary
         (0, "major", False, "G C A D"),  # D:maj starts at 230.68 s, before the key change at 231.06 s
@@ -65,3 +79,21 @@ def test_malformed_lines_skipped_and_missing_index_reported(tmp_path: Path) -> N
     assert any(s.startswith(f"{folder / 'chord_midi.txt'}:31:") and "Q:maj" in s for s in skipped)
     assert any(s.startswith(f"{folder / 'chord_midi.txt'}:32:") for s in skipped)
     assert any(s.startswith(f"{folder / 'key_audio.txt'}:2:") for s in skipped)
+
+
+def test_phrases_label_sections_and_tempo_gives_beats() -> None:
+    song = pop909.parse(FIXTURE, BuildReport())[0]  # 001: i4A4B8..., 90 BPM, chords of two beats then one
+    labels = [(segment.label, segment.raw_label) for segment in song.segments]
+    assert labels[:3] == [("intro", "i4"), ("verse", "A4"), ("chorus", "B8")]
+    assert [segment.joins_next for segment in song.segments] == [True] * (len(song.segments) - 1) + [False]
+    assert song.segments[0].beats[:4] == [2.0, 2.0, 2.0, 2.0]
+    assert sum(song.segments[0].beats) == 16  # the intro's four bars of 4/4
+    assert all(segment.metre == 4 for segment in song.segments)
+
+
+def test_phrase_letters_map_to_labels_without_guessing() -> None:
+    from core.corpus.pop909_structure import phrase_label, read_phrases
+
+    assert [phrase_label(c) for c in "ABCXiobx"] == [
+        "verse", "chorus", "C", "other", "intro", "outro", "instrumental", "instrumental"]
+    assert read_phrases("i4A4B8o3") == [("intro", "i4", 0), ("verse", "A4", 4), ("chorus", "B8", 8), ("outro", "o3", 16)]
