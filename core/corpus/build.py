@@ -47,13 +47,16 @@ SOURCES: dict[str, str] = {
     "nottingham": "nottingham",
     "when-in-rome": "when_in_rome",
     "free-midi-chords": "free_midi_chords",
+    "openewld": "openewld",
 }
+#: the ``source`` a folder's songs carry, where it is not the folder's name.
+SOURCE_NAMES: dict[str, str] = {"ireal-playlists": "ireal"}
 #: the build report's file name, written beside the table.
 REPORT_FILE = "build_report.json"
 #: skipped lines the console shows per source; the report holds them all.
 CONSOLE_SKIP_EXAMPLES = 3
 #: sources whose mapped labels are chord symbols with a root (``A:sus4(b7)``); the others' are Roman numerals.
-ROOTED_LABEL_SOURCES = frozenset({"billboard", "pop909", "jazz-standards", "nottingham"})
+ROOTED_LABEL_SOURCES = frozenset({"billboard", "pop909", "jazz-standards", "nottingham", "openewld", "ireal"})
 MAX_WINDOW_CHORDS = 11  # the default model sees <start> + 11 chords = sequence length 12
 MIN_WINDOW_CHORDS = 2
 SPLIT_SEED = 20261125
@@ -197,10 +200,11 @@ def parse_sources(sources_root: Path, report: BuildReport, log: Callable[[str], 
         module_name, _, function_name = parser_name.partition(":")
         module = importlib.import_module(f"core.corpus.{module_name}")
         parsed = getattr(module, function_name or "parse")(source_dir, report)
+        name = source_name(folder)
         if not parsed:
-            raise InputError(f"source {folder} gave no songs{_first_skip(report.skipped[folder])}; check {source_dir}")
-        log(f"{folder:18s} {len(parsed):6d} songs  {report.chords_read[folder]:8d} chords  "
-            f"{len(report.skipped[folder]):5d} skipped  {sum(report.mapped[folder].values()):6d} mapped")
+            raise InputError(f"source {folder} gave no songs{_first_skip(report.skipped[name])}; check {source_dir}")
+        log(f"{folder:18s} {len(parsed):6d} songs  {report.chords_read[name]:8d} chords  "
+            f"{len(report.skipped[name]):5d} skipped  {sum(report.mapped[name].values()):6d} mapped")
         songs.extend(parsed)
     return songs
 
@@ -230,11 +234,20 @@ def songs_to_tables(songs: list[Song]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return table, windows
 
 
-def report_dict(report: BuildReport, songs: list[Song]) -> dict[str, object]:
-    """The build report as plain JSON-able data (sorted, so builds compare byte for byte)."""
+def source_name(folder: str) -> str:
+    """The ``source`` label of a source folder's songs (``ireal-playlists`` -> ``ireal``)."""
+    return SOURCE_NAMES.get(folder, folder)
+
+
+def report_dict(report: BuildReport, songs: list[Song], added: dict[str, dict[str, int]] | None = None) -> dict[str, object]:
+    """The build report as plain JSON-able data (sorted, so builds compare byte for byte).
+
+    Per source (by its ``source`` label): songs, chords read, every skipped line, mapped qualities,
+    corrections noted, and for the new sources what they ``added`` after de-duplication by song group.
+    """
     per_source: dict[str, dict[str, object]] = {}
     songs_per_source = Counter(s.source for s in songs)
-    for folder in SOURCES:
+    for folder in map(source_name, SOURCES):
         mapped: Counter[str] = Counter()
         has_root = folder in ROOTED_LABEL_SOURCES  # "A:sus4(b7) -> sus4" counts as ":sus4(b7) -> sus4"; "Ger65" stays
         for label, count in report.mapped[folder].items():
@@ -246,14 +259,33 @@ def report_dict(report: BuildReport, songs: list[Song]) -> dict[str, object]:
             "skipped_lines": report.skipped[folder],
             "mapped_total": sum(mapped.values()),
             "mapped": [[label, count] for label, count in sorted(mapped.items(), key=lambda kv: (-kv[1], kv[0]))[:40]],
+            "notes": report.notes[folder],
         }
+        if added and folder in added:
+            per_source[folder]["added_after_dedup"] = added[folder]
     return {"sources": per_source}
+
+
+def added_by_new_sources(table: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per source not in :data:`TODAY_SOURCES`: its songs, and those (and their groups) no earlier source holds."""
+    songs = table.drop_duplicates("song_id")
+    earlier: set[str] = set(songs.loc[songs["source"].isin(list(TODAY_SOURCES)), "song_group"])
+    added: dict[str, dict[str, int]] = {}
+    for folder in SOURCES:
+        name = source_name(folder)
+        if name in TODAY_SOURCES:
+            continue
+        own = songs[songs["source"] == name]
+        new = own[~own["song_group"].isin(list(earlier))]
+        added[name] = {"songs": int(len(own)), "songs_added": int(len(new)), "groups_added": int(new["song_group"].nunique())}
+        earlier |= set(own["song_group"])
+    return added
 
 
 def log_skipped(report: BuildReport, report_path: Path, log: Callable[[str], None] = print) -> None:
     """The first :data:`CONSOLE_SKIP_EXAMPLES` skipped lines per source, and where the full list is."""
-    total = sum(len(report.skipped[folder]) for folder in SOURCES)
-    for folder in SOURCES:
+    total = sum(len(report.skipped[folder]) for folder in map(source_name, SOURCES))
+    for folder in map(source_name, SOURCES):
         skipped = report.skipped[folder]
         for line in skipped[:CONSOLE_SKIP_EXAMPLES]:
             log(f"  skipped in {folder}: {line}")
@@ -273,7 +305,8 @@ def build_corpus(sources_root: Path, out_path: Path = CORPUS_TABLE, log: Callabl
     report_path = out_path.parent / REPORT_FILE
     tmp = report_path.with_suffix(".tmp")
     try:
-        tmp.write_text(json.dumps(report_dict(report, songs), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        text = json.dumps(report_dict(report, songs, added_by_new_sources(table)), indent=1, sort_keys=True)
+        tmp.write_text(text + "\n", encoding="utf-8")
     except BaseException:  # a full disk mid-write: no half-written report stays behind
         tmp.unlink(missing_ok=True)
         raise

@@ -61,6 +61,11 @@ class BuildReport:
     skipped: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     mapped: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     chords_read: Counter = field(default_factory=Counter)
+    notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def note(self, source: str, path: Path | str, what: str) -> None:
+        """Record a correction the parser made (a metre or key checked against the music), not a skip."""
+        self.notes[source].append(f"{path}: {what}")
 
     def skip(self, source: str, path: Path | str, line: int | None, reason: str) -> None:
         """Record a malformed line (or file, with ``line=None``) that was skipped."""
