@@ -46,6 +46,7 @@ Symbols go through :func:`core.corpus.jazz_standards.read_symbol` (the iReal spe
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 from dataclasses import dataclass, field, replace
@@ -93,10 +94,13 @@ OTHER = "other"
 MAX_PLAYED_PER_WRITTEN = 20
 
 _URL_RE = re.compile(r'irealb(?:ook)?://([^"\s<>]+)')
+#: an alternate chord in parentheses; a custom quality between asterisks inside it may hold parentheses.
+_ALT_ONE = r"\((?:\*[^*]*\*|[^)*])*\)"
+_ALT = f"(?:{_ALT_ONE})?"
 _TOKEN_RE = re.compile(
     r"(?P<mark>\*[A-Za-z])|(?P<time>T\d\d)|(?P<ending>N\d)|(?P<comment><[^>]*>)"
-    r"|(?P<chord>[A-G][#b]?(?:sus|alt|add|[+\-^\dhob#])*(?:\*[^*<>|]*\*)?(?:/[A-G][#b]?)?(?:\([^)]*\))?)"
-    r"|(?P<invisible>W(?:/[A-G][#b]?)?(?:\([^)]*\))?)|(?P<alternate>\([^)]*\))"
+    rf"|(?P<chord>[A-G][#b]?(?:sus|alt|add|[+\-^\dhob#])*(?:\*[^*<>|]*\*)?(?:/[A-G][#b]?)?{_ALT})"
+    rf"|(?P<invisible>W(?:/[A-G][#b]?)?{_ALT})|(?P<alternate>{_ALT_ONE})"
     r"|(?P<cell>[xrnp ])|(?P<bar>[|\[\]{}Z])|(?P<sign>[,sYlfUSQ])"
 )
 _REPEAT_COUNT_RE = re.compile(r"\s*(?:(\d+)\s*x|x\s*(\d+))\s*")
@@ -218,9 +222,8 @@ def time_signature(code: str) -> tuple[int, int]:
     return TIME_SIGNATURES.get(code, (int(code[0]), int(code[1])))
 
 
-def written_bars(music: str) -> tuple[list[_Bar], list[str]]:
-    """The bars of a readable music string as written (cells unread), and the jump signs it carries."""
-    found, _ = tokens(music)
+def written_bars(found: list[tuple[str, str]]) -> tuple[list[_Bar], list[str]]:
+    """The bars written in a music string's :func:`tokens` (cells unread), and the jump signs they carry."""
     bars: list[_Bar] = []
     current: _Bar | None = None
     jumps: list[str] = []
@@ -268,7 +271,7 @@ def _add_to_bar(bar: _Bar, kind: str, text: str, jumps: list[str]) -> None:
         if any(word in comment for word in _JUMP_WORDS):
             jumps.append(comment)
     elif kind == "chord":
-        bar.cells.append(_Cell("chord", re.sub(r"\([^)]*\)", "", text)))
+        bar.cells.append(_Cell("chord", re.sub(_ALT_ONE, "", text)))
     elif kind == "invisible":
         bar.cells.append(_Cell("invisible", text))
     elif kind == "alternate" or text == " ":
@@ -298,6 +301,7 @@ def bar_beats(weights: list[int], beats: int) -> list[float]:
     return [float(share) for share in whole]
 
 
+@functools.lru_cache(maxsize=8192)
 def read_chart_symbol(symbol: str) -> tuple[Chord, bool, str]:
     """A written chord symbol as ``(chord, mapped, symbol read)``; raises :class:`ChordError`.
 
@@ -528,10 +532,10 @@ def genre_of_style(style: str, playlist_genre: str) -> str:
 def _chart_sections(music: str, where: _Where) -> tuple[tuple[IrealSection, ...], list[str]]:
     """The played sections of an obfuscated music string, and its jump signs; problems go to ``where``."""
     readable = unscramble(music.split(MUSIC_MARKER, 1)[1])
-    _, unknown = tokens(readable)
+    found, unknown = tokens(readable)
     if unknown:
         where.skip(f"unreadable characters {''.join(unknown)!r} skipped")
-    bars, jumps = written_bars(readable)
+    bars, jumps = written_bars(found)
     _read_chords(bars, where)
     _resolve_repeat_signs(bars, where)
     _time_bars(bars)
