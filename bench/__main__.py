@@ -19,20 +19,17 @@ with the date of the run that measured them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from bench import results_store
+from bench.results_store import QUALITY_SECTIONS, SECTIONS
 
-SECTIONS: tuple[str, ...] = ("generation", "training", "levers", "time_to_quality", "app", "memory", "inference", "page",
-                             "api_load")
-QUALITY_SECTIONS: tuple[str, ...] = ("evaluation", "conditioning", "guidance", "calibration", "strategies", "transfer")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _speed(args: argparse.Namespace) -> int:
-    from bench import report
     from bench.timing import Result
 
     started = time.perf_counter()
@@ -42,22 +39,17 @@ def _speed(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown section(s): {', '.join(sorted(unknown))}; accepted: {', '.join(SECTIONS)}", file=sys.stderr)
         return 2
-    meta = {**report.machine(), "quick": args.quick}
+    meta = {**results_store.machine(), "quick": args.quick}
     results: list[Result] = []
-    previous = json.loads(report.RESULTS_JSON.read_text(encoding="utf-8")) if report.RESULTS_JSON.exists() else {}
+    previous = results_store.read_json(results_store.RESULTS_JSON)  # its other sections are kept under --only
 
     def save() -> None:
         meta["seconds"] = time.perf_counter() - started
-        meta["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        meta["load_average_at_end"] = results_store.load_average_now()
         meta["sections"] = sorted(only)
-        benchmarks = [r.to_dict() for r in results]
-        if args.only and previous:  # keep the other sections of the file as it was before this run, marked as such
-            kept = [{**b, "notes": b.get("notes", "") if "(from the run of" in b.get("notes", "")
-                     else f"{b.get('notes', '')} (from the run of {previous['meta']['date']})".strip()}
-                    for b in previous.get("benchmarks", []) if _section_of(b) not in only]
-            benchmarks = sorted(benchmarks + kept, key=lambda b: SECTIONS.index(_section_of(b)))
-        report.write_json(report.RESULTS_JSON, {"meta": meta, "benchmarks": benchmarks})
-        report.render()
+        payload = results_store.speed_payload(meta, [r.to_dict() for r in results], previous,
+                                              only if args.only else None)
+        results_store.save(results_store.RESULTS_JSON, payload)
 
     def section(name: str, function) -> None:
         if name not in only:
@@ -89,15 +81,8 @@ def _speed(args: argparse.Namespace) -> int:
     section("page", lambda: generate_page.run(repeats=3 if args.quick else 5, model_dir=args.model))
     section("api_load", lambda: api_load.run(requests=300 if args.quick else 1000, model_dir=args.model))
     save()
-    print(f"wrote {report.RESULTS_JSON} and {report.RESULTS_MD} ({meta['seconds']:.0f} s)")
+    print(f"wrote {results_store.RESULTS_JSON} and {results_store.RESULTS_MD} ({meta['seconds']:.0f} s)")
     return 0
-
-
-def _section_of(benchmark: dict) -> str:
-    """The section a results.json entry came from (its group; "app path" is the ``app`` section)."""
-    return {"app path": "app", "training levers": "levers", "time to quality": "time_to_quality",
-            "generate page (browser)": "page", "api load": "api_load"}.get(
-        benchmark["group"], benchmark["group"])
 
 
 def _quality_sections(args: argparse.Namespace) -> set[str] | None:
@@ -111,7 +96,7 @@ def _quality_sections(args: argparse.Namespace) -> set[str] | None:
 
 
 def _quality(args: argparse.Namespace) -> int:
-    from bench import conditioning, guidance, quality, report
+    from bench import conditioning, guidance, quality
     from bench.models import trained_model_dir
 
     started = time.perf_counter()
@@ -123,20 +108,14 @@ def _quality(args: argparse.Namespace) -> int:
         print("no trained model: train models/default (python -m core train --reproduce-default) or pass --model",
               file=sys.stderr)
         return 2
-    meta = {**report.machine(), "quick": args.quick, "sections": sorted(only)}
-    previous = json.loads(report.QUALITY_JSON.read_text(encoding="utf-8")) if report.QUALITY_JSON.exists() else {}
-    payload = {"meta": meta, "default_model": str(default_dir), "kept": {}}
-    if previous.get("default_model") == str(default_dir):
-        for name in set(QUALITY_SECTIONS) - only:
-            if name in previous:
-                payload[name] = previous[name]
-                payload["kept"][name] = previous.get("kept", {}).get(name) or previous["meta"]["date"]
+    meta = {**results_store.machine(), "quick": args.quick, "sections": sorted(only)}
+    payload = results_store.quality_payload(meta, str(default_dir), results_store.read_json(results_store.QUALITY_JSON),
+                                            only)
 
     def save() -> None:
         meta["seconds"] = time.perf_counter() - started
-        meta["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-        report.write_json(report.QUALITY_JSON, payload)
-        report.render()
+        meta["load_average_at_end"] = results_store.load_average_now()
+        results_store.save(results_store.QUALITY_JSON, payload)
 
     if "evaluation" in only:
         print(f"[quality] evaluating {default_dir} and variants on the test split …", flush=True)
@@ -176,7 +155,7 @@ def _quality(args: argparse.Namespace) -> int:
         payload["calibration"] = calibration.run(default_dir)
         save()
     save()
-    print(f"wrote {report.QUALITY_JSON} and {report.RESULTS_MD} ({meta['seconds']:.0f} s)")
+    print(f"wrote {results_store.QUALITY_JSON} and {results_store.RESULTS_MD} ({meta['seconds']:.0f} s)")
     return 0
 
 

@@ -1,7 +1,7 @@
 """The Generate page in a real browser: click to drawn for Generate new, regenerate one, swap, and 8 × 32 with padlocks.
 
 Playwright drives Debian's Chromium (``/usr/bin/chromium``, as the browser tests do) against
-``streamlit run app.py`` (:func:`tests.browser_support.streamlit_server`, a private output folder,
+``streamlit run app.py`` (:func:`bench.studio_server.streamlit_server`, a private output folder,
 so the model in use is ``models/default`` unless ``--model`` names another folder). Each action is
 done once untimed (warm: model loaded, caches and browser primed), then timed ``repeats`` times;
 the figure is the median. A time runs from just before the click until the page is drawn: the
@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.studio_server import CHROMIUM, streamlit_server
 from bench.timing import Result, Stats
 
 GROUP = "generate page (browser)"
@@ -134,8 +135,6 @@ def measure_page(base: str, repeats: int) -> dict[str, tuple[Stats, str]]:
     """Every figure of the module docstring, on a running studio at ``base``."""
     import sys
 
-    from tests.browser_support import CHROMIUM
-
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
     from playwright.sync_api import sync_playwright
     from screenshot_pages import CHROMIUM_ARGS
@@ -172,8 +171,6 @@ def measure_page(base: str, repeats: int) -> dict[str, tuple[Stats, str]]:
 
 def run(repeats: int = 5, model_dir: str | None = None) -> list[Result]:
     """Start a studio, measure, and return the figures (with targets and load averages)."""
-    from tests.browser_support import CHROMIUM, streamlit_server
-
     if not CHROMIUM.exists():
         print(f"  skipped: {CHROMIUM} is not installed", flush=True)
         return []

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.report import RECIPES_JSON, write_json
+from bench.results_store import RECIPES_JSON, save
 from core.paths import DEFAULT_MODEL_DIR, REPO_ROOT, RUNS_DIR
 from core.run_files import read_json
 from core.training.run_folder import epoch_records
@@ -90,31 +90,5 @@ def collect(runs_dir: Path = RUNS_DIR) -> dict:
     return {"target": TARGET, "rows": rows}
 
 
-def markdown(report: dict) -> list[str]:
-    """The recipe table for bench/results.md."""
-    most = max((len(row["curve"]) for row in report["rows"]), default=0)
-    shown = min(most, 14)
-    lines = ["", "### Recipe experiments (validation loss per epoch, full corpus; `python -m bench.recipes`)", "",
-             "Each run trained alone under the training lock on the shared 2-core machine; `cpu s/epoch` is the trainer's "
-             "own CPU time per epoch (all threads, load-proof), `load` the 1-minute load average at its epochs. "
-             f"Target: validation loss <= {report['target']}.", "",
-             "| recipe | " + " | ".join(f"ep {i}" for i in range(1, shown + 1))
-             + " | best (epochs run) | epochs to target | cpu s/epoch | load |",
-             "|---|" + "---:|" * shown + "---:|---:|---:|---|"]
-    for row in report["rows"]:
-        values = {p["epoch"]: p["val_loss"] for p in row["curve"]}
-        cells = [f"{values[i]:.3f}" if values.get(i) is not None else "" for i in range(1, shown + 1)]
-        cpu = [p["cpu_s"] for p in row["curve"] if p["cpu_s"] is not None]
-        loads = [p["load"] for p in row["curve"] if p["load"] is not None]
-        lines.append(f"| {row['label']} | " + " | ".join(cells) + f" | {row['best_val_loss']:.3f} ({len(row['curve'])}) "
-                     + f"| {row['epochs_to_target'] or 'not in ' + str(len(row['curve']))} | "
-                     + (f"{sorted(cpu)[len(cpu) // 2]:.0f}" if cpu else "—") + " | "
-                     + (f"{min(loads):.0f}–{max(loads):.0f}" if loads else "—") + " |")
-    return lines
-
-
 if __name__ == "__main__":
-    write_json(RECIPES_JSON, collect())
-    from bench import report
-
-    print(f"wrote {RECIPES_JSON} and {report.render()}", file=sys.stderr)
+    print(f"wrote {RECIPES_JSON} and {save(RECIPES_JSON, collect())}", file=sys.stderr)

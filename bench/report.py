@@ -1,20 +1,13 @@
-"""bench/results.json, bench/quality.json and the bench/results.md rendered from them."""
+"""bench/results.md's text from the stored figures: every section's tables, made from plain data.
+
+The renderer only: it is handed the contents of results.json, recipes.json and quality.json
+(:func:`bench.results_store.render` reads them and writes the file) and imports none of the modules
+that measure, so a section's table is rewritten without running anything.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-from datetime import UTC, datetime
-from pathlib import Path
-
-from bench.timing import format_number
-
-BENCH_DIR = Path(__file__).resolve().parent
-RESULTS_JSON = BENCH_DIR / "results.json"
-QUALITY_JSON = BENCH_DIR / "quality.json"
-RECIPES_JSON = BENCH_DIR / "recipes.json"
-RESULTS_MD = BENCH_DIR / "results.md"
+import math
 
 #: published figures on other corpora, shown beside ours and marked as such.
 ANCHORS: tuple[tuple[str, str, str, str, str], ...] = (
@@ -24,41 +17,22 @@ ANCHORS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
-def machine() -> dict:
-    """Date, CPU, cores, memory, load average and library versions, for the report header."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory_gib = None
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        memory_gib = round(int(meminfo.read_text().split()[1]) / 1024 / 1024, 1)
-    versions = {}
-    for name in ("numpy", "pandas", "tensorflow", "keras", "sklearn"):
-        try:
-            versions[name] = __import__(name).__version__
-        except ImportError:
-            continue
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory_gib, "python": platform.python_version(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()], "versions": versions,
-    }
-
-
-def write_json(path: Path, value: dict) -> None:
-    """Write indented JSON (atomically)."""
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(value, indent=2, default=float) + "\n", encoding="utf-8")
-    partial.replace(path)
-
-
-def _read(path: Path) -> dict | None:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+def format_number(value: float | None, unit: str = "") -> str:
+    """A figure with sensible precision for a table (``—`` for missing)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        text = f"{value:,.0f}"
+    elif magnitude >= 100:
+        text = f"{value:.0f}"
+    elif magnitude >= 10:
+        text = f"{value:.1f}"
+    elif magnitude >= 1:
+        text = f"{value:.2f}"
+    else:
+        text = f"{value:.3f}"
+    return f"{text} {unit}".rstrip()
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -179,12 +153,8 @@ def quality_markdown(quality: dict) -> list[str]:
     if quality.get("calibration"):
         lines += calibration_markdown(quality["calibration"])
     if quality.get("transfer"):
-        from bench.transfer import markdown as transfer_markdown
-
         lines += transfer_markdown(quality["transfer"])
     if quality.get("strategies"):
-        from bench.strategies import markdown as strategies_markdown
-
         lines += strategies_markdown(quality["strategies"])
     kept = quality.get("kept") or {}
     if kept:
@@ -347,19 +317,103 @@ def conditioning_markdown(report: dict) -> list[str]:
     return lines
 
 
-def render() -> Path:
-    """Write bench/results.md from whichever of results.json and quality.json exist."""
+def recipes_markdown(report: dict) -> list[str]:
+    """The recipe table for bench/results.md."""
+    most = max((len(row["curve"]) for row in report["rows"]), default=0)
+    shown = min(most, 14)
+    lines = ["", "### Recipe experiments (validation loss per epoch, full corpus; `python -m bench.recipes`)", "",
+             "Each run trained alone under the training lock on the shared 2-core machine; `cpu s/epoch` is the trainer's "
+             "own CPU time per epoch (all threads, load-proof), `load` the 1-minute load average at its epochs. "
+             f"Target: validation loss <= {report['target']}.", "",
+             "| recipe | " + " | ".join(f"ep {i}" for i in range(1, shown + 1))
+             + " | best (epochs run) | epochs to target | cpu s/epoch | load |",
+             "|---|" + "---:|" * shown + "---:|---:|---:|---|"]
+    for row in report["rows"]:
+        values = {p["epoch"]: p["val_loss"] for p in row["curve"]}
+        cells = [f"{values[i]:.3f}" if values.get(i) is not None else "" for i in range(1, shown + 1)]
+        cpu = [p["cpu_s"] for p in row["curve"] if p["cpu_s"] is not None]
+        loads = [p["load"] for p in row["curve"] if p["load"] is not None]
+        lines.append(f"| {row['label']} | " + " | ".join(cells) + f" | {row['best_val_loss']:.3f} ({len(row['curve'])}) "
+                     + f"| {row['epochs_to_target'] or 'not in ' + str(len(row['curve']))} | "
+                     + (f"{sorted(cpu)[len(cpu) // 2]:.0f}" if cpu else "—") + " | "
+                     + (f"{min(loads):.0f}–{max(loads):.0f}" if loads else "—") + " |")
+    return lines
+
+
+def transfer_markdown(report: dict) -> list[str]:
+    """The transfer table for bench/results.md."""
+    ratio = f" Perplexity ratio default ÷ fine-tuned: **{report['ratio']:.2f}×**." if report.get("ratio") else ""
+    lines = [
+        "", f"### Transfer learning: {report['genre']} ({report['test_songs']} test songs, {report['test_tokens']} chord tokens)",
+        "",
+        f"The default (sha256 `{report['default_sha256']}`) fine-tuned on the {report['genre']} songs for "
+        f"{report['minutes']:g} minutes, against the default as it is and a model trained on the {report['genre']} songs "
+        f"only for the same time.{ratio}",
+        "", "| model | top-1 | top-5 | perplexity | epochs | stopped by |", "|---|---|---|---|---|---|",
+    ]
+    for row in report["rows"]:
+        if row.get("missing"):
+            lines.append(f"| {row['label']} | — | — | — | — | not trained |")
+            continue
+        m, t = row["metrics"], row.get("training", {})
+        lines.append(f"| {row['label']} | {m['top1']:.1%} | {m['top5']:.1%} | {m['perplexity']:.2f} | "
+                     f"{t.get('epochs', '—')} | {t.get('reason') or '—'} |")
+    loads = "; ".join(f"{t['run']}: load {t['load_before'][0]} → {t['load_after'][0]}, {t['wall_s']:.0f} s wall"
+                      for t in report["trainings"])
+    lines += ["", f"Machine load (1-minute average) around each training: {loads}."]
+    return lines
+
+
+def _verdict(row: dict) -> str:
+    """In words, against the plain run: perplexity (lower is better) and top-1 (higher is better) together."""
+    ppl, top1 = row["perplexity_change"], row["top1_change_points"]
+    if abs(ppl) < 0.01 and abs(top1) < 0.5:
+        return "no measurable difference"
+    if ppl < 0 and top1 >= 0:
+        return "better"
+    if ppl > 0 and top1 <= 0:
+        return "worse"
+    return "mixed"
+
+
+def strategies_markdown(report: dict) -> list[str]:
+    """The strategies table for bench/results.md."""
+    settings = report["settings"]
+    genres = sorted({g for row in report["rows"] for g in row["per_genre"]})
+    lines = [
+        "", "### Training strategies at equal compute (`bench quality --only strategies`)", "",
+        f"Each run: the studio's default recipe for {settings['epochs']} epochs over the full training split (the "
+        f"ensemble's {settings['members']} members {settings['epochs'] // settings['members']} epochs each, other seeds), "
+        "scored on the test songs by the NumPy decoder. Equal compute stands for equal wall time: wall seconds on this "
+        "shared machine are listed with the load average during each run. "
+        f"{report['seconds'] / 60:.0f} min in all, load average at the end {report['load_average_at_end']}.",
+        "",
+        "| strategy | top-1 | perplexity | vs plain | " + " | ".join(f"ppl {g}" for g in genres)
+        + " | epochs | wall | load | verdict |",
+        "|---|---:|---:|---|" + "---:|" * len(genres) + "---:|---:|---|---|",
+    ]
+    for row in report["rows"]:
+        m, training = row["metrics"], row["training"]
+        load = training.get("load_average")
+        cells = [f"{row['per_genre'][g]['perplexity']:.2f}" if g in row["per_genre"] else "—" for g in genres]
+        change = "—" if row is report["rows"][0] else (f"ppl {100 * row['perplexity_change']:+.1f} %, "
+                                                      f"top-1 {row['top1_change_points']:+.1f} pts")
+        lines.append(f"| {row['label']} | {100 * m['top1']:.1f} % | {m['perplexity']:.2f} | {change} | " + " | ".join(cells)
+                     + f" | {training.get('epochs') or '—'} | "
+                     + (f"{training['seconds'] / 60:.1f} min" if training.get("seconds") else "—")
+                     + f" | {f'{load[0]:.0f}–{load[1]:.0f}' if load else '—'} | "
+                     + ("—" if row is report["rows"][0] else _verdict(row)) + " |")
+    return lines
+
+
+def results_markdown(results: dict, recipes: dict, quality: dict) -> str:
+    """The whole of bench/results.md from results.json, recipes.json and quality.json (any of them may be empty)."""
     lines = ["# Chordsmith benchmarks", "", "Produced by `python -m bench` (speed, memory) and `python -m bench quality` "
              "(model quality, conditioning control); do not edit by hand.", ""]
-    results, quality = _read(RESULTS_JSON), _read(QUALITY_JSON)
     if results:
         lines += speed_markdown(results) + [""]
-    recipes = _read(RECIPES_JSON)
     if recipes:
-        from bench.recipes import markdown as recipes_markdown
-
         lines += recipes_markdown(recipes) + [""]
     if quality:
         lines += quality_markdown(quality) + [""]
-    RESULTS_MD.write_text("\n".join(lines), encoding="utf-8")
-    return RESULTS_MD
+    return "\n".join(lines)

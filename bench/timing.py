@@ -136,21 +136,3 @@ def peak_rss_mib() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def format_number(value: float | None, unit: str = "") -> str:
-    """A figure with sensible precision for a table (``—`` for missing)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        text = f"{value:,.0f}"
-    elif magnitude >= 100:
-        text = f"{value:.0f}"
-    elif magnitude >= 10:
-        text = f"{value:.1f}"
-    elif magnitude >= 1:
-        text = f"{value:.2f}"
-    else:
-        text = f"{value:.3f}"
-    return f"{text} {unit}".rstrip()

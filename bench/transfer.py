@@ -23,7 +23,6 @@ and merges it into ``bench/quality.json`` (the other sections kept), as ``--only
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import shutil
@@ -129,34 +128,11 @@ def run(default_dir: Path, settings: TransferSettings = TransferSettings()) -> d
     }
 
 
-def markdown(report: dict) -> list[str]:
-    """The transfer table for bench/results.md."""
-    ratio = f" Perplexity ratio default ÷ fine-tuned: **{report['ratio']:.2f}×**." if report.get("ratio") else ""
-    lines = [
-        "", f"### Transfer learning: {report['genre']} ({report['test_songs']} test songs, {report['test_tokens']} chord tokens)",
-        "",
-        f"The default (sha256 `{report['default_sha256']}`) fine-tuned on the {report['genre']} songs for "
-        f"{report['minutes']:g} minutes, against the default as it is and a model trained on the {report['genre']} songs "
-        f"only for the same time.{ratio}",
-        "", "| model | top-1 | top-5 | perplexity | epochs | stopped by |", "|---|---|---|---|---|---|",
-    ]
-    for row in report["rows"]:
-        if row.get("missing"):
-            lines.append(f"| {row['label']} | — | — | — | — | not trained |")
-            continue
-        m, t = row["metrics"], row.get("training", {})
-        lines.append(f"| {row['label']} | {m['top1']:.1%} | {m['top5']:.1%} | {m['perplexity']:.2f} | "
-                     f"{t.get('epochs', '—')} | {t.get('reason') or '—'} |")
-    loads = "; ".join(f"{t['run']}: load {t['load_before'][0]} → {t['load_after'][0]}, {t['wall_s']:.0f} s wall"
-                      for t in report["trainings"])
-    lines += ["", f"Machine load (1-minute average) around each training: {loads}."]
-    return lines
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run this section alone and merge it into bench/quality.json (the other sections kept)."""
-    from bench import report
+    from bench import results_store
     from bench.models import trained_model_dir
+    from bench.report import transfer_markdown
 
     parser = argparse.ArgumentParser(prog="python -m bench.transfer", description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=TransferSettings.minutes, help="budget of each training")
@@ -168,12 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         print("no trained model: pass --model", file=sys.stderr)
         return 2
     section = run(default_dir, TransferSettings(genre=args.genre, minutes=args.minutes))
-    quality = json.loads(report.QUALITY_JSON.read_text(encoding="utf-8")) if report.QUALITY_JSON.exists() else {}
-    quality["transfer"] = {**section, "machine": report.machine(),
-                           "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
-    report.write_json(report.QUALITY_JSON, quality)
-    report.render()
-    print("\n".join(markdown(quality["transfer"])))
+    section = {**section, "machine": results_store.machine(), "load_average_at_end": results_store.load_average_now()}
+    results_store.save_section(results_store.QUALITY_JSON, "transfer", section)
+    print("\n".join(transfer_markdown(section)))
     return 0
 
 

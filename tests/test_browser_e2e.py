@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.studio_server import CHROMIUM, streamlit_server
 from core.run_files import TRAINING_LOCK_FILE
-from tests.browser_support import ARTIFACTS, CHROMIUM, PAGE_S, streamlit_server, tiny_output_dir
+from tests.browser_support import ARTIFACTS, PAGE_S, tiny_output_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 if not CHROMIUM.exists():

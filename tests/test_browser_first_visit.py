@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.studio_server import CHROMIUM, streamlit_server
 from studio.page import PAGES
-from tests.browser_support import ARTIFACTS, CHROMIUM, PAGE_S, streamlit_server, tiny_output_dir
+from tests.browser_support import ARTIFACTS, PAGE_S, tiny_output_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 if not CHROMIUM.exists():

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser_support import ARTIFACTS, CHROMIUM, PAGE_S, streamlit_server, tiny_output_dir
+from bench.studio_server import CHROMIUM, streamlit_server
+from tests.browser_support import ARTIFACTS, PAGE_S, tiny_output_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 if not CHROMIUM.exists():

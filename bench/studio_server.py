@@ -1,0 +1,68 @@
+"""A real studio to point a browser at: ``streamlit run app.py`` on a free port, and the Chromium that drives it.
+
+The Generate-page benchmark times clicks in this studio, and the real-browser tests use the same
+launcher (the tests import it from here; a benchmark never imports the test tree). Chromium is
+Debian's (``/usr/bin/chromium``), driven by PyPI playwright; no browser is downloaded, and
+whoever needs it skips when it is not installed (see :data:`CHROMIUM`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SERVER_START_S = 60
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_server(base: str, process: subprocess.Popen, timeout_s: float) -> None:
+    """Wait until Streamlit's health endpoint answers; raise if the server exits or the time runs out."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"streamlit did not answer within {timeout_s}s")
+
+
+@contextmanager
+def streamlit_server(output_dir: Path, log_name: str = "streamlit.log") -> Iterator[str]:
+    """``streamlit run app.py`` on a free port with ``CHORDSMITH_OUTPUT=output_dir``; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with (output_dir / log_name).open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+             "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=dict(os.environ, CHORDSMITH_OUTPUT=str(output_dir)), stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_server(base, process, SERVER_START_S)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
