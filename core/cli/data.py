@@ -65,13 +65,20 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from core.corpus.song_stats import format_song_stats, song_stats
+    from core.corpus.songs import SONGS_FILE, load_songs
     from core.corpus.stats import corpus_stats, format_stats
     from core.corpus.table import load_table
 
     if not CORPUS_TABLE.exists():
         raise InputError(f"{CORPUS_TABLE} is missing: run 'python -m core data build --sources ../shared/data'")
     stats = corpus_stats(load_table())
-    print(json.dumps(stats, indent=1) if args.format == "json" else format_stats(stats))
+    songs_path = CORPUS_TABLE.parent / SONGS_FILE
+    if songs_path.exists():  # the song table beside the windows (issue 20): its figures join the corpus's
+        songs = song_stats(load_songs(songs_path))
+        stats.update({"songs_with_windows": stats["songs"], **songs})
+    text = format_stats(stats) + (format_song_stats(stats) if songs_path.exists() else "")
+    print(json.dumps(stats, indent=1) if args.format == "json" else text)
     return 0
 
 
