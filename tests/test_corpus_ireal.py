@@ -182,6 +182,7 @@ def test_metadata_key_and_genre(charts) -> None:
     assert (sue.composer, sue.genre, sue.key_tonic, sue.scale_type) == ("Johnny Cash", "country", 10, "major")
     assert charts["Alone"].genre == "rock" and charts["ABC"].genre == "soul" and charts["'S Wonderful"].genre == "jazz"
     assert charts["(I've Had) The Time Of My Life"].genre == "pop"  # "110BPM Pop Ballad GAT-VOX"
+    assert (blues.tempo, charts["ABC"].tempo, charts["'Tain't No Sin To Take Off Your Skin"].tempo) == (80, 93, None)
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,7 @@ class IrealChart:
     song_id: str
     sections: tuple[IrealSection, ...]
     jumps: tuple[str, ...] = ()  # segno/coda signs and D.S./D.C./Fine comments read but not followed
+    tempo: int | None = None  # beats per minute where the chart gives one
 
 
 @dataclass
@@ -568,8 +569,14 @@ def chart_of(song_text: str, path: Path, number: int, report: BuildReport) -> Ir
         title=where.title, composer=display_composer(fields[1]), style=style, key=key_text, key_tonic=key[0],
         scale_type=key[1], genre=genre_of_style(style, PLAYLISTS.get(path.name, ("", ""))[1]),
         playlists=(PLAYLISTS.get(path.name, (path.stem, ""))[0],), song_id=f"{SOURCE}:{path.stem}:{number:04d}",
-        sections=sections, jumps=tuple(jumps),
+        sections=sections, jumps=tuple(jumps), tempo=_tempo(fields),
     )
+
+
+def _tempo(fields: list[str]) -> int | None:
+    """The chart's tempo field (the ninth), ``None`` where it is missing or 0."""
+    text = fields[8].strip() if len(fields) > 8 else ""
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def read_playlist(path: Path, report: BuildReport) -> list[IrealChart]:
