@@ -15,28 +15,32 @@ Choices (each a rule, so the counts can be checked):
   read into :attr:`IrealChart.jumps` but **not followed**: the coda's bars are played where they are
   written, the segno's stretch is not played twice.
 * **Durations** (:func:`bar_beats`): a chord holds its own cell and the empty or ``p`` cells after it in
-  the bar. Where the cells add up to the bar's beats they are the beats (``C7 F7 `` in 4/4 is 2 + 2);
-  otherwise the beats are shared in proportion to the cells, rounded to whole beats (at least one each,
-  remainders to the larger share, ties to the earlier chord), and where every chord holds one cell the
-  bar is shared equally (``C7,F7`` in 4/4 is 2 + 2; a bar ``C7 F7`` short of a cell is 2 + 2 too,
-  reading its missing cell as the last chord's). More chords than beats share the bar equally.
-  Beats are counted in the time signature's own unit (``T68`` gives 6 beats a bar, ``T12`` is 12/8).
+  the bar. Where the cells add up to the bar's beats they are the beats (``C7 F7 `` in 4/4 is 2 + 2,
+  ``C7   `` is 4); a bar short of cells whose last chord, given the missing cells, would hold as many
+  as each other chord reads so (``C7 F7`` is 2 + 2, not 3 + 1); otherwise the beats are shared in
+  proportion to the cells (``C7,F7`` is 2 + 2, ``Ab  sDb,`` in 3/4 is 2 + 1), rounded to whole beats,
+  at least one each, leftover beats to the largest remainder (ties to the earlier chord). More chords
+  than beats share the bar equally. Beats are counted in the time signature's own unit (``T68``:
+  6 beats a bar; ``T12`` is 12/8). ``s``/``l`` only change how chords are drawn, not their cells.
 * **Repeat signs.** ``x`` repeats the previous written bar, ``r`` the previous two (its bar and the
   empty bar after it); ``W`` (an invisible root, usually a new bass) and a leading ``p`` hold the
   previous chord; an empty bar holds the previous chord for the whole bar; ``n`` is no chord
   (``TimedChord.chord is None``). Alternate chords in parentheses are dropped; a slash bass is dropped.
-* **Repeats and endings** (:func:`played_order`): ``{ }`` are played twice, or N times where a comment
-  in the repeat says ``3x``/``x3``; ``N1 N2 N3`` start endings (``N0`` = the previous number + 1); an
-  ending lasts to its ``}`` (or, for the last, to ``]``/``Z`` or the next ``{``) and is played on its
-  pass (with more passes than endings, the first ending takes the extra passes).
-* **Sections.** ``*A``-``*Z`` keep their letter, ``*i`` is ``intro``, ``*v``/``*V`` ``verse``; other
-  marks (``*m``) are ``other`` with the raw mark kept. A comment naming a section (``<Verse>``,
+* **Repeats and endings** (:func:`played_order`): ``N1 N2 N3`` start endings (``N0`` = the previous
+  number + 1); an ending lasts to its ``}`` (the last one, to ``]``/``Z`` or the next ``{``). A repeat
+  ``{ }`` is played as often as a ``3x``/``x3`` comment inside it says, else once more than it has
+  endings closed by ``}`` (at least twice). An ending plays on its own pass (with more passes than
+  endings the first ending takes the extra passes); a last ending not closed by ``}`` also plays on a
+  pass whose own ending does not go back (a long second ending, then the "to end" ending).
+* **Sections.** ``*A``-``*Z`` keep their letter, ``*i`` is ``intro``, ``*v``/``*V`` ``verse``; any other
+  mark is ``other`` with the raw mark kept. A comment naming a section (``<Verse>``,
   ``<*74Chorus>``) on a bar with no mark starts a section with that label. Bars before the first mark
   are ``other``. A new section occurrence starts at each played bar carrying a mark.
 * **Metadata.** Titles ``Boy Named Sue, A`` read ``A Boy Named Sue``; a two-word composer is iReal's
   "Last First" (``Cash Johnny`` -> ``Johnny Cash``). Key ``Eb`` / ``C-`` gives tonic and mode (estimated
   from the chords, and reported, when missing). Genre from the style words (:data:`STYLE_GENRES`), else
-  the playlist's own genre (:data:`PLAYLISTS`); ``genre_raw`` keeps the style.
+  the playlist's own genre (:data:`PLAYLISTS`); ``genre_raw`` keeps the style. Multi-part charts
+  (``Title 1``, ``Title 2``) stay separate charts.
 * **Duplicates**: the same normalised title with composers sharing a word (or one composer empty) is one
   chart, kept from the first playlist in :data:`PLAYLISTS` order; :attr:`IrealChart.playlists` lists all.
 
