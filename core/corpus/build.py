@@ -48,6 +48,7 @@ SOURCES: dict[str, str] = {
     "when-in-rome": "when_in_rome",
     "free-midi-chords": "free_midi_chords",
     "openewld": "openewld",
+    "ireal-playlists": "ireal_sections",
 }
 #: the ``source`` a folder's songs carry, where it is not the folder's name.
 SOURCE_NAMES: dict[str, str] = {"ireal-playlists": "ireal"}
