@@ -522,7 +522,53 @@ MAX_SCORED_CHORDS = int(GenerationSettings.settings()["length"].high)
 
 def _all_settings() -> dict[str, Setting]:
     merged: dict[str, Setting] = {}
-    for config in (ModelConfig, TrainConfig, GenerationSettings, ComposerSettings):
+    for config in (ModelConfig, TrainConfig, GenerationSettings, ComposerSettings, SongSettings):
+#: sampling from the model's own next-chord distribution: temperature 1, no top-k or top-p cut. The library samples
+#: with :class:`GenerationSettings`' defaults, as every surface does; evaluation and benchmarks that measure the model
+#: as trained ask for this by name (``generate(..., guidance=0.0, **MODEL_DISTRIBUTION)``).
+MODEL_DISTRIBUTION: dict[str, float] = {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
+
+
+
+# --------------------------------------------------------------------------- songs
+
+#: time signatures a song may be written in: beats per bar / the note that is one beat (core.song.form).
+TIME_SIGNATURES: tuple[str, ...] = ("4/4", "3/4", "2/4", "5/4", "6/8", "12/8")
+#: one song's limits, shared by the CLI, the API and the Generate page's song mode: most sections, most bars of
+#: one section and of the whole song, most chords in one section (a section is drawn as one progression, with its
+#: context before it, so its chords and context stay within a progression's length limit).
+MAX_SONG_SECTIONS = 16
+MAX_SECTION_BARS = 32
+MAX_SONG_BARS = 256
+MAX_SECTION_CHORDS = 32
+#: how many chords of the section before one a section is drawn after (its context, not part of it).
+SONG_CONTEXT_CHORDS = 4
+#: tempo limits of a song (beats per minute), and its default.
+SONG_TEMPO_LOW, SONG_TEMPO_HIGH, DEFAULT_SONG_TEMPO = 40, 240, 100
+DEFAULT_FORM = "Intro Verse Chorus Verse Chorus Bridge Chorus Outro"
+
+
+@dataclass
+class SongSettings(SettingsBase):
+    """A song's shape: its form, bars per section, time signature and tempo (checked when built).
+
+    The form's words and the bars are read by :mod:`core.song.form` (unknown section names, too many
+    sections, bars that do not fit are refused there with the same limits); the sampling settings
+    are a :class:`GenerationSettings`' (its ``length`` and ``num_samples`` are the song's own).
+    """
+
+    form: str = setting(DEFAULT_FORM, str, "the sections in order, e.g. 'Intro Verse Chorus Verse Chorus Outro' "
+                        "(a returning section repeats the first one's chords; end a name with ' for a variation, e.g. Chorus')")
+    bars: str | None = setting(None, str, "bars per section, comma-separated, one per section of the form "
+                               "(default: each section's usual length)", optional=True)
+    time_signature: str = setting("4/4", str, "the time signature", label="time signature", choices=TIME_SIGNATURES,
+                                  flags=("--time",))
+    tempo: int = setting(DEFAULT_SONG_TEMPO, int, "beats per minute (audio and MIDI)", low=SONG_TEMPO_LOW,
+                         high=SONG_TEMPO_HIGH)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
         for name, spec in config.settings().items():
             if name in merged:
                 raise RuntimeError(f"setting {name!r} is declared twice")  # a programming error, caught at import

@@ -10,20 +10,20 @@ from dataclasses import fields
 import pytest
 
 from core import paths
-from core.config import SETTINGS, ComposerSettings, GenerationSettings, ModelConfig, TrainConfig, check
+from core.config import SETTINGS, ComposerSettings, GenerationSettings, ModelConfig, SongSettings, TrainConfig, check
 from core.errors import InputError
 from core.run_files import CONFIG_FILE
 
 
 def test_every_setting_is_declared_once_with_help_and_a_default_it_accepts() -> None:
-    for config in (ModelConfig, TrainConfig, GenerationSettings, ComposerSettings):
+    for config in (ModelConfig, TrainConfig, GenerationSettings, ComposerSettings, SongSettings):
         declared = {f.name: f.default for f in fields(config) if f.name != "model"}
         assert set(config.settings()) == set(declared), config  # every field is a setting
         for name, spec in config.settings().items():
             assert spec.help and spec.label and spec.kind in (int, float, bool, str), name
             assert spec.default == declared[name] and spec.check(spec.default) == spec.default, name
     assert len(SETTINGS) == sum(len(c.settings()) for c in (ModelConfig, TrainConfig, GenerationSettings,
-                                                            ComposerSettings))
+                                                            ComposerSettings, SongSettings))
 
 
 @pytest.mark.parametrize(("name", "given", "expected"), [

@@ -1,0 +1,139 @@
+"""A whole song drawn with today's model: each section a progression after the ones before it; one section again.
+
+Today's model knows genre, mood and key, not sections or durations (the model issue adds them). So
+a song is drawn section by section (:func:`generate_song`):
+
+* each new section's durations are proposed from the corpus's harmonic rhythm for the genre
+  (:mod:`core.generation.song_rhythm`), which fixes how many chords it has;
+* its chords are one progression under the song's genre, mood and key, drawn after the last
+  :data:`core.config.SONG_CONTEXT_CHORDS` chords of the section before it: those chords are the
+  progression's seed chords (:func:`core.generation.generate.generate`) and are then dropped, so the
+  section follows on from what came before without repeating it;
+* a section that returns (same label and bars, no ``'``) is the first one's chords and durations
+  again; a variation (``Chorus'``) keeps the first one's durations and its chords in the first half
+  of its beats, and draws the rest after them;
+* section ``i`` draws with its own seed derived from the song's, so the same seed gives the same song.
+
+:func:`regenerate_section` draws one section again around its locked chords (keeping its durations:
+the user has the last word on them), after the chords now before it; every time that section is
+played it changes with it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from core.chords import SlashChord
+from core.conditions import Conditions
+from core.config import MAX_SEED, SONG_CONTEXT_CHORDS, GenerationSettings, SongSettings
+from core.errors import InputError
+from core.generation.generate import generate
+from core.generation.loading import Generator, as_generator
+from core.generation.song_rhythm import corpus_rhythm, genre_rhythm, propose_durations
+from core.song.form import Form, FormSection, read_form
+from core.song.model import Section, Song, with_section
+from core.spelling import key_name
+
+#: what the page, the CLI and the API say about how a song is made today.
+TODAY_NOTE = ("Sections are drawn by today's model as progressions after the section before them (it knows genre, "
+              "mood and key, not sections); durations come from the corpus's harmonic rhythm for the genre.")
+
+
+def section_seed(song_seed: int, index: int, draw: int = 0) -> int:
+    """The random seed of section ``index`` (its ``draw``-th drawing) in a song drawn with ``song_seed``."""
+    return int(np.random.SeedSequence([song_seed, index, draw]).generate_state(1)[0]) % (MAX_SEED + 1)
+
+
+def song_key(conditions: Conditions) -> tuple[int, str] | None:
+    """The song's key from the conditions (major when only a tonic is given), ``None`` when open."""
+    return None if conditions.tonic is None else (conditions.tonic, conditions.mode or "major")
+
+
+def draw_chords(generator: Generator, conditions: Conditions, settings: GenerationSettings, count: int,
+                context: Sequence[SlashChord], locks: Mapping[int, SlashChord], seed: int) -> tuple[SlashChord, ...]:
+    """``count`` chords drawn after ``context`` (dropped from the result), ``locks`` (0-based in the section) kept."""
+    context = list(context)[-SONG_CONTEXT_CHORDS:] if context else []
+    request = replace(settings, length=len(context) + count, num_samples=1, random_seed=seed, let_model_end=False)
+    shifted = {len(context) + p: chord for p, chord in locks.items()}
+    sample = generate(generator, conditions, request, seed_chords=context, locks=shifted)[0]
+    return tuple(sample.slash_chords[len(context):])
+
+
+def generate_song(model: Generator | str | Path | None, song_settings: SongSettings, conditions: Conditions | None = None,
+                  settings: GenerationSettings | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> Song:
+    """A whole song in the form ``song_settings`` names (module docstring); :class:`InputError` for a form refused.
+
+    ``settings`` are the sampling settings (their ``length``, ``num_samples`` and ``let_model_end`` are
+    the song's own); their ``random_seed`` (a fresh one when ``None``) seeds the song.
+    """
+    form = read_form(song_settings)
+    conditions = conditions or Conditions()
+    settings = settings or GenerationSettings()
+    if settings.in_key and conditions.tonic is None:
+        raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
+    generator = as_generator(model)
+    seed = settings.random_seed if settings.random_seed is not None else secrets.randbelow(MAX_SEED + 1)
+    rhythm = genre_rhythm(conditions.genre)
+    sections: list[Section] = []
+    for index, part in enumerate(form.sections):
+        sections.append(_section(generator, conditions, settings, form, part, sections, rhythm, seed, index))
+        if progress is not None:
+            progress(index + 1, len(form.sections))
+    notes = (TODAY_NOTE, f"harmonic rhythm from {corpus_rhythm()[0]}")
+    return Song(tuple(sections), form.time, form.tempo, song_key(conditions), conditions.genre, conditions.mood,
+                seed, notes=notes)
+
+
+def _first_like(part: FormSection, before: Sequence[Section]) -> Section | None:
+    """The earlier section this one repeats or varies: the first with its label and bars."""
+    return next((s for s in before if s.label == part.label and s.bars == part.bars), None)
+
+
+def _section(generator: Generator, conditions: Conditions, settings: GenerationSettings, form: Form,
+             part: FormSection, before: Sequence[Section], rhythm: Mapping[float, float], seed: int,
+             index: int) -> Section:
+    original = _first_like(part, before)
+    section = Section(part.name, part.label, part.bars, variation=part.variation)
+    if original is not None and not part.variation:
+        return replace(section, chords=original.chords, durations=original.durations)
+    context = before[-1].chords if before else ()
+    if original is not None:  # a variation: the first half of the original's beats kept
+        half = sum(original.durations) / 2
+        kept = {p: c for p, (c, onset) in enumerate(zip(original.chords, original.onsets, strict=True)) if onset < half}
+        chords = draw_chords(generator, conditions, settings, len(original.chords), context, kept,
+                             section_seed(seed, index))
+        return replace(section, chords=chords, durations=original.durations)
+    durations = propose_durations(part.bars, form.time, rhythm, np.random.default_rng([seed, index, 1]))
+    chords = draw_chords(generator, conditions, settings, len(durations), context, {}, section_seed(seed, index))
+    return replace(section, chords=chords, durations=durations)
+
+
+def regenerate_section(model: Generator | str | Path | None, song: Song, index: int,
+                       settings: GenerationSettings | None = None, draw: int = 1) -> Song:
+    """``song`` with section ``index`` drawn again around its locks (its durations kept), after the chords before it.
+
+    ``draw`` numbers the redrawing: the same song, section and draw give the same chords. Every time
+    the section is played changes with it (:func:`core.song.model.with_section`).
+    """
+    if not 0 <= index < len(song.sections):
+        raise InputError(f"section {index + 1} is outside the song (1..{len(song.sections)})")
+    section = song.sections[index]
+    conditions = conditions_of(song)
+    settings = settings or GenerationSettings()
+    context = song.sections[index - 1].chords if index > 0 else ()
+    locks = {p: section.chords[p] for p in section.locked}
+    seed = section_seed(song.seed if song.seed is not None else 0, index, draw)
+    chords = draw_chords(as_generator(model), conditions, settings, len(section.chords), context, locks, seed)
+    return with_section(song, index, replace(section, chords=chords))
+
+
+def conditions_of(song: Song) -> Conditions:
+    """The conditions a song was drawn under."""
+    key = None if song.key is None else key_name(*song.key)
+    return Conditions.parse(genre=song.genre, mood=song.mood, key=key)
