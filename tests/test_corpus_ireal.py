@@ -144,6 +144,14 @@ def test_section_named_by_a_comment_and_custom_qualities(charts) -> None:
     assert bars_text(alone.sections[3])[3] == "F:2 C:2"  # "F* * C": an empty custom quality
 
 
+def test_second_ending_that_repeats_and_a_section_without_chords(tmp_path: Path) -> None:
+    folder = write_playlist(tmp_path / "lists", song("Nested", "{*AC   |N1D   }{N2E   |F   }*B    |    Z"))
+    (chart,) = ireal.ireal_charts(folder, BuildReport())
+    first, second = chart.sections  # *B only holds F: no chord written in it, so it is left out
+    assert (first.label, second.label) == ("A", "A")
+    assert (bars_text(first), bars_text(second)) == (["C", "D"], ["C", "E", "F", "E", "F"])
+
+
 # --- durations ------------------------------------------------------------------------------------------
 
 

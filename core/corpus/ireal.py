@@ -424,13 +424,20 @@ def _blocks(bars: list[_Bar]) -> list[_Block]:
     block_of: list[_Block] = []
     block, region, last, counting, counted = _Block(), None, 0, True, False
     for bar in bars:
+        previous = block
         if bar.opens_repeat:
             block, region, last, counting, counted = _Block(), None, 0, True, False
-        if bar.ending is not None:
-            last = region = bar.ending if bar.ending > 0 else last + 1
-            block.endings.add(region)
-        bar.region = region
-        block_of.append(block)
+        if bar.ending is not None and bar.opens_repeat and previous.endings:
+            # "}{N2": the block before's ending opens a repeat of its own; only this bar is that ending
+            bar.region = bar.ending or max(previous.endings) + 1
+            previous.endings.add(bar.region)
+            block_of.append(previous)
+        else:
+            if bar.ending is not None:
+                last = region = bar.ending if bar.ending > 0 else last + 1
+                block.endings.add(region)
+            bar.region = region
+            block_of.append(block)
         count = _repeat_count(bar.comments) if counting else None
         if count:
             block.passes, counted = count, True
@@ -455,12 +462,14 @@ def played_order(bars: list[_Bar]) -> list[int]:
     start, pass_number, index, jumped_to = 0, 1, 0, None
     while index < len(bars):
         bar, block = bars[index], block_of[index]
-        if bar.opens_repeat and index != jumped_to:
+        opens = bar.opens_repeat and index != jumped_to
+        own_block = index == 0 or block is not block_of[index - 1]
+        if bar.region is not None and not block.plays(bar.region, 1 if opens and own_block else pass_number):
+            index, jumped_to = index + 1, None
+            continue
+        if opens:
             start, pass_number = index, 1
         jumped_to = None
-        if bar.region is not None and not block.plays(bar.region, pass_number):
-            index += 1
-            continue
         order.append(index)
         if len(order) > MAX_PLAYED_PER_WRITTEN * len(bars):
             raise InputError("repeat signs never end")
@@ -486,19 +495,20 @@ def _section_start(bar: _Bar) -> tuple[str, str] | None:
 
 
 def sections_of(bars: list[_Bar]) -> tuple[IrealSection, ...]:
-    """The played sections of timed written bars; sections without any chord are left out."""
-    grouped: list[tuple[str, str, list[IrealBar]]] = []
+    """The played sections of timed written bars.
+
+    A section with no chord written in it (only bars holding the chord before, or no chord) is left out.
+    """
+    grouped: list[tuple[str, str, list[IrealBar], list[bool]]] = []
     for index in played_order(bars):
         bar = bars[index]
         start = _section_start(bar)
         if start is not None or not grouped:
             label, raw = start or (OTHER, "")
-            grouped.append((label, raw, []))
+            grouped.append((label, raw, [], []))
         grouped[-1][2].append(IrealBar(tuple(bar.timed), bar.time[0], f"{bar.time[0]}/{bar.time[1]}"))
-    return tuple(
-        IrealSection(label, raw, tuple(played)) for label, raw, played in grouped
-        if any(timed.chord is not None for bar in played for timed in bar.chords)
-    )
+        grouped[-1][3].append(any(cell.kind == "chord" for cell in bar.cells))
+    return tuple(IrealSection(label, raw, tuple(played)) for label, raw, played, written in grouped if any(written))
 
 
 @dataclass
