@@ -29,7 +29,7 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from core.chords import Chord, ChordError, from_intervals, in_scale, pitch_class
+from core.chords import ROOTS, Chord, ChordError, from_intervals, in_scale, pitch_class
 from core.corpus.jazz_standards import estimate_key
 from core.corpus.rows import BuildReport, Segment, Song
 from core.errors import InputError
@@ -209,7 +209,8 @@ def checked_key(reading: _SheetReading, where: str, report: BuildReport) -> tupl
         return sum(in_scale(chord, key[0], key[1]) for chord in chords) / len(chords)
 
     if fit(estimated) - fit(reading.key) >= KEY_MARGIN:
-        report.note(SOURCE, where, f"key {reading.key} written, the chords fit {estimated}: key corrected")
+        written, found = (f"{ROOTS[key[0]]} {key[1]}" for key in (reading.key, estimated))
+        report.note(SOURCE, where, f"key {written} written, the chords fit {found}: key corrected")
         return estimated
     return reading.key
 
