@@ -152,6 +152,14 @@ def test_second_ending_that_repeats_and_a_section_without_chords(tmp_path: Path)
     assert (bars_text(first), bars_text(second)) == (["C", "D"], ["C", "E", "F", "E", "F"])
 
 
+def test_layout_gaps_are_not_bars_but_an_empty_bar_holds_its_chord(tmp_path: Path) -> None:
+    folder = write_playlist(tmp_path / "lists", song("Gaps", "[C   ]|        {D   |N1E   }    |    |N2F   Z"),
+                            song("Held", "[C   |    |G   |    Z"))
+    charts = {chart.title: chart for chart in ireal.ireal_charts(folder, BuildReport())}
+    assert bars_text(charts["Gaps"].sections[0]) == ["C", "D", "E", "D", "F"]
+    assert bars_text(charts["Held"].sections[0]) == ["C", "C", "G", "G"]
+
+
 # --- durations ------------------------------------------------------------------------------------------
 
 

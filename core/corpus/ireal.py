@@ -228,26 +228,33 @@ def time_signature(code: str) -> tuple[int, int]:
 
 
 def written_bars(found: list[tuple[str, str]]) -> tuple[list[_Bar], list[str]]:
-    """The bars written in a music string's :func:`tokens` (cells unread), and the jump signs they carry."""
+    """The bars written in a music string's :func:`tokens` (cells unread), and the jump signs they carry.
+
+    A bar of nothing but empty cells is layout, not a held chord, where it comes right after a ``}``,
+    ``]`` or ``Z`` (``}    |    |N2``) or is ended by an opening ``[`` or ``{`` (``]|        {*A``).
+    """
     bars: list[_Bar] = []
     current: _Bar | None = None
     jumps: list[str] = []
-    time = (4, 4)
+    time, after_close = (4, 4), False
 
-    def close_bar() -> None:
-        nonlocal current
-        if current is not None and (current.cells or current.mark or current.ending is not None or current.comments):
-            bars.append(current)
+    def close_bar(by: str) -> None:
+        nonlocal current, after_close
+        if current is not None:
+            blank = all(cell.kind == "empty" for cell in current.cells) and not (
+                current.mark or current.ending is not None or current.comments)
+            if not (blank and (after_close or by in ("[", "{"))) and (current.cells or not blank):
+                bars.append(current)
+                after_close = by in ("}", "]", "Z")
         current = None
 
     for kind, text in found:
         if kind == "bar":
-            if text in "|[{":
-                close_bar()
-                current = _Bar(time=time, opens_repeat=text == "{")
-            elif current is not None:
+            if current is not None and text in "}]Z":
                 current.closes_repeat, current.closes_section = text == "}", text in "]Z"
-                close_bar()
+            close_bar(text)
+            if text in "|[{":
+                current = _Bar(time=time, opens_repeat=text == "{")
         elif kind == "sign":
             if text in "SQ":
                 jumps.append({"S": "segno", "Q": "coda"}[text])
@@ -260,7 +267,7 @@ def written_bars(found: list[tuple[str, str]]) -> tuple[list[_Bar], list[str]]:
                 time = current.time = time_signature(text[1:])
             else:
                 _add_to_bar(current, kind, text, jumps)
-    close_bar()
+    close_bar("")
     return bars, jumps
 
 
@@ -506,8 +513,9 @@ def sections_of(bars: list[_Bar]) -> tuple[IrealSection, ...]:
         if start is not None or not grouped:
             label, raw = start or (OTHER, "")
             grouped.append((label, raw, [], []))
-        grouped[-1][2].append(IrealBar(tuple(bar.timed), bar.time[0], f"{bar.time[0]}/{bar.time[1]}"))
-        grouped[-1][3].append(any(cell.kind == "chord" for cell in bar.cells))
+        if bar.cells:  # a bar of only a comment or a mark is no bar to play
+            grouped[-1][2].append(IrealBar(tuple(bar.timed), bar.time[0], f"{bar.time[0]}/{bar.time[1]}"))
+            grouped[-1][3].append(any(cell.kind == "chord" for cell in bar.cells))
     return tuple(IrealSection(label, raw, tuple(played)) for label, raw, played, written in grouped if any(written))
 
 
