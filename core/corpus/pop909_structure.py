@@ -74,11 +74,14 @@ def read_structure(song_dir: Path, report: BuildReport) -> Structure | None:
         if not fields:
             continue
         try:
-            chord, _ = parse_harte(fields[0])
             length = float(fields[-1])
-        except (ChordError, ValueError) as error:
-            report.skip(SOURCE, song_dir / "finalized_chord.txt", line_no, f"{error}")
-            continue
+        except ValueError as error:
+            report.skip(SOURCE, song_dir / "finalized_chord.txt", line_no, f"{error}: the song's sections unlabelled")
+            return None
+        try:  # the label only helps the alignment: an unreadable one ('G:sus4(b7)\x01') still takes its beats
+            chord, _ = parse_harte(fields[0])
+        except ChordError:
+            chord = None
         symbols.append(chord.symbol if chord else "N")
         bars.append(int(beat // BEATS_PER_BAR))
         beat += length
