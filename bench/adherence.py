@@ -10,13 +10,13 @@ then reads:
   overall; per value, how often the judge says that value anyway).
 
 Features (:func:`progression_features`): the chords as Roman numerals in the key
-:func:`core.generation.generate.guess_key` reads from them (so a progression's transposition does not
+:func:`core.spelling.guess_key` reads from them (so a progression's transposition does not
 matter and real and generated progressions are treated alike), Roman unigrams and bigrams with
 start/end markers, plus the minor-chord share and the chord-change variety (distinct chords /
 chords).
 
 Also here: in-key rate, immediate-repeat rate, whole-progression novelty and the per-sample
-perplexity a generator reports (from :attr:`core.generation.generate.Sample.probabilities`).
+perplexity a generator reports (from :attr:`core.generation.sample.Sample.probabilities`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ JUDGED: tuple[str, ...] = ("genre", "scale_type", "mood")
 
 
 def roman_tokens(progression: Progression | str) -> list[str]:
-    """Roman numerals of the chords in the key :func:`core.generation.generate.guess_key` reads from them."""
+    """Roman numerals of the chords in the key :func:`core.spelling.guess_key` reads from them."""
     from core.evaluation.judge import roman_tokens as key_relative_numerals
 
     return key_relative_numerals(as_chords(progression))
@@ -213,7 +213,8 @@ def generate_for_values(generator, condition: str, values: Sequence[str], per_va
     for index, value in enumerate(values):
         labels = {**(fixed or {}), condition: value}
         samples = generate(generator, Conditions.parse(**labels), length=length, num_samples=per_value,
-                           temperature=temperature, random_seed=random_seed + 7919 * index, guidance=guidance)
+                           temperature=temperature, top_p=1.0, random_seed=random_seed + 7919 * index,
+                           guidance=guidance or 0.0)  # the model's own distribution, guided only as asked
         for sample in samples:
             if sample.chords:
                 out.progressions.append(sample.chords)

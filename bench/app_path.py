@@ -97,6 +97,7 @@ def run(repeats: int, fresh_repeats: int, model_dir: str | None = None) -> list[
     from bench.generation import naive_progressions
     from core.chords import VOCAB
     from core.conditions import Conditions
+    from core.config import MODEL_DISTRIBUTION
     from core.generation.generate import generate
     from core.generation.loading import load_generator
     from core.notation import synth_backend
@@ -128,7 +129,8 @@ def run(repeats: int, fresh_repeats: int, model_dir: str | None = None) -> list[
 
     def page() -> None:
         start = time.perf_counter()
-        samples = generate(generator, conditions, length=LENGTH, num_samples=SAMPLES, random_seed=int(rng.integers(1 << 30)))
+        samples = generate(generator, conditions, length=LENGTH, num_samples=SAMPLES, random_seed=int(rng.integers(1 << 30)),
+                           guidance=0.0, **MODEL_DISTRIBUTION)
         generated = time.perf_counter()
         for sample in samples:
             render(sample.chords, key)

@@ -45,7 +45,7 @@ def run(model_dir, frame=None) -> dict:
     from core.evaluation.calibrate import PREFIX_LENGTHS, calibration_report, fit_model_calibration
     from core.evaluation.evaluate import shipped_table
     from core.generation.calibration import CLEAR_FIT_RATIO, ConditionCalibration, load_calibration
-    from core.generation.generate import load_generator
+    from core.generation.loading import load_generator
 
     started = time.perf_counter()
     frame = shipped_table() if frame is None else frame

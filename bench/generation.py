@@ -6,7 +6,7 @@ only, seeded draws):
 * **fast decoder** — :class:`core.generation.decoder.FastDecoder` stepped 12 times, batched over rows;
   exactly 12 chords per progression (``END`` masked), per-chord probabilities read on the way;
 * **generate()** — the public :func:`core.generation.generate.generate` (what the CLI and studio call):
-  ``END`` allowed, per-chord probabilities, Roman numerals and :class:`~core.generation.generate.Sample`
+  ``END`` allowed, per-chord probabilities, Roman numerals and :class:`~core.generation.sample.Sample`
   objects included;
 * **naive** (baseline) — the whole padded sequence through ``model.predict`` at every step.
 
@@ -89,8 +89,10 @@ def naive_progressions(model, batch: int, rng: np.random.Generator, chords: int 
 def run(settings: GenerationSettings, model_dir: str | None = None) -> list[Result]:
     """Time the three ways at batch 1 and at ``settings.batch``; results per the module docstring."""
     from core.conditions import Conditions
+    from core.config import MODEL_DISTRIBUTION
     from core.generation.decoder import make_decoder
-    from core.generation.generate import Generator, generate
+    from core.generation.generate import generate
+    from core.generation.loading import Generator
 
     loaded = bench_model(model_dir)
     decoder = make_decoder(loaded.model)
@@ -102,7 +104,8 @@ def run(settings: GenerationSettings, model_dir: str | None = None) -> list[Resu
     mean_chords: dict[int, float] = {}
 
     def api(batch: int) -> None:
-        samples = generate(generator, conditions, length=CHORDS, num_samples=batch, random_seed=int(rng.integers(1 << 30)))
+        samples = generate(generator, conditions, length=CHORDS, num_samples=batch, random_seed=int(rng.integers(1 << 30)),
+                           guidance=0.0, **MODEL_DISTRIBUTION)
         mean_chords[batch] = float(np.mean([len(s.chords) for s in samples]))
 
     for batch in (1, settings.batch):

@@ -99,7 +99,7 @@ def run(model_dir, settings: GuidanceSettings, frame=None) -> dict:
     from core.dataset import split_frame
     from core.evaluation.condition_checks import table_progressions
     from core.evaluation.evaluate import shipped_table
-    from core.generation.generate import load_generator
+    from core.generation.loading import load_generator
 
     started = time.perf_counter()
     frame = shipped_table() if frame is None else frame

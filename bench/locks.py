@@ -37,8 +37,7 @@ OUTPUT = Path(__file__).resolve().parent / "locks.json"
 def exact_gibbs(generator, conditions, length: int, num_samples: int, locks: dict, passes: int, seed: int) -> np.ndarray:
     """The locked sampling generate() used before: left to right, then exact both-sides Gibbs passes (token rows)."""
     from core.chords import END_ID, PAD_ID, VOCAB, read_symbol
-    from core.generation.generate import condition_rows
-    from core.generation.sampling import StepRule, candidate_log_scores, chord_mask, draw, shape_distribution
+    from core.generation.sampling import StepRule, candidate_log_scores, chord_mask, condition_rows, draw, shape_distribution
 
     decoder = generator.decoder
     fixed = {p: VOCAB.id_of(read_symbol(s).chord) for p, s in locks.items()}
@@ -63,13 +62,15 @@ def exact_gibbs(generator, conditions, length: int, num_samples: int, locks: dic
 def particle_bounds(generator, conditions, contexts: int, seed: int = 0) -> np.ndarray:
     """The one-stage bound for ``contexts`` prefixes of sampled progressions, their next-but-one chord locked."""
     from core.chords import VOCAB
-    from core.generation.generate import condition_rows, generate
+    from core.config import MODEL_DISTRIBUTION
+    from core.generation.generate import generate
     from core.generation.locks import PARTICLES, particle_bound
-    from core.generation.sampling import StepRule, chord_mask
+    from core.generation.sampling import StepRule, chord_mask, condition_rows
 
     decoder = generator.decoder
     rng = np.random.default_rng(seed)
-    samples = generate(generator, conditions, length=8, num_samples=contexts, random_seed=seed)
+    samples = generate(generator, conditions, length=8, num_samples=contexts, random_seed=seed, guidance=0.0,
+                       **MODEL_DISTRIBUTION)
     bounds = []
     for sample in samples:
         position = int(rng.integers(1, 6))
@@ -90,11 +91,12 @@ def run(model_dir: str | None = None, repeats: int = 5, contexts: int = 100) -> 
     """Every row of the module docstring, on the trained model (``model_dir``, else the default)."""
     from bench.models import trained_model_dir
     from core.conditions import Conditions
-    from core.config import GenerationSettings
+    from core.config import MODEL_DISTRIBUTION, GenerationSettings
     from core.generation.edits import regenerated, swapped
-    from core.generation.generate import generate, one_blas_thread
+    from core.generation.generate import generate
     from core.generation.loading import load_generator
     from core.generation.score import score_progression
+    from core.generation.threads import one_blas_thread
 
     folder = trained_model_dir(model_dir)
     generator = load_generator(folder)
@@ -102,12 +104,13 @@ def run(model_dir: str | None = None, repeats: int = 5, contexts: int = 100) -> 
     load = f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} at start; model {folder}"
     results = []
     with one_blas_thread():
-        new = measure(lambda: generate(generator, conditions, length=32, num_samples=8, locks=LOCKS, random_seed=1), repeats)
+        new = measure(lambda: generate(generator, conditions, length=32, num_samples=8, locks=LOCKS, random_seed=1,
+                                        guidance=0.0, **MODEL_DISTRIBUTION), repeats)
         old = measure(lambda: exact_gibbs(generator, conditions, 32, 8, LOCKS, 1, 1), 1, warmup=0)
         results.append(Result.from_stats(
             "locks_8x32_3_locks_s", GROUP, "8 progressions × 32 chords, 3 locks (s)", "s", new,
             "exact both-sides Gibbs, one pass (before)", old, target="<= 5 s", notes=load))
-        sample = generate(generator, conditions, length=8, random_seed=3)[0]
+        sample = generate(generator, conditions, length=8, random_seed=3, guidance=0.0, **MODEL_DISTRIBUTION)[0]
         settings = GenerationSettings(length=8, random_seed=4)
         redo = measure(lambda: regenerated(generator, sample, [0, 3], settings), repeats)
         redo_old = measure(lambda: exact_gibbs(generator, conditions, 8, 1, {0: sample.symbols[0], 3: sample.symbols[3]},
@@ -116,7 +119,8 @@ def run(model_dir: str | None = None, repeats: int = 5, contexts: int = 100) -> 
             "locks_regenerate_one_s", GROUP, "regenerate one 8-chord progression around 2 kept chords (s)", "s", redo,
             "exact both-sides Gibbs on it, one pass", redo_old, target="<= 0.8 s", notes=load))
         swap = measure(lambda: swapped(generator, sample, 2, "Am"), repeats)
-        swap_old = measure(lambda: (generate(generator, conditions, length=8, num_samples=3, random_seed=3),
+        swap_old = measure(lambda: (generate(generator, conditions, length=8, num_samples=3, random_seed=3, guidance=0.0,
+                                             **MODEL_DISTRIBUTION),
                                     score_progression(generator, sample.chords, conditions)), repeats)
         results.append(Result.from_stats(
             "locks_swap_s", GROUP, "swap one chord of a progression (s)", "s", swap,

@@ -70,13 +70,15 @@ def _app_pages(model_dir: str | None) -> str:
     from bench.app_path import LENGTH, SAMPLES, render
     from bench.models import trained_model_dir
     from core.conditions import Conditions
+    from core.config import MODEL_DISTRIBUTION
     from core.generation.generate import generate
     from core.generation.loading import load_generator
 
     folder = trained_model_dir(model_dir)
     if folder is not None:
         conditions = Conditions.parse(genre="pop", key="C")
-        for sample in generate(load_generator(folder), conditions, length=LENGTH, num_samples=SAMPLES, random_seed=0):
+        for sample in generate(load_generator(folder), conditions, length=LENGTH, num_samples=SAMPLES, random_seed=0,
+                               guidance=0.0, **MODEL_DISTRIBUTION):
             render(sample.chords, (conditions.tonic, conditions.mode))
         ran.append("generate path (4 samples, SVG, WAV)")
     return "ran: " + ", ".join(ran)

@@ -107,8 +107,8 @@ def run(model_dir: str | None = None, per_genre: int = 100, judge_rows: int = 40
     from core.dataset import split_frame
     from core.evaluation.condition_checks import table_progressions
     from core.evaluation.evaluate import shipped_table
-    from core.generation.generate import one_blas_thread
     from core.generation.loading import load_generator
+    from core.generation.threads import one_blas_thread
 
     started = time.perf_counter()
     guidance = GenerationSettings().guidance if guidance is None else guidance

@@ -231,7 +231,7 @@ class SettingsBase:
         Raises :class:`InputError` naming the first value that is not accepted.
         """
         for name, spec in self.settings().items():
-            setattr(self, name, spec.check(getattr(self, name)))
+            object.__setattr__(self, name, spec.check(getattr(self, name)))  # frozen configurations too
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the fields (nested configurations as nested dicts)."""
@@ -480,11 +480,14 @@ DEFAULT_TEMPERATURE = 1.2
 DEFAULT_TOP_P = 0.95
 
 
-@dataclass
+@dataclass(frozen=True)
 class GenerationSettings(SettingsBase):
-    """The sampling settings of one generation request, shared by the CLI, the API and the Generate page.
+    """The sampling settings of one generation request, shared by the CLI, the API, the Generate page and the library.
 
-    Seed chords and locks are progressions, not settings: their count is bounded by ``length``.
+    Checked once, when it is built (:class:`InputError` naming the first value refused), and frozen:
+    each surface builds one from what it read and hands that object inward unchanged; its defaults
+    are the library's defaults (``core.generation.generate.generate``). Seed chords and locks are
+    progressions, not settings: their count is bounded by ``length``.
     """
 
     length: int = setting(8, int, "most chords per progression", low=1, high=64)
@@ -503,6 +506,9 @@ class GenerationSettings(SettingsBase):
     guidance: float = setting(DEFAULT_GUIDANCE, float, "how strongly the progressions lean toward the requested genre and "
                               "mood (classifier-free guidance; 0 = the model as trained)", low=0.0, high=MAX_GUIDANCE)
 
+    def __post_init__(self) -> None:
+        self.validate()
+
 
 @dataclass
 class ComposerSettings(SettingsBase):
@@ -516,13 +522,6 @@ class ComposerSettings(SettingsBase):
 #: progression's length limit, already far past the 11-chord windows the model learnt from.
 MAX_SCORED_CHORDS = int(GenerationSettings.settings()["length"].high)
 
-
-# --------------------------------------------------------------------------- every setting by name
-
-
-def _all_settings() -> dict[str, Setting]:
-    merged: dict[str, Setting] = {}
-    for config in (ModelConfig, TrainConfig, GenerationSettings, ComposerSettings, SongSettings):
 #: sampling from the model's own next-chord distribution: temperature 1, no top-k or top-p cut. The library samples
 #: with :class:`GenerationSettings`' defaults, as every surface does; evaluation and benchmarks that measure the model
 #: as trained ask for this by name (``generate(..., guidance=0.0, **MODEL_DISTRIBUTION)``).
@@ -569,6 +568,13 @@ class SongSettings(SettingsBase):
     def __post_init__(self) -> None:
         self.validate()
 
+
+# --------------------------------------------------------------------------- every setting by name
+
+
+def _all_settings() -> dict[str, Setting]:
+    merged: dict[str, Setting] = {}
+    for config in (ModelConfig, TrainConfig, GenerationSettings, ComposerSettings, SongSettings):
         for name, spec in config.settings().items():
             if name in merged:
                 raise RuntimeError(f"setting {name!r} is declared twice")  # a programming error, caught at import

@@ -26,7 +26,7 @@ from core.corpus.stats import chord_frequencies, corpus_stats, filter_frame, len
 from core.corpus.table import load_table
 from core.errors import InputError
 from core.generation.ensemble import load_ensemble
-from core.generation.generate import Sample
+from core.generation.sample import Sample
 from core.voicing import VOICING_STYLES
 from studio.generate_url import Edited, GenerateRequest, read_slash_chords
 
@@ -239,8 +239,8 @@ def _drawn(request: GenerateRequest, legacy_locks: tuple[tuple[int, Chord], ...]
            model_version: float, _progress: Progress | None) -> list[Sample]:
     from core.generation.generate import generate
 
-    return generate(load_ensemble(model_folder), request.conditions, seed_chords=request.seeds, locks=dict(legacy_locks),
-                    progress=_progress, **request.settings().to_dict())
+    return generate(load_ensemble(model_folder), request.conditions, request.settings(), seed_chords=request.seeds,
+                    locks=dict(legacy_locks), progress=_progress)
 
 
 def drawn_with(request: GenerateRequest, fixed: dict[int, SlashChord], seed: int, model_folder: str,
@@ -256,8 +256,7 @@ def _drawn_with(request: GenerateRequest, fixed: tuple[tuple[int, SlashChord], .
     from core.generation.generate import generate
 
     settings = request.settings(num_samples=count, random_seed=seed)
-    return generate(load_ensemble(model_folder), request.conditions, locks=dict(fixed), progress=_progress,
-                    **settings.to_dict())
+    return generate(load_ensemble(model_folder), request.conditions, settings, locks=dict(fixed), progress=_progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

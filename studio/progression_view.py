@@ -14,12 +14,13 @@ import streamlit as st
 
 from core.chords import Chord, SlashChord
 from core.generation.edits import moved, transposed
-from core.generation.generate import Sample
+from core.generation.sample import Sample
 from core.notation import Score
 from core.spelling import Spelling
 from studio import loaders
 from studio.generate_state import Model
 from studio.generate_url import Edited, slash_text
+from studio.plain_text import plain
 from studio.progressions import PageState
 
 _AUDITION = "gen-audition"
@@ -112,5 +113,5 @@ def audition(scope: str) -> None:
     else:
         data = loaders.chord_audition(asked["chords"], asked["index"], asked["bpm"], asked["voicing"])
     with st.container(key=f"gen-hear-{scope}-{asked['nonce']}", horizontal=True, vertical_alignment="center"):
-        st.caption(f":material/volume_up: **{asked['label']}**")
+        st.caption(f":material/volume_up: **{plain(asked['label'])}**")
         st.audio(data, format="audio/wav", autoplay=True, width=320)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from core.chords import Chord, SlashChord
-from core.generation.generate import Sample
+from core.generation.sample import Sample
 from studio.generate_url import VIEWS, Edited, GenerateRequest, PageLink, SlashChords
 
 #: versions kept per progression for Undo.

@@ -19,7 +19,7 @@ from core.generation.calibration import (
     load_calibration,
 )
 from core.generation.decoder import make_decoder
-from core.generation.generate import Generator
+from core.generation.loading import Generator
 from core.generation.score import rank_condition
 from core.run_files import CALIBRATION_FILE
 from tests.sample_corpus import sample_frame

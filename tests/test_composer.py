@@ -16,9 +16,10 @@ from core.chords import END_ID, VOCAB, in_scale, parse_symbol
 from core.cli import main
 from core.conditions import Conditions
 from core.errors import InputError
+from core.generation.alternatives import position_distribution
 from core.generation.composer import next_chords
-from core.generation.generate import condition_rows, position_distribution
 from core.generation.loading import load_generator
+from core.generation.sampling import condition_rows
 from core.serving.api import create_app
 from tests.tiny_models import saved_tiny_model
 

@@ -18,7 +18,8 @@ from core.conditions import Conditions
 from core.dataset import encode_frame
 from core.errors import InputError
 from core.generation.decoder import KerasDecoder
-from core.generation.generate import Generator, generate
+from core.generation.generate import generate
+from core.generation.loading import Generator
 from core.model import load_model, model_config_of
 from core.serving.export import FORMATS, MANIFEST_FILE, PARITY_TOLERANCE, keras_probabilities, probe_inputs
 from core.serving.runtimes import OnnxRunner, SavedModelRunner, TFLiteRunner, exported_generator, load_exported

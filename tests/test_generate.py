@@ -8,10 +8,13 @@ import pytest
 from core.chords import END_ID, START_ID, VOCAB, Chord, in_scale, parse_symbol
 from core.conditions import Conditions
 from core.errors import InputError
+from core.generation.alternatives import alternatives, position_distribution
+from core.generation.chord_input import parse_locks
 from core.generation.decoder import FastDecoder, KerasDecoder, make_decoder, sequence_log_probs
-from core.generation.generate import alternatives, generate, guess_key, parse_locks, position_distribution
+from core.generation.generate import generate
 from core.generation.loading import Generator, load_generator
 from core.inference_weights import DecoderWeights
+from core.spelling import guess_key
 from tests.tiny_models import keras_probabilities, saved_tiny_model, tiny_model
 
 L = 12
@@ -193,7 +196,7 @@ def test_bad_locks_text() -> None:
 def test_write_generated_samples(tmp_path) -> None:
     import json
 
-    from core.generation.generate import write_generated_samples
+    from core.generation.run_samples import write_generated_samples
 
     path = write_generated_samples(saved_tiny_model(tmp_path), per_genre=1, length=4)
     report = json.loads(path.read_text())

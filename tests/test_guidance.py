@@ -8,10 +8,12 @@ import pytest
 from core.chords import END_ID, VOCAB, parse_symbol
 from core.conditions import Conditions
 from core.errors import InputError
+from core.generation.alternatives import position_distribution
 from core.generation.decoder import FastDecoder, log_softmax, token_log_likelihoods
-from core.generation.generate import Generator, condition_rows, generate, load_generator, position_distribution
+from core.generation.generate import generate
 from core.generation.guidance import GuidedDecoder, guided_decoder, validate_guidance
-from core.generation.sampling import chord_mask
+from core.generation.loading import Generator, load_generator
+from core.generation.sampling import chord_mask, condition_rows
 from core.generation.score import score_progression
 from tests.tiny_models import saved_tiny_model
 
@@ -43,14 +45,14 @@ class CountingDecoder:
 
 
 def test_zero_weights_sample_exactly_as_before(generator: Generator) -> None:
-    before = generate(generator, JAZZ_SAD, length=8, num_samples=6, random_seed=3)
+    before = generate(generator, JAZZ_SAD, length=8, num_samples=6, random_seed=3, guidance={})  # no guidance at all
     for guidance in ({"genre": 0.0, "mood": 0.0}, {"genre": 0}):
         again = generate(generator, JAZZ_SAD, length=8, num_samples=6, random_seed=3, guidance=guidance)
         assert [s.symbols for s in again] == [s.symbols for s in before]
         assert [s.probabilities for s in again] == [s.probabilities for s in before]
     # guiding a condition left open changes nothing either (the open row equals the conditioned one)
     open_genre = Conditions.parse(mood="sad")
-    assert ([s.symbols for s in generate(generator, open_genre, length=8, num_samples=6, random_seed=3)]
+    assert ([s.symbols for s in generate(generator, open_genre, length=8, num_samples=6, random_seed=3, guidance={})]
             == [s.symbols for s in generate(generator, open_genre, length=8, num_samples=6, random_seed=3,
                                             guidance={"genre": 3.0})])
 
@@ -173,7 +175,7 @@ def test_guidance_setting_reaches_the_cli_and_the_api(generator: Generator, caps
     sampling = {"temperature": GenerationSettings().temperature, "top_p": GenerationSettings().top_p}  # the CLI's defaults
     assert main([*args, "--guidance", "0"]) == 0
     unguided = [s["chords"] for s in json.loads(capsys.readouterr().out)]
-    expected = generate(generator, JAZZ_SAD, length=6, num_samples=3, random_seed=4, **sampling)
+    expected = generate(generator, JAZZ_SAD, length=6, num_samples=3, random_seed=4, guidance=0.0, **sampling)
     assert unguided == [s.symbols for s in expected]
     assert main([*args, "--guidance", "3"]) == 0
     guided = [s["chords"] for s in json.loads(capsys.readouterr().out)]

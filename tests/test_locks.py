@@ -16,10 +16,11 @@ import pytest
 from core.chords import VOCAB, parse_symbol
 from core.conditions import Conditions
 from core.generation.decoder import make_decoder
-from core.generation.generate import condition_rows, generate, one_blas_thread
+from core.generation.generate import generate
 from core.generation.loading import Generator
 from core.generation.locks import lock_work, particle_bound, particle_prefix, resampling_passes
-from core.generation.sampling import RowRandomness, StepRule, chord_mask
+from core.generation.sampling import RowRandomness, StepRule, chord_mask, condition_rows
+from core.generation.threads import one_blas_thread
 from tests.tiny_models import tiny_model
 
 ROWS = 2000

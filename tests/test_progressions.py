@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.chords import SlashChord, parse_symbol, read_symbol
 from core.conditions import Conditions
-from core.generation.generate import Sample
+from core.generation.sample import Sample
 from studio.generate_url import Edited, GenerateRequest, PageLink
 from studio.progressions import (
     HISTORY_LIMIT,

@@ -11,7 +11,7 @@ from core.chords import START_ID, VOCAB, parse_progression
 from core.conditions import GENRES, Conditions
 from core.errors import InputError
 from core.generation.decoder import make_decoder
-from core.generation.generate import Generator
+from core.generation.loading import Generator
 from core.generation.score import rank_condition, score_progression, score_progressions
 from tests.tiny_models import keras_probabilities, tiny_model
 

@@ -34,23 +34,21 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate everything, load the model, generate, print (and export); notes on how symbols were read go to stderr."""
+    from core.generation.chord_input import parse_locks, read_chords
     from core.generation.ensemble import load_ensemble
-    from core.generation.generate import generate, parse_locks, read_chords, validate_request
+    from core.generation.generate import generate, validate_request
 
     conditions = conditions_from_args(args)
-    settings = {
-        **GenerationSettings(**given_settings(args, GenerationSettings)).to_dict(),
-        "seed_chords": read_chords(args.seed_chords),
-        "locks": parse_locks(args.lock),
-    }
-    validate_request(conditions, **settings)  # before the model load
+    settings = GenerationSettings(**given_settings(args, GenerationSettings))  # each flag already checked by argparse
+    seed_chords, locks = read_chords(args.seed_chords), parse_locks(args.lock)
+    validate_request(conditions, settings, seed_chords, locks)  # before the model load
     if args.export is not None:
         from core.paths import writable_dir
 
         writable_dir(args.export, "--export", from_flag=True)
     with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
         generator = load_ensemble(args.model)
-    samples = generate(generator, conditions, **settings)
+    samples = generate(generator, conditions, settings, seed_chords=seed_chords, locks=locks)
     for note in samples[0].notes if samples else []:
         print(f"note: {note}", file=sys.stderr)
     if args.format == "json":

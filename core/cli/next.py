@@ -36,9 +36,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the input, load the model, rank, print (notes on how symbols were read go to stderr)."""
+    from core.generation.chord_input import read_chords
     from core.generation.composer import next_chords
     from core.generation.ensemble import load_ensemble
-    from core.generation.generate import read_chords
 
     conditions = conditions_from_args(args)
     settings = {"guidance": GenerationSettings().guidance, **given_settings(args, GenerationSettings),

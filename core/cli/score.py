@@ -74,7 +74,7 @@ def _progression(number: int, text: str, notes: bool = True) -> list:
     """
     from core.errors import InputError
     from core.generation.analysis import read_scored
-    from core.generation.generate import reading_notes
+    from core.generation.chord_input import reading_notes
 
     where = f"line {number}: " if number else "--chords: "
     try:

@@ -89,7 +89,7 @@ def fit_model_calibration(generator, frame: pd.DataFrame, split: str = "validati
 def write_calibration(model_dir: str | Path, frame: pd.DataFrame | None = None) -> Path:
     """Fit the calibration of the model in ``model_dir`` on the validation songs and write ``calibration.json`` there."""
     from core.corpus.table import shipped_table
-    from core.generation.generate import load_generator
+    from core.generation.loading import load_generator
 
     generator = load_generator(model_dir)
     document = fit_model_calibration(generator, shipped_table() if frame is None else frame)

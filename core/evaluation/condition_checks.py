@@ -28,6 +28,7 @@ import pandas as pd
 
 from core.chords import END_ID, PAD_ID, VOCAB, Chord, parse_symbol
 from core.conditions import GENRES, MOODS, UNSPECIFIED, Conditions
+from core.config import MODEL_DISTRIBUTION
 from core.errors import InputError
 
 #: (done, total, what) — how long work reports how far it got.
@@ -189,12 +190,12 @@ def test_predictions(generator, frame: pd.DataFrame, split: str = "test", sequen
                      batch_rows: int = 512, progress: ProgressCallback | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(target ids, the model's most probable token ids) for every target of one split, in window order.
 
-    ``generator`` is a :class:`core.generation.generate.Generator` (or a model folder); decoding is batched
+    ``generator`` is a :class:`core.generation.loading.Generator` (or a model folder); decoding is batched
     by ``batch_rows`` windows, calling ``progress`` after each batch.
     """
     from core.dataset import encode_frame, split_frame
     from core.generation.decoder import sequence_log_probs
-    from core.generation.generate import as_generator
+    from core.generation.loading import as_generator
 
     decoder = as_generator(generator).decoder
     encoded = encode_frame(split_frame(frame, split), sequence_length)
@@ -226,8 +227,8 @@ def generate_per_value(generator, name: str, values: Sequence[str], samples_per_
     generated: dict[str, list[list[Chord]]] = {}
     for index, value in enumerate(values):
         conditions = Conditions.parse(**{name: value})
-        samples = generate(generator, conditions, length=length, num_samples=samples_per_value,
-                           random_seed=random_seed + index, guidance=guidance)
+        samples = generate(generator, conditions, num_samples=samples_per_value, length=length,
+                           random_seed=random_seed + index, guidance=guidance or 0.0, **MODEL_DISTRIBUTION)
         generated[value] = [sample.chords for sample in samples]
         if progress:
             progress(index + 1, len(values), f"{name} {value}")

@@ -1,7 +1,7 @@
 """A light judge of genre or mood from chords alone, for the Evaluation page's conditioning checks.
 
 Multinomial naive Bayes over key-relative Roman-numeral unigrams and bigrams (with ``^``/``$``
-ends): the chords are read as Roman numerals in the key :func:`core.generation.generate.guess_key`
+ends): the chords are read as Roman numerals in the key :func:`core.spelling.guess_key`
 finds in them, so transposition does not matter and real and generated progressions are read
 alike. Laplace smoothing, a uniform prior over the values (so a rare value is not simply never
 said). NumPy only: the benchmarks' stronger judges (logistic regression, :mod:`bench.adherence`)
@@ -25,8 +25,8 @@ SMOOTHING = 1.0
 
 
 def roman_tokens(chords: Sequence[Chord]) -> list[str]:
-    """Roman numerals of the chords in the key :func:`core.generation.generate.guess_key` reads from them."""
-    from core.generation.generate import guess_key
+    """Roman numerals of the chords in the key :func:`core.spelling.guess_key` reads from them."""
+    from core.spelling import guess_key
 
     if not chords:
         return []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.evaluation.evaluate import evaluate_run
-from core.generation.generate import write_generated_samples
+from core.generation.run_samples import write_generated_samples
 from core.training.run_folder import write_phase
 
 

@@ -23,7 +23,7 @@ from core.conditions import Conditions
 from core.config import MAX_SCORED_CHORDS
 from core.errors import InputError
 from core.generation.calibration import clear_fit
-from core.generation.generate import TypedChord, read_chords, reading_notes
+from core.generation.chord_input import TypedChord, read_chords, reading_notes
 from core.generation.loading import Generator, as_generator
 from core.spelling import Spelling
 

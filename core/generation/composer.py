@@ -5,7 +5,7 @@
 * after ``chords`` alone, by the model's next-chord distribution p(c | chords, conditions);
 * with ``followed_by`` (the chords that come after the gap), by the exact both-sides conditional
   p(c | chords before, chords after, conditions) ∝ p(c | before) · Π p(each later chord | …, c, …) —
-  the conditional the swap alternatives use (:func:`core.generation.generate.position_distribution`);
+  the conditional the swap alternatives use (:func:`core.generation.alternatives.position_distribution`);
 * ``ends=True`` also counts the model's p(END) after the last chord: after ``followed_by``, or
   right after the chord asked for when nothing follows ("what ends it?").
 
@@ -30,10 +30,10 @@ from core.chords import END_ID, VOCAB, Chord
 from core.conditions import Conditions
 from core.config import ComposerSettings, GenerationSettings
 from core.errors import InputError
-from core.generation.generate import TypedChord, condition_rows, read_chords, reading_notes
+from core.generation.chord_input import TypedChord, read_chords, reading_notes
 from core.generation.guidance import guided_decoder
 from core.generation.loading import Generator, as_generator
-from core.generation.sampling import candidate_log_scores, chord_mask
+from core.generation.sampling import candidate_log_scores, chord_mask, condition_rows
 from core.spelling import Spelling, guess_key
 
 #: most chords around the gap (before and after together): a progression's length limit.

@@ -1,4 +1,4 @@
-"""Edits of one progression: pure functions from a :class:`~core.generation.generate.Sample` to a new one.
+"""Edits of one progression: pure functions from a :class:`~core.generation.sample.Sample` to a new one.
 
 The Generate page (and any other caller) changes one progression at a time: transpose it, swap a
 chord in, redraw it around the chords it keeps, ask what fits at one place. Each function here
@@ -26,16 +26,11 @@ from core.chords import ParsedSymbol, SlashChord
 from core.conditions import Conditions
 from core.config import GenerationSettings
 from core.errors import InputError
+from core.generation.chord_input import TypedChord, read_chords, reading_notes
 from core.generation.composer import RankedChord, Ranking, next_chords
-from core.generation.generate import (
-    Sample,
-    TypedChord,
-    generate,
-    read_chords,
-    reading_notes,
-    roman_for,
-)
+from core.generation.generate import generate
 from core.generation.loading import Generator, as_generator
+from core.generation.sample import Sample, roman_for
 from core.spelling import Spelling, key_name
 
 
@@ -78,9 +73,8 @@ def generate_shown(
     settings = settings or GenerationSettings()
     seeds = read_chords(seed_chords)
     typed_locks = {position: read_chords([item])[0] for position, item in (locks or {}).items()}
-    samples = generate(as_generator(model), conditions, seed_chords=_shown_back(seeds, transposition),
-                       locks={p: moved(c.slash, -transposition) for p, c in typed_locks.items()}, progress=progress,
-                       **settings.to_dict())
+    samples = generate(as_generator(model), conditions, settings, seed_chords=_shown_back(seeds, transposition),
+                       locks={p: moved(c.slash, -transposition) for p, c in typed_locks.items()}, progress=progress)
     notes = reading_notes([*seeds, *typed_locks.values()])
     return [replace(transposed(s, transposition), notes=notes) for s in samples]
 

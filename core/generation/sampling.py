@@ -19,10 +19,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.chords import END_ID, PAD_ID, START_ID, VOCAB, in_scale
+from core.conditions import Conditions
 from core.generation.decoder import Decoder, DecoderState
 
 #: rows x candidates decoded at once when scoring every candidate at a position.
 CANDIDATE_CHUNK_ROWS = 8192
+
+
+def condition_rows(conditions: Conditions, rows: int) -> np.ndarray:
+    """Condition ids [rows, 4] (genre, mood, key, scale_type) repeated for every row: the decoder's condition input."""
+    ids = conditions.ids()
+    return np.tile(np.array([[ids["genre"], ids["mood"], ids["key"], ids["scale_type"]]], dtype=np.int64), (rows, 1))
 
 
 def chord_mask(tonic: int | None = None, scale_type: str | None = None) -> np.ndarray:

@@ -24,8 +24,10 @@ from core.chords import END_ID, PAD_ID, VOCAB, Chord
 from core.conditions import CONDITION_NAMES, UNSPECIFIED, VOCABULARIES, Conditions
 from core.errors import InputError
 from core.generation.calibration import UNCALIBRATED, ConditionCalibration, load_calibration
+from core.generation.chord_input import parse_chords
 from core.generation.decoder import token_log_likelihoods
-from core.generation.generate import Generator, as_generator, condition_rows, parse_chords
+from core.generation.loading import Generator, as_generator
+from core.generation.sampling import condition_rows
 from core.spelling import Spelling
 
 RANKABLE: tuple[str, ...] = ("genre", "mood")

@@ -167,7 +167,7 @@ class _GenerateRequestBase(ConditionFields):
         positions = [lock.position for lock in self.locks]
         if len(set(positions)) != len(positions):
             raise ValueError("two locks at the same position")
-        validate_request(self.conditions(), **self.settings())  # seeds/locks within length, in_key needs a key
+        validate_request(self.conditions(), self.settings(), self.seed_chords, self.locks_at())  # seeds/locks fit
         work = self.work()
         if work > MAX_LOCK_WORK:
             raise ValueError(f"this request would cost about {work:,} decoder steps (limit {MAX_LOCK_WORK:,}): "
@@ -182,13 +182,13 @@ class _GenerateRequestBase(ConditionFields):
         work = lock_work(self.length, self.num_samples, len(self.seed_chords), positions, self.gibbs_passes)
         return work * _guidance_factor(self.guidance, self.conditions())
 
-    def settings(self) -> dict:
-        """Keyword arguments for :func:`core.generation.generate.generate` (locks 0-based)."""
-        return {
-            **{name: getattr(self, name) for name in GenerationSettings.settings()},
-            "seed_chords": list(self.seed_chords),
-            "locks": {lock.position - 1: lock.chord for lock in self.locks},
-        }
+    def settings(self) -> GenerationSettings:
+        """The sampling settings, as the fields hold them (each already checked by its setting)."""
+        return GenerationSettings(**{name: getattr(self, name) for name in GenerationSettings.settings()})
+
+    def locks_at(self) -> dict[int, str]:
+        """The locked chords by 0-based position."""
+        return {lock.position - 1: lock.chord for lock in self.locks}
 
 
 #: ``POST /generate``'s body: one field per :class:`core.config.GenerationSettings` setting (a new
@@ -437,6 +437,15 @@ def _answer_bad_input_with_422(app: FastAPI) -> None:
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
 
 
+def generated(generator, request: GenerateRequest) -> GenerateResponse:
+    """``POST /generate``'s answer: the request's one :class:`GenerationSettings` handed to generation as it is."""
+    from core.generation.generate import generate
+
+    samples = generate(generator, request.conditions(), request.settings(), seed_chords=request.seed_chords,
+                       locks=request.locks_at())
+    return GenerateResponse(samples=[SampleOut(**s.to_dict()) for s in samples], backend=generator.backend)
+
+
 def ranked_next(generator, request: NextRequest) -> NextResponse:
     """``POST /next``'s answer: :func:`core.generation.composer.next_chords` for the request."""
     from core.generation.composer import next_chords
@@ -449,7 +458,7 @@ def ranked_next(generator, request: NextRequest) -> NextResponse:
 def scored(generator, request: ScoreRequest) -> ScoreResponse:
     """``POST /score``'s answer: each progression scored, with reading notes, and ranked when asked."""
     from core.generation.calibration import clear_fit
-    from core.generation.generate import read_chords, reading_notes
+    from core.generation.chord_input import read_chords, reading_notes
     from core.generation.score import rank_condition, score_progressions
 
     conditions = request.conditions()
@@ -465,7 +474,7 @@ def scored(generator, request: ScoreRequest) -> ScoreResponse:
 def create_app(model: str | Path | None = None, generator=None, heavy_slots: int | None = None,
                heavy_queue: int | None = None) -> FastAPI:
     """The API app. ``model`` is a run folder or ``.keras`` file (``None``: the active model), loaded at
-    startup; ``generator`` (a :class:`core.generation.generate.Generator`) is used as is when given.
+    startup; ``generator`` (a :class:`core.generation.loading.Generator`) is used as is when given.
     ``heavy_slots``: heavy requests served at once (default :func:`default_heavy_slots`); ``heavy_queue``:
     how many more may wait (default :data:`QUEUE_PER_SLOT` per slot)."""
     slots = HeavySlots(default_heavy_slots() if heavy_slots is None else heavy_slots, heavy_queue)
@@ -486,11 +495,8 @@ def create_app(model: str | Path | None = None, generator=None, heavy_slots: int
     @app.post("/generate", response_model=GenerateResponse, responses=BUSY_RESPONSE)
     def generate_endpoint(request: GenerateRequest) -> GenerateResponse:
         """Sample progressions under the given conditions."""
-        from core.generation.generate import generate
-
         with slots.taken(request.work()):
-            samples = generate(app.state.generator, request.conditions(), **request.settings())
-        return GenerateResponse(samples=[SampleOut(**s.to_dict()) for s in samples], backend=app.state.generator.backend)
+            return generated(app.state.generator, request)
 
     @app.post("/next", response_model=NextResponse, responses=BUSY_RESPONSE)
     def next_endpoint(request: NextRequest) -> NextResponse:
