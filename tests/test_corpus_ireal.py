@@ -7,6 +7,7 @@ without chords and one without a music string (both reported by title).
 
 import string
 import urllib.parse
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,17 @@ def test_duplicates_across_playlists_are_one_chart_and_problems_are_reported(rea
     assert len(skipped) == 2
     assert report.chords_read["ireal"] > 300
     assert report.mapped["ireal"]["B7sus -> sus4"] >= 1  # "B7sus" mapped to the nearest quality
+
+
+def test_deduplicate_by_title_and_a_shared_composer_word(charts) -> None:
+    base = charts["Blue Moon of Kentucky"]
+    same = replace(base, composer="Monroe, Bill (1946)", playlists=("Other",), song_id="other:1")
+    different = replace(base, composer="Elvis Presley", playlists=("Other",), song_id="other:2")
+    cover = replace(base, title="Blue Moon Of Kentucky!", composer="Patsy Cline (Bill Monroe)", playlists=("More",),
+                    song_id="other:3")
+    kept = ireal.deduplicate([base, same, different, cover])
+    assert [chart.song_id for chart in kept] == [base.song_id, "other:2"]
+    assert kept[0].playlists == ("Country 50", "Other", "More") and kept[1].playlists == ("Other",)
 
 
 def test_songs_keep_sections_and_repeats() -> None:

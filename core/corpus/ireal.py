@@ -624,7 +624,8 @@ def _playlist_songs(decoded: str) -> list[str]:
 
 
 def _composer_words(composer: str) -> set[str]:
-    return set(normalise_title(composer).split()) - {"and", "the", "a", "of"}
+    """The words naming a chart's people, parenthesised ones too (``Willie Nelson (Fred Rose)``)."""
+    return set(normalise_title(re.sub(r"[()\[\]]", " ", composer)).split()) - {"and", "the", "a", "of"}
 
 
 def deduplicate(charts: list[IrealChart]) -> list[IrealChart]:
