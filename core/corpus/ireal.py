@@ -684,8 +684,3 @@ def song_of_chart(chart: IrealChart) -> Song:
 def ireal_songs(folder: Path, report: BuildReport) -> list[Song]:
     """Every unique chart of the ``ireal-playlists`` folder as a :class:`Song` (see :func:`ireal_charts`)."""
     return [song_of_chart(chart) for chart in ireal_charts(folder, report)]
-
-
-def parse(source_dir: Path, report: BuildReport) -> list[Song]:
-    """The build's entry point for this source (same as :func:`ireal_songs`)."""
-    return ireal_songs(source_dir, report)
