@@ -583,7 +583,7 @@ def chart_of(song_text: str, path: Path, number: int, report: BuildReport) -> Ir
     key_text = fields[4].strip()
     key = parse_key(key_text)
     if key is None:
-        where.skip(f"unreadable key {key_text!r}: key estimated from the chords")
+        where.skip(f"{f'unreadable key {key_text!r}' if key_text else 'no key'}: key estimated from the chords")
         key = estimate_key([[t.chord for t in bar.chords if t.chord] for s in sections for bar in s.bars
                             if any(t.chord for t in bar.chords)])
     style = fields[3].strip()
