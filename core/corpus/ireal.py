@@ -81,7 +81,7 @@ STYLE_GENRES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("disco", "dance", "house", "techno"), "disco"),
     (("rock",), "rock"),
     (("folk", "celtic", "irish"), "folk"),
-    (("swing", "dixieland", "bebop", "jazz", "hymn"), "jazz"),
+    (("swing", "dixieland", "bebop", "jazz"), "jazz"),
     (("pop",), "pop"),
 )
 #: the time signature codes that are not simply beats + unit (T12 is 12/8).
