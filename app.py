@@ -6,7 +6,7 @@ pages are files in ``pages/`` (Streamlit's classic multipage convention; see :mo
 
 import streamlit as st
 
-from core.training import runs
+from core.training import active_model
 from studio.page import PAGES, set_up
 
 set_up("Home")
@@ -16,7 +16,7 @@ st.markdown(
     "evaluate it against n-gram baselines and play with what it writes."
 )
 
-model = runs.model_in_use()
+model = active_model.model_in_use()
 st.subheader("Model in use")
 if not model.exists:
     st.warning(f"No trained model at `{model.folder}` yet: train one on the Training page and make it active.")

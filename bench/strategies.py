@@ -66,7 +66,7 @@ def strategy_runs(settings: StrategySettings) -> dict[str, tuple[str, dict]]:
 def train_missing(settings: StrategySettings, runs_dir: Path = RUNS_DIR) -> None:
     """Train every run of :func:`strategy_runs` that has no model yet, one at a time under the training lock."""
     from core.config import TrainConfig
-    from core.training.runs import training_lock
+    from core.training.lock import training_lock
     from core.training.train import train
 
     for name, (label, values) in strategy_runs(settings).items():

@@ -305,7 +305,7 @@ def train_until(config, target: float) -> dict:
     below the target (``None`` if never), the validation curve and the load averages seen.
     """
     from core.run_files import request_stop
-    from core.training.runs import training_lock
+    from core.training.lock import training_lock
     from core.training.train import train
 
     curve: list[dict] = []

@@ -49,15 +49,15 @@ class TransferSettings:
 
 def _launch(name: str, flags: str, minutes: float) -> int:
     """``core train`` for one run under the training lock (taken here, handed to the trainer); its exit status."""
-    from core.training import runs
+    from core.training.lock import TrainingBusy, acquire_training_lock
 
     command = [sys.executable, "-m", "core", "train", "--run-name", name, "--max-minutes", str(minutes), "--no-reports",
                *shlex.split(flags)]
     while True:
         try:
-            held = runs.acquire_training_lock(name)
+            held = acquire_training_lock(name)
             break
-        except runs.TrainingBusy:
+        except TrainingBusy:
             time.sleep(10)  # another training took the machine: wait for it
     print(f"[transfer] {time.strftime('%H:%M:%S')} {' '.join(command)}", flush=True)
     try:

@@ -5,7 +5,7 @@
 The machine has 2 cores, so only one training runs at a time: before each run this waits until
 no other ``core train`` process is alive, ``output/training.lock`` (the studio's single-training
 lock) is free and no ``python -m bench`` run holds ``output/bench.lock``, then takes the training
-lock for its own run and hands it to the trainer it starts (core.training.runs), which holds it
+lock for its own run and hands it to the trainer it starts (core.training.lock), which holds it
 until it ends. Runs land in
 ``output/runs/<variant>/`` (names and flags in :data:`bench.quality.VARIANTS`); a variant whose
 run already holds a model is skipped.
@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.quality import VARIANTS
 from core.paths import RUNS_DIR
 from core.run_files import MODEL_FILE
-from core.training.runs import pid_alive
+from core.training.processes import pid_alive
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,9 +72,9 @@ def benchmark_running() -> bool:
 
 def wait_for_machine(poll_s: float = 20.0, include_benchmarks: bool = True) -> None:
     """Block until no other training (and, with ``include_benchmarks``, no benchmark) runs and the lock is free."""
-    from core.training import runs
+    from core.training.lock import current_training
 
-    while other_trainings() or runs.current_training() is not None or (include_benchmarks and benchmark_running()):
+    while other_trainings() or current_training() is not None or (include_benchmarks and benchmark_running()):
         time.sleep(poll_s)
 
 
@@ -100,16 +100,16 @@ def machine_for_benchmark(poll_s: float = 10.0) -> Iterator[None]:
 
 def train_variant(name: str, flags: str, minutes: float) -> int:
     """Run one variant under the training lock (taken here, handed to the trainer); returns the exit status."""
-    from core.training import runs
+    from core.training.lock import TrainingBusy, acquire_training_lock
 
     command = [sys.executable, "-m", "core", "train", "--run-name", name, "--max-epochs-minutes", str(minutes),
                "--no-reports", *shlex.split(flags)]
     while True:
         wait_for_machine()
         try:
-            held = runs.acquire_training_lock(name)
+            held = acquire_training_lock(name)
             break
-        except runs.TrainingBusy:
+        except TrainingBusy:
             continue  # another start took the machine between the wait and the lock
     print(f"[variants] {time.strftime('%H:%M:%S')} start {name}: {' '.join(command)}", flush=True)
     try:

@@ -20,7 +20,7 @@ module is the one place that names its files::
     generated_samples.json   a few samples per genre (core.generation.generate)
     STOP                     a stop request (the trainer ends the run cleanly)
     phase.json               what the trainer is doing now (PHASES) and the clock of the run's elapsed time
-    train.out, command.txt   a background run's output and command line (core.training.runs)
+    train.out, command.txt   a background run's output and command line (core.training.processes)
 
 Files are written atomically (to a hidden partial name beside them, then ``os.replace``), so a
 reader never sees half a file; ``metrics.jsonl`` is appended line by line and read tolerantly.
@@ -60,7 +60,7 @@ GENERATED_SAMPLES_FILE = "generated_samples.json"
 STOP_FILE = "STOP"
 TRAIN_OUTPUT_FILE = "train.out"
 COMMAND_FILE = "command.txt"
-#: the machine-wide single-training lock, in the output folder beside ``runs/`` (see core.training.runs).
+#: the machine-wide single-training lock, in the output folder beside ``runs/`` (see core.training.lock).
 TRAINING_LOCK_FILE = "training.lock"
 PHASE_FILE = "phase.json"
 #: what a trainer can be doing, in the words the Training page shows (see write_phase).

@@ -1,6 +1,6 @@
 """Training: start a run in the background, follow it live, stop it, fine-tune, compare runs, manage runs and the model in use.
 
-Everything shown comes from the run folders and the training lock (core.training.runs), not from the
+Everything shown comes from the run folders and the training lock (core.training.follow), not from the
 session, so a reload or a second tab sees the same training.
 """
 
@@ -8,7 +8,8 @@ import streamlit as st
 
 from core.config import CELLS, SETTINGS, TrainConfig
 from core.run_files import LIVE_STATUSES, STOP_WAITS_FOR, TRAIN_OUTPUT_FILE
-from core.training import runs
+from core.training import active_model, follow, processes, run_management, run_names
+from core.training.lock import current_training
 from core.training.run_folder import epoch_records
 from studio import charts, fine_tune
 from studio.page import input_errors, set_up
@@ -28,29 +29,29 @@ if flash := st.session_state.pop("training_flash", None):
 requested = st.query_params.get("run")
 if requested:
     with input_errors():
-        runs.existing_run_dir(requested)
+        run_names.existing_run_dir(requested)
 
 
-def resume_controls(run_name: str, offer: runs.ResumeOffer) -> None:
+def resume_controls(run_name: str, offer: processes.ResumeOffer) -> None:
     """Resume an interrupted or stopped run from its last saved epoch, for as many epochs in all as asked."""
     total, go = st.columns([1, 3], vertical_alignment="bottom")
     epochs = total.number_input("Epochs in all", min_value=offer.epoch + 1, value=max(offer.planned, offer.epoch + 1),
                                 step=1, key=f"resume-epochs-{run_name}")
     if go.button(f"Resume from epoch {offer.epoch}", icon=":material/resume:", key=f"resume-{run_name}"):
         with input_errors():
-            runs.resume_training(run_name, int(epochs))
+            processes.resume_training(run_name, int(epochs))
             st.rerun(scope="app")
 
 
 @st.fragment(run_every=2)
 def live_panel() -> None:
     """The run in progress (else the one asked for in the URL, else the newest): progress, curves, Stop."""
-    shown = runs.run_to_follow(st.query_params.get("run"))
+    shown = follow.run_to_follow(st.query_params.get("run"))
     if shown is None:
         st.info("No training runs yet: start one below.", icon=":material/info:")
         return
     with input_errors():
-        progress = runs.run_progress(shown)
+        progress = follow.run_progress(shown)
         live = progress.status in LIVE_STATUSES
         if st.session_state.get("was_live") and not live:
             st.session_state["was_live"] = False
@@ -60,7 +61,7 @@ def live_panel() -> None:
         head, button = st.columns([4, 1], vertical_alignment="bottom")
         head.subheader(f"{'Training now' if live else 'Run'}: {shown}")
         if live and button.button("Stop training", type="primary", icon=":material/stop_circle:", key="stop"):
-            runs.stop_training(shown)
+            processes.stop_training(shown)
             st.toast(f"Stop requested for {shown}: it waits for {STOP_WAITS_FOR}.")
         planned = progress.epochs_planned or "?"
         st.progress(progress.fraction, text=f"epoch {progress.epoch} of {planned} · {progress.phase_label}")
@@ -71,9 +72,9 @@ def live_panel() -> None:
         epoch.metric("Epoch", f"{progress.epoch} / {planned}")
         elapsed.metric("Elapsed", format_duration(progress.elapsed_s))
         eta.metric("Time left (ETA)", format_duration(progress.eta_s))
-        if not live and (offer := runs.resume_offer(shown)) is not None:
+        if not live and (offer := processes.resume_offer(shown)) is not None:
             resume_controls(shown, offer)
-        if not live and (tuned := runs.fine_tune_result(shown)) is not None:
+        if not live and (tuned := follow.fine_tune_result(shown)) is not None:
             songs = "the held-out song" if tuned.songs == 1 else f"the {tuned.songs} held-out songs"
             st.metric(f"Perplexity on {songs} (lower is better)", f"{tuned.perplexity_after:.2f}",
                       delta=f"{tuned.perplexity_after - tuned.perplexity_before:+.2f} from "
@@ -85,12 +86,12 @@ def live_panel() -> None:
             st.caption("Waiting for the first epoch to end…")
         if progress.status in ("failed", "interrupted") or (live and not records):
             with st.expander(f"Trainer output ({TRAIN_OUTPUT_FILE})", expanded=progress.status == "failed"):
-                st.code(runs.train_output_tail(shown) or "(nothing printed yet)", language="text")
+                st.code(follow.train_output_tail(shown) or "(nothing printed yet)", language="text")
 
 
 live_panel()
 
-busy = runs.current_training()
+busy = current_training()
 with st.expander("Start a training run", expanded=busy is None, icon=":material/play_circle:"):
     if busy is not None:
         st.warning(f"Training now: {busy.describe()}. One training at a time: stop it above or wait for it to end.")
@@ -120,7 +121,7 @@ with st.expander("Start a training run", expanded=busy is None, icon=":material/
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
     if submitted:
         with input_errors():
-            name = runs.start_training(TrainConfig.from_values({
+            name = processes.start_training(TrainConfig.from_values({
                 "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "cell": cell, "lstm_layers": layers,
                 "lstm_units": lstm_units, "embedding_dim": embedding_dim, "dropout": dropout, "attention": attention,
                 "augment": augment, "max_minutes": max_minutes, "max_train_windows": max_windows, "run_name": run_name,
@@ -137,20 +138,20 @@ with st.expander("Fine-tune a trained model: on a genre, a source, a mood, or yo
         fine_tune.songs_panel()
 
 st.header("Model in use")
-choices = runs.model_choices()
-model = runs.model_in_use()
-active = next((i for i, choice in enumerate(choices) if choice.run == runs.active_run_name()), 0)
+choices = active_model.model_choices()
+model = active_model.model_in_use()
+active = next((i for i, choice in enumerate(choices) if choice.run == active_model.active_run_name()), 0)
 pick, use = st.columns([3, 1], vertical_alignment="bottom")
 chosen = pick.selectbox(f"The studio generates and scores with **{model.label}**", choices, index=active,
                         format_func=lambda c: c.label, key="model-choice")
 if use.button("Make active", type="primary", key="make-active"):
     with input_errors():
-        runs.activate(chosen)
+        active_model.activate(chosen)
         st.session_state["training_flash"] = f"**{chosen.label}** is now the model the studio uses."
         st.rerun()
 
 st.header("Runs")
-summaries = runs.list_runs()
+summaries = follow.list_runs()
 if not summaries:
     st.caption("Finished and running runs appear here.")
 else:
@@ -164,7 +165,7 @@ else:
                               key="metric")
         if picked:
             with input_errors():
-                st.plotly_chart(charts.compare_runs(runs.metrics_by_run(picked), metric), key="compare-chart")
+                st.plotly_chart(charts.compare_runs(follow.metrics_by_run(picked), metric), key="compare-chart")
     with chosen_run:
         st.subheader("One run")
         selected = st.selectbox("Run", names, key="selected-run")
@@ -175,11 +176,11 @@ else:
         renamed = new_name.text_input("New name", placeholder=selected, key="rename-to")
         if rename.button("Rename", key="rename"):
             with input_errors():
-                runs.rename_run(selected, renamed)
+                run_management.rename_run(selected, renamed)
                 st.session_state["training_flash"] = f"**{selected}** is now called **{renamed.strip()}**."
                 st.session_state.pop("rename-to", None)
                 st.rerun()
-        st.download_button("Download as a zip", data=lambda: runs.run_zip(selected), file_name=f"{selected}.zip",
+        st.download_button("Download as a zip", data=lambda: run_management.run_zip(selected), file_name=f"{selected}.zip",
                            mime="application/zip", icon=":material/download:", key="download-run", on_click="ignore")
         if st.session_state.get("confirm-delete") != selected:
             if st.button("Delete…", icon=":material/delete:", key="delete-run"):
@@ -190,7 +191,7 @@ else:
             sure, cancel = st.columns(2)
             if sure.button("Delete for good", type="primary", key="delete-confirmed"):
                 with input_errors():
-                    was_active = runs.delete_run(selected)
+                    was_active = run_management.delete_run(selected)
                     st.session_state["training_flash"] = f"Deleted **{selected}**." + (
                         " The shipped default is the model in use again." if was_active else "")
                     st.session_state.pop("confirm-delete", None)

@@ -1,6 +1,6 @@
 """The Training page's fine-tuning panel: a trained model tuned on a genre/source/mood, or on songs the user uploads.
 
-Both start an ordinary background training through :func:`core.training.runs.start_training`
+Both start an ordinary background training through :func:`core.training.processes.start_training`
 (so the live panel follows it); what is read and checked lives in :mod:`core.corpus.user_import`
 and :mod:`core.config`. An upload is read once per set of files and kept in the session.
 """
@@ -17,7 +17,8 @@ from core.config import TrainConfig
 from core.corpus.user_import import FINE_TUNE_RECIPE, ImportResult, fine_tune_config, import_songs, write_import
 from core.corpus.user_songs import EXTENSIONS, MAX_FILE_BYTES
 from core.errors import InputError
-from core.training import runs
+from core.training import active_model, processes, run_names
+from core.training.lock import TrainingBusy, current_training
 from studio.page import input_errors
 
 ANY = "(any)"
@@ -32,7 +33,7 @@ def started(name: str, what: str) -> None:
 
 def subset_panel() -> None:
     """Fine-tune a chosen model on the corpus songs of one genre, source or mood."""
-    choices = runs.model_choices()
+    choices = active_model.model_choices()
     with st.form("subset-form"):
         base_column, data_column, limits_column = st.columns(3)
         base = base_column.selectbox("Start from", choices, format_func=lambda c: c.label, key="tune-base")
@@ -48,7 +49,7 @@ def subset_panel() -> None:
         submitted = st.form_submit_button("Fine-tune", type="primary", icon=":material/tune:")
     if submitted:
         with input_errors():
-            name = runs.start_training(TrainConfig.from_values({
+            name = processes.start_training(TrainConfig.from_values({
                 "init_from": str(base.folder), "freeze_embeddings": freeze, "genre": None if genre == ANY else genre,
                 "mood": None if mood == ANY else mood, "source": source or None, "max_minutes": minutes, "lr": lr,
                 "run_name": run_name,
@@ -117,10 +118,10 @@ def songs_panel() -> None:
                    "stopping early; when it ends, the held-out songs' perplexity before and after shows above.")
         name = st.text_input("Run name", placeholder="empty: run-<date>-<time>", key="song-run-name")
         if st.button("Fine-tune the default on these songs", type="primary", icon=":material/tune:", key="song-tune"):
-            if (busy := runs.current_training()) is not None:
-                raise runs.TrainingBusy(busy)  # before the import is written
-            if name and runs.run_dir(name).exists():
+            if (busy := current_training()) is not None:
+                raise TrainingBusy(busy)  # before the import is written
+            if name and run_names.run_dir(name).exists():
                 raise InputError(f"a run named {name!r} already exists; choose another name or leave it empty")
             table = write_import(result)
-            run = runs.start_training(fine_tune_config(table, run_name=name or None))
+            run = processes.start_training(fine_tune_config(table, run_name=name or None))
             started(run, f"the default, fine-tuned on {table.parent.name}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.run_files import MODEL_FILE
-from core.training import runs
+from core.training import active_model, follow
 
 MODEL_IN_USE = "model in use"
 NO_MODEL_HINT = ("train one on the **Training** page and make it active (the default model, `models/default`, "
@@ -21,23 +21,13 @@ def model_version(folder: Path) -> float:
     return path.stat().st_mtime if path.exists() else 0.0
 
 
-def active_model_folder() -> Path | None:
-    """The active model's folder; ``None`` after telling the user how to get a model."""
-    model = runs.model_in_use()
-    if not model.exists:
-        st.info(f"No trained model yet (looked in `{model.folder}`): {NO_MODEL_HINT}.", icon=":material/info:")
-        return None
-    st.caption(f"Model: **{model.label}**")
-    return model.folder
-
-
 def choose_model_folder(key: str = "model-choice") -> Path | None:
     """A picker over the model in use and every run with a model (kept in the URL as ``run``).
 
     Returns the chosen folder, or ``None`` after a message when no model exists at all.
     """
-    model = runs.model_in_use()
-    with_models = {run.name: run.folder for run in runs.list_runs() if run.has_model}
+    model = active_model.model_in_use()
+    with_models = {run.name: run.folder for run in follow.list_runs() if run.has_model}
     options = ([MODEL_IN_USE] if model.exists else []) + list(with_models)
     if not options:
         st.info(f"No trained model yet: {NO_MODEL_HINT}.", icon=":material/info:")
@@ -62,7 +52,7 @@ def with_ensemble(folder: Path) -> tuple[str, float]:
     Returns what the loaders take (:func:`core.generation.ensemble.load_ensemble`: the folders
     joined by ``os.pathsep``) and a version covering every member, for the caches.
     """
-    others = {run.name: run.folder for run in runs.list_runs()
+    others = {run.name: run.folder for run in follow.list_runs()
               if run.has_model and run.folder.resolve() != Path(folder).resolve()}
     chosen = st.multiselect("Average with (ensemble)", list(others), key="ensemble", placeholder="no other model",
                             help="Each chord's probability becomes the mean of these models' and the model in use's.",

@@ -1,7 +1,7 @@
 """How the Training page shows runs: the runs table, durations, and the TensorBoard command for a run.
 
 Display only: what a run is and where it stands comes from :mod:`core.training.run_folder` and
-:mod:`core.training.runs`; this module turns it into the page's words and DataFrame.
+:mod:`core.training.follow`; this module turns it into the page's words and DataFrame.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.config import TrainConfig
 from core.run_files import LOGS_DIR
-from core.training import runs
+from core.training import run_names
 from core.training.run_folder import RunSummary
 
 #: the runs table's columns, in order.
@@ -88,4 +88,4 @@ def data_text(config: TrainConfig | None) -> str:
 
 def tensorboard_command(run_name: str) -> str:
     """The shell command that opens TensorBoard on a run's logs (:class:`InputError` for a bad run name)."""
-    return f"tensorboard --logdir {shlex.quote(str(runs.run_dir(run_name) / LOGS_DIR))}"
+    return f"tensorboard --logdir {shlex.quote(str(run_names.run_dir(run_name) / LOGS_DIR))}"

@@ -69,12 +69,12 @@ def test_repeated_model_flags_make_an_ensemble(two_models, capsys):
 
 
 def test_the_generate_page_averages_the_models_chosen(studio):  # noqa: F811 - the fixture
-    from core.training import runs
+    from core.training import active_model
     from tests.test_pages_dataset_training import page
 
     saved_tiny_model(studio / "runs" / "one", seed=1, end_bias=-3.0)
     saved_tiny_model(studio / "runs" / "two", seed=2, end_bias=-3.0)
-    runs.set_active("one")
+    active_model.set_active("one")
     at = page("pages/4_generate.py").run()
     assert not at.exception
     single = [s.value for s in at.subheader if s.value.startswith("Progression ")]

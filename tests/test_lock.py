@@ -1,7 +1,7 @@
-"""The single-training lock (core.training.runs): atomic under simultaneous starts, taken by the CLI, never stale.
+"""The single-training lock (core.training.lock): atomic under simultaneous starts, taken by the CLI, never stale.
 
 Processes here are small Python snippets that take the lock through the same function the trainer's
-command line does (:func:`core.training.runs.training_lock`), each with a private CHORDSMITH_OUTPUT.
+command line does (:func:`core.training.lock.training_lock`), each with a private CHORDSMITH_OUTPUT.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from core import paths
 from core.cli import main
 from core.config import TrainConfig
 from core.run_files import STOP_FILE, TRAIN_OUTPUT_FILE, TRAINING_LOCK_FILE
-from core.training import runs
+from core.training import follow, processes
+from core.training.lock import TrainingBusy, TrainingLock, acquire_training_lock, current_training, lock_path, training_lock
 from tests.private_output import private_output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,17 +30,17 @@ PAIRS = 10
 #: then holds it until a byte arrives on fd argv[3]; argv[4] "fail" raises inside the lock instead of waiting.
 CONTENDER = r'''
 import os, sys
-from core.training import runs
+from core.training.lock import TrainingBusy, training_lock
 run, start_fd, release_fd, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 print("ready", flush=True)
 os.read(start_fd, 1)
 try:
-    with runs.training_lock(run):
+    with training_lock(run):
         print("acquired", os.getpid(), flush=True)
         if mode == "fail":
             raise RuntimeError("training failed")
         os.read(release_fd, 1)
-except runs.TrainingBusy as busy:
+except TrainingBusy as busy:
     print("refused", busy, flush=True)
     os.read(release_fd, 1)
 '''
@@ -98,12 +99,12 @@ def contenders():
     group.close()
 
 
-def held_by(output: Path) -> runs.TrainingLock | None:
+def held_by(output: Path) -> TrainingLock | None:
     """current_training() for another output folder."""
     saved = paths.OUTPUT_DIR
     paths.OUTPUT_DIR = output
     try:
-        return runs.current_training()
+        return current_training()
     finally:
         paths.OUTPUT_DIR = saved
 
@@ -124,7 +125,7 @@ def test_ten_simultaneous_pairs_exactly_one_of_each_trains(tmp_path: Path, conte
         pid = contenders.processes[2 * i + winner].pid
         refusal = pair[1 - winner]
         assert f"a training is already running: run 'p{i}-{'ab'[winner]}' (pid {pid}, started " in refusal, refusal
-        assert held_by(out) == runs.TrainingLock(pid, f"p{i}-{'ab'[winner]}", held_by(out).started)
+        assert held_by(out) == TrainingLock(pid, f"p{i}-{'ab'[winner]}", held_by(out).started)
     contenders.release()
     assert all(process.returncode == 0 for process in contenders.processes)
     for out in outputs:  # released on exit, file removed
@@ -155,31 +156,31 @@ def test_a_killed_holder_leaves_a_file_that_is_not_held_and_is_taken_over(output
     assert contenders.go() == [f"acquired {holder.pid}"]
     holder.kill()
     holder.wait(timeout=30)
-    assert runs.lock_path().exists()  # kill -9: nothing cleaned up, yet
-    assert runs.current_training() is None  # the kernel dropped the flock with the process
-    assert runs.lock_path().exists()  # and looking removed nothing
-    with runs.training_lock("next") as held:
-        assert runs.current_training() == runs.TrainingLock(os.getpid(), "next", held.holder.started)
-    assert runs.current_training() is None and not runs.lock_path().exists()
+    assert lock_path().exists()  # kill -9: nothing cleaned up, yet
+    assert current_training() is None  # the kernel dropped the flock with the process
+    assert lock_path().exists()  # and looking removed nothing
+    with training_lock("next") as held:
+        assert current_training() == TrainingLock(os.getpid(), "next", held.holder.started)
+    assert current_training() is None and not lock_path().exists()
 
 
 @pytest.mark.parametrize("content", [b"", b'{"pid": 12', b"garbage"])
 def test_a_held_lock_with_an_empty_or_half_written_file_is_never_stale(output: Path, content: bytes) -> None:
-    held = runs.acquire_training_lock("writing")
+    held = acquire_training_lock("writing")
     try:
         os.pwrite(held.fd, content, 0)
         os.ftruncate(held.fd, len(content))
-        holder = runs.current_training()
+        holder = current_training()
         assert holder is not None and holder.run == ""  # held, by a process that has not written its name
-        with pytest.raises(runs.TrainingBusy, match="already running: another process"):
-            runs.acquire_training_lock("second")
-        assert runs.lock_path().read_bytes() == content  # nobody rewrote or removed it
+        with pytest.raises(TrainingBusy, match="already running: another process"):
+            acquire_training_lock("second")
+        assert lock_path().read_bytes() == content  # nobody rewrote or removed it
     finally:
         held.release()
-    runs.lock_path().parent.mkdir(parents=True, exist_ok=True)
-    runs.lock_path().write_bytes(content)  # the same content with nobody holding the lock: simply free
-    assert runs.current_training() is None
-    runs.acquire_training_lock("third").release()
+    lock_path().parent.mkdir(parents=True, exist_ok=True)
+    lock_path().write_bytes(content)  # the same content with nobody holding the lock: simply free
+    assert current_training() is None
+    acquire_training_lock("third").release()
 
 
 def test_polling_is_read_only(output: Path, contenders: Contenders) -> None:
@@ -188,13 +189,13 @@ def test_polling_is_read_only(output: Path, contenders: Contenders) -> None:
     stop_file = output / "runs" / "stubborn" / STOP_FILE
     stop_file.parent.mkdir(parents=True)
     stop_file.write_text("stop requested long ago\n")
-    old = time.time() - 10 * runs.STOP_GRACE_SECONDS
+    old = time.time() - 10 * processes.STOP_GRACE_SECONDS
     os.utime(stop_file, (old, old))
     for _ in range(3):
-        assert runs.current_training().run == "stubborn"
-        runs.list_runs()
-        runs.run_to_follow()
-    assert holder.poll() is None and stop_file.exists() and runs.lock_path().exists()  # no signal, nothing removed
+        assert current_training().run == "stubborn"
+        follow.list_runs()
+        follow.run_to_follow()
+    assert holder.poll() is None and stop_file.exists() and lock_path().exists()  # no signal, nothing removed
     contenders.release()
 
 
@@ -204,10 +205,10 @@ def test_polling_is_read_only(output: Path, contenders: Contenders) -> None:
 #: A trainer stand-in that takes the lock as ``python -m core train`` does and runs until its STOP file appears.
 LOCKING_TRAINER = r'''
 import pathlib, sys, time
-from core.training import runs
+from core.training.lock import training_lock
 from core.run_files import STOP_FILE
 folder = pathlib.Path(sys.argv[1])
-with runs.training_lock(folder.name) as held:
+with training_lock(folder.name) as held:
     print("holding", held.holder.pid, flush=True)
     while not (folder / STOP_FILE).exists():
         time.sleep(0.05)
@@ -215,29 +216,29 @@ with runs.training_lock(folder.name) as held:
 
 
 def test_the_studio_hands_its_lock_to_the_trainer_it_starts(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runs, "train_command",
+    monkeypatch.setattr(processes, "train_command",
                         lambda config_path: [sys.executable, "-c", LOCKING_TRAINER, str(Path(config_path).parent)])
-    name = runs.start_training(TrainConfig(run_name="handed"))
+    name = processes.start_training(TrainConfig(run_name="handed"))
     try:
-        holder = runs.current_training()
+        holder = current_training()
         assert holder is not None and holder.run == "handed" and holder.pid != os.getpid()
-        with pytest.raises(runs.TrainingBusy, match=f"already running: run 'handed' \\(pid {holder.pid}, started "):
-            runs.start_training(TrainConfig(run_name="second"))
+        with pytest.raises(TrainingBusy, match=f"already running: run 'handed' \\(pid {holder.pid}, started "):
+            processes.start_training(TrainConfig(run_name="second"))
         train_out = output / "runs" / name / TRAIN_OUTPUT_FILE
         deadline = time.time() + 30
         while "holding" not in train_out.read_text() and time.time() < deadline:
             time.sleep(0.05)
         assert train_out.read_text().split() == ["holding", str(holder.pid)]  # took it over, was not refused
-        assert runs.current_training() == holder  # same pid, run and start time after the take-over
-        runs.stop_training(name)
+        assert current_training() == holder  # same pid, run and start time after the take-over
+        processes.stop_training(name)
         deadline = time.time() + 30
-        while runs.current_training() is not None and time.time() < deadline:
+        while current_training() is not None and time.time() < deadline:
             time.sleep(0.05)
-        assert runs.current_training() is None and not runs.lock_path().exists()  # the trainer released it
+        assert current_training() is None and not lock_path().exists()  # the trainer released it
     finally:
-        holder = runs.current_training()
+        holder = current_training()
         if holder is not None:
-            runs._terminate(holder.pid, wait_s=2)
+            processes._terminate(holder.pid, wait_s=2)
 
 
 def test_the_command_line_trains_under_the_lock(output: Path, monkeypatch: pytest.MonkeyPatch,
@@ -247,7 +248,7 @@ def test_the_command_line_trains_under_the_lock(output: Path, monkeypatch: pytes
     seen = []
 
     def fake_train(config, **_):  # the trainer's other arguments do not matter here
-        seen.append(runs.current_training())
+        seen.append(current_training())
         if config.run_name == "broken":
             raise RuntimeError("training failed")
         return output / "runs" / config.run_name
@@ -255,16 +256,16 @@ def test_the_command_line_trains_under_the_lock(output: Path, monkeypatch: pytes
     monkeypatch.setattr(core.training.train, "train", fake_train)
     assert main(["train", "--run-name", "cli-run", "--epochs", "1"]) == 0
     assert seen[0].run == "cli-run" and seen[0].pid == os.getpid()
-    assert runs.current_training() is None and not runs.lock_path().exists()
+    assert current_training() is None and not lock_path().exists()
     capsys.readouterr()
     assert main(["train", "--run-name", "broken", "--epochs", "1"]) == 1  # a failure is one line, not a traceback
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and error[0].startswith("error:") and "training failed" in error[0], error
-    assert seen[1].run == "broken" and runs.current_training() is None and not runs.lock_path().exists()
+    assert seen[1].run == "broken" and current_training() is None and not lock_path().exists()
 
 
 def test_a_second_command_line_training_is_refused_with_one_line(output: Path) -> None:
-    with runs.training_lock("busy"):
+    with training_lock("busy"):
         result = subprocess.run(
             [sys.executable, "-m", "core", "train", "--run-name", "second", "--epochs", "1", "--max-train-windows", "8",
              "--no-reports"],

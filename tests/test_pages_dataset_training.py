@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 from core import paths
 from core.config import TrainConfig
 from core.run_files import CONFIG_FILE, METRICS_FILE, MODEL_FILE, TEST_RESULTS_FILE
-from core.training import runs
+from core.training import active_model, processes
+from core.training.lock import lock_path, training_lock
 from tests.private_output import private_output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     out = private_output(tmp_path, monkeypatch)
     monkeypatch.setattr(paths, "CORPUS_TABLE", write_sample_table(tmp_path / "data" / "progressions.csv.gz"))
     yield out
-    runs.lock_path().unlink(missing_ok=True)
+    lock_path().unlink(missing_ok=True)
 
 
 def page(name: str) -> AppTest:
@@ -80,7 +81,7 @@ def chart_x(at: AppTest, key: str) -> list:
 
 def test_app_opens_on_home_with_links_and_model_in_use(studio: Path) -> None:
     fake_run(studio, "good", [2.0, 1.5], test_top1=0.42)
-    runs.set_active("good")
+    active_model.set_active("good")
     at = page("app.py").run()
     assert not at.exception
     assert at.title[0].value == "Chordsmith"
@@ -170,7 +171,7 @@ def test_training_form_rejects_bad_values_with_a_message(studio: Path, values: d
     at = submit(page("pages/2_training.py").run(), **values)
     assert not at.exception
     assert any(message in error.value for error in at.error), [e.value for e in at.error]
-    assert not runs.lock_path().exists() and not (studio / "runs").exists()
+    assert not lock_path().exists() and not (studio / "runs").exists()
 
 
 def test_training_form_starts_one_checked_train_config(studio: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -181,7 +182,7 @@ def test_training_form_starts_one_checked_train_config(studio: Path, monkeypatch
         (studio / "runs" / config.run_name).mkdir(parents=True)
         return config.run_name
 
-    monkeypatch.setattr(runs, "start_training", start)
+    monkeypatch.setattr(processes, "start_training", start)
     at = submit(page("pages/2_training.py").run(), epochs=3, lr=0.002, run_name="r1")
     assert not at.exception and not at.error
     assert started == [TrainConfig(epochs=3, lr=0.002, run_name="r1")]  # every other setting at its default
@@ -195,7 +196,7 @@ def test_training_form_refuses_a_taken_run_name(studio: Path) -> None:
 
 def test_second_start_while_busy_names_the_busy_run(studio: Path) -> None:
     fake_run(studio, "busy-run", [2.0, 1.9])
-    with runs.training_lock("busy-run"):  # held by this process, as a trainer holds it
+    with training_lock("busy-run"):  # held by this process, as a trainer holds it
         at = page("pages/2_training.py").run()
         assert not at.exception
         assert f"run 'busy-run' (pid {os.getpid()}" in at.warning[0].value
@@ -219,7 +220,7 @@ def test_training_page_lists_compares_and_activates_runs(studio: Path) -> None:
     at.selectbox(key="model-choice").set_value(first)
     next(b for b in at.button if b.key == "make-active").click().run()
     assert not at.exception
-    assert runs.active_run_name() == "first"
+    assert active_model.active_run_name() == "first"
     assert "first" in at.success[0].value
 
 

@@ -16,7 +16,7 @@ from core import paths
 from core.chords import read_symbol
 from core.config import GenerationSettings
 from core.run_files import MODEL_FILE, TEST_RESULTS_FILE
-from core.training import runs
+from core.training import active_model
 from tests.tiny_models import saved_tiny_model
 
 GENERATE = "pages/4_generate.py"
@@ -27,7 +27,7 @@ EVALUATION = "pages/3_evaluation.py"
 def model(studio: Path) -> Path:  # noqa: F811 - pytest fixture injection
     """A tiny model in a run folder, made the active model."""
     folder = saved_tiny_model(studio / "runs" / "tiny", end_bias=-3.0)
-    runs.set_active("tiny")
+    active_model.set_active("tiny")
     return folder
 
 
@@ -63,7 +63,7 @@ def test_a_corrupted_model_file_shows_a_message_not_a_traceback(studio: Path, sc
     folder = studio / "runs" / "broken"
     folder.mkdir(parents=True)
     (folder / MODEL_FILE).write_bytes(b"this is not a keras file")
-    runs.set_active("broken")
+    active_model.set_active("broken")
     at = opened(script)
     if script == EVALUATION:
         at.button(key="eval-compute").click().run()
@@ -327,11 +327,11 @@ def test_favourites_gather_in_their_panel_with_their_own_link(model: Path) -> No
 def test_a_link_uses_the_model_it_names_whatever_is_active(model: Path, studio: Path) -> None:  # noqa: F811
     other = saved_tiny_model(studio / "runs" / "other", seed=7, end_bias=-3.0)
     query = {"seed": "4", "samples": "2", "length": "5"}
-    runs.set_active("other")
+    active_model.set_active("other")
     made = opened(GENERATE, **query)
     link = dict(made.query_params)
     assert link["model"].startswith("other@")
-    runs.set_active("tiny")
+    active_model.set_active("tiny")
     again = opened(GENERATE, **link)
     assert not again.exception and progressions(again) == progressions(made)
     assert again.selectbox(key="gen-model").value == "other" and not again.warning

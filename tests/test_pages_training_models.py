@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 from core import paths
 from core.config import TrainConfig
 from core.run_files import CONFIG_FILE, METRICS_FILE, MODEL_FILE, STOP_WAITS_FOR, TEST_RESULTS_FILE
-from core.training import runs
+from core.training import active_model, processes
+from core.training.lock import lock_path, training_lock
 from core.training.run_folder import write_launch, write_phase
 from tests.private_output import private_output
 
@@ -35,7 +36,7 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     out = private_output(tmp_path, monkeypatch)
     monkeypatch.setattr(paths, "CORPUS_TABLE", write_sample_table(tmp_path / "data" / "progressions.csv.gz"))
     yield out
-    runs.lock_path().unlink(missing_ok=True)
+    lock_path().unlink(missing_ok=True)
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def started(studio: Path, monkeypatch: pytest.MonkeyPatch) -> list[TrainConfig]:
         (studio / "runs" / name).mkdir(parents=True)
         return name
 
-    monkeypatch.setattr(runs, "start_training", start)
+    monkeypatch.setattr(processes, "start_training", start)
     return configs
 
 
@@ -84,15 +85,15 @@ def messages(at: AppTest, kind: str) -> str:
 
 def test_the_default_can_be_chosen_again_after_a_run_was_made_active(studio: Path) -> None:
     fake_run(studio, "tuned")
-    runs.set_active("tuned")
+    active_model.set_active("tuned")
     at = training_page().run()
     assert not at.exception
     choice = at.selectbox(key="model-choice")
-    assert choice.options == [runs.DEFAULT_MODEL_LABEL, "tuned"] and choice.value.label == "tuned"
-    choice.set_value(runs.model_choices()[0])
+    assert choice.options == [active_model.DEFAULT_MODEL_LABEL, "tuned"] and choice.value.label == "tuned"
+    choice.set_value(active_model.model_choices()[0])
     button(at, "make-active").click().run()
     assert not at.exception
-    assert runs.active_run_name() is None and runs.model_in_use().label == "models/default"
+    assert active_model.active_run_name() is None and active_model.model_in_use().label == "models/default"
     assert "models/default (shipped)" in at.success[0].value
 
 
@@ -128,7 +129,7 @@ def test_a_taken_name_and_a_training_run_are_refused_with_a_message(studio: Path
     at.text_input(key="rename-to").set_value("b")
     button(at, "rename").click().run()
     assert "'b' already exists" in messages(at, "error")
-    with runs.training_lock("b"):
+    with training_lock("b"):
         at.selectbox(key="selected-run").set_value("b")
         button(at, "delete-run").click().run()
         button(at, "delete-confirmed").click().run()
@@ -141,7 +142,7 @@ def test_a_taken_name_and_a_training_run_are_refused_with_a_message(studio: Path
 
 def test_the_live_view_names_the_phase_and_the_stop_says_what_it_waits_for(studio: Path) -> None:
     folder = fake_run(studio, "live", started=1.0, final=False, model=False)
-    with runs.training_lock("live") as held:
+    with training_lock("live") as held:
         write_launch(folder, held.holder.started)
         write_phase(folder, "evaluating")
         at = training_page().run()

@@ -179,18 +179,18 @@ def _interrupted_run(out: Path, name: str, done: int, planned: int) -> Path:
 
 
 def test_the_training_page_offers_resume_on_an_interrupted_run(studio, monkeypatch):  # noqa: F811 - the fixture
-    from core.training import runs
+    from core.training import processes
 
     _interrupted_run(studio, "cut", 2, 5)
     finished = _interrupted_run(studio, "whole", 3, 3)
     with open(finished / "metrics.jsonl", "a") as handle:
         handle.write(json.dumps({"status": "finished", "reason": "epochs completed"}) + "\n")
-    assert runs.resume_offer("cut") == runs.ResumeOffer(2, 5) and runs.resume_offer("whole") is None
+    assert processes.resume_offer("cut") == processes.ResumeOffer(2, 5) and processes.resume_offer("whole") is None
     with pytest.raises(InputError, match="more than the 2 epochs"):
-        runs.resume_training("cut", 2)
+        processes.resume_training("cut", 2)
 
     resumed = []
-    monkeypatch.setattr(runs, "resume_training", lambda name, epochs=None: resumed.append((name, epochs)) or name)
+    monkeypatch.setattr(processes, "resume_training", lambda name, epochs=None: resumed.append((name, epochs)) or name)
     at = page("pages/2_training.py")
     at.query_params["run"] = "cut"
     at.run()

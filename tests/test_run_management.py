@@ -29,7 +29,8 @@ from core.run_files import (
     TEST_RESULTS_FILE,
     request_stop,
 )
-from core.training import runs
+from core.training import active_model, follow, run_management
+from core.training.lock import lock_path, training_lock
 from core.training.run_folder import read_metrics, run_elapsed, write_launch, write_phase
 from studio.run_tables import runs_frame
 from tests.private_output import private_output
@@ -40,7 +41,7 @@ from tests.progression_frames import progression_frame
 def output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     out = private_output(tmp_path, monkeypatch)
     yield out
-    runs.lock_path().unlink(missing_ok=True)
+    lock_path().unlink(missing_ok=True)
 
 
 def write_run(output: Path, name: str, records: list[dict], model: bool = True, config: dict | None = None) -> Path:
@@ -68,13 +69,13 @@ def set_mtime(path: Path, when: float) -> None:
 def test_the_shipped_default_is_always_a_choice_and_can_be_made_active_again(output: Path) -> None:
     write_run(output, "tuned", [{"status": "finished"}])
     write_run(output, "unfinished", [{"status": "started"}], model=False)
-    choices = runs.model_choices()
-    assert [c.label for c in choices] == [runs.DEFAULT_MODEL_LABEL, "tuned"]
+    choices = active_model.model_choices()
+    assert [c.label for c in choices] == [active_model.DEFAULT_MODEL_LABEL, "tuned"]
     assert choices[0].folder == paths.DEFAULT_MODEL_DIR and choices[0].run is None
-    runs.activate(choices[1])
-    assert runs.active_run_name() == "tuned" and runs.model_in_use().label == "run tuned"
-    runs.activate(runs.model_choices()[0])  # back to the default: what "Make active" on a run used to make impossible
-    assert runs.active_run_name() is None and paths.active_model_dir() == paths.DEFAULT_MODEL_DIR
+    active_model.activate(choices[1])
+    assert active_model.active_run_name() == "tuned" and active_model.model_in_use().label == "run tuned"
+    active_model.activate(active_model.model_choices()[0])  # back to the default: "Make active" on a run could not
+    assert active_model.active_run_name() is None and paths.active_model_dir() == paths.DEFAULT_MODEL_DIR
 
 
 # --------------------------------------------------------------------------- rename, delete, zip
@@ -83,34 +84,34 @@ def test_the_shipped_default_is_always_a_choice_and_can_be_made_active_again(out
 def test_rename_moves_the_folder_the_config_name_and_the_active_model(output: Path) -> None:
     write_run(output, "old", [{"status": "finished"}])
     write_run(output, "other", [{"status": "finished"}])
-    runs.set_active("old")
-    folder = runs.rename_run("old", " new ")
+    active_model.set_active("old")
+    folder = run_management.rename_run("old", " new ")
     assert folder == output / "runs" / "new" and not (output / "runs" / "old").exists()
     assert json.loads((folder / CONFIG_FILE).read_text())["train"]["run_name"] == "new"
-    assert runs.active_run_name() == "new"
+    assert active_model.active_run_name() == "new"
     with pytest.raises(InputError, match="'other' already exists"):
-        runs.rename_run("new", "other")
+        run_management.rename_run("new", "other")
     with pytest.raises(InputError, match="not usable"):
-        runs.rename_run("new", "a/b")
+        run_management.rename_run("new", "a/b")
     with pytest.raises(InputError, match="no run named 'ghost'"):
-        runs.rename_run("ghost", "x")
+        run_management.rename_run("ghost", "x")
 
 
 def test_delete_removes_the_run_and_gives_the_default_back_when_it_was_in_use(output: Path) -> None:
     write_run(output, "doomed", [{"status": "finished"}])
     write_run(output, "kept", [{"status": "finished"}])
-    runs.set_active("doomed")
-    assert runs.delete_run("doomed") is True
-    assert not (output / "runs" / "doomed").exists() and runs.active_run_name() is None
-    assert runs.delete_run("kept") is False
+    active_model.set_active("doomed")
+    assert run_management.delete_run("doomed") is True
+    assert not (output / "runs" / "doomed").exists() and active_model.active_run_name() is None
+    assert run_management.delete_run("kept") is False
     with pytest.raises(InputError, match="no run named 'doomed'"):
-        runs.delete_run("doomed")
+        run_management.delete_run("doomed")
 
 
 def test_a_training_run_can_be_neither_renamed_nor_deleted(output: Path) -> None:
     write_run(output, "busy", [{"status": "started"}], model=False)
-    with runs.training_lock("busy"):
-        for action in (lambda: runs.rename_run("busy", "other"), lambda: runs.delete_run("busy")):
+    with training_lock("busy"):
+        for action in (lambda: run_management.rename_run("busy", "other"), lambda: run_management.delete_run("busy")):
             with pytest.raises(InputError, match="'busy' is training now: stop it"):
                 action()
     assert (output / "runs" / "busy").is_dir()
@@ -121,7 +122,7 @@ def test_a_run_downloads_as_a_zip_of_its_files_without_partial_ones(output: Path
     (folder / "checkpoints").mkdir()
     (folder / "checkpoints" / "best.keras").write_bytes(b"best")
     (folder / ".config.partial.json").write_text("{")
-    with zipfile.ZipFile(io.BytesIO(runs.run_zip("packed"))) as archive:
+    with zipfile.ZipFile(io.BytesIO(run_management.run_zip("packed"))) as archive:
         assert sorted(archive.namelist()) == ["packed/checkpoints/best.keras", f"packed/{CONFIG_FILE}", f"packed/{METRICS_FILE}",
                                               f"packed/{MODEL_FILE}"]
         assert archive.read(f"packed/{MODEL_FILE}") == b"stand-in"
@@ -152,26 +153,26 @@ def test_a_resumed_run_counts_on_before_its_trainer_writes_the_new_launch(output
     write_launch(folder, 1000.0)
     set_mtime(folder / METRICS_FILE, 1040.0)
     assert run_elapsed(folder, read_metrics(folder), live=True, now=5005.0, session_started=5000.0) == pytest.approx(45.0)
-    assert runs.live_phase(folder, 5000.0, started=True) == "starting"  # the phase file is the last session's
+    assert follow.live_phase(folder, 5000.0, started=True) == "starting"  # the phase file is the last session's
 
 
 def test_progress_names_the_phase_and_gives_no_eta_outside_training(output: Path) -> None:
     folder = write_run(output, "phases", [{"status": "started", "time": 1000.0}, epoch(1), epoch(2)], model=False)
-    with runs.training_lock("phases") as held:
+    with training_lock("phases") as held:
         write_launch(folder, held.holder.started)
-        assert runs.run_progress("phases").phase == "starting"
+        assert follow.run_progress("phases").phase == "starting"
         write_phase(folder, "training")
-        progress = runs.run_progress("phases")
+        progress = follow.run_progress("phases")
         assert progress.phase_label == "training" and progress.eta_s == pytest.approx(10.0)
         write_phase(folder, "evaluating")
-        progress = runs.run_progress("phases")
+        progress = follow.run_progress("phases")
         assert progress.phase_label == PHASES["evaluating"] == "evaluating on the test songs" and progress.eta_s is None
         write_phase(folder, "sampling")
-        assert runs.run_progress("phases").phase_label == "writing samples"
-        before = runs.run_progress("phases").elapsed_s
+        assert follow.run_progress("phases").phase_label == "writing samples"
+        before = follow.run_progress("phases").elapsed_s
     with (folder / METRICS_FILE).open("a") as handle:
         handle.write(json.dumps({"status": "finished", "time": time.time()}) + "\n")
-    over = runs.run_progress("phases")
+    over = follow.run_progress("phases")
     assert over.phase is None and over.phase_label == "finished" and over.eta_s is None and over.elapsed_s >= before
     assert json.loads((folder / PHASE_FILE).read_text())["phase"] == "sampling"
     with pytest.raises(ValueError):
@@ -184,7 +185,7 @@ def test_runs_table_has_no_raw_none_and_says_what_a_run_learnt_from(output: Path
               config={"init_from": "/repo/models/default", "genre": "jazz"})
     write_run(output, "mine", [{"status": "finished", "time": 3.0}],
               config={"init_from": "/repo/models/default", "corpus_table": "/out/imports/songs-1/progressions.csv.gz"})
-    table = runs_frame(runs.list_runs()).set_index("run")
+    table = runs_frame(follow.list_runs()).set_index("run")
     cells = table.astype(str).to_numpy().ravel().tolist()
     assert not any(cell in ("None", "nan", "NaN") for cell in cells), cells
     assert table.loc["blank", "best val loss"] == "—" and table.loc["blank", "test top-1"] == "—"
@@ -194,13 +195,13 @@ def test_runs_table_has_no_raw_none_and_says_what_a_run_learnt_from(output: Path
 
 def test_fine_tune_result_reads_before_and_after_from_the_test_results(output: Path) -> None:
     folder = write_run(output, "tuned", [{"status": "finished"}])
-    assert runs.fine_tune_result("tuned") is None
+    assert follow.fine_tune_result("tuned") is None
     (folder / TEST_RESULTS_FILE).write_text(json.dumps({
         "split": "test", "test_songs": 3, "base": {"path": "/m/default/model.keras"},
         "models": {"lstm": {"perplexity": 7.5, "top1": 0.4, "tokens": 20},
                    "base_lstm": {"perplexity": 9.0, "top1": 0.35, "tokens": 20}},
     }))
-    result = runs.fine_tune_result("tuned")
+    result = follow.fine_tune_result("tuned")
     assert (result.songs, result.tokens, result.perplexity_before, result.perplexity_after) == (3, 20, 9.0, 7.5)
 
 

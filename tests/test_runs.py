@@ -1,6 +1,6 @@
-"""core.training.runs: form validation, metrics.jsonl reading, run listing, progress, start/stop in the background.
+"""Training runs for the studio: form validation, metrics reading, listing, progress, start/stop in the background.
 
-The lock itself (races, release, dead holders, the command line) is tested in tests/test_training_lock.py.
+The lock itself (races, release, dead holders, the command line) is tested in tests/test_lock.py.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from core.run_files import (
     TEST_RESULTS_FILE,
     TRAIN_OUTPUT_FILE,
 )
-from core.training import run_folder, runs
+from core.training import active_model, follow, processes, run_folder, run_names
+from core.training.lock import TrainingLock, acquire_training_lock, current_training
 from studio.run_tables import format_duration, runs_frame, tensorboard_command
 from tests.private_output import private_output
 
@@ -70,11 +71,11 @@ def fake_trainer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: Path):
         return [sys.executable, str(script), str(output / "runs" / config.run_name), str(config.epochs), settings["obey"],
                 METRICS_FILE, STOP_FILE]
 
-    monkeypatch.setattr(runs, "train_command", command)
+    monkeypatch.setattr(processes, "train_command", command)
     yield settings
-    lock = runs.current_training()
+    lock = current_training()
     if lock is not None:  # never leave a child behind
-        runs._terminate(lock.pid, wait_s=2)
+        processes._terminate(lock.pid, wait_s=2)
 
 
 def write_run(output: Path, name: str, records: list[dict], test_results: dict | None = None,
@@ -115,7 +116,7 @@ def test_form_values_make_one_checked_train_config(output: Path) -> None:
     assert not config.augment and config.max_train_windows == 64
     assert config.max_minutes is None and config.run_name is None  # 0 minutes: no budget; empty name: a dated one
     assert (config.model.cell, config.model.lstm_layers, config.model.attention) == ("gru", 3, True)
-    assert runs.train_command(output / "x" / CONFIG_FILE)[-3:] == ["train", "--config", str(output / "x" / CONFIG_FILE)]
+    assert processes.train_command(output / "x" / CONFIG_FILE)[-3:] == ["train", "--config", str(output / "x" / CONFIG_FILE)]
 
 
 @pytest.mark.parametrize(("config", "message"), [
@@ -144,8 +145,8 @@ def test_bad_form_values_are_input_errors(output: Path, config: dict, message: s
 def test_existing_run_name_is_refused(output: Path) -> None:
     write_run(output, "taken", [])
     with pytest.raises(InputError, match="'taken' already exists"):
-        runs.start_training(TrainConfig(run_name="taken"))
-    assert runs.new_run_name() != "taken"
+        processes.start_training(TrainConfig(run_name="taken"))
+    assert run_names.new_run_name() != "taken"
 
 
 # --------------------------------------------------------------------------- metrics.jsonl
@@ -174,8 +175,8 @@ def test_list_runs_reads_status_best_val_loss_test_accuracy_and_duration(output:
               test_results={"model": {"top1": 0.41, "top5": 0.8}, "baselines": {"bigram": {"top1": 0.3}}})
     write_run(output, "crashed", [{"status": "started", "time": 200.0}, epoch(1, 2.2)], model=False)
     write_run(output, "broke", [{"status": "started", "time": 50.0}, {"status": "failed", "error": "boom"}], model=False)
-    listed = {run.name: run for run in runs.list_runs()}
-    assert [run.name for run in runs.list_runs()] == ["crashed", "done", "broke"]  # newest first
+    listed = {run.name: run for run in follow.list_runs()}
+    assert [run.name for run in follow.list_runs()] == ["crashed", "done", "broke"]  # newest first
     done = listed["done"]
     assert done.status == "finished" and done.best_val_loss == 1.5 and done.epochs_done == 3
     assert done.test_top1 == 0.41 and done.test_top5 == 0.8 and done.duration_s == 31.0
@@ -190,16 +191,16 @@ def test_a_run_without_metrics_lists_by_its_oldest_file_not_by_a_file_added_late
     os.utime(old / MODEL_FILE, (1000.0, 1000.0))
     write_run(output, "new", [{"status": "started", "time": 5000.0}])
     (old / "model.inference.npz").write_bytes(b"derived later, on first use")  # moves the folder's own time
-    assert [run.name for run in runs.list_runs()][:2] == ["new", "old"]
+    assert [run.name for run in follow.list_runs()][:2] == ["new", "old"]
 
 
 def test_progress_gives_epoch_and_eta_while_running(output: Path) -> None:
     write_run(output, "live", [{"status": "started", "time": 0.0}, epoch(1, 2.0, seconds=10), epoch(2, 1.8, seconds=20)],
               config={"epochs": 10}, model=False)
-    held = runs.acquire_training_lock("live")
-    held.record(runs.TrainingLock(os.getpid(), "live", 1000.0))
+    held = acquire_training_lock("live")
+    held.record(TrainingLock(os.getpid(), "live", 1000.0))
     try:
-        progress = runs.run_progress("live", now=1100.0)
+        progress = follow.run_progress("live", now=1100.0)
     finally:
         held.release()
     assert progress.status == "running" and progress.epoch == 2 and progress.epochs_planned == 3
@@ -207,40 +208,40 @@ def test_progress_gives_epoch_and_eta_while_running(output: Path) -> None:
     assert progress.eta_s == pytest.approx(15.0)  # mean 15 s per epoch, one epoch left of the 3 planned
     assert 0.6 < progress.fraction < 0.7
     with pytest.raises(InputError, match="no run named 'gone'"):
-        runs.run_progress("gone")
+        follow.run_progress("gone")
 
 
 # --------------------------------------------------------------------------- background process
 
 
 def test_start_runs_in_background_holds_the_lock_and_stops(output: Path, fake_trainer: dict) -> None:
-    name = runs.start_training(TrainConfig(epochs=200, run_name="bg"))
+    name = processes.start_training(TrainConfig(epochs=200, run_name="bg"))
     assert name == "bg"
     written = TrainConfig.from_file(output / "runs" / "bg" / CONFIG_FILE)  # the config the trainer was started from
     assert written == TrainConfig(epochs=200, run_name="bg")
-    lock = runs.current_training()
+    lock = current_training()
     assert lock is not None and lock.run == "bg" and lock.pid != os.getpid()
     assert os.getsid(lock.pid) == lock.pid  # its own session: outlives the page
     with pytest.raises(InputError, match="already running: run 'bg' \\(pid "):
-        runs.start_training(TrainConfig(epochs=1))
-    assert wait_until(lambda: runs.run_progress("bg").epoch >= 1)
-    runs.stop_training("bg")
+        processes.start_training(TrainConfig(epochs=1))
+    assert wait_until(lambda: follow.run_progress("bg").epoch >= 1)
+    processes.stop_training("bg")
     assert (output / "runs" / "bg" / STOP_FILE).exists()
-    assert wait_until(lambda: runs.current_training() is None)
-    summary = {run.name: run for run in runs.list_runs()}["bg"]
+    assert wait_until(lambda: current_training() is None)
+    summary = {run.name: run for run in follow.list_runs()}["bg"]
     assert summary.status == "stopped" and 1 <= summary.epochs_done < 200
     assert (output / "runs" / "bg" / TRAIN_OUTPUT_FILE).exists()
     with pytest.raises(InputError, match="not running"):
-        runs.stop_training("bg")
+        processes.stop_training("bg")
 
 
 def test_stop_kills_a_trainer_that_ignores_stop_after_the_grace_period(output: Path, fake_trainer: dict) -> None:
     fake_trainer["obey"] = "ignore"
-    runs.start_training(TrainConfig(epochs=500, run_name="stubborn"))
-    assert wait_until(lambda: runs.run_progress("stubborn").epoch >= 1)
-    runs.stop_training("stubborn", grace_s=0.3)
-    assert wait_until(lambda: runs.current_training() is None, timeout=15)
-    assert {run.name: run for run in runs.list_runs()}["stubborn"].status == "stopped"
+    processes.start_training(TrainConfig(epochs=500, run_name="stubborn"))
+    assert wait_until(lambda: follow.run_progress("stubborn").epoch >= 1)
+    processes.stop_training("stubborn", grace_s=0.3)
+    assert wait_until(lambda: current_training() is None, timeout=15)
+    assert {run.name: run for run in follow.list_runs()}["stubborn"].status == "stopped"
 
 
 # --------------------------------------------------------------------------- choosing
@@ -249,13 +250,13 @@ def test_stop_kills_a_trainer_that_ignores_stop_after_the_grace_period(output: P
 def test_set_active_and_tensorboard_command(output: Path) -> None:
     write_run(output, "good", [{"status": "finished"}])
     write_run(output, "unfinished", [{"status": "started"}], model=False)
-    runs.set_active("good")
+    active_model.set_active("good")
     assert paths.active_model_dir() == (output / "runs" / "good").resolve()
-    assert runs.active_run_name() == "good"
+    assert active_model.active_run_name() == "good"
     with pytest.raises(InputError, match="no model.keras"):
-        runs.set_active("unfinished")
+        active_model.set_active("unfinished")
     with pytest.raises(InputError, match="no run named"):
-        runs.set_active("deleted")
+        active_model.set_active("deleted")
     assert tensorboard_command("good") == f"tensorboard --logdir {output / 'runs' / 'good' / LOGS_DIR}"
 
 
@@ -273,33 +274,33 @@ def test_format_duration() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("core.training.train") is None or not paths.CORPUS_TABLE.exists(),
                     reason="needs core/training/train.py and the shipped corpus table")
 def test_a_tiny_real_training_finishes(output: Path) -> None:
-    name = runs.start_training(TrainConfig.from_values({"epochs": 1, "batch_size": 32, "lstm_units": 16, "embedding_dim": 8,
+    name = processes.start_training(TrainConfig.from_values({"epochs": 1, "batch_size": 32, "lstm_units": 16, "embedding_dim": 8,
                                                         "lstm_layers": 1, "max_train_windows": 64, "run_name": "tiny"}))
     # the bound only guards against a hang: a 64-window epoch takes seconds idle, minutes on a machine loaded 10+
-    finished = wait_until(lambda: runs.current_training() is None, timeout=600)
+    finished = wait_until(lambda: current_training() is None, timeout=600)
     log = (output / "runs" / name / TRAIN_OUTPUT_FILE).read_text()
     if not finished:
-        runs._terminate(runs.current_training().pid, wait_s=2)
+        processes._terminate(current_training().pid, wait_s=2)
     assert finished, log[-2000:]
-    summary = {run.name: run for run in runs.list_runs()}["tiny"]
+    summary = {run.name: run for run in follow.list_runs()}["tiny"]
     assert summary.status == "finished", log[-2000:]
     assert summary.epochs_done == 1 and summary.best_val_loss is not None and summary.has_model
 
 
 def test_model_in_use_reads_the_active_runs_test_results(output: Path) -> None:
     write_run(output, "chosen", [{"status": "finished"}], test_results={"model": {"top1": 0.5, "top5": 0.9}, "n": 10})
-    runs.set_active("chosen")
-    model = runs.model_in_use()
+    active_model.set_active("chosen")
+    model = active_model.model_in_use()
     assert model.label == "run chosen" and model.exists
     assert model.test_top1 == 0.5 and model.test_metrics == {"model.top1": 0.5, "model.top5": 0.9, "n": 10.0}
     (output / "active_model.txt").unlink()
-    assert runs.model_in_use().label == "models/default"
+    assert active_model.model_in_use().label == "models/default"
 
 
 def test_runs_frame_lists_each_run_once(output: Path) -> None:
     write_run(output, "one", [{"status": "started", "time": 1.0}, epoch(1, 2.0), {"status": "finished", "elapsed": 61.0,
                                                                                    "reason": "epochs completed"}])
-    table = runs_frame(runs.list_runs())
+    table = runs_frame(follow.list_runs())
     assert table.loc[0, "run"] == "one" and table.loc[0, "duration"] == "1m 01s"
     assert table.loc[0, "epochs"] == "1/3" and "units 64" in table.loc[0, "settings"]
     assert table.loc[0, "ended because"] == "epochs completed"
@@ -307,19 +308,19 @@ def test_runs_frame_lists_each_run_once(output: Path) -> None:
 
 
 def test_run_to_follow_metrics_by_run_and_output_tail(output: Path) -> None:
-    assert runs.run_to_follow() is None
+    assert follow.run_to_follow() is None
     write_run(output, "old", [{"status": "started", "time": 1.0}, epoch(1, 2.0), {"status": "finished"}])
     write_run(output, "new", [{"status": "started", "time": 2.0}, {"status": "failed"}])
     (output / "runs" / "new" / TRAIN_OUTPUT_FILE).write_text("".join(f"line {i}\n" for i in range(100)))
-    assert runs.run_to_follow() == "new"
-    assert runs.run_to_follow("old") == "old"
-    assert runs.run_to_follow("deleted") == "new"
-    assert runs.run_to_follow("../etc") == "new"
-    assert [r["epoch"] for r in runs.metrics_by_run(["old", "new"])["old"]] == [1]
+    assert follow.run_to_follow() == "new"
+    assert follow.run_to_follow("old") == "old"
+    assert follow.run_to_follow("deleted") == "new"
+    assert follow.run_to_follow("../etc") == "new"
+    assert [r["epoch"] for r in follow.metrics_by_run(["old", "new"])["old"]] == [1]
     with pytest.raises(InputError, match="no run named 'deleted'"):
-        runs.metrics_by_run(["old", "deleted"])
-    assert runs.train_output_tail("new", lines=2) == "line 98\nline 99"
-    assert runs.train_output_tail("old") == ""
+        follow.metrics_by_run(["old", "deleted"])
+    assert follow.train_output_tail("new", lines=2) == "line 98\nline 99"
+    assert follow.train_output_tail("old") == ""
 
 
 def test_test_accuracy_reads_the_evaluators_layout(output: Path) -> None:
@@ -331,7 +332,7 @@ def test_test_accuracy_reads_the_evaluators_layout(output: Path) -> None:
     assert run_folder.model_test_accuracy({"models": {"lstm": {"top1": float("nan")}}}) == (None, None)
     assert run_folder.model_test_accuracy(None) == (None, None)
     write_run(output, "evaluated", [{"status": "finished"}], test_results=evaluated)
-    runs.set_active("evaluated")
-    model = runs.model_in_use()
+    active_model.set_active("evaluated")
+    model = active_model.model_in_use()
     assert model.test_top1 == 0.44 and model.test_metrics["bigram.perplexity"] == 12.0
     assert not any(key.startswith("per_genre") for key in model.test_metrics)

@@ -55,8 +55,9 @@ def test_the_inference_side_modules_import_without_tensorflow() -> None:
         import importlib, pkgutil
         import core.generation, studio
         for name in ("core.chords", "core.conditions", "core.notation", "core.audio", "core.config", "core.paths",
-                     "core.errors", "core.dataset", "core.serving.api", "core.training.run_folder", "core.training.runs",
-                     "core.cli"):
+                     "core.errors", "core.dataset", "core.serving.api", "core.training.run_folder", "core.training.lock",
+                     "core.training.processes", "core.training.follow", "core.training.active_model",
+                     "core.training.run_management", "core.cli"):
             importlib.import_module(name)
         for package in (core.generation, studio):
             for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):

@@ -159,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
     """
     config = config_from_args(args)
 
-    from core.training.runs import TrainingBusy, new_run_name, training_lock
+    from core.training.lock import TrainingBusy, training_lock
+    from core.training.run_names import new_run_name
 
     config.run_name = config.run_name or new_run_name()  # named now: the lock says which run holds it
     run_dir = resume_dir(args.resume) if args.resume is not None else None

@@ -272,7 +272,7 @@ def folder_started(folder: Path) -> float:
 def summarize_run(folder: Path, training: bool = False) -> RunSummary:
     """Everything the page lists about one run folder (missing files give ``None`` fields).
 
-    ``training`` says the run holds the training lock now (see :func:`core.training.runs.current_training`).
+    ``training`` says the run holds the training lock now (see :func:`core.training.lock.current_training`).
     """
     folder = Path(folder)
     records = read_metrics(folder)

@@ -162,7 +162,7 @@ def _session(config: TrainConfig, run_dir: Path | None, overwrite: bool, resume:
     """
     config.validate()
     if config.run_name is None:
-        from core.training.runs import new_run_name
+        from core.training.run_names import new_run_name
 
         config = replace(config, run_name=new_run_name())
     if run_dir is None:
