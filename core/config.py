@@ -518,9 +518,9 @@ class ComposerSettings(SettingsBase):
                        high=sum(chord is not None for chord in VOCAB.chords))
 
 
-#: most chords one scored or analysed progression may hold (``score``, ``POST /score``, the Analyze panel): a generated
-#: progression's length limit, already far past the 11-chord windows the model learnt from.
-MAX_SCORED_CHORDS = int(GenerationSettings.settings()["length"].high)
+#: most chords in one progression, on every surface: generated (the length limit), typed as seed chords or locks, or
+#: scored and analysed (``score``, ``POST /score``, the Analyze panel); far past the 11-chord windows the model learnt from.
+MAX_CHORDS = int(GenerationSettings.settings()["length"].high)
 
 #: sampling from the model's own next-chord distribution: temperature 1, no top-k or top-p cut. The library samples
 #: with :class:`GenerationSettings`' defaults, as every surface does; evaluation and benchmarks that measure the model

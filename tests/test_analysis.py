@@ -13,7 +13,7 @@ with warnings.catch_warnings():
 
 from core.cli import main
 from core.conditions import Conditions
-from core.config import MAX_SCORED_CHORDS
+from core.config import MAX_CHORDS
 from core.errors import InputError
 from core.generation.analysis import analyze
 from core.generation.calibration import ConditionCalibration, calibration_payload
@@ -60,13 +60,13 @@ def test_a_long_progression_gets_no_clear_fit_once_calibrated(model_dir, tmp_pat
 
 
 def test_the_cap_is_the_same_everywhere(model_dir, capsys) -> None:
-    too_long = " ".join(["C", "G"] * (MAX_SCORED_CHORDS // 2) + ["F"])
-    message = f"a progression may hold at most {MAX_SCORED_CHORDS} chords, got {MAX_SCORED_CHORDS + 1}"
+    too_long = " ".join(["C", "G"] * (MAX_CHORDS // 2) + ["F"])
+    message = f"a progression may hold at most {MAX_CHORDS} chords, got {MAX_CHORDS + 1}"
     with pytest.raises(InputError, match=message):
         analyze(model_dir, too_long)
     with pytest.raises(InputError, match="characters"):
         analyze(model_dir, "C " * 2000)
-    assert len(analyze(model_dir, " ".join(["C", "G"] * (MAX_SCORED_CHORDS // 2))).score["chords"]) == MAX_SCORED_CHORDS
+    assert len(analyze(model_dir, " ".join(["C", "G"] * (MAX_CHORDS // 2))).score["chords"]) == MAX_CHORDS
     with TestClient(create_app(model_dir)) as client:
         answer = client.post("/score", json={"progressions": [too_long]})
         assert answer.status_code == 422 and message in answer.text

@@ -24,21 +24,14 @@ with warnings.catch_warnings():
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from core.chords import in_scale, parse_symbol
+from core.chords import parse_symbol
 from core.cli import main
 from core.conditions import GENRES, KEYS, MOODS
-from core.serving.api import (
-    HEAVY_WORK,
-    MAX_LENGTH,
-    MAX_LOCK_WORK,
-    MAX_PROGRESSIONS,
-    RETRY_AFTER_S,
-    GenerateRequest,
-    HeavySlots,
-    NextRequest,
-    ScoreRequest,
-    create_app,
-)
+from core.config import MAX_CHORDS
+from core.numerals import in_scale
+from core.serving.admission import HEAVY_WORK, RETRY_AFTER_S, HeavySlots
+from core.serving.api import create_app
+from core.serving.schemas import MAX_LOCK_WORK, MAX_PROGRESSIONS, GenerateRequest, NextRequest, ScoreRequest
 from tests.tiny_models import saved_tiny_model
 
 pytestmark = pytest.mark.slow
@@ -207,9 +200,9 @@ def test_the_cost_budget_names_the_request_and_counts_guidance(client):
 
 
 def test_score_and_next_stay_within_the_budget_at_their_limits():
-    longest = " ".join(["C", "G"] * (MAX_LENGTH // 2))
+    longest = " ".join(["C", "G"] * (MAX_CHORDS // 2))
     score = ScoreRequest(progressions=[longest] * MAX_PROGRESSIONS, rank="genre")
-    gap = NextRequest(chords=["C"] * (MAX_LENGTH // 2), followed_by=["G"] * (MAX_LENGTH // 2 - 1), genre="pop",
+    gap = NextRequest(chords=["C"] * (MAX_CHORDS // 2), followed_by=["G"] * (MAX_CHORDS // 2 - 1), genre="pop",
                       guidance=1.0)
     assert HEAVY_WORK < score.work() <= MAX_LOCK_WORK and gap.work() <= MAX_LOCK_WORK
     assert ScoreRequest(progressions=["C G Am F"]).work() <= HEAVY_WORK

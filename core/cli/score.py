@@ -9,10 +9,7 @@ import sys
 from core.cli.line_input import MAX_LINE_BYTES
 from core.cli.model_arguments import add_condition_arguments, conditions_from_args
 from core.cli.tensorflow_output import add_verbose_argument, quiet_tensorflow
-from core.config import MAX_SCORED_CHORDS
-
-#: most chords in one scored progression (core.config), as the API's /score and the Analyze panel have it.
-MAX_CHORDS = MAX_SCORED_CHORDS
+from core.config import MAX_CHORDS
 
 
 def register(subparsers) -> None:
@@ -67,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _progression(number: int, text: str, notes: bool = True) -> list:
-    """The chords of one line (``number`` 0: the --chords flag), at most :data:`MAX_CHORDS`; errors name the line.
+    """The chords of one line (``number`` 0: the --chords flag), at most :data:`core.config.MAX_CHORDS`; errors name the line.
 
     Symbols are read as everywhere (:func:`core.generation.analysis.read_scored`): ``G7sus4`` is read
     as ``Gsus4``, and with ``notes`` a ``note:`` line on stderr says so.

@@ -8,7 +8,7 @@ the calibrated posterior (:func:`core.generation.score.rank_condition`, fitted o
 songs where the model has a ``calibration.json``) with the value that clearly fits, or none
 (:func:`core.generation.calibration.clear_fit`: "no clear fit").
 
-Input is capped at :data:`core.config.MAX_SCORED_CHORDS` chords, the cap ``python -m core score``
+Input is capped at :data:`core.config.MAX_CHORDS` chords, the cap ``python -m core score``
 and ``POST /score`` apply, with the same message (:func:`check_scored_length`).
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.chords import ParsedSymbol
 from core.conditions import Conditions
-from core.config import MAX_SCORED_CHORDS
+from core.config import MAX_CHORDS
 from core.errors import InputError
 from core.generation.calibration import clear_fit
 from core.generation.chord_input import TypedChord, read_chords, reading_notes
@@ -29,17 +29,17 @@ from core.spelling import Spelling
 
 
 def check_scored_length(count: int) -> None:
-    """:class:`InputError` for an empty progression or one longer than :data:`MAX_SCORED_CHORDS` chords."""
+    """:class:`InputError` for an empty progression or one longer than :data:`MAX_CHORDS` chords."""
     if count == 0:
         raise InputError("empty progression: give chord symbols such as 'C Am F G'")
-    if count > MAX_SCORED_CHORDS:
-        raise InputError(f"a progression may hold at most {MAX_SCORED_CHORDS} chords, got {count:,}")
+    if count > MAX_CHORDS:
+        raise InputError(f"a progression may hold at most {MAX_CHORDS} chords, got {count:,}")
 
 
 def read_scored(chords: Sequence[TypedChord] | str) -> list[ParsedSymbol]:
     """Typed chords read for scoring, within the cap (:func:`check_scored_length`)."""
-    if isinstance(chords, str) and len(chords) > 16 * MAX_SCORED_CHORDS:  # refused before reading thousands of symbols
-        raise InputError(f"a progression may hold at most {MAX_SCORED_CHORDS} chords, got {len(chords):,} characters")
+    if isinstance(chords, str) and len(chords) > 16 * MAX_CHORDS:  # refused before reading thousands of symbols
+        raise InputError(f"a progression may hold at most {MAX_CHORDS} chords, got {len(chords):,} characters")
     parsed = read_chords(chords)
     check_scored_length(len(parsed))
     return parsed
