@@ -15,7 +15,7 @@ from core.chords import ROOTS
 from core.conditions import GENRES, MOODS, UNSPECIFIED
 from core.errors import EnvironmentFault, InputError
 from core.voicing import VOICING_STYLES
-from studio import composer, favourites, generate_cards, generate_model, generate_state, models
+from studio import composer, favourites, generate_cards, generate_model, generate_state, models, song_mode
 from studio.analyze_panel import analyze_panel
 from studio.generate_state import Model, widget_key
 from studio.generate_url import (
@@ -36,7 +36,7 @@ from studio.progression_view import forget_audition
 
 OPEN = "open"
 TAB_LABELS = {"progressions": "Progressions", "compose": "Compose", "favourites": "Favourites",
-              "analyze": "Analyze a progression"}
+              "analyze": "Analyze a progression", "song": "Song"}
 VIEW_KEY = "gen-view"
 MODEL_KEY = "gen-model"
 ENSEMBLE_KEY = "ensemble"  # studio.models.with_ensemble's picker
@@ -179,7 +179,7 @@ with st.expander("Share these progressions", icon=":material/share:"):
                "a studio without that model says so.")
 
 tabs = st.tabs(list(TAB_LABELS.values()), key=VIEW_KEY, on_change="rerun")
-progressions, compose, favourite, analyze = tabs
+progressions, compose, favourite, analyze, song = tabs
 
 if progressions.open:
     with progressions:
@@ -204,3 +204,7 @@ if analyze.open:
         analyze_panel(request, model, label)
 
 generate_state.finish()
+if song.open:
+    with song:
+        song_mode.song_panel(model)
+

@@ -29,7 +29,8 @@ Query parameters::
     compose              the progression built in the composer, e.g. compose=C G Am
     model                the model that made the link: its name and the start of its weights' sha256,
                          e.g. model=default@1a2b3c4d5e6f
-    view                 the panel shown: progressions (default), compose, favourites, analyze
+    view                 the panel shown: progressions (default), compose, favourites, analyze, song
+    song                 the song mode's song, whole: form, chords, durations, locks (studio.song_url)
     locks, swaps         links written before progressions were edited one by one: locks=1:C 4:G (every
                          progression drawn with them), swaps=2.3:Am (progression 2, chord 3 replaced)
 
@@ -51,6 +52,7 @@ from core.conditions import UNSPECIFIED, Conditions, parse_key
 from core.config import DEFAULT_TEMPERATURE, MAX_SEED, MODEL_DIGEST, RUN_NAME, GenerationSettings, check
 from core.errors import InputError
 from core.voicing import VOICING_STYLES
+from studio.song_url import checked_song_text
 
 #: query parameter -> the core.config generation setting it carries (the URL keeps its short names).
 URL_SETTINGS: dict[str, str] = {"length": "length", "samples": "num_samples", "temperature": "temperature",
@@ -75,7 +77,7 @@ TRANSPOSE_RANGE = (-11, 11)
 TEMPO_RANGE = (40, 240)
 SCALES: tuple[str, ...] = ("major", "minor")
 #: the page's panels, in the order of its tabs.
-VIEWS: tuple[str, ...] = ("progressions", "compose", "favourites", "analyze")
+VIEWS: tuple[str, ...] = ("progressions", "compose", "favourites", "analyze", "song")
 #: settings that shape the generated progressions (the others only change how they are shown or played).
 GENERATION_FIELDS: tuple[str, ...] = ("genre", "mood", "key", "scale", "length", "temperature", "top_k", "top_p",
                                       "seed_chords", "samples", "seed", "in_key", "let_end", "guidance")
@@ -257,6 +259,7 @@ class PageLink:
     view: str = VIEWS[0]
     legacy_locks: tuple[tuple[int, Chord], ...] = ()  # (0-based position, chord) from an older link's locks=
     legacy_swaps: tuple[tuple[int, int, Chord], ...] = ()  # (progression, position, chord), 0-based, from swaps=
+    song: str = ""  # the song mode's song as its song= text (studio.song_url), "" = none
 
     @classmethod
     def from_query(cls, params: Mapping[str, str], default_seed: int | None = None) -> tuple[PageLink, list[str]]:
@@ -278,6 +281,7 @@ class PageLink:
             view=_read_view(given.get("view", ""), problems),
             legacy_locks=_read_legacy_locks(given.get("locks", ""), request, problems),
             legacy_swaps=_read_legacy_swaps(given.get("swaps", ""), request, problems),
+            song=checked_song_text(given.get("song", ""), problems),
         )
         return link, problems
 
@@ -294,6 +298,8 @@ class PageLink:
             out["model"] = self.model
         if self.view != VIEWS[0]:
             out["view"] = self.view
+        if self.song:
+            out["song"] = self.song
         return out
 
     def link(self, base_url: str, query: Mapping[str, str] | None = None) -> str:

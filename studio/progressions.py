@@ -107,18 +107,19 @@ class PageState:
     compose: SlashChords = ()
     model: str = ""
     view: str = VIEWS[0]
+    song: str = ""  # the song mode's song (studio.song_url)
 
     @classmethod
     def from_link(cls, link: PageLink) -> PageState:
         """The state a link describes (no history)."""
         edits = dict(link.edits)
         progressions = tuple(Progression(edits.get(i)) for i in range(link.request.samples))
-        return cls(link.request, progressions, link.favourites, link.compose, link.model, link.view)
+        return cls(link.request, progressions, link.favourites, link.compose, link.model, link.view, link.song)
 
     def to_link(self) -> PageLink:
         """The link that reproduces this state."""
         edits = tuple((i, p.edited) for i, p in enumerate(self.progressions) if p.edited is not None)
-        return PageLink(self.request, edits, self.favourites, self.compose, self.model, self.view)
+        return PageLink(self.request, edits, self.favourites, self.compose, self.model, self.view, song=self.song)
 
     def with_progression(self, index: int, progression: Progression) -> PageState:
         """This state with progression ``index`` replaced."""

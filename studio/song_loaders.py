@@ -1,0 +1,46 @@
+"""Cached renderings of a song for the Song mode: its audio, one chord's audio, its downloads and its notation.
+
+Keyed by the song's ``song=`` text (:mod:`studio.song_url`), which is the whole song, so an unchanged
+song is rendered once; the song's voicing is the page's voicing setting.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.song_url import read_song_text
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def song_audio(text: str, sections: tuple[int, ...] | None, voicing: str) -> bytes:
+    """The song (or only ``sections``) as WAV at its tempo."""
+    from core.song.score import song_wav
+
+    return song_wav(read_song_text(text), None if sections is None else list(sections), voicing)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def chord_audio(text: str, index: int, position: int, voicing: str) -> bytes:
+    """Chord ``position`` of section ``index`` alone, voiced as in the song, four beats long."""
+    from core.notation import chord_wav
+    from core.song.score import chord_spans, song_score
+
+    song = read_song_text(text)
+    flat = next(i for i, span in enumerate(chord_spans(song)) if span[:2] == (index, position))
+    return chord_wav(song_score(song, voicing), flat)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def song_downloads(text: str, voicing: str) -> dict[str, bytes]:
+    """Every download of the song by extension (:func:`core.song.score.song_files`)."""
+    from core.song.score import song_files
+
+    return song_files(read_song_text(text), voicing)
+
+
+@st.cache_data(show_spinner="Engraving the song…", max_entries=32)
+def song_svg(text: str, voicing: str) -> str:
+    """The song's notation (verovio engraves its MusicXML: a system per section)."""
+    from core.notation import to_svg
+
+    return to_svg(song_downloads(text, voicing)["musicxml"])
