@@ -32,6 +32,7 @@ from studio.generate_url import (
     temperature_advice,
 )
 from studio.page import input_errors, set_up
+from studio.plain_text import plain
 from studio.progression_view import forget_audition
 
 OPEN = "open"
@@ -84,9 +85,9 @@ def model_row() -> Model | None:
     try:
         identity = generate_model.identity(members)
     except (InputError, EnvironmentFault) as error:
-        st.error(f"{shown} cannot be used: {error} Pick another model above.", icon=":material/error:")
+        st.error(plain(f"{shown} cannot be used: {error} Pick another model above."), icon=":material/error:")
         return None
-    st.caption(f"Writing with **{shown}** ({identity}); links name it.")
+    st.caption(f"Writing with **{plain(shown)}** ({plain(identity)}); links name it.")
     return Model(joined, version, identity)
 
 
@@ -139,7 +140,7 @@ with st.container(border=True):
                   key="gen-new", help="A new random seed: every progression is drawn again (locked chords stay).")
 
 for problem in problems:
-    st.warning(problem, icon=":material/warning:")
+    st.warning(plain(problem), icon=":material/warning:")
 
 bar = st.empty()
 shown_percent = [-1]  # what the bar shows now
@@ -162,7 +163,7 @@ try:
     if begun.link is not None:
         state = generate_state.with_older_link(state, begun.link, model)
 except (InputError, EnvironmentFault) as error:
-    st.error(str(error), icon=":material/error:")
+    st.error(plain(error), icon=":material/error:")
     st.stop()
 bar.empty()
 if state.request.generation() != drawn_before:
@@ -175,7 +176,7 @@ base_url = (st.context.url or "http://localhost:8501/generate").split("?")[0]
 with st.expander("Share these progressions", icon=":material/share:"):
     share = st.empty()
     share.code(state.to_link().link(base_url), language=None, wrap_lines=True)
-    st.caption(f"Anyone opening this link gets the same progressions with the model it names ({model.identity}); "
+    st.caption(f"Anyone opening this link gets the same progressions with the model it names ({plain(model.identity)}); "
                "a studio without that model says so.")
 
 tabs = st.tabs(list(TAB_LABELS.values()), key=VIEW_KEY, on_change="rerun")

@@ -14,6 +14,7 @@ from core.errors import EnvironmentFault, InputError
 from studio import charts, loaders
 from studio.generate_state import Model, widget_key
 from studio.generate_url import GenerateRequest
+from studio.plain_text import plain
 
 
 def analyze_panel(request: GenerateRequest, model: Model, shown_label) -> None:
@@ -21,8 +22,8 @@ def analyze_panel(request: GenerateRequest, model: Model, shown_label) -> None:
     st.text_area("Progression to analyze", key=widget_key("analyze"), height=80,
                  placeholder="Type or paste chord symbols, e.g. C G Am F or Dm7 G7sus4 C/E (Ctrl+Enter to apply)")
     conditions = request.conditions
-    st.caption(f"Scored under the conditions chosen above: genre {shown_label(conditions.genre)} · mood "
-               f"{shown_label(conditions.mood)} · key {shown_label(conditions.key)}.")
+    st.caption(f"Scored under the conditions chosen above: genre {plain(shown_label(conditions.genre))} · mood "
+               f"{plain(shown_label(conditions.mood))} · key {plain(shown_label(conditions.key))}.")
     if not request.analyze.strip():
         st.info("Type or paste a progression to see how probable each chord is and which genres and moods it fits.",
                 icon=":material/edit_note:")
@@ -30,10 +31,10 @@ def analyze_panel(request: GenerateRequest, model: Model, shown_label) -> None:
     try:
         result = loaders.analysis(request.analyze, conditions, model.folder, model.version)
     except (InputError, EnvironmentFault) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain(error), icon=":material/error:")
         return
     for note in result.notes:
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {plain(note)}")
     score = result.score
     perplexity, likelihood = st.columns(2)
     perplexity.metric("Perplexity", f"{score['perplexity']:.1f}", help="Lower: the model finds it more natural.")
@@ -42,10 +43,10 @@ def analyze_panel(request: GenerateRequest, model: Model, shown_label) -> None:
                  hide_index=True, width="stretch",
                  column_config={"probability": st.column_config.ProgressColumn(format="percent", min_value=0,
                                                                                max_value=1)})
-    st.caption(f"Spelled in {result.key}. Probability: the model's p(chord | chords before it).")
+    st.caption(f"Spelled in {plain(result.key)}. Probability: the model's p(chord | chords before it).")
     st.plotly_chart(charts.surprise_bars(score["chords"], score["surprise"]), key="gen-surprise")
     genres, moods = st.columns(2)
     for column, name, fit in ((genres, "genre", result.genre), (moods, "mood", result.mood)):
         column.plotly_chart(charts.posterior_bars(fit.posterior, f"{name.capitalize()}s it fits best"), key=f"gen-{name}s")
-        column.caption(f"Best fit: **{fit.clear}**." if fit.clear else  # calibrated on the validation songs
+        column.caption(f"Best fit: **{plain(fit.clear)}**." if fit.clear else  # calibrated on the validation songs
                        f"No clear fit: no {name} is twice as likely as the next.")

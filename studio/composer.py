@@ -19,6 +19,7 @@ from core.generation.edits import moved
 from studio import generate_state, loaders
 from studio.generate_state import Model
 from studio.generate_url import SlashChords, read_slash_chords, slash_text
+from studio.plain_text import plain
 from studio.progression_view import ask_audition, audition, forget_audition, percent
 from studio.progressions import appended
 
@@ -46,7 +47,7 @@ def composer(model: Model) -> None:
     st.text_input("Your progression", key=TYPED, on_change=_typed,
                   placeholder="start empty, or type chords, e.g. C G Am (Enter to apply)")
     if st.session_state.get(_PROBLEM):
-        st.warning(st.session_state[_PROBLEM], icon=":material/warning:")
+        st.warning(plain(st.session_state[_PROBLEM]), icon=":material/warning:")
     try:
         if chords:
             _current(shown, spelling, request.tempo, request.voicing)
@@ -54,7 +55,7 @@ def composer(model: Model) -> None:
         if len(chords) >= 2:
             _fits(chords, shown, model)
     except (InputError, EnvironmentFault) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain(error), icon=":material/error:")
     audition(_SCOPE)
     if chords:
         _actions(chords, shown, model)
@@ -76,7 +77,7 @@ def _current(shown: list[SlashChord], spelling, bpm: int, voicing: str) -> None:
     with st.container(horizontal=True, gap="small", key="gen-compose-chords"):
         for position, chord in enumerate(shown):
             symbol = spelling.symbol(chord)
-            st.button(f"**{symbol}**", key=f"gen-compose-play-{position}", on_click=ask_audition,
+            st.button(f"**{plain(symbol)}**", key=f"gen-compose-play-{position}", on_click=ask_audition,
                       args=(_SCOPE, text, position, f"{symbol} (chord {position + 1})", bpm, voicing),
                       help="Hear it, voiced as in your progression")
 

@@ -14,6 +14,7 @@ from core.generation.edits import moved
 from studio import generate_state, loaders
 from studio.generate_state import Model
 from studio.generate_url import SlashChords, slash_text
+from studio.plain_text import plain
 from studio.progression_view import ask_audition, audition
 
 _SCOPE = "favourites"
@@ -39,7 +40,8 @@ def favourites_panel(model: Model, base_url: str) -> None:
         score = loaders.score(text, key, f"Favourite {number + 1}", request.tempo, request.voicing)
         with st.container(border=True, key=f"gen-fav-{number}"):
             words, actions = st.columns([4, 2], vertical_alignment="center")
-            words.markdown(f"**{' '.join(score.symbols)}**  \n{' '.join(score.romans)} · {score.spelling.name}")
+            words.markdown(f"**{plain(' '.join(score.symbols))}**  \n"
+                           f"{plain(' '.join(score.romans))} · {plain(score.spelling.name)}")
             with actions.container(horizontal=True, gap="small", horizontal_alignment="right"):
                 st.button("Play", key=f"gen-fav-play-{number}", icon=":material/play_arrow:", on_click=_play,
                           args=(text, number, request.tempo, request.voicing))

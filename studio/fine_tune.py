@@ -20,6 +20,7 @@ from core.errors import InputError
 from core.training import active_model, processes, run_names
 from core.training.lock import TrainingBusy, current_training
 from studio.page import input_errors
+from studio.plain_text import plain
 
 ANY = "(any)"
 
@@ -94,8 +95,8 @@ def show_import(result: ImportResult) -> None:
     songs, windows = summary["songs"], summary["windows"]
     st.caption(f"Songs: {songs['train']} to train on, {songs['validation']} to stop early on, {songs['test']} held out "
                f"to compare before and after ({windows['train']} / {windows['validation']} / {windows['test']} progressions). "
-               f"Stopping early on: {', '.join(summary['validation_songs']) or 'none'}; compared before and after: "
-               f"{', '.join(summary['test_songs']) or 'none'}.")
+               f"Stopping early on: {plain(', '.join(summary['validation_songs'])) or 'none'}; compared before and after: "
+               f"{plain(', '.join(summary['test_songs'])) or 'none'}.")
 
 
 def songs_panel() -> None:

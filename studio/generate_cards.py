@@ -22,6 +22,7 @@ from studio import generate_state, loaders
 from studio.generate_state import Model
 from studio.generate_url import new_seed, slash_text
 from studio.page import input_errors
+from studio.plain_text import plain
 from studio.progression_view import (
     ShownProgression,
     ask_audition,
@@ -62,7 +63,7 @@ def progression_card(index: int, model: Model, share: DeltaGenerator, base_url: 
         with st.container(border=True, key=f"gen-progression-{index}"):
             _heading(view, state.progressions[index], model)
             if problem := st.session_state.pop(f"{_PROBLEM}{index}", None):
-                st.error(problem, icon=":material/error:")
+                st.error(plain(problem), icon=":material/error:")
             _chord_row(view, model)
             opened = st.session_state.get(_OPEN)
             if opened and opened[0] == index and opened[1] < len(view.edited.chords):
@@ -82,7 +83,7 @@ def _heading(view: ShownProgression, progression: Progression, model: Model) -> 
     ending = "the model ended it" if sample.ended else "cut at the length"
     transposed = f" · transposed {state.request.transpose:+d}" if state.request.transpose else ""
     locked = f" · {len(view.edited.locks)} locked" if view.edited.locks else ""
-    about.caption(f"Key {sample.roman_key} (numerals, spelling, key signature) · {len(sample.chords)} chords, {ending}"
+    about.caption(f"Key {plain(sample.roman_key)} (numerals, spelling, key signature) · {len(sample.chords)} chords, {ending}"
                   f"{transposed}{locked}")
     with actions.container(horizontal=True, horizontal_alignment="right", gap="small"):
         st.button("Play", key=f"gen-play-all-{index}", icon=":material/play_arrow:", type="primary",
@@ -135,7 +136,7 @@ def _chord_panel(view: ShownProgression, position: int, model: Model) -> None:
     symbol = view.score.symbols[position]
     with st.container(border=True, key=f"gen-panel-{view.index}"):
         head, actions = st.columns([3, 2], vertical_alignment="center")
-        head.markdown(f"**Chord {position + 1}: {symbol}** ({view.score.romans[position]}) · "
+        head.markdown(f"**Chord {position + 1}: {plain(symbol)}** ({plain(view.score.romans[position])}) · "
                       f"p(chord | chords before) {percent(view.sample.probabilities[position])}")
         with actions.container(horizontal=True, horizontal_alignment="right", gap="small"):
             st.button("Hear", key=f"gen-hear-{view.index}", icon=":material/volume_up:", on_click=ask_audition,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.errors import EnvironmentFault, InputError, os_error_message
+from studio.plain_text import plain
 
 APP_TITLE = "Chordsmith"
 APP_ICON = ":material/music_note:"
@@ -76,6 +77,6 @@ def input_errors() -> Iterator[None]:
     try:
         yield
     except (InputError, EnvironmentFault) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain(error), icon=":material/error:")
     except OSError as error:
-        st.error(os_error_message(error), icon=":material/error:")
+        st.error(plain(os_error_message(error)), icon=":material/error:")
