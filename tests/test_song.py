@@ -203,3 +203,14 @@ def test_regenerated_section_keeps_locks_durations_and_its_repeats(generator) ->
     assert regenerate_section(generator, locked, 1, draw=2) == regenerate_section(generator, locked, 1, draw=2)
     with pytest.raises(InputError, match="section 5 is outside"):
         regenerate_section(generator, song, 4)
+
+
+def test_the_shipped_harmonic_rhythm_reads_for_every_genre() -> None:
+    from core.conditions import GENRES
+    from core.generation.song_rhythm import corpus_rhythm
+
+    source, table = corpus_rhythm()
+    assert "harmonic_rhythm.json" in source or "songs.parquet" in source
+    for genre in GENRES:
+        rhythm = genre_rhythm(genre, table)
+        assert sum(rhythm.values()) == pytest.approx(1.0) and len(rhythm) > 1, genre
