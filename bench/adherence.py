@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.chords import Chord, in_scale
+from core.chords import Chord
 from core.conditions import UNSPECIFIED, VOCABULARIES, Conditions
 from core.errors import InputError
 from core.evaluation.condition_checks import Progression, as_chords, minor_share, ngram_novelty
+from core.numerals import in_scale
 
 #: conditions the judges are trained for (key is not judged: it is checked by the in-key rate).
 JUDGED: tuple[str, ...] = ("genre", "scale_type", "mood")

@@ -95,12 +95,12 @@ def render(chords, key) -> tuple[int, int]:
 def run(repeats: int, fresh_repeats: int, model_dir: str | None = None) -> list[Result]:
     """Every page-path figure (module docstring)."""
     from bench.generation import naive_progressions
-    from core.chords import VOCAB
     from core.conditions import Conditions
     from core.config import MODEL_DISTRIBUTION
     from core.generation.generate import generate
     from core.generation.loading import load_generator
     from core.notation import synth_backend
+    from core.vocabulary import VOCAB
 
     results: list[Result] = []
     corpus, corpus_wall = fresh_process("corpus", None, fresh_repeats)

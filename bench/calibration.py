@@ -21,9 +21,9 @@ RANDOM_CHORDS = 500
 
 
 def _examples(generator) -> dict:
-    from core.chords import VOCAB
     from core.generation.calibration import clear_fit
     from core.generation.score import rank_condition
+    from core.vocabulary import VOCAB
 
     chords = [c for c in VOCAB.chords if c is not None]
     rng = np.random.default_rng(0)

@@ -64,9 +64,9 @@ def fast_progressions(decoder, batch: int, rng: np.random.Generator) -> tuple[np
 
 def naive_progressions(model, batch: int, rng: np.random.Generator, chords: int = CHORDS) -> np.ndarray:
     """``batch`` progressions of ``chords`` chords, calling ``model.predict`` on the padded sequence at every step."""
-    from core.chords import PAD_ID, START_ID
     from core.dataset import CHORD_INPUT, CONDITION_INPUTS
     from core.generation.sampling import chord_mask, draw, shape_distribution
+    from core.vocabulary import PAD_ID, START_ID
 
     allowed = chord_mask()
     length = int(model.inputs[0].shape[1])

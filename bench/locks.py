@@ -36,8 +36,9 @@ OUTPUT = Path(__file__).resolve().parent / "locks.json"
 
 def exact_gibbs(generator, conditions, length: int, num_samples: int, locks: dict, passes: int, seed: int) -> np.ndarray:
     """The locked sampling generate() used before: left to right, then exact both-sides Gibbs passes (token rows)."""
-    from core.chords import END_ID, PAD_ID, VOCAB, read_symbol
+    from core.chords import read_symbol
     from core.generation.sampling import StepRule, candidate_log_scores, chord_mask, condition_rows, draw, shape_distribution
+    from core.vocabulary import END_ID, PAD_ID, VOCAB
 
     decoder = generator.decoder
     fixed = {p: VOCAB.id_of(read_symbol(s).chord) for p, s in locks.items()}
@@ -61,11 +62,11 @@ def exact_gibbs(generator, conditions, length: int, num_samples: int, locks: dic
 
 def particle_bounds(generator, conditions, contexts: int, seed: int = 0) -> np.ndarray:
     """The one-stage bound for ``contexts`` prefixes of sampled progressions, their next-but-one chord locked."""
-    from core.chords import VOCAB
     from core.config import MODEL_DISTRIBUTION
     from core.generation.generate import generate
     from core.generation.locks import PARTICLES, particle_bound
     from core.generation.sampling import StepRule, chord_mask, condition_rows
+    from core.vocabulary import VOCAB
 
     decoder = generator.decoder
     rng = np.random.default_rng(seed)

@@ -31,9 +31,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Self
 
-from core.chords import VOCAB
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
 from core.errors import InputError
+from core.vocabulary import VOCAB
 
 #: recurrent cells the model can be built with.
 CELLS: tuple[str, ...] = ("lstm", "gru")

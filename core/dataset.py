@@ -33,10 +33,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB, pitch_class
+from core.chords import pitch_class
 from core.conditions import GENRES, MOODS, SCALE_TYPES, UNSPECIFIED, key_id
 from core.corpus.table import SPLITS
 from core.errors import InputError
+from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 
 #: model input names, in the order the model declares them.
 CHORD_INPUT = "chord_sequence_input"
@@ -206,8 +207,8 @@ def substitution_table() -> tuple[np.ndarray, np.ndarray]:
 
     Key id 0 (unspecified) allows only the substitutions that need no key. Special tokens have none.
     """
-    from core.chords import SCALE_STEPS
     from core.conditions import KEYS
+    from core.numerals import SCALE_STEPS
 
     lists = []
     for key in range(len(KEYS)):

@@ -28,11 +28,11 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from core.chords import PAD_ID
 from core.config import CELLS, ModelConfig
 from core.dataset import CHORD_INPUT, CONDITION_INPUTS
 from core.errors import InputError
 from core.run_files import partial_path
+from core.vocabulary import PAD_ID
 
 # --- small registered pieces -----------------------------------------------------------------
 

@@ -27,18 +27,9 @@ import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from core.chords import (
-    QUALITIES,
-    SCALE_STEPS,
-    Chord,
-    SlashChord,
-    as_slash,
-    in_scale,
-    pitch_class,
-    roman_numeral,
-    scale_degree,
-)
+from core.chords import QUALITIES, Chord, SlashChord, as_slash, pitch_class
 from core.errors import InputError
+from core.numerals import SCALE_STEPS, in_scale, roman_numeral, scale_degree
 
 LETTERS = "CDEFGAB"
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}

@@ -7,14 +7,11 @@ from hypothesis import strategies as st
 from core.chords import (
     QUALITIES,
     ROOTS,
-    VOCAB,
     Chord,
     ChordError,
     SlashChord,
     chord_tones,
     collapse_repeats,
-    from_roman,
-    in_scale,
     nearest_quality,
     parse_harte,
     parse_progression,
@@ -23,8 +20,9 @@ from core.chords import (
     pitch_class,
     read_progression,
     read_symbol,
-    roman_numeral,
 )
+from core.numerals import from_roman, in_scale, roman_numeral
+from core.vocabulary import VOCAB
 
 
 @pytest.mark.parametrize(

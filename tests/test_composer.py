@@ -12,7 +12,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette: "use httpx2" (httpx works)
     from fastapi.testclient import TestClient
 
-from core.chords import END_ID, VOCAB, in_scale, parse_symbol
+from core.chords import parse_symbol
 from core.cli import main
 from core.conditions import Conditions
 from core.errors import InputError
@@ -20,7 +20,9 @@ from core.generation.alternatives import position_distribution
 from core.generation.composer import next_chords
 from core.generation.loading import load_generator
 from core.generation.sampling import condition_rows
+from core.numerals import in_scale
 from core.serving.api import create_app
+from core.vocabulary import END_ID, VOCAB
 from tests.tiny_models import saved_tiny_model
 
 

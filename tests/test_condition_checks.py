@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from sample_corpus import sample_frame
 
-from core.chords import END_ID, PAD_ID, VOCAB
 from core.errors import InputError
 from core.evaluation.condition_checks import (
     OTHER,
@@ -26,6 +25,7 @@ from core.evaluation.condition_checks import (
     test_predictions as predictions_of,
 )
 from core.generation.loading import load_generator
+from core.vocabulary import END_ID, PAD_ID, VOCAB
 from tests.tiny_models import saved_tiny_model
 
 

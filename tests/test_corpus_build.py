@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from core.chords import VOCAB, Chord
+from core.chords import Chord
 from core.conditions import GENRES, MOODS
 from core.corpus.build import MAX_WINDOW_CHORDS, SOURCES, build_corpus, song_windows, window_lengths
 from core.corpus.rows import Segment, Song
 from core.corpus.table import COLUMNS, load_table
 from core.paths import CORPUS_TABLE
+from core.vocabulary import VOCAB
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

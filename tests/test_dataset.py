@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB, pitch_class
+from core.chords import pitch_class
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES, key_id
 from core.dataset import (
     CHORD_INPUT,
@@ -22,6 +22,7 @@ from core.dataset import (
     transposition_table,
 )
 from core.errors import InputError
+from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 from tests.progression_frames import PROGRESSIONS, progression_frame
 
 L = 12

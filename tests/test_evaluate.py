@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.chords import END_ID, START_ID, VOCAB
 from core.corpus.table import COLUMNS
 from core.dataset import CONDITION_INPUTS, encode_frame
 from core.evaluation.evaluate import evaluate_model, evaluate_run, results_table, token_metrics, topk_curve
 from core.evaluation.ngram import NGramModel
 from core.run_files import TEST_RESULTS_FILE
+from core.vocabulary import END_ID, START_ID, VOCAB
 from tests.tiny_models import saved_tiny_model
 
 C, F, G, AM = (VOCAB.id_of_symbol(s) for s in ("C", "F", "G", "Am"))

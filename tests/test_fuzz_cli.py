@@ -30,10 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import paths
-from core.chords import VOCAB
 from core.cli import build_parser, main
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
 from core.config import ComposerSettings, GenerationSettings, ModelConfig, Setting, TrainConfig
+from core.vocabulary import VOCAB
 from tests.tiny_models import TINY, saved_tiny_model
 
 #: examples drawn per sub-command.

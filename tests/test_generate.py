@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chords import END_ID, START_ID, VOCAB, Chord, in_scale, parse_symbol
+from core.chords import Chord, parse_symbol
 from core.conditions import Conditions
 from core.errors import InputError
 from core.generation.alternatives import alternatives, position_distribution
@@ -14,7 +14,9 @@ from core.generation.decoder import FastDecoder, KerasDecoder, make_decoder, seq
 from core.generation.generate import generate
 from core.generation.loading import Generator, load_generator
 from core.inference_weights import DecoderWeights
+from core.numerals import in_scale
 from core.spelling import guess_key
+from core.vocabulary import END_ID, START_ID, VOCAB
 from tests.tiny_models import keras_probabilities, saved_tiny_model, tiny_model
 
 L = 12

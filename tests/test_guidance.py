@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chords import END_ID, VOCAB, parse_symbol
+from core.chords import parse_symbol
 from core.conditions import Conditions
 from core.errors import InputError
 from core.generation.alternatives import position_distribution
@@ -15,6 +15,7 @@ from core.generation.guidance import GuidedDecoder, guided_decoder, validate_gui
 from core.generation.loading import Generator, load_generator
 from core.generation.sampling import chord_mask, condition_rows
 from core.generation.score import score_progression
+from core.vocabulary import END_ID, VOCAB
 from tests.tiny_models import saved_tiny_model
 
 JAZZ_SAD = Conditions.parse(genre="jazz", mood="sad")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chords import VOCAB, parse_symbol
+from core.chords import parse_symbol
 from core.conditions import Conditions
 from core.generation.decoder import make_decoder
 from core.generation.generate import generate
@@ -21,6 +21,7 @@ from core.generation.loading import Generator
 from core.generation.locks import lock_work, particle_bound, particle_prefix, resampling_passes
 from core.generation.sampling import RowRandomness, StepRule, chord_mask, condition_rows
 from core.generation.threads import one_blas_thread
+from core.vocabulary import VOCAB
 from tests.tiny_models import tiny_model
 
 ROWS = 2000

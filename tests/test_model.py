@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB
 from core.config import ModelConfig
 from core.dataset import CHORD_INPUT, encode_frame
 from core.errors import InputError
@@ -17,6 +16,7 @@ from core.model import (
     save_model,
 )
 from core.run_files import MODEL_FILE
+from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 from tests.progression_frames import progression_frame
 
 TINY = {"embedding_dim": 8, "genre_embedding_dim": 4, "mood_embedding_dim": 4, "key_embedding_dim": 4,

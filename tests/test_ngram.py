@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB
 from core.evaluation.ngram import NGramModel, fit_baselines, frame_sequence
+from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 
 # Toy vocabulary of 5 tokens: PAD 0, START 1, END 2, chords A=3 and B=4 (outcomes: END, A, B).
 A, B = 3, 4

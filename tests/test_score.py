@@ -7,12 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from core.chords import START_ID, VOCAB, parse_progression
+from core.chords import parse_progression
 from core.conditions import GENRES, Conditions
 from core.errors import InputError
 from core.generation.decoder import make_decoder
 from core.generation.loading import Generator
 from core.generation.score import rank_condition, score_progression, score_progressions
+from core.vocabulary import START_ID, VOCAB
 from tests.tiny_models import keras_probabilities, tiny_model
 
 

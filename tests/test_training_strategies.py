@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from core import paths
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB
 from core.cli import build_parser
 from core.cli.train import config_from_args
 from core.conditions import key_id
@@ -16,6 +15,7 @@ from core.config import RECIPES, TrainConfig
 from core.dataset import curriculum_length, cut_windows, encode_frame, substitute_chords, substitution_table
 from core.errors import InputError
 from core.training import schedule
+from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 from tests.progression_frames import progression_frame
 
 

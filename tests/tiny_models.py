@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.chords import END_ID
 from core.config import ModelConfig
 from core.model import build_model, save_model
 from core.run_files import MODEL_FILE
+from core.vocabulary import END_ID
 
 TINY = {"embedding_dim": 8, "genre_embedding_dim": 4, "mood_embedding_dim": 4, "key_embedding_dim": 4,
         "scale_type_embedding_dim": 2, "conditioning_units": 8, "lstm_units": 16, "attention_heads": 2}

@@ -38,9 +38,10 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from core.chords import SCALE_STEPS, Chord, ChordError, from_intervals, from_roman
+from core.chords import Chord, ChordError, from_intervals
 from core.corpus.mood import FREE_MIDI_MOOD_WORDS
 from core.corpus.rows import BuildReport, Segment, Song
+from core.numerals import SCALE_STEPS, from_roman
 
 SOURCE = "free-midi-chords"
 FILE_NAME = "chords.py.txt"

@@ -35,10 +35,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from core.chords import Chord, ChordError, from_intervals, in_scale, parse_symbol_lenient, pitch_class
+from core.chords import Chord, ChordError, from_intervals, parse_symbol_lenient, pitch_class
 from core.corpus.mood import DeezerMoods
 from core.corpus.mood_matching import jazz_mood, known_song_titles
 from core.corpus.rows import BuildReport, Segment, Song
+from core.numerals import in_scale
 
 SOURCE = "jazz-standards"
 FILE_NAME = "JazzStandards.json"

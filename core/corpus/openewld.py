@@ -29,10 +29,11 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from core.chords import ROOTS, Chord, ChordError, from_intervals, in_scale, pitch_class
+from core.chords import ROOTS, Chord, ChordError, from_intervals, pitch_class
 from core.corpus.jazz_standards import estimate_key
 from core.corpus.rows import BuildReport, Segment, Song
 from core.errors import InputError
+from core.numerals import in_scale
 
 SOURCE = "openewld"
 INDEX_FILE = "genres_styles.csv"

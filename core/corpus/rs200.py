@@ -35,11 +35,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.chords import SCALE_STEPS, Chord, ChordError, from_intervals, from_roman, pitch_class
+from core.chords import Chord, ChordError, from_intervals, pitch_class
 from core.corpus.mood import DeezerMoods, normalise_title
 from core.corpus.mood_matching import billboard_credits, file_credit, rs200_mood
 from core.corpus.rows import BuildReport, Segment, Song
 from core.corpus.scale import infer_scale_type
+from core.numerals import SCALE_STEPS, from_roman
 
 SOURCE = "rs200"
 GENRE = "rock"

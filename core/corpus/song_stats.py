@@ -13,8 +13,9 @@ from functools import lru_cache
 
 import pandas as pd
 
-from core.chords import ROOTS, ChordError, parse_symbol, roman_numeral
+from core.chords import ROOTS, ChordError, parse_symbol
 from core.corpus.sections import OTHER
+from core.numerals import roman_numeral
 
 #: the most frequent transitions listed (absolute and in Roman numerals).
 TOP_TRANSITIONS = 20

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.chords import VOCAB
 from core.errors import EnvironmentFault
 from core.paths import CORPUS_TABLE
+from core.vocabulary import VOCAB
 
 GROUPINGS: tuple[str, ...] = ("source", "genre", "mood", "key", "scale_type", "split")
 

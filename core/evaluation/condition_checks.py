@@ -26,10 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.chords import END_ID, PAD_ID, VOCAB, Chord, parse_symbol
+from core.chords import Chord, parse_symbol
 from core.conditions import GENRES, MOODS, UNSPECIFIED, Conditions
 from core.config import MODEL_DISTRIBUTION
 from core.errors import InputError
+from core.vocabulary import END_ID, PAD_ID, VOCAB
 
 #: (done, total, what) — how long work reports how far it got.
 ProgressCallback = Callable[[int, int, str], None]

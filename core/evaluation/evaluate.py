@@ -34,13 +34,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.chords import PAD_ID, VOCAB
 from core.conditions import UNSPECIFIED
 from core.corpus.table import shipped_table
 from core.dataset import CONDITION_INPUTS, EncodedWindows, encode_frame, split_frame
 from core.errors import InputError
 from core.evaluation.ngram import NGramModel, fit_baselines
 from core.run_files import TEST_RESULTS_FILE
+from core.vocabulary import PAD_ID, VOCAB
 
 CURVE_K = tuple(range(1, 11))
 #: conditions the results are broken down by (``per_genre``, ``per_mood``, ``per_scale_type``).

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.chords import Chord, roman_numeral
+from core.chords import Chord
 from core.errors import InputError
+from core.numerals import roman_numeral
 
 SMOOTHING = 1.0
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB
+from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 
 _FALLBACK_DISCOUNT = 0.75
 

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.chords import END_ID, VOCAB, Chord
+from core.chords import Chord
 from core.conditions import Conditions
 from core.errors import InputError
 from core.generation.chord_input import parse_chords
 from core.generation.guidance import guided_decoder
 from core.generation.loading import Generator, as_generator
 from core.generation.sampling import candidate_log_scores, chord_mask, condition_rows, shape_distribution
+from core.vocabulary import END_ID, VOCAB
 
 
 def position_distribution(

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.chords import END_ID, VOCAB, Chord
+from core.chords import Chord
 from core.conditions import Conditions
 from core.config import ComposerSettings, GenerationSettings
 from core.errors import InputError
@@ -35,6 +35,7 @@ from core.generation.guidance import guided_decoder
 from core.generation.loading import Generator, as_generator
 from core.generation.sampling import candidate_log_scores, chord_mask, condition_rows
 from core.spelling import Spelling, guess_key
+from core.vocabulary import END_ID, VOCAB
 
 #: most chords around the gap (before and after together): a progression's length limit.
 MAX_CONTEXT = int(GenerationSettings.settings()["length"].high) - 1

@@ -27,8 +27,8 @@ from typing import Protocol
 
 import numpy as np
 
-from core.chords import PAD_ID, START_ID
 from core.inference_weights import CONDITION_ORDER, DecoderWeights
+from core.vocabulary import PAD_ID, START_ID
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB, ParsedSymbol, SlashChord
+from core.chords import ParsedSymbol, SlashChord
 from core.conditions import Conditions
 from core.config import GenerationSettings
 from core.errors import InputError
@@ -70,6 +70,7 @@ from core.generation.locks import Progress, open_before_last_fixed, particle_pre
 from core.generation.sample import Sample, roman_for
 from core.generation.sampling import RowRandomness, StepRule, chord_mask, condition_rows, draw_with
 from core.generation.threads import one_blas_thread
+from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 
 
 def requested_settings(settings: GenerationSettings | None = None, **changes: Any) -> GenerationSettings:

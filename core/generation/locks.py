@@ -47,9 +47,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from core.chords import PAD_ID
 from core.generation.decoder import Decoder, DecoderState
 from core.generation.sampling import RowRandomness, StepRule, draw_with
+from core.vocabulary import PAD_ID
 
 #: particles per progression in the particle pass (bench/generation.py measures the bound and the time).
 PARTICLES = 64

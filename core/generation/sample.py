@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from core.chords import Chord, SlashChord, as_slash, roman_numeral
+from core.chords import Chord, SlashChord, as_slash
 from core.conditions import Conditions
+from core.numerals import roman_numeral
 from core.spelling import Spelling, guess_key, key_name
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.chords import END_ID, PAD_ID, START_ID, VOCAB, in_scale
 from core.conditions import Conditions
 from core.generation.decoder import Decoder, DecoderState
+from core.numerals import in_scale
+from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 
 #: rows x candidates decoded at once when scoring every candidate at a position.
 CANDIDATE_CHUNK_ROWS = 8192

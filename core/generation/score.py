@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.chords import END_ID, PAD_ID, VOCAB, Chord
+from core.chords import Chord
 from core.conditions import CONDITION_NAMES, UNSPECIFIED, VOCABULARIES, Conditions
 from core.errors import InputError
 from core.generation.calibration import UNCALIBRATED, ConditionCalibration, load_calibration
@@ -29,6 +29,7 @@ from core.generation.decoder import token_log_likelihoods
 from core.generation.loading import Generator, as_generator
 from core.generation.sampling import condition_rows
 from core.spelling import Spelling
+from core.vocabulary import END_ID, PAD_ID, VOCAB
 
 RANKABLE: tuple[str, ...] = ("genre", "mood")
 #: progressions x values decoded at once when scoring many progressions under every value.

@@ -75,8 +75,8 @@ def probe_inputs(config, rows: int = 16, seed: int = 0) -> dict[str, np.ndarray]
 
     Rows start with ``START`` as real windows do; conditions are drawn over every id (0 included).
     """
-    from core.chords import PAD_ID, START_ID
     from core.dataset import CHORD_INPUT, CONDITION_INPUTS
+    from core.vocabulary import PAD_ID, START_ID
 
     rng = np.random.default_rng(seed)
     length = int(config.sequence_length)
@@ -176,9 +176,9 @@ def artifact_size(path: Path) -> int:
 
 def manifest(model) -> dict:
     """``export.json`` content without the ``formats`` entry: inputs, output, vocabulary and labels."""
-    from core.chords import VOCAB
     from core.conditions import VOCABULARIES
     from core.model import model_config_of
+    from core.vocabulary import VOCAB
 
     config = model_config_of(model)
     return {
