@@ -271,6 +271,8 @@ def _json_object(text: str) -> dict[str, Any]:
         values = json.loads(text)
     except ValueError as error:
         raise InputError(f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise InputError("not a settings object: JSON nested too deeply") from None
     if not isinstance(values, dict):
         raise InputError(f"expected a JSON object of settings, got {type(values).__name__}")
     return values
@@ -419,11 +421,10 @@ class TrainConfig(SettingsBase):
     @classmethod
     def from_file(cls, path: str | Path) -> Self:
         """The checked config in a JSON file (a run's ``config.json`` or :meth:`to_json` output); unknown keys refused."""
+        from core.bounded_reads import read_bounded_text
+
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise InputError(f"cannot read the config file {path}: {error.strerror or error}") from None
+        text = read_bounded_text(path, MAX_CONFIG_BYTES, "the config file")  # binary, not UTF-8, huge: one line
         try:
             config = cls.from_dict(_json_object(text), strict=True)
             config.validate()
@@ -589,3 +590,34 @@ SETTINGS: dict[str, Setting] = _all_settings()
 def check(name: str, value: Any) -> Any:
     """``value`` checked and converted for the setting called ``name`` (:class:`InputError` if refused)."""
     return SETTINGS[name].check(value)
+
+
+# --------------------------------------------------------------------------- resource limits
+# Every bound on what one input may cost, in one place (docs/reliability.md lists them): the readers, the CLI,
+# the HTTP API and the pages all take their limit from here, so no input can take the machine's memory or minutes.
+
+#: most bytes of one imported song file (a chord chart, ChordPro, MusicXML, .mxl or MIDI file) as it arrives.
+MAX_IMPORT_FILE_BYTES = 2_000_000
+#: an ``.mxl`` (compressed MusicXML) archive: most entries, and most bytes once unpacked, all entries together.
+MAX_MXL_ENTRIES = 64
+MAX_MXL_UNPACKED_BYTES = 20_000_000
+#: most chord symbols (``<harmony>``) and notes (``<note>``) one MusicXML file may hold: music21 reads a chord symbol
+#: in about 7 ms, so 1,000 take seconds, not minutes (a song has a few hundred at most).
+MAX_MUSICXML_CHORD_SYMBOLS = 1_000
+MAX_MUSICXML_NOTES = 20_000
+#: most notes (note-on events) and events of any kind one MIDI file may hold: chords are found from simultaneous
+#: notes (music21's chordify, which grows faster than the notes do); 5,000 notes take seconds.
+MAX_MIDI_NOTES = 5_000
+MAX_MIDI_EVENTS = 50_000
+#: a ``.keras`` model archive: most entries, most bytes of each JSON member (``config.json``, ``metadata.json``)
+#: once unpacked, and most bytes of all members unpacked (the largest network the settings allow fits).
+MAX_MODEL_ENTRIES = 64
+MAX_MODEL_JSON_BYTES = 10_000_000
+MAX_MODEL_UNPACKED_BYTES = 8_000_000_000
+#: the inference weights beside a model (``model.inference.npz``): most arrays (a few per layer).
+MAX_WEIGHTS_ARRAYS = 64
+#: most bytes of a small file the studio keeps for itself: the active-model pointer (one folder path), a run's JSON
+#: files; and of a training config given with ``train --config``.
+MAX_POINTER_BYTES = 4_096
+MAX_SMALL_JSON_BYTES = 10_000_000
+MAX_CONFIG_BYTES = 1_000_000

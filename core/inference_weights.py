@@ -44,7 +44,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.bounded_reads import ArchiveLimits, archive_problem, read_bounded
 from core.conditions import CONDITION_NAMES
+from core.config import MAX_MODEL_UNPACKED_BYTES, MAX_SMALL_JSON_BYTES, MAX_WEIGHTS_ARRAYS
 from core.run_files import INFERENCE_DESCRIPTION_SUFFIX, INFERENCE_WEIGHTS_SUFFIX
 
 #: condition order of the model's inputs and of ``condition_ids`` arrays' columns.
@@ -273,19 +275,22 @@ def read_inference_weights(model_file: Path, source_sha256: str) -> InferenceWei
     ``None`` when there is none, or it is of another format version, of other content, or
     inconsistent (a missing array, a shape that differs from the JSON or from its model config's
     vocabulary and condition counts, an npz whose hash is not the recorded one): the caller then
-    derives it again from the ``.keras`` file.
+    derives it again from the ``.keras`` file. Both files are read with a bound, and an npz that
+    would unpack to more than it holds (np.savez stores arrays uncompressed) is never inflated.
     """
     npz_path, json_path = weights_files(model_file)
     try:
-        description = json.loads(json_path.read_text(encoding="utf-8"))
+        description = json.loads(read_bounded(json_path, MAX_SMALL_JSON_BYTES, "the weights description"))
         if (description.get("format") != FORMAT or description.get("format_version") != FORMAT_VERSION
                 or description.get("source_sha256") != source_sha256):
             return None
         if not description["fast"]:
             return InferenceWeights(source_sha256, description["model_config"], None)
-        content = npz_path.read_bytes()
+        content = read_bounded(npz_path, MAX_MODEL_UNPACKED_BYTES, "the inference weights")
         if hashlib.sha256(content).hexdigest() != description["weights_sha256"]:
             return None
+        if archive_problem(content, ArchiveLimits(MAX_WEIGHTS_ARRAYS, unpacked_bytes=len(content))) is not None:
+            return None  # np.savez stores its arrays: more unpacked than the file holds is a bomb, never inflated
         with np.load(io.BytesIO(content), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
         expected = _array_names(description["cell"], len(description["layer_units"]))
@@ -294,5 +299,5 @@ def read_inference_weights(model_file: Path, source_sha256: str) -> InferenceWei
                 or not _fits_config(arrays, description["model_config"])):
             return None
         return InferenceWeights(source_sha256, description["model_config"], _decoder_weights(arrays, description))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, zipfile.BadZipFile):
         return None

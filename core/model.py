@@ -267,10 +267,11 @@ def load_model(path: Path | str | None = None, compile: bool = True) -> keras.Mo
     Keras model that is not a Chordsmith network, or one made for another vocabulary or other
     condition labels is a :class:`core.errors.ModelFault` saying which (:mod:`core.model_faults`).
     """
-    from core.model_faults import check_fits_corpus, diverged, not_chordsmith, unloadable_model
+    from core.model_faults import check_fits_corpus, check_model_archive, diverged, not_chordsmith, unloadable_model
     from core.paths import resolve_model_file
 
     model_file = resolve_model_file(path)
+    check_model_archive(model_file)  # a zip bomb is refused before Keras inflates it
     try:
         model = keras.saving.load_model(model_file, compile=compile, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - a truncated or foreign file is reported the same way, in one line

@@ -9,6 +9,8 @@ The file is examined only once a load has failed (nothing here costs a working m
 
 * empty, not a zip archive (garbage, an HDF5 ``.h5`` file renamed), a zip cut short (copied or
   saved incompletely), a zip whose members fail their CRC, a zip without Keras's ``config.json``;
+* a zip bomb: more entries, or members unpacking to more bytes, than :data:`MODEL_LIMITS` allow
+  (:func:`check_model_archive`, which every loader calls first: refused before anything is inflated);
 * refused by Keras's safe mode (a ``Lambda`` layer carrying Python code), a layer class Keras does
   not know (another program's model, or one saved by another version);
 * a Keras model that is not a Chordsmith network (:func:`not_chordsmith`), or one whose
@@ -25,6 +27,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from core.bounded_reads import ArchiveLimits, archive_problem
+from core.config import MAX_MODEL_ENTRIES, MAX_MODEL_JSON_BYTES, MAX_MODEL_UNPACKED_BYTES
 from core.errors import ModelFault
 
 #: the first bytes of a zip archive (a .keras file) and of an HDF5 file (Keras 2's .h5 models).
@@ -34,6 +38,20 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 KERAS_ARCHIVE_MEMBERS: tuple[str, ...] = ("config.json", "metadata.json")
 #: most characters of a library's own message quoted in a fault.
 QUOTED_CHARS = 240
+#: what a ``.keras`` archive may hold (core.config): an archive over it is refused before anything is unpacked.
+MODEL_LIMITS = ArchiveLimits(entries=MAX_MODEL_ENTRIES, unpacked_bytes=MAX_MODEL_UNPACKED_BYTES,
+                             member_bytes=dict.fromkeys(KERAS_ARCHIVE_MEMBERS, MAX_MODEL_JSON_BYTES))
+
+
+def check_model_archive(model_file: str | Path) -> None:
+    """Raise a :class:`ModelFault` when the ``.keras`` archive declares more than :data:`MODEL_LIMITS` allow.
+
+    Reads the archive's directory only, so a zip bomb is refused in milliseconds, before Keras
+    (or a checksum test) inflates a byte of it. Called before every load of a model file.
+    """
+    problem = archive_problem(Path(model_file), MODEL_LIMITS)
+    if problem is not None:
+        raise ModelFault(f"cannot load the model {model_file}: {problem}")
 
 
 def unloadable_model(model_file: str | Path, error: BaseException) -> ModelFault:
@@ -65,7 +83,7 @@ def file_problem(model_file: Path) -> str | None:
         if head.startswith(HDF5_MAGIC):
             return "an HDF5 (.h5) file of old Keras, not a Keras 3 .keras model"
         return "not a Keras model file (a .keras file is a zip archive; this one is not)"
-    return _archive_problem(model_file)
+    return archive_problem(model_file, MODEL_LIMITS) or _archive_problem(model_file)
 
 
 def _archive_problem(model_file: Path) -> str | None:

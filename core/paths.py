@@ -20,12 +20,42 @@ ACTIVE_MODEL_FILE = OUTPUT_DIR / "active_model.txt"
 
 
 def active_model_dir() -> Path:
-    """The studio's active model: the run chosen on the Training page, else ``models/default``."""
-    if ACTIVE_MODEL_FILE.exists():
-        chosen = Path(ACTIVE_MODEL_FILE.read_text(encoding="utf-8").strip())
-        if (chosen / MODEL_FILE).exists():
-            return chosen
-    return DEFAULT_MODEL_DIR
+    """The studio's active model: the run chosen on the Training page, else ``models/default``.
+
+    A damaged pointer (:func:`active_model_problem`) counts as no choice here, so the studio keeps
+    working on the default while its pages show that one line; the command line refuses it
+    instead (:func:`resolve_model_file`), rather than run another model than the one chosen.
+    """
+    chosen, _ = _read_pointer()
+    return chosen if chosen is not None and (chosen / MODEL_FILE).exists() else DEFAULT_MODEL_DIR
+
+
+def active_model_problem() -> str | None:
+    """One line naming the active-model pointer when it cannot be read as one folder path; ``None`` when it is fine."""
+    return _read_pointer()[1]
+
+
+def _read_pointer() -> tuple[Path | None, str | None]:
+    """The folder the pointer names (``None``: none) and what is wrong with it (``None``: nothing).
+
+    The pointer is one short line, read with a bound (:data:`core.config.MAX_POINTER_BYTES`): a
+    link to ``/dev/zero``, a folder in its place, bytes that are not UTF-8 or more than one line
+    are a problem naming the file, never read to the end.
+    """
+    from core.bounded_reads import read_bounded_text
+    from core.config import MAX_POINTER_BYTES
+
+    if not os.path.lexists(ACTIVE_MODEL_FILE):
+        return None, None
+    remedy = "choose the model in use again on the Training page, or delete the file"
+    try:
+        text = read_bounded_text(ACTIVE_MODEL_FILE, MAX_POINTER_BYTES, "the active-model pointer", EnvironmentFault)
+    except EnvironmentFault as error:
+        return None, f"{error}: {remedy}"
+    line = text.strip()
+    if any(not character.isprintable() for character in line):
+        return None, f"the active-model pointer {ACTIVE_MODEL_FILE} is not one folder path: {remedy}"
+    return (Path(line) if line else None), None
 
 
 def set_active_model_dir(model_dir: Path) -> None:
@@ -47,6 +77,9 @@ def resolve_model_file(path: str | Path | None) -> Path:
     A missing folder or file is an :class:`InputError` naming the path.
     """
     if path is None:
+        problem = active_model_problem()
+        if problem is not None:
+            raise EnvironmentFault(problem)
         model_file = active_model_dir() / MODEL_FILE
         if not model_file.exists():
             raise InputError(f"no trained model yet: {model_file} is missing (train one, or pass a run folder)")
@@ -114,3 +147,25 @@ def stamped_name(prefix: str, folder: Path, now: float | None = None) -> str:
         n += 1
         name = f"{base}-{n}"
     return name
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` as a page shows it, so a visitor never learns the server's layout: relative to the project
+    (``output/runs/x``), under ``$CHORDSMITH_OUTPUT`` for an output folder set elsewhere, else its name alone."""
+    path = Path(path)
+    if not path.is_absolute():
+        return str(path)
+    for root, shown in ((REPO_ROOT, Path()), (OUTPUT_DIR, Path("$CHORDSMITH_OUTPUT"))):
+        for base in (Path(root), Path(root).resolve()):
+            if path == base or base in path.parents:
+                return str(shown / path.relative_to(base))
+    return path.name
+
+
+def shown_paths(text: str) -> str:
+    """``text`` (an error message) with the project's and the output folder's absolute paths as :func:`shown_path`."""
+    bases = {str(base) for root in (OUTPUT_DIR, REPO_ROOT) for base in (Path(root), Path(root).resolve())}
+    for base in sorted(bases, key=len, reverse=True):  # the longest first: the output folder inside the project
+        shown = shown_path(base)
+        text = text.replace(base + os.sep, "" if shown == "." else shown + os.sep).replace(base, shown)
+    return text

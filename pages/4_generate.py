@@ -14,6 +14,7 @@ import streamlit as st
 from core.chords import ROOTS
 from core.conditions import GENRES, MOODS, UNSPECIFIED
 from core.errors import EnvironmentFault, InputError
+from core.paths import shown_paths
 from core.voicing import VOICING_STYLES
 from studio import composer, favourites, generate_cards, generate_model, generate_state, models, song_mode
 from studio.analyze_panel import analyze_panel
@@ -85,7 +86,7 @@ def model_row() -> Model | None:
     try:
         identity = generate_model.identity(members)
     except (InputError, EnvironmentFault) as error:
-        st.error(plain(f"{shown} cannot be used: {error} Pick another model above."), icon=":material/error:")
+        st.error(plain(shown_paths(f"{shown} cannot be used: {error} Pick another model above.")), icon=":material/error:")
         return None
     st.caption(f"Writing with **{plain(shown)}** ({plain(identity)}); links name it.")
     return Model(joined, version, identity)
@@ -163,7 +164,7 @@ try:
     if begun.link is not None:
         state = generate_state.with_older_link(state, begun.link, model)
 except (InputError, EnvironmentFault) as error:
-    st.error(plain(error), icon=":material/error:")
+    st.error(plain(shown_paths(str(error))), icon=":material/error:")
     st.stop()
 bar.empty()
 if state.request.generation() != drawn_before:

@@ -66,7 +66,16 @@ def _read_upload(files: list, genre: str, mood: str) -> ImportResult:
     key = ("song-import", digest.hexdigest(), genre, mood)
     if st.session_state.get("song-import-key") != key:
         st.session_state.pop("song-import", None)
-        result = import_songs([(file.name, file.getvalue()) for file in files], genre=genre, mood=mood)
+        progress = st.progress(0.0, text="Reading the files…")
+
+        def before_file(index: int, name: str) -> None:  # an st call: where Streamlit stops the run of a visitor who left
+            progress.progress(index / len(files), text=f"Reading {name} ({index + 1} of {len(files)})…")
+
+        try:
+            result = import_songs([(file.name, file.getvalue()) for file in files], genre=genre, mood=mood,
+                                  before_file=before_file)
+        finally:
+            progress.empty()
         st.session_state["song-import"], st.session_state["song-import-key"] = result, key
     return st.session_state["song-import"]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.errors import EnvironmentFault, InputError, os_error_message
+from core.paths import active_model_problem, shown_paths
 from studio.plain_text import plain
 
 APP_TITLE = "Chordsmith"
@@ -63,6 +64,9 @@ def set_up(title: str) -> PageSpec:
         for entry in PAGES:
             st.page_link(entry.path, label=entry.title, icon=entry.icon)
     st.title(APP_TITLE if title == "Home" else title)
+    pointer_problem = active_model_problem()
+    if pointer_problem is not None:  # the studio goes on with the shipped default; this says why, on every page
+        st.error(plain(shown_paths(pointer_problem)), icon=":material/error:")
     return page
 
 
@@ -77,6 +81,6 @@ def input_errors() -> Iterator[None]:
     try:
         yield
     except (InputError, EnvironmentFault) as error:
-        st.error(plain(error), icon=":material/error:")
+        st.error(plain(shown_paths(str(error))), icon=":material/error:")
     except OSError as error:
-        st.error(plain(os_error_message(error)), icon=":material/error:")
+        st.error(plain(shown_paths(os_error_message(error))), icon=":material/error:")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.config import TrainConfig
+from core.paths import shown_path
 from core.run_files import LOGS_DIR
 from core.training import run_names
 from core.training.run_folder import RunSummary
@@ -87,5 +88,12 @@ def data_text(config: TrainConfig | None) -> str:
 
 
 def tensorboard_command(run_name: str) -> str:
-    """The shell command that opens TensorBoard on a run's logs (:class:`InputError` for a bad run name)."""
-    return f"tensorboard --logdir {shlex.quote(str(run_names.run_dir(run_name) / LOGS_DIR))}"
+    """The shell command that opens TensorBoard on a run's logs (:class:`InputError` for a bad run name).
+
+    The path is relative to the project (run the command there): a visitor never learns the server's layout.
+    """
+    shown = shown_path(run_names.run_dir(run_name) / LOGS_DIR)
+    variable, _, under = shown.partition("/")
+    if variable == "$CHORDSMITH_OUTPUT":  # an output folder outside the project: the shell expands the variable
+        return f'tensorboard --logdir "$CHORDSMITH_OUTPUT"/{shlex.quote(under)}'
+    return f"tensorboard --logdir {shlex.quote(shown)}"

@@ -257,7 +257,9 @@ def test_set_active_and_tensorboard_command(output: Path) -> None:
         active_model.set_active("unfinished")
     with pytest.raises(InputError, match="no run named"):
         active_model.set_active("deleted")
-    assert tensorboard_command("good") == f"tensorboard --logdir {output / 'runs' / 'good' / LOGS_DIR}"
+    # relative, never the server's absolute path (issue 25, item 11): the output folder here is outside the project
+    assert tensorboard_command("good") == f'tensorboard --logdir "$CHORDSMITH_OUTPUT"/runs/good/{LOGS_DIR}'
+    assert str(output) not in tensorboard_command("good")
 
 
 def test_format_duration() -> None:

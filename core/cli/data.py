@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from core.cli.path_arguments import input_path, output_path
 from core.cli.setting_flags import setting_type
 from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
 from core.config import TrainConfig
@@ -19,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
 
     build = actions.add_parser("build", help="build data/progressions.csv.gz from the raw sources")
-    build.add_argument("--sources", type=Path, default=Path("../shared/data"), help="folder of raw source corpora")
-    build.add_argument("--out", type=Path, default=CORPUS_TABLE, help="table to write")
+    build.add_argument("--sources", type=input_path, default=Path("../shared/data"), help="folder of raw source corpora")
+    build.add_argument("--out", type=output_path, default=CORPUS_TABLE, help="table to write")
     build.set_defaults(handler=_build)
 
     stats = actions.add_parser("stats", help="songs and windows per source, genre, mood, key, scale type")
@@ -45,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "simultaneous notes); print what was read and what was not (file and line); hold songs out for validation and "
         "test; write output/imports/<name>/progressions.csv.gz and import.json.",
     )
-    songs.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files to read")
+    songs.add_argument("files", nargs="+", type=input_path, metavar="FILE", help="files to read")
     songs.add_argument("--name", help="import folder name (default import-YYYYmmdd-HHMMSS)")
     songs.add_argument("--genre", help="genre label of every song (default: unspecified)")
     songs.add_argument("--mood", help="mood label of every song (default: unspecified)")
@@ -92,13 +93,14 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.corpus.user_import import check_limits, import_songs, summary_text, write_import
+    from core.corpus.user_import import check_limits, import_songs, read_import_file, summary_text, write_import
 
     missing = [str(path) for path in args.files if not path.is_file()]
     if missing:
         raise InputError(f"no such file: {', '.join(missing)}")
     check_limits([(str(path), path.stat().st_size) for path in args.files])  # before reading any of them
-    result = import_songs([(str(path), path.read_bytes()) for path in args.files], genre=args.genre, mood=args.mood)
+    files = [(str(path), read_import_file(path)) for path in args.files]  # bounded: a link to /dev/zero is refused
+    result = import_songs(files, genre=args.genre, mood=args.mood)
     table = write_import(result, args.name)
     summary = {**result.summary(), "table": str(table)}
     print(json.dumps(summary, indent=1) if args.format == "json" else summary_text(summary, table))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from core.cli.path_arguments import output_path
 from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow, quiet_tensorflow
 
 
@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", help="run folder or .keras file (default: the active model)")
     parser.add_argument("--format", dest="fmt", choices=("savedmodel", "tflite", "onnx"), required=True)
-    parser.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    parser.add_argument("--out", type=output_path, required=True, help="output folder (created if missing)")
     parser.add_argument("--no-verify", action="store_true", help="skip the load-back parity check")
     add_verbose_argument(parser)
     parser.set_defaults(handler=run)

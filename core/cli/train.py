@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core import paths
 from core.cli.model_arguments import add_model_arguments
+from core.cli.path_arguments import input_path
 from core.cli.setting_flags import add_setting_flags, flag_of, given_settings
 from core.cli.tensorflow_output import add_verbose_argument, import_tensorflow
 from core.config import CPU_HAS_BFLOAT16, RECIPES, RUN_NAME_PATTERN, ModelConfig, TrainConfig
@@ -28,7 +29,7 @@ def register(subparsers) -> None:
         "validation split, and write config, models, metrics.jsonl, training_log.csv and TensorBoard logs. "
         "Create <run folder>/STOP to stop a run cleanly.",
     )
-    parser.add_argument("--config", type=Path, metavar="PATH",
+    parser.add_argument("--config", type=input_path, metavar="PATH",
                         help="JSON training config: a run's config.json or TrainConfig JSON; flags given override it")
     parser.add_argument("--recipe", choices=tuple(RECIPES),
                         help=f"start from a named recipe: studio (the defaults: batch {STUDIO['batch_size']}, Adam "

@@ -18,7 +18,7 @@ default) and after (the fine-tuned model): ``base_lstm`` and ``lstm`` in its ``t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,9 +85,26 @@ class ImportResult:
         }
 
 
+class ImportRefused(InputError):
+    """An upload refused once its files were read (too few or too many songs, no chords): the message, and
+    :attr:`readings`, what each file gave, so the studio can show its per-file table beside the refusal."""
+
+    def __init__(self, message: str, readings: Sequence[FileReading]) -> None:
+        super().__init__(message)
+        self.readings = list(readings)
+
+
 def imports_dir() -> Path:
     """The folder holding every import (``<output>/imports``)."""
     return paths.OUTPUT_DIR / IMPORTS_FOLDER
+
+
+def read_import_file(path: Path) -> bytes:
+    """The bytes of one file named for import, read with the per-file bound (a link to ``/dev/zero`` is refused)."""
+    from core.bounded_reads import read_bounded
+    from core.corpus.user_songs import MAX_FILE_BYTES
+
+    return read_bounded(path, MAX_FILE_BYTES, "the file")
 
 
 def check_limits(files: Sequence[tuple[str, int]]) -> None:
@@ -110,7 +127,7 @@ def split_songs(songs: Sequence[Song]) -> dict[str, str]:
     if len(songs) < MIN_SONGS:
         raise InputError(f"{len(songs)} song(s) read; at least {MIN_SONGS} are needed, to hold one out for validation "
                          "and one for the test (in a plain-text chart every line is a song unless 'title:' lines group "
-                         "them)")
+                         "them; in ChordPro each {title: …} or {new_song} starts a song)")
 
     def content(song: Song) -> str:
         chords = " / ".join(" ".join(c.symbol for c in segment.chords) for segment in song.segments)
@@ -140,18 +157,36 @@ def songs_table(songs: Sequence[Song], genre: str = "", mood: str = "") -> tuple
     return frame.astype({"n_chords": int, "ends": int}), expected - len(frame)
 
 
-def import_songs(files: Sequence[tuple[str, bytes]], genre: str | None = None, mood: str | None = None) -> ImportResult:
+def import_songs(files: Sequence[tuple[str, bytes]], genre: str | None = None, mood: str | None = None,
+                 before_file: Callable[[int, str], None] | None = None) -> ImportResult:
     """Read ``(name, bytes)`` files into an :class:`ImportResult` (nothing written); :class:`InputError` for bad input.
 
     ``genre`` and ``mood`` label every song (default: unspecified). Bad input: too many or too
-    large files, a file that cannot be read at all (:mod:`core.corpus.user_songs`), no chords,
-    fewer than :data:`MIN_SONGS` or more than :data:`MAX_SONGS` songs.
+    large files, a file that cannot be read at all (:mod:`core.corpus.user_songs`, which bounds
+    the work of each), no chords, fewer than :data:`MIN_SONGS` or more than :data:`MAX_SONGS` songs.
+    ``before_file(index, name)`` is called before each file is read: the studio updates its
+    progress there, which is also where Streamlit stops a run whose visitor has left (whatever
+    it raises ends the import, so no file after it is read).
     """
-    from core.conditions import UNSPECIFIED, Conditions
+    from core.conditions import Conditions
 
     check_limits([(name, len(data)) for name, data in files])
     labels = Conditions.parse(genre=genre, mood=mood)
-    readings = [read_file(name, data) for name, data in files]
+    readings = []
+    for index, (name, data) in enumerate(files):
+        if before_file is not None:
+            before_file(index, name)
+        readings.append(read_file(name, data))
+    try:
+        return _songs_of(readings, labels)
+    except InputError as refused:
+        raise ImportRefused(str(refused), readings) from None
+
+
+def _songs_of(readings: list[FileReading], labels: Any) -> ImportResult:
+    """The :class:`ImportResult` of files read (``labels``: the checked genre and mood); :class:`InputError` if refused."""
+    from core.conditions import UNSPECIFIED
+
     songs = [song for reading in readings for song in reading.songs]
     if not songs:
         problems = [str(p) for reading in readings for p in reading.problems][:3]

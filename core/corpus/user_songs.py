@@ -9,7 +9,8 @@ and lists what it could not read, so nothing is dropped silently:
   lines group the lines under them into songs. ``#`` starts a comment line.
 * **ChordPro** (``.cho``, ``.chordpro``, ``.chopro``, ``.crd``, ``.pro``): chords inline in square
   brackets (``[C]Swing [G]low``); ``{title: …}``/``{t: …}``, ``{artist: …}``, ``{key: G}``,
-  ``{capo: N}`` (chords sound N semitones higher) and ``{new_song}``; a blank line or a
+  ``{capo: N}`` (chords sound N semitones higher) and ``{new_song}``/``{ns}`` (as does a second
+  ``{title}``: each starts a new song); a blank line or a
   ``{start_of_…}``/``{end_of_…}`` directive closes a section. One file is one song.
 * **MusicXML** (``.musicxml``, ``.xml``, ``.mxl``): the chord symbols (``<harmony>``) of the part
   holding most of them, read with music21; the key from the key signature. Positions are measures.
@@ -22,22 +23,42 @@ and listed as notes; a slash bass is dropped and counted (the vocabulary holds r
 cannot be read is a :class:`Problem` with the file and the line (or measure). A file that cannot
 be read at all (empty, over :data:`MAX_FILE_BYTES`, binary where text is expected, not UTF-8, not
 MIDI or MusicXML) is an :class:`~core.errors.InputError` naming it.
+
+Bounded work: before music21 sees a file, an ``.mxl`` archive's directory is checked against
+:data:`MXL_LIMITS` (nothing is unpacked past it), a MusicXML file's chord symbols and notes are
+counted, and a MIDI file's events are counted by a linear walk of its tracks (:func:`midi_counts`);
+a file over the limits in :mod:`core.config` (``MAX_MUSICXML_…``, ``MAX_MIDI_…``) is refused in one
+line saying what it holds and what is accepted, so no upload can take minutes.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.bounded_reads import ArchiveLimits, check_archive, read_member
 from core.chords import Chord, ChordError, collapse_repeats, from_pitch_classes, read_symbol
 from core.conditions import parse_key
+from core.config import (
+    MAX_IMPORT_FILE_BYTES,
+    MAX_MIDI_EVENTS,
+    MAX_MIDI_NOTES,
+    MAX_MUSICXML_CHORD_SYMBOLS,
+    MAX_MUSICXML_NOTES,
+    MAX_MXL_ENTRIES,
+    MAX_MXL_UNPACKED_BYTES,
+)
 from core.corpus.rows import Segment, Song
 from core.errors import InputError
 
-#: largest file read, in bytes.
-MAX_FILE_BYTES = 2_000_000
+#: largest file read, in bytes (the limit lives in core.config).
+MAX_FILE_BYTES = MAX_IMPORT_FILE_BYTES
+#: what an ``.mxl`` archive may hold (core.config): refused before anything is unpacked.
+MXL_LIMITS = ArchiveLimits(entries=MAX_MXL_ENTRIES, unpacked_bytes=MAX_MXL_UNPACKED_BYTES)
 #: the ``source`` of every imported song.
 USER_SOURCE = "user"
 #: input formats, and the file-name endings that choose them.
@@ -276,6 +297,8 @@ class _ChordProReader:
         if word in ("new_song", "ns"):
             self.close_song(number + 1)
         elif word in ("title", "t"):
+            if self.title or self.sections or self.current:  # a second title: ChordPro's songs are separated both ways
+                self.close_song(number)
             self.title = value
         elif word in ("artist", "subtitle", "st"):
             self.artist = self.artist or value
@@ -334,6 +357,32 @@ def _parse_music21(name: str, data: bytes, suffix: str, what: str):
             raise InputError(f"{name}: cannot be read as {what} ({reason})") from None
 
 
+def musicxml_documents(name: str, data: bytes) -> list[bytes]:
+    """The XML documents of a MusicXML file: the file itself, or an ``.mxl`` archive's members (checked, bounded)."""
+    if not data.startswith(b"PK"):
+        return [data]
+    check_archive(data, MXL_LIMITS, name)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return [read_member(archive, member, MAX_MXL_UNPACKED_BYTES) for member in archive.namelist()
+                    if member.lower().endswith((".xml", ".musicxml")) and not member.startswith("META-INF/")]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError) as error:
+        raise InputError(f"{name}: cannot be read as MusicXML (a damaged .mxl archive: {error})") from None
+
+
+def check_musicxml_size(name: str, data: bytes) -> None:
+    """:class:`InputError` when a MusicXML file holds more chord symbols or notes than the limits (counted linearly)."""
+    documents = musicxml_documents(name, data)
+    symbols = sum(document.count(b"<harmony") for document in documents)
+    notes = sum(document.count(b"<note") for document in documents)
+    if symbols > MAX_MUSICXML_CHORD_SYMBOLS:
+        raise InputError(f"{name}: {symbols:,} chord symbols; at most {MAX_MUSICXML_CHORD_SYMBOLS:,} per MusicXML file "
+                         "(split it into songs)")
+    if notes > MAX_MUSICXML_NOTES:
+        raise InputError(f"{name}: {notes:,} notes; at most {MAX_MUSICXML_NOTES:,} per MusicXML file "
+                         "(keep the part with the chord symbols, or split it into songs)")
+
+
 def read_musicxml(name: str, data: bytes) -> FileReading:
     """The chord symbols of a MusicXML file (module docstring); positions are measure numbers."""
     from music21 import harmony
@@ -343,6 +392,7 @@ def read_musicxml(name: str, data: bytes) -> FileReading:
     compressed = data.startswith(b"PK")
     if not compressed and not re.search(rb"<score-(partwise|timewise)", data[:65536]):
         raise InputError(f"{name}: not MusicXML (no <score-partwise> element)")
+    check_musicxml_size(name, data)
     score = _parse_music21(name, data, ".mxl" if compressed else ".musicxml", "MusicXML")
     parts = list(score.parts) or [score]
     counts = [len(list(part.recurse().getElementsByClass(harmony.ChordSymbol))) for part in parts]
@@ -379,11 +429,69 @@ def _one_song(reading: FileReading, chords: list[Chord], key: tuple[int, str] | 
         _add_song(reading, _song(reading.file, 0, title), [(chords, key, "")])
 
 
+def midi_counts(data: bytes) -> tuple[int, int]:
+    """``(events, notes)`` of a MIDI file, counted in one linear walk of its track chunks (notes: note-ons).
+
+    A chunk or event cut short ends the walk (music21 then says what is wrong with the file).
+    """
+    events = notes = 0
+    at = 0
+    while at + 8 <= len(data):
+        kind, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "big")
+        body = data[at + 8: at + 8 + size]
+        at += 8 + size
+        if kind == b"MTrk":
+            track_events, track_notes = _track_counts(body)
+            events, notes = events + track_events, notes + track_notes
+    return events, notes
+
+
+def _track_counts(track: bytes) -> tuple[int, int]:
+    """``(events, note-ons)`` of one MIDI track chunk's bytes (running status followed)."""
+    events = notes = 0
+    at, status = 0, 0
+    data_bytes = {0x80: 2, 0x90: 2, 0xA0: 2, 0xB0: 2, 0xC0: 1, 0xD0: 1, 0xE0: 2}
+    while at < len(track):
+        while at < len(track) and track[at] & 0x80:  # the delta time: a variable-length number
+            at += 1
+        at += 1
+        if at >= len(track):
+            break
+        if track[at] & 0x80:
+            status, at = track[at], at + 1
+        if status in (0xFF, 0xF0, 0xF7):  # a meta or system-exclusive event: (type,) length, data
+            at += status == 0xFF
+            length = 0
+            while at < len(track):
+                length, at = (length << 7) | (track[at] & 0x7F), at + 1
+                if not track[at - 1] & 0x80:
+                    break
+            at += length
+        elif status & 0xF0 in data_bytes:
+            notes += status & 0xF0 == 0x90 and at + 1 < len(track) and track[at + 1] > 0
+            at += data_bytes[status & 0xF0]
+        else:
+            break
+        events += 1
+    return events, notes
+
+
+def check_midi_size(name: str, data: bytes) -> None:
+    """:class:`InputError` when a MIDI file holds more notes or events than the limits (:func:`midi_counts`)."""
+    events, notes = midi_counts(data)
+    if notes > MAX_MIDI_NOTES:
+        raise InputError(f"{name}: {notes:,} notes; at most {MAX_MIDI_NOTES:,} per MIDI file (keep the chord "
+                         "instruments' tracks, or split it into songs)")
+    if events > MAX_MIDI_EVENTS:
+        raise InputError(f"{name}: {events:,} MIDI events; at most {MAX_MIDI_EVENTS:,} per file")
+
+
 def read_midi(name: str, data: bytes) -> FileReading:
     """Chords from the simultaneous notes of a MIDI file (module docstring)."""
     reading = FileReading(name, "midi")
     if not data.startswith(b"MThd"):
         raise InputError(f"{name}: not a MIDI file (it does not start with 'MThd')")
+    check_midi_size(name, data)
     score = _parse_music21(name, data, ".mid", "MIDI")
     chords: list[Chord] = []
     thin: list[int] = []

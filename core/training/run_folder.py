@@ -10,6 +10,8 @@ Training page polls runs through it.
 from __future__ import annotations
 
 import json
+import math
+import stat as stat_module
 import threading
 import time
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import TrainConfig
-from core.errors import InputError
+from core.errors import EnvironmentFault, InputError
 from core.run_files import (
     CONFIG_FILE,
     FINAL_STATUSES,
@@ -40,7 +42,9 @@ class MetricsReader:
 
     Only complete lines are consumed: a partial last line (the trainer mid-write) is left for the
     next call. A file that shrank or was replaced is read again from the start. Lines that are not
-    JSON objects are skipped. Safe to share between threads (Streamlit sessions).
+    JSON objects, or that hold a number no float can (``1e400``, ``NaN``, a 400-digit integer), are
+    skipped. A folder or other non-file in its place is an :class:`EnvironmentFault` naming it.
+    Safe to share between threads (Streamlit sessions).
     """
 
     def __init__(self, path: Path) -> None:
@@ -49,6 +53,7 @@ class MetricsReader:
         self._offset = 0
         self._identity: tuple[int, int] | None = None
         self._lock = threading.Lock()
+        self.skipped = 0  # lines skipped so far (not a JSON object, or a number out of range)
 
     def read(self) -> list[dict[str, Any]]:
         """Every complete record so far (a copy), after reading what was appended since last time."""
@@ -58,9 +63,12 @@ class MetricsReader:
             except FileNotFoundError:
                 self.records, self._offset, self._identity = [], 0, None
                 return []
+            if not stat_module.S_ISREG(stat.st_mode):
+                self.records, self._offset, self._identity = [], 0, None
+                raise EnvironmentFault(f"the metrics file {self.path} is not a file (a folder stands in its place)")
             identity = (stat.st_dev, stat.st_ino)
             if identity != self._identity or stat.st_size < self._offset:
-                self.records, self._offset, self._identity = [], 0, identity
+                self.records, self._offset, self._identity, self.skipped = [], 0, identity, 0
             if stat.st_size > self._offset:
                 with self.path.open("rb") as handle:
                     handle.seek(self._offset)
@@ -69,12 +77,33 @@ class MetricsReader:
                 self._offset += len(complete)
                 for line in complete.splitlines():
                     try:
-                        record = json.loads(line)
-                    except ValueError:
+                        record = json.loads(line, parse_float=_finite_float, parse_int=_bounded_int,
+                                            parse_constant=_no_constant)
+                    except (ValueError, RecursionError):
+                        self.skipped += 1
                         continue
                     if isinstance(record, dict):
                         self.records.append(record)
+                    else:
+                        self.skipped += 1
             return list(self.records)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 18:
+        raise ValueError(f"{text[:20]}… is out of range")
+    return int(text)
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a number")
 
 
 _READERS: dict[Path, MetricsReader] = {}
@@ -87,6 +116,17 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
     with _READERS_LOCK:
         reader = _READERS.setdefault(path, MetricsReader(path))
     return reader.read()
+
+
+def metrics_problem(run_dir: Path) -> str | None:
+    """One line naming ``run_dir/metrics.jsonl`` when lines of it were skipped (read it first); ``None``: none were."""
+    path = Path(run_dir) / METRICS_FILE
+    with _READERS_LOCK:
+        reader = _READERS.get(path)
+    if reader is None or not reader.skipped:
+        return None
+    lines = "1 line" if reader.skipped == 1 else f"{reader.skipped} lines"
+    return f"{lines} of {path} skipped: not a JSON record, or a number out of range"
 
 
 def epoch_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -275,7 +315,11 @@ def summarize_run(folder: Path, training: bool = False) -> RunSummary:
     ``training`` says the run holds the training lock now (see :func:`core.training.lock.current_training`).
     """
     folder = Path(folder)
-    records = read_metrics(folder)
+    try:
+        records = read_metrics(folder)
+    except EnvironmentFault as fault:  # one damaged run is one line in the table, never the whole page's failure
+        return RunSummary(name=folder.name, folder=folder, status="failed", reason=str(fault),
+                          started=folder_started(folder), has_model=(folder / MODEL_FILE).exists())
     epochs = epoch_records(records)
     config = read_run_config(folder)
     val_losses = [float(r["val_loss"]) for r in epochs if isinstance(r.get("val_loss"), int | float)]
@@ -294,7 +338,7 @@ def summarize_run(folder: Path, training: bool = False) -> RunSummary:
         folder=folder,
         status=status,
         config=config,
-        reason=str(records[-1].get("reason", "")) if records else "",
+        reason=(str(records[-1].get("reason", "")) if records else "") or metrics_problem(folder) or "",
         epochs_done=len(epochs),
         epochs_planned=int(planned) if planned else None,
         best_val_loss=min(val_losses) if val_losses else None,
