@@ -85,7 +85,9 @@ def fresh_process(mode: str, model_dir: str | None, repeats: int) -> tuple[Stats
 
 def render(chords, key) -> tuple[int, int]:
     """SVG notation and WAV for one progression (what the page shows and plays); returns their sizes."""
-    from core.notation import build_score, to_svg, to_wav
+    from core.notation.score import build_score
+    from core.notation.svg import to_svg
+    from core.notation.wav import to_wav
 
     svg = to_svg(build_score(chords, title=" ".join(c.symbol for c in chords), key=key))
     wav = to_wav(chords)
@@ -99,7 +101,7 @@ def run(repeats: int, fresh_repeats: int, model_dir: str | None = None) -> list[
     from core.config import MODEL_DISTRIBUTION
     from core.generation.generate import generate
     from core.generation.loading import load_generator
-    from core.notation import synth_backend
+    from core.notation.wav import synth_backend
     from core.vocabulary import VOCAB
 
     results: list[Result] = []

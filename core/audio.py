@@ -1,7 +1,7 @@
 """WAV rendering of block chords: FluidSynth (its C library, in process) with a General MIDI soundfont, else a NumPy synth.
 
 Both backends play the same thing, a list of voicings (MIDI pitches) each held for the same
-time, so what :func:`core.notation.score_to_wav` renders is exactly the score's voicing.
+time, so what :func:`core.notation.wav.score_to_wav` renders is exactly the score's voicing.
 
 FluidSynth is loaded once per process through ``ctypes`` (``libfluidsynth``, installed with the
 ``fluidsynth`` package) together with the soundfont, and renders straight into memory: no

@@ -33,7 +33,7 @@ from studio.generate_url import Edited, GenerateRequest, read_slash_chords
 if TYPE_CHECKING:
     from core.generation.analysis import Analysis
     from core.generation.locks import ProgressCallback as Progress
-    from core.notation import Score
+    from core.notation.score import Score
 
 
 def corpus_path() -> str:
@@ -108,8 +108,8 @@ def _slash_chords(chords: str) -> list[SlashChord]:
 @st.cache_resource(show_spinner=False, max_entries=256)
 def score(chords: str, key: tuple[int, str] | None, title: str, bpm: float | None = None,
           voicing: str = VOICING_STYLES[0]) -> Score:
-    """The voiced, spelled :class:`core.notation.Score` of symbols (slash chords kept), shared: it is immutable."""
-    from core.notation import DEFAULT_TEMPO, build_score
+    """The voiced, spelled :class:`core.notation.score.Score` of symbols (slash chords kept), shared: it is immutable."""
+    from core.notation.score import DEFAULT_TEMPO, build_score
 
     return build_score(_slash_chords(chords), title=title, key=key, bpm=float(bpm or DEFAULT_TEMPO), voicing=voicing)
 
@@ -118,7 +118,7 @@ def score(chords: str, key: tuple[int, str] | None, title: str, bpm: float | Non
 def notation_svg(chords: str, key: tuple[int, str] | None, title: str, bpm: float | None = None,
                  voicing: str = VOICING_STYLES[0]) -> str:
     """The progression as SVG notation (verovio), its tempo mark at ``bpm`` (via :mod:`core.notation`)."""
-    from core.notation import to_svg
+    from core.notation.svg import to_svg
 
     return to_svg(score(chords, key, title, bpm, voicing))
 
@@ -138,7 +138,8 @@ def prepare_audio(chords: str, bpm: float | None = None, voicing: str = VOICING_
 
 
 def _render_wav(chords: str, bpm: float | None, voicing: str) -> bytes:
-    from core.notation import DEFAULT_TEMPO, build_score, score_to_wav
+    from core.notation.score import DEFAULT_TEMPO, build_score
+    from core.notation.wav import score_to_wav
 
     return score_to_wav(build_score(_slash_chords(chords), bpm=float(bpm or DEFAULT_TEMPO), voicing=voicing))
 
@@ -196,7 +197,7 @@ _AUDIO = AudioStore(size=32)
 @st.cache_data(show_spinner=False, max_entries=512)
 def chord_audition(chords: str, index: int, bpm: float | None = None, voicing: str = VOICING_STYLES[0]) -> bytes:
     """Chord ``index`` of the progression alone, voiced as it sounds in the progression (to hear it before choosing)."""
-    from core.notation import chord_wav
+    from core.notation.wav import chord_wav
 
     return chord_wav(score(chords, None, "", bpm, voicing), int(index))
 
@@ -205,7 +206,7 @@ def chord_audition(chords: str, index: int, bpm: float | None = None, voicing: s
 def progression_midi(chords: str, key: tuple[int, str] | None, title: str, bpm: float,
                      voicing: str = VOICING_STYLES[0]) -> bytes:
     """The progression as a MIDI file: key signature, tempo, track name, each chord's symbol at its onset."""
-    from core.notation import score_to_midi
+    from core.notation.midi import score_to_midi
 
     return score_to_midi(score(chords, key, title, bpm, voicing))
 
@@ -214,7 +215,7 @@ def progression_midi(chords: str, key: tuple[int, str] | None, title: str, bpm: 
 def progression_musicxml(chords: str, key: tuple[int, str] | None, title: str, bpm: float,
                          voicing: str = VOICING_STYLES[0]) -> bytes:
     """The progression as MusicXML: chord symbols as harmony, Roman numerals, the key and the tempo."""
-    from core.notation import to_musicxml
+    from core.notation.musicxml import to_musicxml
 
     return to_musicxml(score(chords, key, title, bpm, voicing))
 

@@ -2,7 +2,7 @@
 
 :func:`shown` turns a progression of the page's state into a :class:`ShownProgression`: the sample
 as displayed (chords moved by the transposition, numerals unchanged), the chords the model sees
-(generated key), and the :class:`core.notation.Score` every symbol, numeral, staff, sound and
+(generated key), and the :class:`core.notation.score.Score` every symbol, numeral, staff, sound and
 download of it comes from, so they all agree. :func:`audition` plays one chord on a click.
 """
 
@@ -15,7 +15,7 @@ import streamlit as st
 from core.chords import Chord, SlashChord
 from core.generation.edits import moved, transposed
 from core.generation.sample import Sample
-from core.notation import Score
+from core.notation.score import Score
 from core.spelling import Spelling
 from studio import loaders
 from studio.generate_state import Model

@@ -22,7 +22,7 @@ def song_audio(text: str, sections: tuple[int, ...] | None, voicing: str) -> byt
 @st.cache_data(show_spinner=False, max_entries=256)
 def chord_audio(text: str, index: int, position: int, voicing: str) -> bytes:
     """Chord ``position`` of section ``index`` alone, voiced as in the song, four beats long."""
-    from core.notation import chord_wav
+    from core.notation.wav import chord_wav
     from core.song.score import chord_spans, song_score
 
     song = read_song_text(text)
@@ -41,6 +41,6 @@ def song_downloads(text: str, voicing: str) -> dict[str, bytes]:
 @st.cache_data(show_spinner="Engraving the song…", max_entries=32)
 def song_svg(text: str, voicing: str) -> str:
     """The song's notation (verovio engraves its MusicXML: a system per section)."""
-    from core.notation import to_svg
+    from core.notation.svg import to_svg
 
     return to_svg(song_downloads(text, voicing)["musicxml"])

@@ -57,7 +57,7 @@ def test_generate_reads_typed_symbols_with_a_note_and_keeps_slash_basses(model_d
 
 
 def test_generate_export(model_dir, capsys, monkeypatch, tmp_path) -> None:
-    import core.notation
+    import core.notation.export
 
     calls = []
 
@@ -65,7 +65,7 @@ def test_generate_export(model_dir, capsys, monkeypatch, tmp_path) -> None:
         calls.append((list(chords), out_dir, stem, kwargs))
         return {"mid": out_dir / f"{stem}.mid"}
 
-    monkeypatch.setattr(core.notation, "export_progression", fake_export)
+    monkeypatch.setattr(core.notation.export, "export_progression", fake_export)
     assert main(["generate", "--model", model_dir, "--num-samples", "2", "--random-seed", "1", "--export", str(tmp_path),
                  "--format", "json"]) == 0
     out = capsys.readouterr()

@@ -157,7 +157,7 @@ def stand_ins(sandbox: Sandbox):
     import core.dataset
     import core.evaluation.evaluate
     import core.model
-    import core.notation
+    import core.notation.export
     import core.serving.export
     import core.training.train
     from core.serving.export import ExportResult
@@ -181,7 +181,7 @@ def stand_ins(sandbox: Sandbox):
         patch.setattr(core.corpus.build, "build_corpus", lambda sources, out_path, log=print: None)
         patch.setattr(core.dataset, "describe_batch", lambda **kwargs: "a batch")
         patch.setattr(core.serving.export, "export_model", export_nothing)
-        patch.setattr(core.notation, "export_progression", lambda chords, out_dir, stem="p", **kwargs: {})
+        patch.setattr(core.notation.export, "export_progression", lambda chords, out_dir, stem="p", **kwargs: {})
         patch.setattr(core.evaluation.evaluate, "shipped_table", lambda: FRAME)
         patch.setattr(core.model, "build_model", lambda config=None, unroll=False: real_build_model(ModelConfig(**TINY)))
         patch.setattr(uvicorn.Server, "run", serve_nothing)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.chords import read_symbol
-from core.notation import build_score, score_to_wav
+from core.notation.score import build_score
+from core.notation.wav import score_to_wav
 from studio.loaders import AudioStore
 
 

@@ -16,9 +16,15 @@ import pytest
 from music21 import chord as m21chord
 from music21 import converter, harmony, midi
 
-from core import audio, notation
+from core import audio
 from core.chords import SlashChord, parse_progression, parse_symbol, read_progression
 from core.errors import InputError
+from core.notation.export import export_progression
+from core.notation.midi import MIDI_TICKS_PER_QUARTER, score_to_midi
+from core.notation.musicxml import to_musicxml
+from core.notation.score import build_score
+from core.notation.svg import to_svg
+from core.notation.wav import chord_wav, synth_backend, to_wav
 from core.voicing import voice_progression
 
 POP = parse_progression("C Am F G")
@@ -70,41 +76,41 @@ def wav_seconds(wav_bytes: bytes) -> float:
 
 
 def test_score_spells_in_key_and_keeps_basses():
-    score = notation.build_score(A_MAJOR, key=(9, "major"))
+    score = build_score(A_MAJOR, key=(9, "major"))
     assert score.symbols == ["A", "D/F#", "G#m7b5", "E7/G#", "F#m", "C#m/G#", "Bm7", "Esus4", "Cadd9", "C#maj7/B#"]
     assert score.romans[:4] == ["I", "IV6", "viiø7", "V65"]
     assert [v[0] % 12 for v in score.voicings] == [9, 6, 8, 8, 6, 8, 11, 4, 0, 0]
     assert [n.name for n in score.spelled_notes(2)] == ["G#", "D", "F#", "G#", "B"]
-    assert notation.build_score(A_MAJOR).spelling.name == "A major"  # no key given: the guessed one spells
+    assert build_score(A_MAJOR).spelling.name == "A major"  # no key given: the guessed one spells
 
 
 def test_a_line_in_b_major_reads_on_one_side():
-    score = notation.build_score(parse_progression("F#maj7 E Abm7 B C#6 Ebm"), key=(8, "minor"))
+    score = build_score(parse_progression("F#maj7 E Abm7 B C#6 Ebm"), key=(8, "minor"))
     assert score.symbols == ["F#maj7", "E", "G#m7", "B", "C#6", "D#m"]
-    assert b"<alter>-" not in notation.to_musicxml(score)  # nothing flat in G# minor here
+    assert b"<alter>-" not in to_musicxml(score)  # nothing flat in G# minor here
 
 
 def test_bad_input_is_an_input_error():
     with pytest.raises(InputError):
-        notation.build_score([])
+        build_score([])
     with pytest.raises(InputError):
-        notation.to_midi(POP, bpm=0)
+        score_to_midi(build_score(POP, bpm=0))
     with pytest.raises(InputError):
-        notation.build_score(POP, key=(0, "dorian"))
+        build_score(POP, key=(0, "dorian"))
     with pytest.raises(InputError):
-        notation.build_score(POP, beats_per_chord=2.5)
+        build_score(POP, beats_per_chord=2.5)
     with pytest.raises(InputError):
-        notation.build_score(POP, voicing="spread")
+        build_score(POP, voicing="spread")
     with pytest.raises(InputError):
-        notation.chord_wav(notation.build_score(POP), 4)
+        chord_wav(build_score(POP), 4)
 
 
 # --- MusicXML ---------------------------------------------------------------------------------------
 
 
 def test_musicxml_reparses_with_chords_symbols_numerals_and_title():
-    score = notation.build_score(EIGHT, "Eight bars", key=(0, "major"), bpm=132)
-    musicxml = notation.to_musicxml(score)
+    score = build_score(EIGHT, "Eight bars", key=(0, "major"), bpm=132)
+    musicxml = to_musicxml(score)
     parsed = converter.parse(musicxml, format="musicxml")
     assert parsed.metadata.bestTitle == "Eight bars"
     treble = parsed.parts[0]
@@ -118,8 +124,8 @@ def test_musicxml_reparses_with_chords_symbols_numerals_and_title():
 
 
 def test_musicxml_holds_what_the_page_shows_symbols_basses_and_pitches():
-    score = notation.build_score(A_MAJOR, "A major", key=(9, "major"))
-    musicxml = notation.to_musicxml(score)
+    score = build_score(A_MAJOR, "A major", key=(9, "major"))
+    musicxml = to_musicxml(score)
     symbols = harmonies(musicxml)
     assert [written_symbol(s) for s in symbols] == score.symbols
     assert [s.bass().pitchClass for s in symbols] == [v[0] % 12 for v in score.voicings]
@@ -136,20 +142,20 @@ def test_musicxml_holds_what_the_page_shows_symbols_basses_and_pitches():
 
 
 def test_accidentals_are_written_where_the_bar_needs_them():
-    score = notation.build_score(parse_progression("E7 G Am E7"), key=(9, "minor"), beats_per_chord=2)
-    bars = re.findall(rb"<measure.*?</measure>", notation.to_musicxml(score), flags=re.S)
+    score = build_score(parse_progression("E7 G Am E7"), key=(9, "minor"), beats_per_chord=2)
+    bars = re.findall(rb"<measure.*?</measure>", to_musicxml(score), flags=re.S)
     notes = [[re.search(rb"<step>(\w)</step>.*?(?:<accidental>(\w+)</accidental>|$)", note).groups()
               for note in bar.split(b"<note>")[1:]] for bar in bars]
     shown = [[(step, accidental) for step, accidental in bar if accidental] for bar in notes]
     assert shown == [[(b"G", b"sharp"), (b"G", b"natural")], [(b"G", b"sharp")]]  # the G# of E7, cancelled in its bar
-    assert b"<accidental>" not in notation.to_musicxml(notation.build_score(parse_progression("B E F#m"), key=(4, "major")))
+    assert b"<accidental>" not in to_musicxml(build_score(parse_progression("B E F#m"), key=(4, "major")))
 
 
 def test_chord_symbols_get_no_courtesy_naturals_and_flats_stay_flats():
-    musicxml = notation.to_musicxml(notation.build_score(parse_progression("Dm7b5 E7 Am Am"), key=(9, "minor"),
+    musicxml = to_musicxml(build_score(parse_progression("Dm7b5 E7 Am Am"), key=(9, "minor"),
                                                           beats_per_chord=2))
     assert b"<root-alter>0</root-alter>" not in musicxml
-    score = notation.build_score(parse_progression("Bb Ebmaj7"))
+    score = build_score(parse_progression("Bb Ebmaj7"))
     names = {n.name for i in range(2) for n in score.spelled_notes(i)}
     assert names <= {"Bb", "D", "F", "Eb", "G"}
 
@@ -157,8 +163,8 @@ def test_chord_symbols_get_no_courtesy_naturals_and_flats_stay_flats():
 @pytest.mark.parametrize(("beats_per_chord", "bars", "time"), [(4, 4, "4/4"), (2, 2, "4/4"), (1, 1, "4/4"), (8, 8, "4/4"),
                                                                (3, 4, "3/4"), (5, 4, "5/4")])
 def test_bar_lengths_ties_and_padding(beats_per_chord, bars, time):
-    score = notation.build_score(POP, beats_per_chord=beats_per_chord)
-    parsed = converter.parse(notation.to_musicxml(score), format="musicxml")
+    score = build_score(POP, beats_per_chord=beats_per_chord)
+    parsed = converter.parse(to_musicxml(score), format="musicxml")
     treble = parsed.parts[0]
     assert len(treble.getElementsByClass("Measure")) == bars
     assert treble.recurse().getElementsByClass("TimeSignature")[0].ratioString == time
@@ -168,10 +174,10 @@ def test_bar_lengths_ties_and_padding(beats_per_chord, bars, time):
 
 
 def test_add9_keeps_its_degree_in_the_export_but_not_twice_on_the_page():
-    score = notation.build_score(parse_progression("Cadd9 G"))
-    assert b"<degree-type>add</degree-type>" in notation.to_musicxml(score)
-    assert b"<degree" not in notation.to_musicxml(score, for_engraving=True)
-    assert {p.name for p in harmonies(notation.to_musicxml(score))[0].pitches} == {"C", "D", "E", "G"}
+    score = build_score(parse_progression("Cadd9 G"))
+    assert b"<degree-type>add</degree-type>" in to_musicxml(score)
+    assert b"<degree" not in to_musicxml(score, for_engraving=True)
+    assert {p.name for p in harmonies(to_musicxml(score))[0].pitches} == {"C", "D", "E", "G"}
 
 
 # --- MIDI -------------------------------------------------------------------------------------------
@@ -180,30 +186,30 @@ def test_add9_keeps_its_degree_in_the_export_but_not_twice_on_the_page():
 @pytest.mark.parametrize("beats_per_chord", [4, 8, 2])
 def test_midi_has_one_note_on_per_voice_and_matching_note_offs(beats_per_chord):
     voicings = voice_progression(EIGHT)
-    events = midi_events(notation.to_midi(EIGHT, bpm=120, beats_per_chord=beats_per_chord))
-    ticks = beats_per_chord * notation.MIDI_TICKS_PER_QUARTER
+    events = midi_events(score_to_midi(build_score(EIGHT, bpm=120, beats_per_chord=beats_per_chord)))
+    ticks = beats_per_chord * MIDI_TICKS_PER_QUARTER
     assert sorted(events["on"]) == sorted((i * ticks, p) for i, v in enumerate(voicings) for p in v)
     assert sorted(events["off"]) == sorted(((i + 1) * ticks, p) for i, v in enumerate(voicings) for p in v)
     assert len(set(events["on"])) == len(events["on"])  # nothing doubled
 
 
 def test_midi_names_key_tempo_and_every_chord_at_its_onset():
-    score = notation.build_score(A_MAJOR, "Songwriter", key=(9, "major"), bpm=132)
-    events = midi_events(notation.score_to_midi(score))
-    ticks = 4 * notation.MIDI_TICKS_PER_QUARTER
+    score = build_score(A_MAJOR, "Songwriter", key=(9, "major"), bpm=132)
+    events = midi_events(score_to_midi(score))
+    ticks = 4 * MIDI_TICKS_PER_QUARTER
     assert [(t, d.decode()) for t, d in events["marker"]] == [(i * ticks, s) for i, s in enumerate(score.symbols)]
     assert [d for _, d in events["name"]] == [b"Songwriter", b"Piano"]
     assert events["key"] == [(0, bytes([3, 0]))]  # three sharps, major
     assert events["tempo"] == [(0, round(60_000_000 / 132).to_bytes(3, "big"))]
     assert events["time"][0][1][:2] == bytes([4, 2])
-    minor = midi_events(notation.to_midi(parse_progression("Ebm Cb Bb7"), key=(3, "minor")))
+    minor = midi_events(score_to_midi(build_score(parse_progression("Ebm Cb Bb7"), key=(3, "minor"))))
     assert minor["key"] == [(0, bytes([256 - 6, 1]))]  # six flats, minor
-    assert midi_events(notation.to_midi(POP))["key"] == []  # no key given, none claimed
+    assert midi_events(score_to_midi(build_score(POP)))["key"] == []  # no key given, none claimed
 
 
 def test_midi_reads_back_with_music21_as_the_voicing():
-    score = notation.build_score(A_MAJOR, key=(9, "major"), bpm=90)
-    parsed = converter.parse(notation.score_to_midi(score), format="midi")
+    score = build_score(A_MAJOR, key=(9, "major"), bpm=90)
+    parsed = converter.parse(score_to_midi(score), format="midi")
     by_onset: dict[float, list[int]] = {}
     for element in parsed.flatten().notes:
         by_onset.setdefault(float(element.offset), []).extend(p.midi for p in element.pitches)
@@ -216,15 +222,15 @@ def test_midi_reads_back_with_music21_as_the_voicing():
 
 
 def test_svg_renders_the_score_and_musicxml():
-    score = notation.build_score(EIGHT, "SVG test")
-    svg = notation.to_svg(score)
+    score = build_score(EIGHT, "SVG test")
+    svg = to_svg(score)
     assert svg.lstrip().startswith("<svg") and "</svg>" in svg and len(svg) > 10_000
-    assert notation.to_svg(notation.to_musicxml(score)).count("<svg") >= 1
+    assert to_svg(to_musicxml(score)).count("<svg") >= 1
 
 
 def test_svg_tempo_follows_the_request_in_the_header_away_from_chord_symbols():
-    score = notation.build_score(parse_progression("F#maj7 E G#m7 B"), "Progression 1", key=(3, "major"), bpm=132)
-    svg = notation.to_svg(score)
+    score = build_score(parse_progression("F#maj7 E G#m7 B"), "Progression 1", key=(3, "major"), bpm=132)
+    svg = to_svg(score)
     head = svg[svg.index('class="pgHead"'):]
     assert "= 132" in head and "Progression 1" in head
     in_staves = re.findall(r'class="tempo">(.*?)</g>', svg, flags=re.S)
@@ -233,21 +239,21 @@ def test_svg_tempo_follows_the_request_in_the_header_away_from_chord_symbols():
 
 
 def test_svg_shows_spelled_slash_chords():
-    svg = notation.to_svg(notation.build_score(A_MAJOR, key=(9, "major")))
+    svg = to_svg(build_score(A_MAJOR, key=(9, "major")))
     harm = re.findall(r'class="harm".*?</g>', svg, flags=re.S)
     smufl = {"\uea66": "#", "\uea64": "b"}  # verovio writes chord-symbol accidentals as SMuFL glyphs
     texts = ["".join(smufl.get(t, t) for t in re.findall(r">([^<>]+)</tspan>", h)) for h in harm]
-    assert [t.replace(" ", "") for t in texts] == notation.build_score(A_MAJOR, key=(9, "major")).symbols
+    assert [t.replace(" ", "") for t in texts] == build_score(A_MAJOR, key=(9, "major")).symbols
 
 
 def test_svg_renders_from_a_worker_thread():
-    score = notation.build_score(POP, "Threaded")
+    score = build_score(POP, "Threaded")
     results: list[str] = []
     errors: list[BaseException] = []
 
     def render() -> None:
         try:
-            results.append(notation.to_svg(score))
+            results.append(to_svg(score))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -264,16 +270,16 @@ def test_svg_renders_from_a_worker_thread():
 
 
 def test_numpy_wav_has_the_expected_length():
-    wav_bytes = notation.to_wav(POP, bpm=120, backend="numpy")
+    wav_bytes = to_wav(POP, bpm=120, backend="numpy")
     assert wav_seconds(wav_bytes) == pytest.approx(4 * 4 * 60 / 120, rel=0.05)
-    assert notation.synth_backend("numpy") == "numpy"
+    assert synth_backend("numpy") == "numpy"
 
 
 def test_one_chord_is_heard_as_voiced_in_the_progression():
-    score = notation.build_score(POP, bpm=120)
+    score = build_score(POP, bpm=120)
     alone = score.only(2)
     assert alone.voicings == (score.voicings[2],) and alone.symbols == ["F"]
-    assert wav_seconds(notation.chord_wav(score, 2, backend="numpy")) == pytest.approx(2.0, rel=0.05)
+    assert wav_seconds(chord_wav(score, 2, backend="numpy")) == pytest.approx(2.0, rel=0.05)
 
 
 @pytest.mark.skipif(
@@ -281,8 +287,8 @@ def test_one_chord_is_heard_as_voiced_in_the_progression():
     reason="FluidSynth rendering needs libfluidsynth and a General MIDI .sf2 soundfont (apt: fluidsynth)",
 )
 def test_fluidsynth_wav_sounds_every_chord_for_its_length():
-    assert notation.synth_backend() == "fluidsynth"
-    wav_bytes = notation.to_wav(POP, bpm=120, backend="fluidsynth")
+    assert synth_backend() == "fluidsynth"
+    wav_bytes = to_wav(POP, bpm=120, backend="fluidsynth")
     assert wav_seconds(wav_bytes) == pytest.approx(4 * 4 * 60 / 120, rel=0.001)
     with wave.open(io.BytesIO(wav_bytes)) as reader:
         assert reader.getnchannels() == 2
@@ -290,7 +296,7 @@ def test_fluidsynth_wav_sounds_every_chord_for_its_length():
     chords = np.array_split(frames, len(POP))
     assert all(np.sqrt((chord[: len(chord) // 2] ** 2).mean()) > 300 for chord in chords)  # each chord sounds
     assert np.abs(frames[-20:]).max() < 50  # faded out, no click
-    again = notation.to_wav(POP, bpm=120, backend="fluidsynth")  # the in-process synth is reused
+    again = to_wav(POP, bpm=120, backend="fluidsynth")  # the in-process synth is reused
     assert len(again) == len(wav_bytes)
 
 
@@ -305,10 +311,10 @@ def test_numpy_synth_wavetable_matches_the_harmonic_sum():
 
 def test_forcing_a_missing_fluidsynth_is_an_audio_error(monkeypatch):
     monkeypatch.setattr(audio, "fluidsynth_library", lambda: None)
-    assert notation.synth_backend() == "numpy"
+    assert synth_backend() == "numpy"
     with pytest.raises(audio.AudioError):
-        notation.to_wav(POP, backend="fluidsynth")
-    assert wav_seconds(notation.to_wav(POP, bpm=120)) == pytest.approx(8.0, rel=0.05)
+        to_wav(POP, backend="fluidsynth")
+    assert wav_seconds(to_wav(POP, bpm=120)) == pytest.approx(8.0, rel=0.05)
 
 
 # --- everything -------------------------------------------------------------------------------------
@@ -316,7 +322,7 @@ def test_forcing_a_missing_fluidsynth_is_an_audio_error(monkeypatch):
 
 def test_export_progression_writes_all_four_files(tmp_path):
     chords = [parse_symbol("C"), SlashChord(parse_symbol("G"), 11), parse_symbol("Am")]
-    paths = notation.export_progression(chords, tmp_path / "out", "pop", key=(0, "major"), backend="numpy")
+    paths = export_progression(chords, tmp_path / "out", "pop", key=(0, "major"), backend="numpy")
     assert set(paths) == {"mid", "musicxml", "svg", "wav"}
     assert all(path.is_file() and path.stat().st_size > 0 and path.stem == "pop" for path in paths.values())
     assert paths["mid"].read_bytes()[:4] == b"MThd"

@@ -1,6 +1,6 @@
 """A song written down: MusicXML (chord symbols, rehearsal marks, a system per section), MIDI (markers) and WAV.
 
-The chords are voiced and spelled once for the whole song by :func:`core.notation.build_score`
+The chords are voiced and spelled once for the whole song by :func:`core.notation.score.build_score`
 (voice-led across section boundaries, spelled in the song's key), so the song's notation, MIDI and
 audio agree with every progression's. What differs from a progression is time: each chord lasts its
 own number of beats of the song's time signature, so the writers here lay chords into bars
@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape
 
 from core import audio
 from core.chords import QUALITIES
-from core.notation import Score, build_score
+from core.notation.score import Score, build_score
 from core.song.chart import to_chordpro, to_text
 from core.song.model import Song
 from core.spelling import Note
@@ -50,7 +50,7 @@ _ACCIDENTALS = {-1: "flat", 0: "natural", 1: "sharp"}
 
 
 def song_score(song: Song, voicing: str = "voice-led") -> Score:
-    """Every chord of the song voiced and spelled in one :class:`core.notation.Score` (its beats unused here)."""
+    """Every chord of the song voiced and spelled in one :class:`core.notation.score.Score` (its beats unused here)."""
     chords = [chord for section in song.sections for chord in section.chords]
     return build_score(chords, song.title, key=song.spelling.key if song.key is not None else None,
                        bpm=song.tempo, voicing=voicing)
