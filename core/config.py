@@ -621,3 +621,27 @@ MAX_WEIGHTS_ARRAYS = 64
 MAX_POINTER_BYTES = 4_096
 MAX_SMALL_JSON_BYTES = 10_000_000
 MAX_CONFIG_BYTES = 1_000_000
+
+
+# --------------------------------------------------------------------------- sharing: the owner, visitors, the API key
+# Who may do what when the studio or the API is shared (docs/sharing.md; studio.access, core.credentials).
+
+#: addresses only this machine reaches: bound to one with no owner password, the studio's one local user is its
+#: owner, and the API needs no key; bound anywhere else, the studio is visitors-only until a password is set, and the
+#: API asks for its key unless it is started explicitly open.
+LOCAL_ADDRESSES: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+#: a signed-in owner idle this long (minutes) is a visitor again; the environment variable
+#: CHORDSMITH_OWNER_IDLE_MINUTES overrides it.
+OWNER_IDLE_MINUTES = 30.0
+#: wrong passwords allowed within SIGN_IN_WINDOW_S from one browser address, and from all together, before
+#: sign-in refuses further tries until the oldest leaves the window.
+SIGN_IN_ATTEMPTS = 5
+SIGN_IN_ATTEMPTS_ALL = 20
+SIGN_IN_WINDOW_S = 300.0
+#: a visitor's budget of heavy Generate work, in decoder row-steps (core.generation.locks.lock_work, the unit the
+#: API admits by): the budget refills at VISITOR_WORK_PER_S and holds at most VISITOR_WORK_BUDGET, so a burst of
+#: big requests is refused with a message while ordinary clicks (a few thousand row-steps each) never are.
+VISITOR_WORK_BUDGET = 600_000
+VISITOR_WORK_PER_S = 10_000
+#: Analyze's input: most characters a visitor may submit at once (the chords are capped at MAX_CHORDS anyway).
+MAX_ANALYZE_CHARACTERS = 2_000

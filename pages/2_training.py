@@ -11,7 +11,7 @@ from core.run_files import LIVE_STATUSES, STOP_WAITS_FOR, TRAIN_OUTPUT_FILE
 from core.training import active_model, follow, processes, run_management, run_names
 from core.training.lock import current_training
 from core.training.run_folder import epoch_records
-from studio import charts, fine_tune
+from studio import access, charts, fine_tune
 from studio.page import input_errors, set_up
 from studio.run_tables import format_duration, runs_frame, tensorboard_command
 
@@ -23,6 +23,7 @@ def hint(setting: str) -> str:
 
 
 set_up("Training")
+access.owner_page("The Training page (training, fine-tuning, the model in use, the runs)")
 if flash := st.session_state.pop("training_flash", None):
     st.success(flash, icon=":material/rocket_launch:")
 
@@ -46,6 +47,7 @@ def resume_controls(run_name: str, offer: processes.ResumeOffer) -> None:
 @st.fragment(run_every=2)
 def live_panel() -> None:
     """The run in progress (else the one asked for in the URL, else the newest): progress, curves, Stop."""
+    access.owner_page("Following a training")  # a fragment reruns without the page's own check
     shown = follow.run_to_follow(st.query_params.get("run"))
     if shown is None:
         st.info("No training runs yet: start one below.", icon=":material/info:")
@@ -61,6 +63,7 @@ def live_panel() -> None:
         head, button = st.columns([4, 1], vertical_alignment="bottom")
         head.subheader(f"{'Training now' if live else 'Run'}: {shown}")
         if live and button.button("Stop training", type="primary", icon=":material/stop_circle:", key="stop"):
+            access.require_owner("Stopping a training")
             processes.stop_training(shown)
             st.toast(f"Stop requested for {shown}: it waits for {STOP_WAITS_FOR}.")
         planned = progress.epochs_planned or "?"
@@ -180,7 +183,8 @@ else:
                 st.session_state["training_flash"] = f"**{selected}** is now called **{renamed.strip()}**."
                 st.session_state.pop("rename-to", None)
                 st.rerun()
-        st.download_button("Download as a zip", data=lambda: run_management.run_zip(selected), file_name=f"{selected}.zip",
+        zipped = access.owner_guarded("Downloading a run", lambda: run_management.run_zip(selected))
+        st.download_button("Download as a zip", data=zipped, file_name=f"{selected}.zip",
                            mime="application/zip", icon=":material/download:", key="download-run", on_click="ignore")
         if st.session_state.get("confirm-delete") != selected:
             if st.button("Delete…", icon=":material/delete:", key="delete-run"):

@@ -17,7 +17,7 @@ from core.evaluation import condition_checks as conditioning
 from core.evaluation.evaluate import evaluate_run
 from core.evaluation.results import CONDITION_LABELS, overall_frame, per_condition_frame, topk_curve
 from core.generation.loading import load_generator
-from studio import charts, loaders, models
+from studio import access, charts, loaders, models
 from studio.page import input_errors, set_up
 
 set_up("Evaluation")
@@ -40,8 +40,11 @@ results = loaders.test_results(folder)
 if results is None:
     st.info("This model has no test results yet (`test_results.json`): compute them on the test songs "
             "(the LSTM with and without its conditions, and unigram/bigram/trigram baselines).", icon=":material/info:")
-    if st.button("Compute test results", type="primary", icon=":material/calculate:", key="eval-compute"):
+    if not access.is_owner():  # it writes test_results.json and takes minutes: the owner's, refused here
+        st.caption(access.refusal("Computing test results"))
+    elif st.button("Compute test results", type="primary", icon=":material/calculate:", key="eval-compute"):
         with input_errors(), st.status("Evaluating on the test songs…", expanded=True) as status:
+            access.require_owner("Computing test results")
             st.write("Reading the corpus, fitting the n-gram baselines, scoring every test chord…")
             load_generator(folder)  # a model file that cannot be read is reported here, in one line
             evaluate_run(folder, frame=loaders.corpus())
@@ -88,7 +91,9 @@ with input_errors():
     top = st.slider("Most frequent chords shown", 6, 25, 12, key="eval-top")
     if confusion_key not in reports:
         st.caption("Decodes every test window once and compares the model's first choice with the true next chord.")
-        if st.button("Compute the confusion view", icon=":material/grid_on:", key="eval-confusion"):
+        if not access.is_owner():  # long work: the owner's
+            st.caption(access.refusal("Computing the confusion view"))
+        elif st.button("Compute the confusion view", icon=":material/grid_on:", key="eval-confusion"):
             report = progress_bar("Decoding the test songs…")
             reports[confusion_key] = conditioning.test_predictions(load_generator(folder), loaders.corpus(),
                                                                    progress=report)
@@ -111,7 +116,9 @@ with input_errors():
         st.caption("Generates progressions for each mood and each genre (other conditions open) at this guidance and "
                    "compares them with the corpus: how often a judge names the requested value (next to how often it "
                    "names real test songs of that value), minor chords per mood, chords per genre, copied 4-grams.")
-        if st.button("Run the conditioning checks", icon=":material/science:", key="eval-conditioning"):
+        if not access.is_owner():  # long work: the owner's
+            st.caption(access.refusal("Running the conditioning checks"))
+        elif st.button("Run the conditioning checks", icon=":material/science:", key="eval-conditioning"):
             report = progress_bar("Generating…")
             reports[conditioning_key] = conditioning.conditioning_report(
                 load_generator(folder), loaders.corpus(), samples_per_value=int(per_value),

@@ -19,6 +19,7 @@ from core.corpus.user_songs import EXTENSIONS, MAX_FILE_BYTES
 from core.errors import InputError
 from core.training import active_model, processes, run_names
 from core.training.lock import TrainingBusy, current_training
+from studio import access
 from studio.page import input_errors
 from studio.plain_text import plain
 
@@ -50,6 +51,7 @@ def subset_panel() -> None:
         submitted = st.form_submit_button("Fine-tune", type="primary", icon=":material/tune:")
     if submitted:
         with input_errors():
+            access.require_owner("Fine-tuning")
             name = processes.start_training(TrainConfig.from_values({
                 "init_from": str(base.folder), "freeze_embeddings": freeze, "genre": None if genre == ANY else genre,
                 "mood": None if mood == ANY else mood, "source": source or None, "max_minutes": minutes, "lr": lr,
@@ -121,6 +123,7 @@ def songs_panel() -> None:
     if not files:
         return
     with input_errors():
+        access.require_owner("Reading uploaded songs")
         result = _read_upload(files, genre, mood)
         show_import(result)
         st.caption(f"Fine-tuning starts from the shipped default and trains for at most {FINE_TUNE_RECIPE['max_minutes']:g} "

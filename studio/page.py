@@ -17,6 +17,7 @@ import streamlit as st
 
 from core.errors import EnvironmentFault, InputError, os_error_message
 from core.paths import active_model_problem, shown_paths
+from studio import access
 from studio.plain_text import plain
 
 APP_TITLE = "Chordsmith"
@@ -63,6 +64,7 @@ def set_up(title: str) -> PageSpec:
     with st.sidebar:
         for entry in PAGES:
             st.page_link(entry.path, label=entry.title, icon=entry.icon)
+        access.sidebar_panel()
     st.title(APP_TITLE if title == "Home" else title)
     pointer_problem = active_model_problem()
     if pointer_problem is not None:  # the studio goes on with the shipped default; this says why, on every page

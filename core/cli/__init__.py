@@ -24,7 +24,7 @@ from core.errors import EnvironmentFault, InputError, os_error_message
 TRACEBACK_VARIABLE = "CHORDSMITH_TRACEBACK"
 #: sub-command modules under core.cli, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "data", "summary", "train", "evaluate", "generate", "next", "score", "song", "export", "serve",
+    "data", "summary", "train", "evaluate", "generate", "next", "score", "song", "export", "serve", "owner",
 )
 
 
