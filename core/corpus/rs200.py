@@ -125,7 +125,7 @@ def rs200_chord(label: str, tonic: int) -> tuple[Chord, bool]:
     """Chord for an RS200 numeral (``I``, ``bVII``, ``IV64``, ``V7/vi``, ``viix42/V``, ``Vs4``) in a key.
 
     Applied chords are read in the key of the target degree's root. Plain triads go through
-    :func:`core.chords.from_roman`; RS200-specific suffixes are read locally (see module doc).
+    :func:`core.numerals.from_roman`; RS200-specific suffixes are read locally (see module doc).
     Returns the chord and whether its quality was mapped. Raises :class:`ChordError` if unreadable.
     """
     match = _NUMERAL.match(label)
