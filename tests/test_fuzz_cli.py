@@ -15,6 +15,11 @@ corpus build, the batch pipeline, export conversion, notation export and uvicorn
 and ``summary`` builds the tiny model whatever size was asked (the flags are still checked). Output
 goes to a temporary folder, the active and default models are a tiny one, and evaluation reads a
 few-song table: nothing outside the temporary folders is written.
+
+Hostile files are among the paths drawn (issue 25): an ``.mxl`` and a ``.keras`` zip bomb, an archive
+of thousands of entries, MIDI with 60,000 notes, MusicXML with 2,000 chord symbols, JSON nested
+100,000 deep and random bytes (:mod:`tests.hostile_files`); each is also run through every command
+that reads such a file (:func:`test_hostile_files_are_refused_in_one_line`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from core.cli import build_parser, main
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
 from core.config import ComposerSettings, GenerationSettings, ModelConfig, Setting, TrainConfig
 from core.vocabulary import VOCAB
+from tests.hostile_files import hostile_files
 from tests.tiny_models import TINY, saved_tiny_model
 
 #: examples drawn per sub-command.
@@ -63,11 +69,12 @@ class Sandbox:
         self.file.write_text("C G Am F\nnot a chord line\n", encoding="utf-8")
         self.folder = root / "a-folder"
         self.folder.mkdir(exist_ok=True)
+        self.hostile = hostile_files(root / "hostile", model / "model.keras")
 
     def paths(self) -> list[str]:
         return [str(self.model), str(self.model / "model.keras"), str(self.file), str(self.folder),
                 str(self.root / "missing"), str(self.file / "under-a-file"), str(self.root / "new" / "out.svg"),
-                "relative-name", ""]
+                "relative-name", "", *map(str, self.hostile.values())]
 
 
 NUMBERS = st.one_of(
@@ -249,3 +256,22 @@ def test_the_fuzz_covers_every_sub_command() -> None:
     assert {c[0] for c in COMMANDS} >= {"data", "summary", "train", "evaluate", "generate", "score", "export", "serve"}
     assert {("data", "build"), ("data", "stats"), ("data", "batch")} <= set(COMMANDS)
     assert os.environ.get("CHORDSMITH_TRACEBACK") is None  # the last-resort line must not be turned off here
+
+
+#: each hostile file, and the commands that read its kind (issue 25): each refused in one line, never a traceback.
+HOSTILE_COMMANDS: dict[str, list[list[str]]] = {
+    "bomb.mxl": [["data", "import"]], "crowded.mxl": [["data", "import"]], "huge.mid": [["data", "import"]],
+    "many_harmony.musicxml": [["data", "import"]], "noise.bin": [["data", "import"], ["train", "--config"]],
+    "nested.json": [["train", "--config"]],
+    "bomb.keras": [["generate", "--model"], ["score", "--chords", "C G", "--model"], ["next", "--model"],
+                   ["evaluate", "--model"], ["export", "--format", "onnx", "--out", "exported", "--model"]],
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_COMMANDS))
+def test_hostile_files_are_refused_in_one_line(name: str, sandbox, stand_ins) -> None:
+    for command in HOSTILE_COMMANDS[name]:
+        argv = [*command, str(sandbox.hostile[name])]
+        status, out, err = run_cli(argv)
+        check_outcome(argv, status, out, err)
+        assert status in (1, 2) and len(err.strip().splitlines()) == 1, (argv, err)
