@@ -146,7 +146,7 @@ def strip_html(song: Song, index: int) -> str:
             f'<span style="position:absolute;left:{100 * (b - onset) / beats:.3f}%;top:0;bottom:0;'
             'border-left:2px solid #888"></span>' for b in range(onset + 1, onset + beats) if b % per_bar == 0)
         left = "3px solid #444" if onset % per_bar == 0 else "1px dotted #aaa"
-        lock = " 🔒" if position in section.locked else ""
+        lock = " · locked" if position in section.locked else ""
         boxes.append(f'<div style="position:relative;flex:0 0 {100 * beats / total:.3f}%;border-left:{left};'
                      f'padding:6px 4px;box-sizing:border-box;overflow:hidden;white-space:nowrap">'
                      f'{inner_bars}<b>{html.escape(symbol)}</b>{lock}<br><small>{beats} beat'
@@ -204,7 +204,8 @@ def section_card(song: Song, index: int, model: Model) -> None:
     variation = " · a variation" if section.variation else ""
     with st.container(border=True, key=f"{PREFIX}section-{index}"):
         about, actions = st.columns([3, 2], vertical_alignment="center")
-        about.markdown(f"**{index + 1}. {plain(section.name)}** · {section.bars} bars · {len(section.chords)} chords"
+        about.markdown(f"**{index + 1}. {plain(section.name)}** · {section.bars} bar{'s' if section.bars != 1 else ''} · "
+                       f"{len(section.chords)} chord{'s' if len(section.chords) != 1 else ''}"
                        f"{again}{variation}")
         with actions.container(horizontal=True, horizontal_alignment="right", gap="small"):
             st.button("Play", key=f"{PREFIX}play-{index}", icon=":material/play_arrow:", on_click=_hear, args=([index],),
@@ -266,7 +267,7 @@ def _player(text: str, voicing: str) -> None:
         st.audio(data, format="audio/wav", autoplay=True)
 
 
-def song_heading(song: Song, text: str) -> None:
+def song_heading(song: Song) -> None:
     """What the song is (key, time, tempo, form, seed) and its actions: play it all, undo."""
     about, actions = st.columns([3, 2], vertical_alignment="center")
     seed = "" if song.seed is None else f" · seed {song.seed}"
@@ -309,7 +310,7 @@ def song_panel(model: Model) -> None:
         st.info("Choose a form (or a preset) and press **Write the song**.", icon=":material/queue_music:")
         return
     text, voicing = song_text(song), generate_state.current().request.voicing
-    song_heading(song, text)
+    song_heading(song)
     _player(text, voicing)
     for index in range(len(song.sections)):
         section_card(song, index, model)
