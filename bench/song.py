@@ -55,8 +55,8 @@ def timing_rows(generator, folder, repeats: int) -> list[Result]:
     from core.config import GenerationSettings, SongSettings
     from core.generation.generate import generate
     from core.generation.song import generate_song, regenerate_section
+    from core.notation.song import song_files
     from core.song.model import toggle_lock
-    from core.song.score import song_files
 
     conditions, shape = Conditions.parse(genre="pop", key="G"), SongSettings(form=FORM, bars=BARS)
     seeds = iter(range(10_000))

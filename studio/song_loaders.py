@@ -14,7 +14,7 @@ from studio.song_url import read_song_text
 @st.cache_data(show_spinner=False, max_entries=64)
 def song_audio(text: str, sections: tuple[int, ...] | None, voicing: str) -> bytes:
     """The song (or only ``sections``) as WAV at its tempo."""
-    from core.song.score import song_wav
+    from core.notation.song import song_wav
 
     return song_wav(read_song_text(text), None if sections is None else list(sections), voicing)
 
@@ -22,8 +22,8 @@ def song_audio(text: str, sections: tuple[int, ...] | None, voicing: str) -> byt
 @st.cache_data(show_spinner=False, max_entries=256)
 def chord_audio(text: str, index: int, position: int, voicing: str) -> bytes:
     """Chord ``position`` of section ``index`` alone, voiced as in the song, four beats long."""
+    from core.notation.song import chord_spans, song_score
     from core.notation.wav import chord_wav
-    from core.song.score import chord_spans, song_score
 
     song = read_song_text(text)
     flat = next(i for i, span in enumerate(chord_spans(song)) if span[:2] == (index, position))
@@ -32,8 +32,8 @@ def chord_audio(text: str, index: int, position: int, voicing: str) -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def song_downloads(text: str, voicing: str) -> dict[str, bytes]:
-    """Every download of the song by extension (:func:`core.song.score.song_files`)."""
-    from core.song.score import song_files
+    """Every download of the song by extension (:func:`core.notation.song.song_files`)."""
+    from core.notation.song import song_files
 
     return song_files(read_song_text(text), voicing)
 

@@ -11,9 +11,9 @@ import pytest
 from music21 import expressions, harmony, key, layout, meter
 
 from core.chords import SlashChord, parse_symbol
+from core.notation.song import chord_spans, song_files, song_midi, song_musicxml, song_wav, write_song_files
 from core.song.form import TimeSignature
 from core.song.model import Section, Song, song_from_dict
-from core.song.score import chord_spans, song_files, song_midi, song_musicxml, song_wav, write_song_files
 
 
 def _chords(text: str) -> tuple[SlashChord, ...]:

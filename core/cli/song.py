@@ -93,7 +93,7 @@ def export_song_files(song, out_dir: Path) -> None:
     """Write the song's files into ``out_dir`` and name them on stderr."""
     import sys
 
-    from core.song.score import write_song_files
+    from core.notation.song import write_song_files
 
     paths = write_song_files(song, out_dir)
     print("song: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)

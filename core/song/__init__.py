@@ -4,5 +4,5 @@
 the presets; :mod:`core.song.model` is the song itself (sections with chords and durations in
 beats), its edits and its JSON; :mod:`core.song.chart` writes the ChordPro and plain-text charts.
 Generating a song with a model is :mod:`core.generation.song`; its MIDI and MusicXML are
-written by the notation layer.
+written by :mod:`core.notation.song`.
 """

@@ -29,23 +29,18 @@ from xml.sax.saxutils import escape
 
 from core import audio
 from core.chords import QUALITIES
+from core.notation.midi import MIDI_TICKS_PER_QUARTER, VELOCITY, _meta, _track
+from core.notation.musicxml import _KIND_OF_QUALITY
 from core.notation.score import Score, build_score
 from core.song.chart import to_chordpro, to_text
 from core.song.model import Song
 from core.spelling import Note
 
-MIDI_TICKS_PER_QUARTER = 480
-VELOCITY = 80
 #: MusicXML divisions per quarter note: an eighth-note beat is one division.
 DIVISIONS = 2
-_KIND = {"maj": "major", "min": "minor", "7": "dominant", "maj7": "major-seventh", "min7": "minor-seventh",
-         "dim": "diminished", "dim7": "diminished-seventh", "hdim7": "half-diminished", "aug": "augmented",
-         "sus2": "suspended-second", "sus4": "suspended-fourth", "6": "major-sixth", "min6": "minor-sixth",
-         "9": "dominant-ninth", "add9": "major", "minmaj7": "major-minor"}
 #: written note values in divisions (longest first): divisions -> (type, dotted).
 _VALUES = ((12, "whole", True), (8, "whole", False), (6, "half", True), (4, "half", False), (3, "quarter", True),
            (2, "quarter", False), (1, "eighth", False))
-_LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _ACCIDENTALS = {-1: "flat", 0: "natural", 1: "sharp"}
 
 
@@ -82,7 +77,7 @@ def _harmony(score: Score, index: int) -> str:
     suffix = QUALITIES[slash.chord.quality][1]
     out = (f"<harmony><root><root-step>{root.letter}</root-step>"
            + (f"<root-alter>{root.alter}</root-alter>" if root.alter else "") + "</root>"
-           + f'<kind text="{escape(suffix)}">{_KIND[slash.chord.quality]}</kind>')
+           + f'<kind text="{escape(suffix)}">{_KIND_OF_QUALITY[slash.chord.quality]}</kind>')
     if bass is not None:
         out += (f"<bass><bass-step>{bass.letter}</bass-step>"
                 + (f"<bass-alter>{bass.alter}</bass-alter>" if bass.alter else "") + "</bass>")
@@ -212,27 +207,6 @@ def song_musicxml(song: Song, voicing: str = "voice-led") -> bytes:
 
 
 # --------------------------------------------------------------------------- MIDI
-
-
-def _variable_length(value: int) -> bytes:
-    groups = [value & 0x7F]
-    while value > 0x7F:
-        value >>= 7
-        groups.append(0x80 | (value & 0x7F))
-    return bytes(reversed(groups))
-
-
-def _meta(kind: int, data: bytes) -> bytes:
-    return bytes([0xFF, kind]) + _variable_length(len(data)) + data
-
-
-def _track(events: list[tuple[int, int, bytes]]) -> bytes:
-    body, now = bytearray(), 0
-    for tick, _, event in sorted(events, key=lambda e: (e[0], e[1])):
-        body += _variable_length(tick - now) + event
-        now = tick
-    body += _variable_length(0) + _meta(0x2F, b"")
-    return b"MTrk" + struct.pack(">I", len(body)) + bytes(body)
 
 
 def song_midi(song: Song, voicing: str = "voice-led") -> bytes:
