@@ -65,7 +65,8 @@ def generate_page_path(model_dir: str) -> dict:
         if isinstance(node, ast.Import | ast.ImportFrom):
             exec(compile(ast.Module([node], []), str(page), "exec"), {})
     from studio import loaders
-    from studio.generate_url import PageLink, slash_text
+    from studio.generate_url import PageLink
+    from studio.page_settings import slash_text
     from studio.progression_view import sample_key
 
     request = PageLink.from_query({"genre": "pop", "key": "C", "samples": "2", "seed": "4"})[0].request

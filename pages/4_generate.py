@@ -19,7 +19,9 @@ from core.voicing import VOICING_STYLES
 from studio import composer, favourites, generate_cards, generate_model, generate_state, models, song_mode
 from studio.analyze_panel import analyze_panel
 from studio.generate_state import Model, widget_key
-from studio.generate_url import (
+from studio.generate_url import VIEWS
+from studio.page import input_errors, set_up
+from studio.page_settings import (
     GUIDANCE_RANGE,
     LENGTH_RANGE,
     SAMPLES_RANGE,
@@ -29,10 +31,8 @@ from studio.generate_url import (
     TOP_K_RANGE,
     TOP_P_RANGE,
     TRANSPOSE_RANGE,
-    VIEWS,
     temperature_advice,
 )
-from studio.page import input_errors, set_up
 from studio.plain_text import plain
 from studio.progression_view import forget_audition
 

@@ -13,11 +13,11 @@ import streamlit as st
 from core.errors import EnvironmentFault, InputError
 from studio import charts, loaders
 from studio.generate_state import Model, widget_key
-from studio.generate_url import GenerateRequest
+from studio.page_settings import PageSettings
 from studio.plain_text import plain
 
 
-def analyze_panel(request: GenerateRequest, model: Model, shown_label) -> None:
+def analyze_panel(request: PageSettings, model: Model, shown_label) -> None:
     """The text area and, for a typed progression, its scores and fits (``shown_label`` names an open condition)."""
     st.text_area("Progression to analyze", key=widget_key("analyze"), height=80,
                  placeholder="Type or paste chord symbols, e.g. C G Am F or Dm7 G7sus4 C/E (Ctrl+Enter to apply)")

@@ -18,7 +18,7 @@ from core.errors import EnvironmentFault, InputError
 from core.generation.edits import moved
 from studio import generate_state, loaders
 from studio.generate_state import Model
-from studio.generate_url import SlashChords, read_slash_chords, slash_text
+from studio.page_settings import SlashChords, read_slash_chords, slash_text
 from studio.plain_text import plain
 from studio.progression_view import ask_audition, audition, forget_audition, percent
 from studio.progressions import appended

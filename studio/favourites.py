@@ -13,7 +13,7 @@ import streamlit as st
 from core.generation.edits import moved
 from studio import generate_state, loaders
 from studio.generate_state import Model
-from studio.generate_url import SlashChords, slash_text
+from studio.page_settings import SlashChords, slash_text
 from studio.plain_text import plain
 from studio.progression_view import ask_audition, audition
 

@@ -20,7 +20,7 @@ from core.errors import EnvironmentFault, InputError
 from core.generation.edits import moved
 from studio import generate_state, loaders
 from studio.generate_state import Model
-from studio.generate_url import new_seed, slash_text
+from studio.page_settings import new_seed, slash_text
 from studio.page import input_errors
 from studio.plain_text import plain
 from studio.progression_view import (

@@ -30,7 +30,8 @@ from core.config import MAX_SEED
 from core.errors import InputError
 from core.generation.edits import moved
 from core.spelling import Spelling
-from studio.generate_url import Edited, GenerateRequest, PageLink, new_seed, read_slash_chords, slash_text
+from studio.generate_url import Edited, PageLink
+from studio.page_settings import PageSettings, new_seed, read_slash_chords, slash_text
 from studio.progressions import (
     PageState,
     Progression,
@@ -113,7 +114,7 @@ def report(problem: str) -> None:
         entry[1].append(problem)
 
 
-def requested(state: PageState, problems: list[str]) -> GenerateRequest:
+def requested(state: PageState, problems: list[str]) -> PageSettings:
     """The settings the widgets hold now (seed chords typed as shown, moved back by the transposition they were typed under).
 
     A widget not drawn in the last run (the Analyze text area while its tab is closed) keeps the state's value.
@@ -125,14 +126,14 @@ def requested(state: PageState, problems: list[str]) -> GenerateRequest:
     try:
         seeds = slash_text([moved(c, -state.request.transpose) for c in read_slash_chords(typed)])
     except InputError:
-        pass  # kept as typed: GenerateRequest.checked reports it and generates without
+        pass  # kept as typed: PageSettings.checked reports it and generates without
     request = replace(state.request, **values, seed_chords=seeds).checked(problems)
     if request.transpose != state.request.transpose and request.seed_chords:
         st.session_state[widget_key("seed_chords")] = shown_seeds(request)
     return request
 
 
-def shown_seeds(request: GenerateRequest) -> str:
+def shown_seeds(request: PageSettings) -> str:
     """The seed chords as the page shows them: moved by the transposition, spelled in the shown key when there is one."""
     chords = [moved(c, request.transpose) for c in request.seeds]
     if request.key:
@@ -192,7 +193,7 @@ def row_seed(seed: int, index: int) -> int:
 # --- redrawing ----------------------------------------------------------------------------------------
 
 
-def settled(state: PageState, request: GenerateRequest, model: Model,
+def settled(state: PageState, request: PageSettings, model: Model,
             progress: Callable[[float], None] | None = None) -> PageState:
     """``state`` under ``request``: unchanged progressions when only display settings moved; more or fewer when only
     their number did; every progression redrawn when a setting that shapes them changed, padlocked chords kept

@@ -6,8 +6,8 @@ them); each value that is unknown or out of range is replaced by its default and
 line (``length=999: length must be a whole number from 1 to 64, got '999'; using 8.``), never
 raised. :meth:`PageLink.to_query` writes the state back (the random seed always, other settings
 when they differ from their defaults). The sampling settings are read with the same checks and
-limits the command line and the API use (:mod:`core.config`); only the page's display settings
-(transposition, tempo, voicing) are defined here. This module only reads and writes text: what the
+limits the command line and the API use (:mod:`core.config`); the settings themselves, their ranges
+and defaults are :mod:`studio.page_settings`. This module only reads and writes text: what the
 progressions are is :mod:`studio.progressions`' business.
 
 Query parameters::
@@ -41,75 +41,40 @@ generated (untransposed) key; the page shows every chord moved by ``transpose``.
 from __future__ import annotations
 
 import re
-import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from core.chords import ROOTS, Chord, SlashChord, read_symbol
+from core.chords import ROOTS, Chord, read_symbol
 from core.conditions import UNSPECIFIED, Conditions, parse_key
-from core.config import DEFAULT_TEMPERATURE, MAX_SEED, MODEL_DIGEST, RUN_NAME, GenerationSettings, check
+from core.config import MODEL_DIGEST, RUN_NAME, check
 from core.errors import InputError
 from core.voicing import VOICING_STYLES
+from studio.page_settings import (
+    QUOTE_LIMIT,
+    SCALES,
+    TEMPO_RANGE,
+    TRANSPOSE_RANGE,
+    URL_SETTINGS,
+    PageSettings,
+    SlashChords,
+    new_seed,
+    read_slash_chords,
+    reason,
+    slash_text,
+)
 from studio.song_url import checked_song_text
 
-#: query parameter -> the core.config generation setting it carries (the URL keeps its short names).
-URL_SETTINGS: dict[str, str] = {"length": "length", "samples": "num_samples", "temperature": "temperature",
-                                "top_k": "top_k", "top_p": "top_p", "seed": "random_seed", "in_key": "in_key",
-                                "let_end": "let_model_end", "guidance": "guidance"}
-
-
-def setting_range(name: str) -> tuple:
-    """(lowest, highest) accepted value of a generation setting, for the page's sliders and number inputs."""
-    spec = GenerationSettings.settings()[name]
-    return spec.kind(spec.low), spec.kind(spec.high)
-
-
-LENGTH_RANGE = setting_range("length")
-SAMPLES_RANGE = setting_range("num_samples")
-TEMPERATURE_RANGE = setting_range("temperature")
-TOP_K_RANGE = setting_range("top_k")
-TOP_P_RANGE = setting_range("top_p")
-GUIDANCE_RANGE = setting_range("guidance")
-SEED_RANGE = setting_range("random_seed")
-TRANSPOSE_RANGE = (-11, 11)
-TEMPO_RANGE = (40, 240)
-SCALES: tuple[str, ...] = ("major", "minor")
 #: the page's panels, in the order of its tabs.
 VIEWS: tuple[str, ...] = ("progressions", "compose", "favourites", "analyze", "song")
-#: settings that shape the generated progressions (the others only change how they are shown or played).
-GENERATION_FIELDS: tuple[str, ...] = ("genre", "mood", "key", "scale", "length", "temperature", "top_k", "top_p",
-                                      "seed_chords", "samples", "seed", "in_key", "let_end", "guidance")
 LOCK_MARK = "*"
 END_MARK = "END"
 FAVOURITE_SEPARATOR = ";"
 MODEL_SEPARATOR = "+"
-#: longest piece of a bad value quoted back in a message.
-QUOTE_LIMIT = 40
 _PROGRESSION_PARAM = re.compile(r"^p(\d{1,3})$")
 _SWAP_RE = re.compile(r"^(\d+)\.(\d+):(.+)$")
 _MODEL_RE = re.compile(rf"^(?P<name>{RUN_NAME})(?:@(?P<digest>{MODEL_DIGEST}))?$")  # an identity, or a name alone
-
-SlashChords = tuple[SlashChord, ...]
-
-
-def new_seed() -> int:
-    """A fresh random seed for the URL (the page writes it there, so the link stays reproducible)."""
-    return secrets.randbelow(MAX_SEED + 1)
-
-
-def temperature_advice(temperature: float) -> str:
-    """One line on what a temperature does to the progressions (the default's range says why it is the default)."""
-    if temperature < 0.6:
-        return "Low: safe, the most common chords, often repetitive."
-    if temperature < 1.05:
-        return "Cautious: the model's likeliest turns, more predictable than real songs."
-    if temperature <= 1.35:
-        return f"Balanced: about as surprising as real songs (hence the default, {DEFAULT_TEMPERATURE:g})."
-    if temperature <= 1.8:
-        return "Adventurous: rarer chords and surprising turns."
-    return "Wild: close to random; expect odd chords."
 
 
 def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -120,18 +85,7 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
     return f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
-# --- chords as text ---------------------------------------------------------------------------------
-
-
-def slash_text(chords: Sequence[SlashChord]) -> str:
-    """Chords as symbols in the studio's default spelling, slash basses kept: ``C G/B Am``."""
-    return " ".join(c.symbol for c in chords)
-
-
-def read_slash_chords(text: str) -> SlashChords:
-    """Symbols separated by spaces, commas or bars as slash chords; :class:`InputError` naming a bad one."""
-    tokens = [t for t in re.split(r"[\s,|]+", text.strip()) if t]
-    return tuple(read_symbol(token).slash for token in tokens)
+# --- a progression as edited ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -162,86 +116,23 @@ class Edited:
 # --- the settings --------------------------------------------------------------------------------------
 
 
-_DEFAULTS = GenerationSettings()
+def read_settings(params: Mapping[str, str], default_seed: int | None = None) -> tuple[PageSettings, list[str]]:
+    """The settings a query string describes and one message per value replaced (see :meth:`PageLink.from_query`)."""
+    problems: list[str] = []
+    given = {str(k): str(v).strip() for k, v in params.items()}
+    fallback_seed = new_seed() if default_seed is None else int(default_seed)
+    return _read_settings(given, fallback_seed, problems), problems
 
 
-@dataclass(frozen=True)
-class GenerateRequest:
-    """Every Generate-page setting; field names are the query-string names."""
-
-    genre: str = UNSPECIFIED
-    mood: str = UNSPECIFIED
-    key: str = ""  # a tonic from ROOTS, "" = open
-    scale: str = ""  # "major" / "minor", "" = open
-    length: int = _DEFAULTS.length
-    temperature: float = _DEFAULTS.temperature
-    top_k: int = _DEFAULTS.top_k
-    top_p: float = _DEFAULTS.top_p
-    seed_chords: str = ""  # generated key
-    samples: int = 3  # the page opens with a few progressions to compare (links leave this default out)
-    seed: int = 0
-    in_key: bool = _DEFAULTS.in_key
-    let_end: bool = _DEFAULTS.let_model_end
-    guidance: float = _DEFAULTS.guidance
-    transpose: int = 0
-    tempo: int = 100
-    voicing: str = VOICING_STYLES[0]
-    analyze: str = ""
-
-    @property
-    def conditions(self) -> Conditions:
-        """The model conditions (genre, mood, key with its mode, scale type)."""
-        return Conditions.parse(genre=self.genre, mood=self.mood, key=self.key or None, scale_type=self.scale or None)
-
-    @property
-    def seeds(self) -> SlashChords:
-        """The seed chords (generated key, slash basses kept); empty when none (or unreadable: :meth:`checked` drops those)."""
-        try:
-            return read_slash_chords(self.seed_chords)
-        except InputError:
-            return ()
-
-    @classmethod
-    def from_query(cls, params: Mapping[str, str], default_seed: int | None = None) -> tuple[GenerateRequest, list[str]]:
-        """The settings a query string describes and one message per value replaced (see :meth:`PageLink.from_query`)."""
-        problems: list[str] = []
-        given = {str(k): str(v).strip() for k, v in params.items()}
-        fallback_seed = new_seed() if default_seed is None else int(default_seed)
-        return _read_request(given, fallback_seed, problems), problems
-
-    def settings(self, **changes: Any) -> GenerationSettings:
-        """The sampling settings (:class:`core.config.GenerationSettings`) of these settings, with ``changes``."""
-        values = {setting: getattr(self, name) for name, setting in URL_SETTINGS.items()}
-        return replace(GenerationSettings(**values), **changes)
-
-    def generation(self) -> tuple:
-        """The values that shape the progressions (equal tuples: the same progressions)."""
-        return tuple(getattr(self, name) for name in GENERATION_FIELDS)
-
-    def checked(self, problems: list[str]) -> GenerateRequest:
-        """This request with seed chords and in-key dropped where they cannot apply (noted in ``problems``)."""
-        request = self
-        try:
-            seeds = read_slash_chords(request.seed_chords)
-            if len(seeds) > request.length:
-                raise InputError(f"{len(seeds)} seed chords do not fit in length {request.length}")
-        except InputError as error:
-            problems.append(f"Seed chords: {_reason(error)}. Generating without them.")
-            request = replace(request, seed_chords="")
-        if request.in_key and not request.key:
-            problems.append("'In key only' needs a key: choose one (it is off until then).")
-            request = replace(request, in_key=False)
-        return request
-
-    def to_query(self) -> dict[str, str]:
-        """Query parameters for these settings: the seed always, the rest when not the default."""
-        base = GenerateRequest()
-        out: dict[str, str] = {}
-        for spec in fields(self):
-            value = getattr(self, spec.name)
-            if spec.name == "seed" or value != getattr(base, spec.name):
-                out[spec.name] = _text(value)
-        return out
+def settings_query(settings: PageSettings) -> dict[str, str]:
+    """Query parameters for the page's settings: the seed always, the rest when not the default."""
+    base = PageSettings()
+    out: dict[str, str] = {}
+    for spec in fields(settings):
+        value = getattr(settings, spec.name)
+        if spec.name == "seed" or value != getattr(base, spec.name):
+            out[spec.name] = _text(value)
+    return out
 
 
 # --- the whole page -------------------------------------------------------------------------------------
@@ -251,7 +142,7 @@ class GenerateRequest:
 class PageLink:
     """Everything a Generate-page address holds (see the module docstring)."""
 
-    request: GenerateRequest = field(default_factory=GenerateRequest)
+    request: PageSettings = field(default_factory=PageSettings)
     edits: tuple[tuple[int, Edited], ...] = ()  # (0-based progression, its edited state), in order
     favourites: tuple[SlashChords, ...] = ()
     compose: SlashChords = ()
@@ -271,7 +162,7 @@ class PageLink:
         given = {str(k): str(v).strip() for k, v in params.items()}
         problems: list[str] = []
         fallback_seed = new_seed() if default_seed is None else int(default_seed)
-        request = _read_request(given, fallback_seed, problems)
+        request = _read_settings(given, fallback_seed, problems)
         edits = tuple(_read_edits(given, request, problems))
         link = cls(
             request=request, edits=edits,
@@ -287,7 +178,7 @@ class PageLink:
 
     def to_query(self) -> dict[str, str]:
         """Query parameters for this page (older links' ``locks`` and ``swaps`` are written as edits, never back)."""
-        out = self.request.to_query()
+        out = settings_query(self.request)
         for index, edited in self.edits:
             out[f"p{index + 1}"] = edited.to_text()
         if self.favourites:
@@ -309,7 +200,7 @@ class PageLink:
     def favourites_query(self) -> dict[str, str]:
         """Query parameters of the favourites' own link: what shows and plays them (key, tempo, voicing…), the model."""
         shown = ("genre", "mood", "key", "scale", "transpose", "tempo", "voicing")
-        query = {k: v for k, v in self.request.to_query().items() if k in shown}
+        query = {k: v for k, v in settings_query(self.request).items() if k in shown}
         query["fav"] = FAVOURITE_SEPARATOR.join(slash_text(f) for f in self.favourites)
         if self.model:
             query["model"] = self.model
@@ -326,8 +217,8 @@ def model_name_and_digest(model: str) -> tuple[str, str]:
 # --- reading ------------------------------------------------------------------------------------------
 
 
-def _read_request(given: dict[str, str], fallback_seed: int, problems: list[str]) -> GenerateRequest:
-    base = GenerateRequest()
+def _read_settings(given: dict[str, str], fallback_seed: int, problems: list[str]) -> PageSettings:
+    base = PageSettings()
     values: dict[str, Any] = {}
 
     def choose(name: str, parse: Callable[[str], Any], fallback: str | None = None) -> None:
@@ -337,7 +228,7 @@ def _read_request(given: dict[str, str], fallback_seed: int, problems: list[str]
             values[name] = parse(given[name])
         except (InputError, ValueError, OverflowError) as error:
             using = fallback or _shown(getattr(base, name))
-            problems.append(f"{name}={_cut(given[name])}: {_reason(error)}; using {using}.")
+            problems.append(f"{name}={_cut(given[name])}: {reason(error)}; using {using}.")
 
     choose("genre", lambda v: _label("genre", v))
     choose("mood", lambda v: _label("mood", v))
@@ -362,7 +253,7 @@ def _read_request(given: dict[str, str], fallback_seed: int, problems: list[str]
     return replace(base, **values).checked(problems)
 
 
-def _read_edits(given: dict[str, str], request: GenerateRequest, problems: list[str]) -> list[tuple[int, Edited]]:
+def _read_edits(given: dict[str, str], request: PageSettings, problems: list[str]) -> list[tuple[int, Edited]]:
     edits = []
     numbered = sorted((int(m.group(1)), name) for name in given if (m := _PROGRESSION_PARAM.match(name)))
     for number, name in numbered:
@@ -374,7 +265,7 @@ def _read_edits(given: dict[str, str], request: GenerateRequest, problems: list[
             if len(edited.chords) > request.length:
                 raise InputError(f"{len(edited.chords)} chords do not fit in length {request.length}")
         except InputError as error:
-            problems.append(f"{name}={_cut(text)}: {_reason(error)}; showing progression {number} as generated.")
+            problems.append(f"{name}={_cut(text)}: {reason(error)}; showing progression {number} as generated.")
             continue
         edits.append((number - 1, edited))
     return edits
@@ -386,7 +277,7 @@ def _read_chords_param(name: str, text: str, problems: list[str]) -> SlashChords
     try:
         return read_slash_chords(text)
     except InputError as error:
-        problems.append(f"{name}={_cut(text)}: {_reason(error)}; left out.")
+        problems.append(f"{name}={_cut(text)}: {reason(error)}; left out.")
         return ()
 
 
@@ -414,7 +305,7 @@ def _read_view(text: str, problems: list[str]) -> str:
     return text or VIEWS[0]
 
 
-def _read_legacy_locks(text: str, request: GenerateRequest, problems: list[str]) -> tuple[tuple[int, Chord], ...]:
+def _read_legacy_locks(text: str, request: PageSettings, problems: list[str]) -> tuple[tuple[int, Chord], ...]:
     if not text:
         return ()
     try:
@@ -429,12 +320,12 @@ def _read_legacy_locks(text: str, request: GenerateRequest, problems: list[str])
             if position < len(seeds) and seeds[position].chord != chord:
                 raise InputError(f"lock {position + 1}:{chord.symbol} contradicts seed chord {seeds[position].symbol}")
     except InputError as error:
-        problems.append(f"locks={_cut(text)}: {_reason(error)}; generating without them.")
+        problems.append(f"locks={_cut(text)}: {reason(error)}; generating without them.")
         return ()
     return tuple(sorted(locks.items()))
 
 
-def _read_legacy_swaps(text: str, request: GenerateRequest, problems: list[str]) -> tuple[tuple[int, int, Chord], ...]:
+def _read_legacy_swaps(text: str, request: PageSettings, problems: list[str]) -> tuple[tuple[int, int, Chord], ...]:
     swaps = []
     for item in text.replace(",", " ").split():
         match = _SWAP_RE.match(item)
@@ -448,13 +339,8 @@ def _read_legacy_swaps(text: str, request: GenerateRequest, problems: list[str])
                 raise InputError(f"there is no chord {position} (length {request.length})")
             swaps.append((sample - 1, position - 1, read_symbol(match.group(3)).chord))
         except InputError as error:
-            problems.append(f"swaps: {quoted(item)}: {_reason(error)}; this swap is left out.")
+            problems.append(f"swaps: {quoted(item)}: {reason(error)}; this swap is left out.")
     return tuple(swaps)
-
-
-def _reason(error: BaseException) -> str:
-    text = str(error).strip().rstrip(".") or type(error).__name__
-    return text if len(text) <= 4 * QUOTE_LIMIT else text[: 4 * QUOTE_LIMIT] + "…"
 
 
 def _cut(value: str) -> str:

@@ -28,7 +28,8 @@ from core.errors import InputError
 from core.generation.ensemble import load_ensemble
 from core.generation.sample import Sample
 from core.voicing import VOICING_STYLES
-from studio.generate_url import Edited, GenerateRequest, read_slash_chords
+from studio.generate_url import Edited
+from studio.page_settings import PageSettings, read_slash_chords
 
 if TYPE_CHECKING:
     from core.generation.analysis import Analysis
@@ -223,20 +224,20 @@ def progression_musicxml(chords: str, key: tuple[int, str] | None, title: str, b
 # --- models: generation, scoring, evaluation -----------------------------------------------------
 
 
-def generation_only(request: GenerateRequest) -> GenerateRequest:
+def generation_only(request: PageSettings) -> PageSettings:
     """The request with the settings that only change how progressions are shown put back to their defaults (a cache key)."""
-    base = GenerateRequest()
+    base = PageSettings()
     return replace(request, transpose=base.transpose, tempo=base.tempo, voicing=base.voicing, analyze=base.analyze)
 
 
-def drawn(request: GenerateRequest, model_folder: str, model_version: float,
+def drawn(request: PageSettings, model_folder: str, model_version: float,
           legacy_locks: tuple[tuple[int, Chord], ...] = (), progress: Progress | None = None) -> list[Sample]:
     """The batch the settings and the random seed draw (generated key): progression ``i`` until it is edited."""
     return _drawn(generation_only(request), legacy_locks, model_folder, model_version, progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _drawn(request: GenerateRequest, legacy_locks: tuple[tuple[int, Chord], ...], model_folder: str,
+def _drawn(request: PageSettings, legacy_locks: tuple[tuple[int, Chord], ...], model_folder: str,
            model_version: float, _progress: Progress | None) -> list[Sample]:
     from core.generation.generate import generate
 
@@ -244,7 +245,7 @@ def _drawn(request: GenerateRequest, legacy_locks: tuple[tuple[int, Chord], ...]
                     locks=dict(legacy_locks), progress=_progress)
 
 
-def drawn_with(request: GenerateRequest, fixed: dict[int, SlashChord], seed: int, model_folder: str,
+def drawn_with(request: PageSettings, fixed: dict[int, SlashChord], seed: int, model_folder: str,
                model_version: float, count: int = 1, progress: Progress | None = None) -> list[Sample]:
     """``count`` progressions drawn in one batch with the same ``fixed`` chords (seed chords and padlocks), generated key."""
     return _drawn_with(generation_only(request), tuple(sorted(fixed.items())), int(seed), int(count), model_folder,
@@ -252,7 +253,7 @@ def drawn_with(request: GenerateRequest, fixed: dict[int, SlashChord], seed: int
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _drawn_with(request: GenerateRequest, fixed: tuple[tuple[int, SlashChord], ...], seed: int, count: int,
+def _drawn_with(request: PageSettings, fixed: tuple[tuple[int, SlashChord], ...], seed: int, count: int,
                 model_folder: str, model_version: float, _progress: Progress | None) -> list[Sample]:
     from core.generation.generate import generate
 

@@ -19,7 +19,8 @@ from core.notation.score import Score
 from core.spelling import Spelling
 from studio import loaders
 from studio.generate_state import Model
-from studio.generate_url import Edited, slash_text
+from studio.generate_url import Edited
+from studio.page_settings import slash_text
 from studio.plain_text import plain
 from studio.progressions import PageState
 

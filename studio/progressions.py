@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 
 from core.chords import Chord, SlashChord
 from core.generation.sample import Sample
-from studio.generate_url import VIEWS, Edited, GenerateRequest, PageLink, SlashChords
+from studio.generate_url import VIEWS, Edited, PageLink
+from studio.page_settings import PageSettings, SlashChords
 
 #: versions kept per progression for Undo.
 HISTORY_LIMIT = 30
@@ -86,7 +87,7 @@ def with_lock(edited: Edited, position: int, locked: bool) -> Edited:
     return replace(edited, locks=frozenset(locks))
 
 
-def fixed_chords(request: GenerateRequest, edited: Edited | None) -> dict[int, SlashChord]:
+def fixed_chords(request: PageSettings, edited: Edited | None) -> dict[int, SlashChord]:
     """Position -> chord a redraw keeps: the seed chords, then the progression's locked chords (a padlock wins)."""
     fixed = dict(enumerate(request.seeds))
     if edited is not None:
@@ -101,7 +102,7 @@ def fixed_chords(request: GenerateRequest, edited: Edited | None) -> dict[int, S
 class PageState:
     """Everything the Generate page shows (the URL's :class:`~studio.generate_url.PageLink` plus each progression's history)."""
 
-    request: GenerateRequest
+    request: PageSettings
     progressions: tuple[Progression, ...]
     favourites: tuple[SlashChords, ...] = ()
     compose: SlashChords = ()
@@ -127,7 +128,7 @@ class PageState:
         progressions[index] = progression
         return replace(self, progressions=tuple(progressions))
 
-    def redrawn(self, request: GenerateRequest, drawn: Sequence[Sample], new: Sequence[Edited | None]) -> PageState:
+    def redrawn(self, request: PageSettings, drawn: Sequence[Sample], new: Sequence[Edited | None]) -> PageState:
         """Every progression redrawn under ``request``: progression ``i`` becomes ``new[i]`` (``None``: the new batch's),
         its version before (``drawn[i]`` resolves the old batch's) kept for Undo."""
         progressions = []

@@ -6,7 +6,8 @@ import pytest
 
 from core.chords import SlashChord, parse_symbol, read_symbol
 from core.config import DEFAULT_TEMPERATURE, GenerationSettings
-from studio.generate_url import QUOTE_LIMIT, Edited, GenerateRequest, PageLink, temperature_advice
+from studio.generate_url import Edited, PageLink
+from studio.page_settings import QUOTE_LIMIT, PageSettings, temperature_advice
 
 DEFAULTS = GenerationSettings()
 
@@ -145,6 +146,6 @@ def test_temperature_advice_has_one_line_per_range() -> None:
 
 
 def test_generation_ignores_display_settings() -> None:
-    request = GenerateRequest(seed=1)
-    assert request.generation() == GenerateRequest(seed=1, transpose=3, tempo=80, voicing="root", analyze="C").generation()
-    assert request.generation() != GenerateRequest(seed=1, guidance=0.0).generation()
+    request = PageSettings(seed=1)
+    assert request.generation() == PageSettings(seed=1, transpose=3, tempo=80, voicing="root", analyze="C").generation()
+    assert request.generation() != PageSettings(seed=1, guidance=0.0).generation()

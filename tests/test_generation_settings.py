@@ -20,7 +20,8 @@ from core.generation import generate as generate_module
 from core.generation.generate import generate
 from core.generation.loading import load_generator
 from core.serving.api import create_app
-from studio.generate_url import GenerateRequest, PageLink
+from studio.generate_url import PageLink
+from studio.page_settings import PageSettings
 from tests.tiny_models import saved_tiny_model
 
 #: the part of the refusal every surface gives for temperature 0.01 (the value is quoted as each surface read it).
@@ -56,7 +57,7 @@ def test_the_library_defaults_are_the_surfaces_defaults(model_dir, rules, capsys
     assert library == cli == api == GenerationSettings()
     assert (library.temperature, library.top_p, library.guidance) == (DEFAULT_TEMPERATURE, DEFAULT_TOP_P,
                                                                       DEFAULT_GUIDANCE)
-    page = GenerateRequest().settings()  # the page shows three progressions and always writes a seed
+    page = PageSettings().settings()  # the page shows three progressions and always writes a seed
     assert replace(page, num_samples=1, random_seed=None) == library
 
 

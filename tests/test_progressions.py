@@ -5,7 +5,8 @@ from __future__ import annotations
 from core.chords import SlashChord, parse_symbol, read_symbol
 from core.conditions import Conditions
 from core.generation.sample import Sample
-from studio.generate_url import Edited, GenerateRequest, PageLink
+from studio.generate_url import Edited, PageLink
+from studio.page_settings import PageSettings
 from studio.progressions import (
     HISTORY_LIMIT,
     PageState,
@@ -55,19 +56,19 @@ def test_edits_touch_only_what_they_name() -> None:
 
 
 def test_a_redraw_keeps_seed_chords_and_locked_chords_a_padlock_winning() -> None:
-    request = GenerateRequest(seed_chords="C/E Am", length=6)
+    request = PageSettings(seed_chords="C/E Am", length=6)
     assert fixed_chords(request, None) == {0: read_symbol("C/E").slash, 1: read_symbol("Am").slash}
     edited = Edited(chords("C/E F G C G C"), locks=frozenset({1, 4}))
     assert fixed_chords(request, edited) == {0: read_symbol("C/E").slash, 1: read_symbol("F").slash,
                                              4: read_symbol("G").slash}
-    assert 4 not in fixed_chords(GenerateRequest(length=4), edited)  # beyond the length: released
+    assert 4 not in fixed_chords(PageSettings(length=4), edited)  # beyond the length: released
 
 
 def test_redrawing_every_progression_keeps_each_ones_history() -> None:
     link, _ = PageLink.from_query({"samples": "2", "seed": "1", "p2": "Dm G C"})
     state = PageState.from_link(link)
     old = [drawn("C F G"), drawn("E")]
-    new_request = GenerateRequest(samples=3, seed=2)
+    new_request = PageSettings(samples=3, seed=2)
     redrawn = state.redrawn(new_request, old, [None, Edited(chords("Am F")), None])
     assert redrawn.request == new_request and len(redrawn.progressions) == 3
     assert redrawn.progressions[0] == Progression(None, (Edited(chords("C F G")),))

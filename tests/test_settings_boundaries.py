@@ -38,7 +38,8 @@ from core.config import GenerationSettings, ModelConfig, Setting, TrainConfig
 from core.errors import InputError
 from core.run_files import CONFIG_FILE
 from core.serving.api import create_app
-from studio.generate_url import URL_SETTINGS, GenerateRequest
+from studio.generate_url import read_settings
+from studio.page_settings import URL_SETTINGS
 from tests.tiny_models import saved_tiny_model
 
 #: what every generation case is sent with: in_key needs a key (on every surface alike).
@@ -147,10 +148,10 @@ def page_accepts(name: str, value: Any) -> bool | None:
     query_name = next((q for q, setting in URL_SETTINGS.items() if setting == name), None)
     if query_name is None:
         return None
-    request, problems = GenerateRequest.from_query({**GENERATION_BASE, query_name: as_text(value)}, default_seed=1)
+    request, problems = read_settings({**GENERATION_BASE, query_name: as_text(value)}, default_seed=1)
     refused = [p for p in problems if p.startswith(f"{query_name}=")]
     if refused:
-        without = GenerateRequest.from_query(GENERATION_BASE, default_seed=1)[0]
+        without = read_settings(GENERATION_BASE, default_seed=1)[0]
         assert getattr(request, query_name) == getattr(without, query_name)  # fell back to what an absent value gives
         return False
     assert getattr(request, query_name) == GenerationSettings.settings()[name].check(value)
