@@ -20,8 +20,8 @@ from core.errors import EnvironmentFault, InputError
 from core.generation.edits import moved
 from studio import generate_state, loaders
 from studio.generate_state import Model
-from studio.page_settings import new_seed, slash_text
 from studio.page import input_errors
+from studio.page_settings import new_seed, slash_text
 from studio.plain_text import plain
 from studio.progression_view import (
     ShownProgression,
