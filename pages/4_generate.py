@@ -16,7 +16,7 @@ from core.conditions import GENRES, MOODS, UNSPECIFIED
 from core.errors import EnvironmentFault, InputError
 from core.paths import shown_paths
 from core.voicing import VOICING_STYLES
-from studio import composer, favourites, generate_cards, generate_model, generate_state, models, song_mode
+from studio import composer, favourites, generate_cards, generate_model, generate_state, models, song_mode, visitor_budget
 from studio.analyze_panel import analyze_panel
 from studio.generate_state import Model, widget_key
 from studio.generate_url import VIEWS
@@ -160,6 +160,8 @@ def progress(fraction: float) -> None:
 
 drawn_before = state.request.generation()
 try:
+    if request.generation() != drawn_before:  # a visitor's share of the machine (studio.visitor_budget)
+        visitor_budget.charge(visitor_budget.redraw_work(state, request), "Drawing these progressions")
     state = generate_state.settled(state, request, model, progress)
     if begun.link is not None:
         state = generate_state.with_older_link(state, begun.link, model)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import EnvironmentFault, InputError
-from studio import charts, loaders
+from studio import charts, loaders, visitor_budget
 from studio.generate_state import Model, widget_key
 from studio.page_settings import PageSettings
 from studio.plain_text import plain
@@ -29,6 +29,8 @@ def analyze_panel(request: PageSettings, model: Model, shown_label) -> None:
                 icon=":material/edit_note:")
         return
     try:
+        visitor_budget.charge_once("analyze", (request.analyze, conditions, model.identity),
+                                   visitor_budget.analysis_work(request.analyze), "Analyzing this progression")
         result = loaders.analysis(request.analyze, conditions, model.folder, model.version)
     except (InputError, EnvironmentFault) as error:
         st.error(plain(error), icon=":material/error:")

@@ -18,7 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 from core.chords import Chord, SlashChord, chord_tones
 from core.errors import EnvironmentFault, InputError
 from core.generation.edits import moved
-from studio import generate_state, loaders
+from studio import generate_state, loaders, visitor_budget
 from studio.generate_state import Model
 from studio.page import input_errors
 from studio.page_settings import new_seed, slash_text
@@ -270,6 +270,10 @@ def _regenerate(index: int, model: Model) -> None:
     def redrawn(current):
         locks = frozenset(p for p in current.locks if p < request.length)
         fixed = fixed_chords(request, current)
+        settings = request.settings()
+        visitor_budget.charge(visitor_budget.drawing_work(settings.length, [set(fixed)], settings.gibbs_passes,
+                                                          settings.guidance, request.conditions),
+                              "Regenerating this progression")
         sample = loaders.drawn_with(request, fixed, new_seed(), model.folder, model.version)[0]
         return as_edited(sample, locks)
 
