@@ -44,3 +44,17 @@ def song_svg(text: str, voicing: str) -> str:
     from core.notation.svg import to_svg
 
     return to_svg(song_downloads(text, voicing)["musicxml"])
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def chord_alternatives(model_folder: str, version: float, text: str, index: int, position: int,
+                       guidance: float) -> list[tuple[str, float]]:
+    """The chords that could stand at a chord of the song given both neighbours: (symbol, probability), best first.
+
+    ``version`` keys the cache to the model's file (a retrained model gives new alternatives).
+    """
+    from core.generation.ensemble import load_ensemble
+    from core.generation.song import section_alternatives
+
+    ranked = section_alternatives(load_ensemble(model_folder), read_song_text(text), index, position, guidance=guidance)
+    return [(chord.symbol, probability) for chord, probability in ranked]

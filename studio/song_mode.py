@@ -3,7 +3,7 @@
 The song is drawn by :func:`core.generation.song.generate_song` under the page's genre, mood, key and
 sampling settings, in the form chosen here (a preset or typed, bars per section, time signature,
 tempo). Each section shows its chords as a strip whose widths follow their beats, with bar lines; a
-chord's button plays it and opens its panel (lock, longer, shorter, split, merge); a section can be
+chord's button plays it and opens its panel (lock, longer, shorter, split, merge, alternatives); a section can be
 drawn again around its locks and played alone; the whole song plays, downloads (MIDI, MusicXML,
 ChordPro, text, JSON) and shows its notation. Every change is written to the page's address
 (``song=``, :mod:`studio.song_url`), so the share link reproduces the song exactly. The song's
@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from core.chords import read_symbol
 from core.config import MAX_SEED, SONG_TEMPO_HIGH, SONG_TEMPO_LOW, TIME_SIGNATURES, SongSettings
 from core.errors import EnvironmentFault, InputError
 from core.generation.song import TODAY_NOTE
@@ -220,11 +221,38 @@ def section_card(song: Song, index: int, model: Model) -> None:
                           width="stretch", help="Hear this chord and open its panel")
         opened = st.session_state.get(_OPEN)
         if opened and opened[0] == index and opened[1] < len(section.chords):
-            chord_panel(song, index, opened[1])
+            chord_panel(song, index, opened[1], model)
 
 
-def chord_panel(song: Song, index: int, position: int) -> None:
-    """The open chord's edits: lock, longer, shorter, split, merge with the next chord."""
+def _swap(index: int, position: int, symbol: str) -> None:
+    """Callback: chord ``position`` of section ``index`` replaced by ``symbol`` (its duration kept)."""
+    song = current_song()
+    if song is not None:
+        _set_song(song_model.with_chord(song, index, position, read_symbol(symbol).slash))
+        _hear(None, (index, position))
+
+
+def alternatives_row(song: Song, index: int, position: int, model: Model) -> None:
+    """The chords that could stand here given both neighbours, each a button that puts it in (its beats kept)."""
+    from studio import song_loaders
+
+    request = generate_state.current().request
+    try:
+        ranked = song_loaders.chord_alternatives(model.folder, model.version, song_text(song), index, position,
+                                                 request.guidance)
+    except (InputError, EnvironmentFault) as error:
+        st.caption(f"No alternatives: {plain(error)}")
+        return
+    st.caption("Or one of these, ranked by p(chord | both neighbours) under the song's genre, mood and key:")
+    with st.container(horizontal=True, gap="small"):
+        for rank, (symbol, probability) in enumerate(ranked):
+            shown = song.spelling.symbol(read_symbol(symbol).slash)
+            st.button(f"{shown} · {probability:.0%}", key=f"{PREFIX}alt-{index}-{position}-{rank}", on_click=_swap,
+                      args=(index, position, symbol), help="Put this chord here and hear it")
+
+
+def chord_panel(song: Song, index: int, position: int, model: Model) -> None:
+    """The open chord's edits: lock, longer, shorter, split, merge with the next chord; its alternatives."""
     section = song.sections[index]
     symbol = song.symbols(index)[position]
     st.caption(f"Chord {position + 1} of {plain(section.name)}: **{plain(symbol)}**, {section.durations[position]} "
@@ -234,6 +262,7 @@ def chord_panel(song: Song, index: int, position: int) -> None:
             shown = "Unlock" if name == "lock" and position in section.locked else label
             st.button(shown, key=f"{PREFIX}{name}-{index}-{position}", icon=icon, on_click=_edit,
                       args=(name, index, position), help=help_text)
+    alternatives_row(song, index, position, model)
 
 
 # --- the whole song ------------------------------------------------------------------------------------------

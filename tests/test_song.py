@@ -214,3 +214,15 @@ def test_the_shipped_harmonic_rhythm_reads_for_every_genre() -> None:
     for genre in GENRES:
         rhythm = genre_rhythm(genre, table)
         assert sum(rhythm.values()) == pytest.approx(1.0) and len(rhythm) > 1, genre
+
+
+def test_section_alternatives_rank_chords_given_both_neighbours(generator) -> None:
+    from core.generation.song import section_alternatives
+
+    song = generate_song(generator, SongSettings(form="Verse Chorus", bars="2,2"), Conditions.parse(genre="pop"),
+                         GenerationSettings(random_seed=5))
+    ranked = section_alternatives(generator, song, 1, 0, k=4)
+    probabilities = [p for _, p in ranked]
+    assert len(ranked) == 4 and probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0
+    with pytest.raises(InputError, match="not in the song"):
+        section_alternatives(generator, song, 1, 99)

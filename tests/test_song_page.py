@@ -90,3 +90,19 @@ def test_a_shared_song_link_shows_the_same_song_and_a_bad_one_says_why(model: Pa
     assert not broken.exception, broken.exception
     assert any("song=" in w.value and "add up to 7 beats" in w.value for w in broken.warning)
     assert _song(broken) is None
+
+
+def test_an_alternative_from_the_chord_panel_replaces_the_chord_everywhere_it_returns(model: Path) -> None:
+    at = _opened(view="song", genre="pop", key="C")
+    at.text_input(key="song-form").set_value("Verse Chorus Verse").run(timeout=60)
+    at.text_input(key="song-bars").set_value("2,2,2").run(timeout=60)
+    at.button(key="song-write").click().run(timeout=60)
+    at.button(key="song-chord-0-0").click().run(timeout=60)
+    song = _song(at)
+    choice = next(b for b in at.button if b.key and b.key.startswith("song-alt-0-0-")
+                  and b.label.split(" · ")[0] != song.symbols(0)[0])
+    choice.click().run(timeout=60)
+    assert not at.exception, at.exception
+    changed = _song(at)
+    assert changed.symbols(0)[0] == choice.label.split(" · ")[0] and changed.sections[2] == changed.sections[0]
+    assert changed.sections[0].durations == song.sections[0].durations

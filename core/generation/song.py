@@ -137,3 +137,19 @@ def conditions_of(song: Song) -> Conditions:
     """The conditions a song was drawn under."""
     key = None if song.key is None else key_name(*song.key)
     return Conditions.parse(genre=song.genre, mood=song.mood, key=key)
+
+
+def section_alternatives(model: Generator | str | Path | None, song: Song, index: int, position: int, k: int = 6,
+                         guidance: float = 0.0) -> list[tuple[SlashChord, float]]:
+    """The ``k`` chords most probable at chord ``position`` of section ``index`` given both neighbours (and the
+    context before the section, as it was drawn after), best first, with their probabilities (basses dropped)."""
+    from core.generation.alternatives import alternatives
+
+    if not 0 <= index < len(song.sections) or not 0 <= position < len(song.sections[index].chords):
+        raise InputError(f"chord {position + 1} of section {index + 1} is not in the song")
+    context = list(song.sections[index - 1].chords[-SONG_CONTEXT_CHORDS:]) if index > 0 else []
+    chords = [c.chord for c in (*context, *song.sections[index].chords)]
+    conditions = conditions_of(song)
+    weights = {"genre": guidance, "mood": guidance} if guidance else None
+    ranked = alternatives(as_generator(model), chords, len(context) + position, conditions, k=k, guidance=weights)
+    return [(SlashChord(chord), float(p)) for chord, p in ranked]
