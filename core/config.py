@@ -6,9 +6,9 @@ help text, command-line flags) in the dataclass field's metadata. Everything els
 that one declaration:
 
 * the command line's flags (``core.cli.setting_flags``: argparse type, default, help);
-* the HTTP API's request fields (``core.serving.api``: pydantic ``ge``/``le``/``gt``/``lt``, description);
+* the HTTP API's request fields (``core.serving.schemas``: pydantic ``ge``/``le``/``gt``/``lt``, description);
 * the Training form's defaults and validation (:meth:`TrainConfig.from_values`);
-* the Generate page's URL reading and widget ranges (``studio.generate_url``);
+* the Generate page's URL reading and widget ranges (``studio.generate_url``, ``studio.page_settings``);
 * the checks the library itself makes (:meth:`SettingsBase.validate`, :func:`check`).
 
 So a limit changes in one place for every surface, and a new setting is one new field. A bad

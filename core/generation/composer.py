@@ -28,7 +28,7 @@ import numpy as np
 
 from core.chords import Chord
 from core.conditions import Conditions
-from core.config import ComposerSettings, GenerationSettings
+from core.config import MAX_CHORDS, ComposerSettings
 from core.errors import InputError
 from core.generation.chord_input import TypedChord, read_chords, reading_notes
 from core.generation.guidance import guided_decoder
@@ -38,7 +38,7 @@ from core.spelling import Spelling, guess_key
 from core.vocabulary import END_ID, VOCAB
 
 #: most chords around the gap (before and after together): a progression's length limit.
-MAX_CONTEXT = int(GenerationSettings.settings()["length"].high) - 1
+MAX_CONTEXT = MAX_CHORDS - 1
 
 
 @dataclass(frozen=True)
