@@ -359,3 +359,37 @@ def test_an_error_box_never_shows_the_servers_layout() -> None:
     at = AppTest.from_function(_page_with_a_path_in_its_error, default_timeout=60).run()
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == ["cannot load the model output/runs/x/model.keras: the file is empty"]
+
+
+@pytest.mark.parametrize("page", ["app.py", "pages/2_training.py", "pages/3_evaluation.py", "pages/4_generate.py"])
+def test_every_page_names_a_damaged_pointer_in_one_line_and_keeps_working(page: str, output: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    random_bytes(output / "active_model.txt")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if page != "app.py":
+        at.switch_page(page)  # as a server does: a page run as the entry point could not link to app.py
+    at.run()
+    assert not at.exception, at.exception
+    shown = [e.value.replace("\\", "") for e in at.error]  # as typed: the page escapes Markdown marks
+    assert len(shown) == 1 and "active-model pointer" in shown[0] and "active_model.txt" in shown[0], shown
+    assert str(output) not in shown[0]  # the output folder set elsewhere is written $CHORDSMITH_OUTPUT
+
+
+@pytest.mark.parametrize("page", ["pages/2_training.py", "pages/3_evaluation.py", "pages/4_generate.py"])
+def test_pages_survive_a_damaged_metrics_file(page: str, output: Path, tiny_dir: Path) -> None:
+    """A folder in place of one run's metrics.jsonl, numbers out of range in another's: no traceback on any page."""
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    for name in ("damaged", "huge"):
+        shutil.copytree(tiny_dir, output / "runs" / name)
+    (output / "runs" / "damaged" / "metrics.jsonl").mkdir()
+    (output / "runs" / "huge" / "metrics.jsonl").write_text(
+        '{"status": "started", "time": 1.0}\n{"epoch": 1e400, "loss": 1e400, "val_loss": 1e400}\n'
+        '{"status": "finished", "reason": "done"}\n', encoding="utf-8")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
