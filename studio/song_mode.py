@@ -3,8 +3,9 @@
 The song is drawn by :func:`core.generation.song.generate_song` under the page's genre, mood, key and
 sampling settings, in the form chosen here (a preset or typed, bars per section, time signature,
 tempo). Each section shows its chords as a strip whose widths follow their beats, with bar lines; a
-chord's button plays it and opens its panel (lock, longer, shorter, split, merge, alternatives); a section can be
-drawn again around its locks and played alone; the whole song plays, downloads (MIDI, MusicXML,
+chord's button plays it and opens its panel (lock, longer, shorter, split, merge, bass, alternatives);
+a section can be drawn again around its locks, played alone and starred (its chords join the
+favourites); the whole song plays, downloads (MIDI, MusicXML,
 ChordPro, text, JSON) and shows its notation. Every change is written to the page's address
 (``song=``, :mod:`studio.song_url`), so the share link reproduces the song exactly. The song's
 logic lives in :mod:`core.song` and :mod:`core.generation.song`; this module only draws and calls.
@@ -18,7 +19,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.chords import read_symbol
+from core.chords import SlashChord, chord_tones, read_symbol
 from core.config import MAX_SEED, SONG_TEMPO_HIGH, SONG_TEMPO_LOW, TIME_SIGNATURES, SongSettings
 from core.errors import EnvironmentFault, InputError
 from core.generation.song import TODAY_NOTE
@@ -36,6 +37,7 @@ _PROBLEM = PREFIX + "problem"
 _HEAR = PREFIX + "hear"  # what to play: {"sections": [...] or None, "chord": (section, position) or None, "nonce"}
 _HISTORY = PREFIX + "history"  # earlier songs (their song= text), for Undo
 CUSTOM = "custom"
+INVERSION_NAMES = ("root position", "1st inversion", "2nd inversion", "3rd inversion")
 #: the chord edits a chord's panel offers: (name, button label, icon, help).
 EDITS = (("lock", "Lock", ":material/lock:", "Keep this chord when the section is drawn again (click again to release)."),
          ("lengthen", "Longer", ":material/add:", "One beat longer; the next chord (or the one before) one shorter."),
@@ -211,6 +213,10 @@ def section_card(song: Song, index: int, model: Model) -> None:
         with actions.container(horizontal=True, horizontal_alignment="right", gap="small"):
             st.button("Play", key=f"{PREFIX}play-{index}", icon=":material/play_arrow:", on_click=_hear, args=([index],),
                       help="Hear this section at the song's tempo.")
+            starred = section.chords in generate_state.current().favourites
+            st.button("Starred" if starred else "Star", key=f"{PREFIX}star-{index}", icon=":material/star:",
+                      type="primary" if starred else "secondary", on_click=_star, args=(index,),
+                      help="Keep this section's chords among the favourites (their own tab and link).")
             st.button("Regenerate", key=f"{PREFIX}regen-{index}", icon=":material/autorenew:", on_click=_regenerate,
                       args=(index, model), help="Draw this section's chords again (locked chords and the durations "
                       "stay); every time it is played changes with it.")
@@ -251,6 +257,34 @@ def alternatives_row(song: Song, index: int, position: int, model: Model) -> Non
                       args=(index, position, symbol), help="Put this chord here and hear it")
 
 
+def _bass(index: int, position: int, inversion: int) -> None:
+    """Callback: chord ``position`` of section ``index`` in ``inversion`` (0 root position, 1 the third in the bass…)."""
+    song = current_song()
+    if song is not None:
+        chord = song.sections[index].chords[position].chord
+        _set_song(song_model.with_chord(song, index, position, SlashChord.inverted(chord, inversion)))
+        _hear(None, (index, position))
+
+
+def bass_row(song: Song, index: int, position: int) -> None:
+    """The chord's inversions as buttons (its bass), the one in use marked."""
+    current = song.sections[index].chords[position]
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.caption("Bass:")
+        for inversion in range(len(chord_tones(current.chord))):
+            shown = song.spelling.symbol(SlashChord.inverted(current.chord, inversion))
+            st.button(shown, key=f"{PREFIX}bass-{index}-{position}-{inversion}", on_click=_bass,
+                      args=(index, position, inversion), type="primary" if current.inversion == inversion else "secondary",
+                      help=f"{INVERSION_NAMES[inversion].capitalize()}: hear it and keep it")
+
+
+def _star(index: int) -> None:
+    """Callback: section ``index``'s chords among the page's favourites, or out of them again."""
+    song = current_song()
+    if song is not None:
+        generate_state.commit(generate_state.current().toggled_favourite(song.sections[index].chords))
+
+
 def chord_panel(song: Song, index: int, position: int, model: Model) -> None:
     """The open chord's edits: lock, longer, shorter, split, merge with the next chord; its alternatives."""
     section = song.sections[index]
@@ -262,6 +296,7 @@ def chord_panel(song: Song, index: int, position: int, model: Model) -> None:
             shown = "Unlock" if name == "lock" and position in section.locked else label
             st.button(shown, key=f"{PREFIX}{name}-{index}-{position}", icon=icon, on_click=_edit,
                       args=(name, index, position), help=help_text)
+    bass_row(song, index, position)
     alternatives_row(song, index, position, model)
 
 

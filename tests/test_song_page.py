@@ -106,3 +106,20 @@ def test_an_alternative_from_the_chord_panel_replaces_the_chord_everywhere_it_re
     changed = _song(at)
     assert changed.symbols(0)[0] == choice.label.split(" · ")[0] and changed.sections[2] == changed.sections[0]
     assert changed.sections[0].durations == song.sections[0].durations
+
+
+def test_a_chords_bass_and_a_starred_section(model: Path) -> None:
+    at = _opened(view="song", genre="pop", key="C")
+    at.text_input(key="song-form").set_value("Verse Chorus").run(timeout=60)
+    at.text_input(key="song-bars").set_value("2,2").run(timeout=60)
+    at.button(key="song-write").click().run(timeout=60)
+    at.button(key="song-chord-1-0").click().run(timeout=60)
+    at.button(key="song-bass-1-0-1").click().run(timeout=60)
+    assert not at.exception, at.exception
+    song = _song(at)
+    assert song.sections[1].chords[0].inversion == 1
+    at.button(key="song-star-1").click().run(timeout=60)
+    favourites = at.query_params.get("fav")
+    favourites = favourites[0] if isinstance(favourites, list) else favourites
+    assert favourites and "/" in favourites.split(";")[0]  # the inverted chord is kept in the favourite
+    assert at.button(key="song-star-1").label == "Starred"
