@@ -25,6 +25,11 @@ def register(subparsers) -> None:
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     parser.add_argument("--heavy-slots", type=int, help="heavy requests served at once (default: half the CPU cores, at "
                         "least 1); twice as many more may wait for a slot, beyond that 503 with Retry-After")
+    parser.add_argument("--open", action="store_true", help="serve without an API key even on a shared --host (by "
+                        "default a host other than 127.0.0.1 needs the key of 'python -m core owner new-api-key')")
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="let browser pages on ORIGIN (e.g. https://chords.example.org) call the API; repeatable; "
+                        "none by default (CORS closed)")
     add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -38,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--port must be a whole number from 1 to 65535, got {args.port}")
     if args.heavy_slots is not None and not 0 < args.heavy_slots <= MAX_HEAVY_SLOTS:
         raise InputError(f"--heavy-slots must be a whole number from 1 to {MAX_HEAVY_SLOTS}, got {args.heavy_slots}")
+    from core import credentials
+    from core.serving.api_access import key_required
+
+    key_required(args.host, args.open, credentials.stored_hash(credentials.API_KEY_KEY) is not None)  # before binding
     listening = listen_socket(args.host, args.port)
     try:
         with quiet_tensorflow(args.verbose):  # TensorFlow loads only for attention models or an old model's first load
@@ -49,8 +58,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from core.serving.api import create_app
+    from core.serving.api_access import protected
 
-    app = create_app(generator=generator, heavy_slots=args.heavy_slots)
+    app = protected(create_app(generator=generator, heavy_slots=args.heavy_slots), args.host, args.open, args.cors_origin)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
     uvicorn.Server(config).run(sockets=[listening])
     return 0
