@@ -24,8 +24,12 @@ def hint(setting: str) -> str:
 
 set_up("Training")
 access.owner_page("The Training page (training, fine-tuning, the model in use, the runs)")
+# The note after an action ("… is now the model the studio uses") sits in a slot drawn on every run: were it drawn
+# only when there is one, everything below would move up a place on the next run and Streamlit would redraw the
+# Fine-tune section closed, on its first tab.
+flash_slot = st.empty()
 if flash := st.session_state.pop("training_flash", None):
-    st.success(flash, icon=":material/rocket_launch:")
+    flash_slot.success(flash, icon=":material/rocket_launch:")
 
 requested = st.query_params.get("run")
 if requested:
@@ -133,8 +137,9 @@ with st.expander("Start a training run", expanded=busy is None, icon=":material/
             st.query_params["run"] = name
             st.rerun()
 
-with st.expander("Fine-tune a trained model: on a genre, a source, a mood, or your own songs", icon=":material/tune:"):
-    on_subset, on_songs = st.tabs(["A genre, source or mood", "Your own songs"])
+with st.expander("Fine-tune a trained model: on a genre, a source, a mood, or your own songs", icon=":material/tune:",
+                 key="fine-tune-section", on_change="rerun"):  # open/closed and the tab kept by the server
+    on_subset, on_songs = st.tabs(["A genre, source or mood", "Your own songs"], key="fine-tune-tabs", on_change="rerun")
     with on_subset:
         fine_tune.subset_panel()
     with on_songs:
@@ -145,7 +150,7 @@ choices = active_model.model_choices()
 model = active_model.model_in_use()
 active = next((i for i, choice in enumerate(choices) if choice.run == active_model.active_run_name()), 0)
 pick, use = st.columns([3, 1], vertical_alignment="bottom")
-chosen = pick.selectbox(f"The studio generates and scores with **{model.label}**", choices, index=active,
+chosen = pick.selectbox(f"The studio generates and scores with {model.label}", choices, index=active,
                         format_func=lambda c: c.label, key="model-choice")
 if use.button("Make active", type="primary", key="make-active"):
     with input_errors():
@@ -153,22 +158,40 @@ if use.button("Make active", type="primary", key="make-active"):
         st.session_state["training_flash"] = f"**{chosen.label}** is now the model the studio uses."
         st.rerun()
 
+#: while a run trains, the runs table and the Compare chart redraw this often (seconds), as the live panel does.
+LIVE_REFRESH_S = 2
+refresh_every = LIVE_REFRESH_S if busy is not None else None
+
+
+@st.fragment(run_every=refresh_every)
+def runs_table() -> None:
+    """The runs table, read afresh from the run folders (each redraw while a run trains shows its epochs)."""
+    with input_errors(), st.container(key="runs-table"):
+        st.dataframe(runs_frame(follow.list_runs()), hide_index=True, width="stretch")
+
+
+@st.fragment(run_every=refresh_every)
+def compare_runs(names: list[str]) -> None:
+    """The Compare chart of the picked runs' per-epoch metrics, redrawn with each new epoch while a run trains."""
+    st.subheader("Compare runs")
+    picked = st.multiselect("Runs", names, default=names[:2], key="compare")
+    metric = st.selectbox("Metric", ["val_loss", "loss", "val_accuracy", "accuracy", "val_top5", "top5", "lr"],
+                          key="metric")
+    if picked:
+        with input_errors():
+            st.plotly_chart(charts.compare_runs(follow.metrics_by_run(picked), metric), key="compare-chart")
+
+
 st.header("Runs")
 summaries = follow.list_runs()
 if not summaries:
     st.caption("Finished and running runs appear here.")
 else:
-    st.dataframe(runs_frame(summaries), hide_index=True, width="stretch")
+    runs_table()
     names = [run.name for run in summaries]
     compare, chosen_run = st.columns([3, 2])
     with compare:
-        st.subheader("Compare runs")
-        picked = st.multiselect("Runs", names, default=names[:2], key="compare")
-        metric = st.selectbox("Metric", ["val_loss", "loss", "val_accuracy", "accuracy", "val_top5", "top5", "lr"],
-                              key="metric")
-        if picked:
-            with input_errors():
-                st.plotly_chart(charts.compare_runs(follow.metrics_by_run(picked), metric), key="compare-chart")
+        compare_runs(names)
     with chosen_run:
         st.subheader("One run")
         selected = st.selectbox("Run", names, key="selected-run")

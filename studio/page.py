@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -21,7 +22,9 @@ from studio import access
 from studio.plain_text import plain
 
 APP_TITLE = "Chordsmith"
-APP_ICON = ":material/music_note:"
+#: the browser tab's icon: a file shipped beside this module (sent inline), so no page asks a font host on the
+#: internet for it (a ``:material/…:`` page icon is fetched from fonts.gstatic.com and fails offline).
+APP_ICON = Path(__file__).with_name("favicon.svg")
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ def input_errors() -> Iterator[None]:
 
     An :class:`InputError` (a refused value), an :class:`EnvironmentFault` (a full disk, a folder
     blocked by a file, a model file that cannot be used: :class:`core.errors.ModelFault`) and an
-    ``OSError`` (worded by :func:`core.errors.os_error_message`) are each one message.
+    ``OSError`` (worded by :func:`core.errors.os_error_message`) are each one message, its paths
+    relative to the project (:func:`core.paths.shown_paths`): a visitor never learns the server's layout.
     """
     try:
         yield
