@@ -27,6 +27,38 @@ if folder is None:
 version = models.model_version(folder)
 
 
+#: the page's technical words, one line each for a newcomer (shown under the test-set table).
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("top-1 / top-5", "how often the true next chord is the model's first choice / among its five likeliest."),
+    ("perplexity", "how many chords the model is, in effect, choosing between at each step: lower is better "
+                   "(1 would be always certain and right)."),
+    ("cross-entropy (nats)", "the average surprise at the true next chord, −ln p(chord); *nats* are the units of "
+                             "the natural logarithm (1 nat ≈ 1.44 bits). Perplexity is e to this power."),
+    ("END included", "the model also predicts where a progression stops (an END token); those predictions are "
+                     "counted with the chords."),
+    ("unigram / bigram / trigram", "simple baselines that predict the next chord from how often chords follow the "
+                                   "0, 1 or 2 chords before them in the training songs."),
+    ("Kneser-Ney", "the standard way such n-gram counts are smoothed, so a chord pair never seen in training still "
+                   "gets a small probability (it trusts chords that follow many different chords)."),
+    ("key-relative", "the baseline counts chords as if every song were in C, then moves them back to each test "
+                     "song's key: the fair comparison, since the LSTM is told the key."),
+)
+
+
+def bounded_number(column, label: str, low: float, high: float, default: float, step: float, key: str,
+                   help: str | None = None) -> float | None:
+    """A number field whose out-of-range value is refused with a message (and ``None``), never silently replaced.
+
+    Streamlit's own bounds keep the last valid value when a number outside them is typed, so the
+    checks would run with a number the field no longer shows; here the typed value is kept and judged.
+    """
+    value = column.number_input(label, value=default, step=step, key=key, help=help)
+    if value is None or not low <= value <= high:
+        column.error(f"{label}: between {low:g} and {high:g}, not {value:g}.", icon=":material/error:")
+        return None
+    return value
+
+
 def progress_bar(text: str):
     """A progress bar and the callback core functions report to: ``(done, total, what)``."""
     bar = st.progress(0.0, text=text)
@@ -62,6 +94,8 @@ else:
             "perplexity": st.column_config.NumberColumn(format="%.2f"),
             "cross_entropy": st.column_config.NumberColumn("cross-entropy (nats)", format="%.3f"),
         })
+        with st.expander("What do these words mean?", icon=":material/help:"):
+            st.markdown("\n".join(f"- **{word}**: {meaning}" for word, meaning in GLOSSARY))
         breakdown_column, curve_column = st.columns(2)
         with breakdown_column:
             per = st.segmented_control("Per", list(CONDITION_LABELS), default="genre", format_func=CONDITION_LABELS.get,
@@ -105,14 +139,17 @@ with input_errors():
 
     st.header("Does it follow its conditions?")
     settings, samples_column, guidance_column, _ = st.columns([1, 1, 1, 1])
-    per_value = settings.number_input("Samples per mood / genre", 10, 200, 30, step=10, key="eval-samples")
-    length = samples_column.number_input("Chords per sample", 4, 16, 8, key="eval-length")
-    weight = guidance_column.number_input("Guidance", 0.0, MAX_GUIDANCE, DEFAULT_GUIDANCE, step=0.5, key="eval-guidance",
-                                          help="How strongly generation leans toward the requested genre and mood "
-                                               "(0 = the model as trained; the Generate page's default is "
-                                               f"{DEFAULT_GUIDANCE:g}).")
-    conditioning_key = ("conditioning", str(folder), version, table_version, int(per_value), int(length), float(weight))
-    if conditioning_key not in reports:
+    per_value = bounded_number(settings, "Samples per mood / genre", 10, 200, 30, 10, "eval-samples")
+    length = bounded_number(samples_column, "Chords per sample", 4, 16, 8, 1, "eval-length")
+    weight = bounded_number(guidance_column, "Guidance", 0.0, MAX_GUIDANCE, DEFAULT_GUIDANCE, 0.5, "eval-guidance",
+                            help="How strongly generation leans toward the requested genre and mood (0 = the model as "
+                                 f"trained; the Generate page's default is {DEFAULT_GUIDANCE:g}).")
+    settings_ok = per_value is not None and length is not None and weight is not None
+    conditioning_key = settings_ok and ("conditioning", str(folder), version, table_version, int(per_value), int(length),
+                                        float(weight))
+    if not settings_ok:
+        st.caption("The conditioning checks run once every setting above is in its range.")
+    elif conditioning_key not in reports:
         st.caption("Generates progressions for each mood and each genre (other conditions open) at this guidance and "
                    "compares them with the corpus: how often a judge names the requested value (next to how often it "
                    "names real test songs of that value), minor chords per mood, chords per genre, copied 4-grams.")

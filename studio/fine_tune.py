@@ -14,8 +14,15 @@ import streamlit as st
 
 from core.conditions import GENRES, MOODS
 from core.config import TrainConfig
-from core.corpus.user_import import FINE_TUNE_RECIPE, ImportResult, fine_tune_config, import_songs, write_import
-from core.corpus.user_songs import EXTENSIONS, MAX_FILE_BYTES
+from core.corpus.user_import import (
+    FINE_TUNE_RECIPE,
+    ImportRefused,
+    ImportResult,
+    fine_tune_config,
+    import_songs,
+    write_import,
+)
+from core.corpus.user_songs import EXTENSIONS, MAX_FILE_BYTES, FileReading
 from core.errors import InputError
 from core.training import active_model, processes, run_names
 from core.training.lock import TrainingBusy, current_training
@@ -82,27 +89,32 @@ def _read_upload(files: list, genre: str, mood: str) -> ImportResult:
     return st.session_state["song-import"]
 
 
-def files_frame(result: ImportResult) -> pd.DataFrame:
+def files_frame(readings: list[FileReading]) -> pd.DataFrame:
     """One row per uploaded file: its format, songs and chords read, and how many things were not read."""
     return pd.DataFrame([{
-        "file": entry["file"], "format": entry["format"], "songs": entry["songs"], "chords": entry["chords"],
-        "not read": len(entry["not_read"]), "read as the nearest chord": len(entry["notes"]),
-        "keys guessed": entry["keys_guessed"],
-    } for entry in result.summary()["files"]])
+        "file": reading.file, "format": reading.format, "songs": len(reading.songs), "chords": reading.chords,
+        "not read": len(reading.problems), "read as the nearest chord": len(reading.notes),
+        "keys guessed": reading.guessed_keys,
+    } for reading in readings])
 
 
-def show_import(result: ImportResult) -> None:
-    """What was read: per file, every line that was not read (and why), the notes, and the held-out songs."""
-    summary = result.summary()
-    st.dataframe(files_frame(result), hide_index=True, width="stretch")
-    not_read = [line for entry in summary["files"] for line in entry["not_read"]]
-    notes = [line for entry in summary["files"] for line in entry["notes"]]
+def show_readings(readings: list[FileReading]) -> None:
+    """Per file: the table of what was read, every line that was not read (and why), and the notes."""
+    st.dataframe(files_frame(readings), hide_index=True, width="stretch")
+    not_read = [str(problem) for reading in readings for problem in reading.problems]
+    notes = [str(note) for reading in readings for note in reading.notes]
     if not_read:
         st.warning(f"{len(not_read)} thing(s) could not be read and were left out:", icon=":material/warning:")
         st.code("\n".join(not_read), language="text")
     if notes:
         with st.expander(f"{len(notes)} symbol(s) read as the nearest chord the model knows"):
             st.code("\n".join(notes), language="text")
+
+
+def show_import(result: ImportResult) -> None:
+    """What was read (:func:`show_readings`) and which songs are held out."""
+    summary = result.summary()
+    show_readings(result.files)
     songs, windows = summary["songs"], summary["windows"]
     st.caption(f"Songs: {songs['train']} to train on, {songs['validation']} to stop early on, {songs['test']} held out "
                f"to compare before and after ({windows['train']} / {windows['validation']} / {windows['test']} progressions). "
@@ -113,8 +125,9 @@ def show_import(result: ImportResult) -> None:
 def songs_panel() -> None:
     """Upload songs, see what was read, fine-tune the shipped default on them."""
     st.caption(f"Plain-text chord charts (one progression per line, an optional `key: G` line; `title:` lines group lines "
-               f"into songs), ChordPro (`[C]` inline chords, `{{key: G}}`), MusicXML with chord symbols, or MIDI (chords "
-               f"from notes sounding together). At most {MAX_FILE_BYTES // 1_000_000} MB per file.")
+               f"into songs), ChordPro (`[C]` inline chords, `{{key: G}}`; each `{{title: …}}` or `{{new_song}}` starts a "
+               f"song), MusicXML with chord symbols, or MIDI (chords from notes sounding together). At most "
+               f"{MAX_FILE_BYTES // 1_000_000} MB per file.")
     files = st.file_uploader("Your songs", accept_multiple_files=True, key="song-files",
                              type=sorted(ext.lstrip(".") for ext in EXTENSIONS))
     label_genre, label_mood = st.columns(2)
@@ -124,7 +137,12 @@ def songs_panel() -> None:
         return
     with input_errors():
         access.require_owner("Reading uploaded songs")
-        result = _read_upload(files, genre, mood)
+        try:
+            result = _read_upload(files, genre, mood)
+        except ImportRefused as refused:  # the files were read: show what each gave beside why it is refused
+            st.error(plain(str(refused)), icon=":material/error:")
+            show_readings(refused.readings)
+            return
         show_import(result)
         st.caption(f"Fine-tuning starts from the shipped default and trains for at most {FINE_TUNE_RECIPE['max_minutes']:g} "
                    f"minutes (learning rate {FINE_TUNE_RECIPE['lr']:g}), keeping the best epoch on the songs held for "
