@@ -71,8 +71,9 @@ PHASES: dict[str, str] = {
     "sampling": "writing samples",
 }
 #: what a stop request waits for (core.training.callbacks.StopFileCallback; tests/test_run_management.py checks it).
-STOP_WAITS_FOR = ("the end of the current batch; it then validates that part of the epoch, saves the model, "
-                  "evaluates it on the test songs and writes samples")
+STOP_WAITS_FOR = ("the end of the current batch; it then validates that part of the epoch and saves the model, "
+                  "without the test-set evaluation and samples (a stop during them ends them at their next step); "
+                  "the Evaluation page computes the test results on request")
 
 #: keys of an epoch record in metrics.jsonl (besides ``status``, which is ``running``).
 EPOCH_KEYS: tuple[str, ...] = (

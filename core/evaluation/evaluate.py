@@ -169,12 +169,37 @@ def _per_value(labels: np.ndarray, distributions: dict[str, np.ndarray], targets
             for value in sorted(set(labels))}
 
 
+def _scored_distributions(predict: Predictor, base_model, encoded: EncodedWindows, encoded_train: EncodedWindows,
+                          targets: tuple[np.ndarray, np.ndarray], progress: Callable[[float], None]) -> dict[str, np.ndarray]:
+    """Each model's distribution [n, V] before every (window, position) target, reporting the share done after each."""
+    windows, positions = targets
+    inputs = encoded.inputs()
+    baselines = fit_baselines(training_sequences(encoded_train))
+    steps: list[tuple[str, Callable[[], np.ndarray]]] = [
+        ("lstm", lambda: predict(inputs)[windows, positions]),
+        *([("base_lstm", lambda: _resolve_predictor(base_model)[0](inputs)[windows, positions])] if base_model is not None
+          else []),
+        ("lstm_unconditioned", lambda: predict(_unconditioned(inputs))[windows, positions]),
+        *[(name, lambda model=model: ngram_probabilities(model, encoded, windows, positions))
+          for name, model in baselines.items()],
+        ("trigram_key_relative", lambda: key_relative_probabilities(
+            NGramModel(order=3, vocab_size=len(VOCAB)).fit(training_sequences(transposed_to_c(encoded_train))),
+            encoded, windows, positions)),
+    ]
+    distributions: dict[str, np.ndarray] = {}
+    for done, (name, score) in enumerate(steps, start=1):
+        distributions[name] = score()
+        progress(done / len(steps))
+    return distributions
+
+
 def evaluate_model(
     model_dir_or_model,
     frame: pd.DataFrame,
     split: str = "test",
     sequence_length: int = 12,
     base_model=None,
+    progress: Callable[[float], None] | None = None,
 ) -> dict:
     """Metrics of the LSTM (conditioned and not) and the n-gram baselines on one split of ``frame``.
 
@@ -182,7 +207,8 @@ def evaluate_model(
     :data:`Predictor` (tests inject a stub). ``frame`` is table-shaped (every split; the baselines
     are fitted on its ``train`` rows). ``base_model`` (the same kinds) is a model this one was
     fine-tuned from, scored beside it as ``base_lstm``. Returns the ``test_results.json`` payload
-    (module docstring).
+    (module docstring). ``progress(share)`` hears the share of the work done (0 to 1) after each
+    model is scored; whatever it raises ends the evaluation (the trainer's stop request does).
     """
     predict, source = _resolve_predictor(model_dir_or_model)
     evaluated = split_frame(frame, split)
@@ -195,17 +221,8 @@ def evaluate_model(
     evaluated = evaluated.loc[evaluated["chords"].astype(str).str.strip() != ""].reset_index(drop=True)
     windows, positions, targets = _flat_targets(encoded)
 
-    inputs = encoded.inputs()
-    distributions: dict[str, np.ndarray] = {
-        "lstm": predict(inputs)[windows, positions],
-        **({"base_lstm": _resolve_predictor(base_model)[0](inputs)[windows, positions]} if base_model is not None else {}),
-        "lstm_unconditioned": predict(_unconditioned(inputs))[windows, positions],
-    }
-    encoded_train = encode_frame(train, sequence_length)
-    for name, baseline in fit_baselines(training_sequences(encoded_train)).items():
-        distributions[name] = ngram_probabilities(baseline, encoded, windows, positions)
-    relative_trigram = NGramModel(order=3, vocab_size=len(VOCAB)).fit(training_sequences(transposed_to_c(encoded_train)))
-    distributions["trigram_key_relative"] = key_relative_probabilities(relative_trigram, encoded, windows, positions)
+    distributions = _scored_distributions(predict, base_model, encoded, encode_frame(train, sequence_length),
+                                          (windows, positions), progress or (lambda share: None))
 
     per_condition = {
         f"per_{condition}": _per_value(evaluated[condition].to_numpy()[windows], distributions, targets)
@@ -225,19 +242,20 @@ def evaluate_model(
     }
 
 
-def evaluate_run(run_dir: str | Path, frame: pd.DataFrame | None = None, split: str = "test") -> dict:
+def evaluate_run(run_dir: str | Path, frame: pd.DataFrame | None = None, split: str = "test",
+                 progress: Callable[[float], None] | None = None) -> dict:
     """Evaluate a run folder's ``model.keras`` and write ``test_results.json`` there atomically.
 
     Also fits the genre/mood calibration on the validation songs and writes ``calibration.json``
     (:mod:`core.evaluation.calibrate`); a table without labelled validation songs leaves the
-    ranking uncalibrated.
+    ranking uncalibrated. ``progress`` as in :func:`evaluate_model`.
     """
     from core.evaluation.calibrate import write_calibration
     from core.paths import resolve_model_file
     from core.run_files import write_json_atomic
 
     run_dir = Path(run_dir)
-    results = evaluate_model_file(resolve_model_file(run_dir), split=split, frame=frame)
+    results = evaluate_model_file(resolve_model_file(run_dir), split=split, frame=frame, progress=progress)
     write_json_atomic(run_dir / TEST_RESULTS_FILE, results)
     try:
         write_calibration(run_dir, frame)
@@ -256,7 +274,8 @@ def run_folder_of(model_file: Path) -> Path | None:
     return folder if (folder / CONFIG_FILE).is_file() else None
 
 
-def evaluate_model_file(model_file: Path, split: str = "test", frame: pd.DataFrame | None = None) -> dict:
+def evaluate_model_file(model_file: Path, split: str = "test", frame: pd.DataFrame | None = None,
+                        progress: Callable[[float], None] | None = None) -> dict:
     """Evaluate a model file on the data its run trained on, beside the model it was fine-tuned from.
 
     The run's ``config.json`` (when the file sits in a run folder) chooses the table and the
@@ -272,7 +291,7 @@ def evaluate_model_file(model_file: Path, split: str = "test", frame: pd.DataFra
 
     folder = run_folder_of(model_file)
     if folder is None:
-        results = evaluate_model(model_file, shipped_table() if frame is None else frame, split=split)
+        results = evaluate_model(model_file, shipped_table() if frame is None else frame, split=split, progress=progress)
         return {**results, "data": {"table": "shipped" if frame is None else "given", "subset": {}}}
     config = load_run_config(folder)
     init = read_json(folder / CONFIG_FILE).get("init")
@@ -280,7 +299,7 @@ def evaluate_model_file(model_file: Path, split: str = "test", frame: pd.DataFra
     if config.corpus_table is None and frame is None:
         frame = shipped_table()  # the InputError that says how to build it
     results = evaluate_model(model_file, run_frame(config, frame), split=split, base_model=base_file,
-                             sequence_length=config.model.sequence_length)
+                             sequence_length=config.model.sequence_length, progress=progress)
     results["data"] = describe_data(config)
     if isinstance(init, dict):
         results["base"] = {**init, "missing": base_file is None,

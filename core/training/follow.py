@@ -18,6 +18,7 @@ from core.training.lock import current_training
 from core.training.run_folder import (
     RunSummary,
     epoch_records,
+    phase_time_left,
     read_metrics,
     read_output_tail,
     read_phase,
@@ -68,9 +69,10 @@ def run_progress(run_name: str, now: float | None = None) -> RunProgress:
 
     The elapsed time is wall time since the run's launch (:func:`run_folder.run_elapsed`): it
     never goes backwards, live or over. The ETA is the mean epoch time times the epochs left,
-    capped by what is left of the run's time budget (``max_minutes`` in its config); ``None``
-    before the first epoch ends, outside the training phase (evaluating, writing samples) and
-    once the run is over.
+    capped by what is left of the run's time budget (``max_minutes`` in its config); while the
+    reports after training run (evaluating, writing samples), the time their share done so far
+    says is left (:func:`run_folder.phase_time_left`); ``None`` before the first epoch ends or
+    any of a report is done, and once the run is over.
     """
     folder = existing_run_dir(run_name)
     lock = current_training()
@@ -91,6 +93,8 @@ def run_progress(run_name: str, now: float | None = None) -> RunProgress:
         budget = summary.config.max_minutes if summary.config is not None else None
         if isinstance(budget, int | float) and budget > 0:
             eta = min(eta, max(0.0, budget * 60 - elapsed))
+    elif phase in ("evaluating", "sampling"):
+        eta = phase_time_left(folder, now)  # the reports after training say how far they are
     return RunProgress(run_name, summary.status, len(epochs), summary.epochs_planned, elapsed, eta, records, phase)
 
 

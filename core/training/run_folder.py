@@ -224,7 +224,25 @@ def write_phase(run_dir: Path, phase: str) -> None:
         raise ValueError(f"unknown phase {phase!r}")  # a programming error
     now = time.time()
     current = read_phase(run_dir) or {"launched": now, "before": 0.0}
+    current.pop("done", None)  # a new phase starts with nothing of it done
     write_json_atomic(Path(run_dir) / PHASE_FILE, {**current, "phase": phase, "since": now})
+
+
+def write_phase_progress(run_dir: Path, done: float) -> None:
+    """Record the share (0 to 1) of the current phase done, for its ETA (:func:`phase_time_left`)."""
+    current = read_phase(run_dir)
+    if current is not None:
+        write_json_atomic(Path(run_dir) / PHASE_FILE, {**current, "done": round(min(max(done, 0.0), 1.0), 4)})
+
+
+def phase_time_left(run_dir: Path, now: float) -> float | None:
+    """Seconds the current phase has left at its pace so far (time in it x share left / share done); ``None`` before
+    any of it is reported done."""
+    phase = read_phase(run_dir)
+    done = phase.get("done") if phase else None
+    if not isinstance(done, int | float) or done <= 0 or not isinstance(phase.get("since"), int | float):
+        return None
+    return max(0.0, (now - float(phase["since"])) * (1.0 - done) / done)
 
 
 def read_phase(run_dir: Path) -> dict[str, Any] | None:

@@ -150,7 +150,10 @@ def train(
     _fit_and_save(model, (train_data, validation_data), config, watch, point, run_dir)
     status, reason = watch.ending()
     report_problems = reports(run_dir) if reports is not None and config.write_reports else []
+    if status != "stopped" and (run_dir / STOP_FILE).exists():  # the model was whole: the stop ended only its reports
+        reason = f"{reason}; stop requested during the reports"
     watch.metrics.finished(status, reason=reason, **({"report_errors": report_problems} if report_problems else {}))
+    (run_dir / STOP_FILE).unlink(missing_ok=True)  # the request is answered: none left in the folder or its zip
     return run_dir
 
 
