@@ -97,7 +97,7 @@ def test_score_with_rank(client):
 
 def test_openapi_schema_documents_every_endpoint(client):
     schema = client.get("/openapi.json").json()
-    assert set(schema["paths"]) == {"/generate", "/next", "/score", "/conditions", "/health"}
+    assert set(schema["paths"]) == {"/generate", "/next", "/score", "/song", "/conditions", "/health"}
     request = schema["components"]["schemas"]["GenerateRequest"]["properties"]
     assert request["num_samples"]["maximum"] == 100 and request["length"]["maximum"] == 64
 

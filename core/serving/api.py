@@ -8,6 +8,7 @@ Endpoints::
     POST /generate     sample progressions (conditions, length, temperature, top-k/p, seed chords, locks…)
     POST /next         the composer: ranked next chords after a progression, or what fits between two stretches
     POST /score        per-chord probabilities, surprise, likelihood, perplexity (optionally a genre/mood posterior)
+    POST /song         a whole song: sections with labels, chords and durations in beats (core.serving.song)
     GET  /conditions   accepted genres, moods, keys, scale types, the chord vocabulary and the request limits
     GET  /health       status and the loaded model
     GET  /openapi.json the OpenAPI schema (/docs renders it)
@@ -45,6 +46,7 @@ from core.serving.schemas import (
     ScoreResponse,
     generation_limits,
 )
+from core.serving.song import add_song_route
 from core.vocabulary import VOCAB
 
 
@@ -120,6 +122,8 @@ def create_app(model: str | Path | None = None, generator=None, heavy_slots: int
         """Score progressions (and rank a condition when asked)."""
         with slots.taken(request.work()):
             return scored(app.state.generator, request)
+
+    add_song_route(app)
 
     @app.get("/conditions", response_model=ConditionsResponse)
     def conditions_endpoint() -> ConditionsResponse:
