@@ -24,10 +24,12 @@ MIN_NAMED_SECTIONS = 2
 
 def sections_of(songs: pd.DataFrame) -> pd.DataFrame:
     """One row per section occurrence: song, source, genre, label, chords and beats (sum; NaN when any unknown)."""
-    grouped = songs.groupby(["song_id", "section_index"], sort=False)
+    frame = songs.assign(unknown=songs["beats"].isna())
+    grouped = frame.groupby(["song_id", "section_index"], sort=False)
     sections = grouped.agg(source=("source", "first"), genre=("genre", "first"), label=("section_label", "first"),
-                           chords=("chord", "size"), beats=("beats", lambda b: b.sum(min_count=len(b))))
-    return sections.reset_index()
+                           chords=("chord", "size"), beats=("beats", "sum"), unknown=("unknown", "any"))
+    sections.loc[sections["unknown"], "beats"] = float("nan")
+    return sections.drop(columns="unknown").reset_index()
 
 
 def songs_with_sections(sections: pd.DataFrame) -> pd.Series:

@@ -110,13 +110,13 @@ def windows_from_songs(frame: pd.DataFrame, windows_of_runs) -> list[dict[str, o
     columns = ["section_index", "chord", "key_tonic", "scale_type", "section", "ends", "joins_next"]
     records = list(zip(*(frame[name].tolist() for name in columns), strict=True))
     song_ids = frame["song_id"].tolist()
-    fields_of = frame.drop_duplicates("song_id").set_index("song_id").loc[:, list(SONG_FIELDS[1:])]
+    fields_of = frame.drop_duplicates("song_id").set_index("song_id").loc[:, list(SONG_FIELDS[1:])].to_dict("index")
     rows: list[dict[str, object]] = []
     start = 0
     for end in range(1, len(song_ids) + 1):
         if end < len(song_ids) and song_ids[end] == song_ids[start]:
             continue
-        fields = {"song_id": song_ids[start], **fields_of.loc[song_ids[start]].to_dict()}
+        fields = {"song_id": song_ids[start], **fields_of[song_ids[start]]}
         rows.extend(windows_of_runs(fields, _runs_of_rows(records[start:end])))
         start = end
     return rows
