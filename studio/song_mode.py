@@ -20,13 +20,13 @@ from dataclasses import replace
 import streamlit as st
 
 from core.chords import SlashChord, chord_tones, read_symbol
-from core.config import MAX_SEED, SONG_TEMPO_HIGH, SONG_TEMPO_LOW, TIME_SIGNATURES, SongSettings
+from core.config import MAX_SEED, SONG_CONTEXT_CHORDS, SONG_TEMPO_HIGH, SONG_TEMPO_LOW, TIME_SIGNATURES, SongSettings
 from core.errors import EnvironmentFault, InputError
 from core.generation.song import TODAY_NOTE
 from core.song import model as song_model
-from core.song.form import PRESETS, form_text
+from core.song.form import PRESETS, form_text, read_form
 from core.song.model import Song
-from studio import generate_state
+from studio import generate_state, visitor_budget
 from studio.generate_state import Model
 from studio.plain_text import plain
 from studio.song_url import read_song_text, song_text
@@ -103,12 +103,16 @@ def song_settings() -> SongSettings:
 def _write(model: Model) -> None:
     """Callback: draw a whole new song in the form's shape with the page's conditions and settings."""
     from core.generation.ensemble import load_ensemble
-    from core.generation.song import generate_song
+    from core.generation.song import generate_song, song_work
+    from core.serving.schemas import guidance_factor
 
     request = generate_state.current().request
     try:
         settings = request.settings(random_seed=secrets.randbelow(MAX_SEED + 1))
-        song = generate_song(load_ensemble(model.folder), song_settings(), request.conditions, settings)
+        shape = song_settings()
+        work = song_work(read_form(shape)) * guidance_factor(settings.guidance, request.conditions)
+        visitor_budget.charge(work, "Writing this song")
+        song = generate_song(load_ensemble(model.folder), shape, request.conditions, settings)
     except (InputError, EnvironmentFault) as error:
         st.session_state[_PROBLEM] = str(error)
         return
@@ -166,8 +170,14 @@ def _regenerate(index: int, model: Model) -> None:
     song, request = current_song(), generate_state.current().request
     if song is None:
         return
+    settings, section = request.settings(), song.sections[index]
+    context = min(SONG_CONTEXT_CHORDS, len(song.sections[index - 1].chords)) if index else 0
+    fixed = set(range(context)) | {context + p for p in section.locked}
     try:
-        redrawn = regenerate_section(load_ensemble(model.folder), song, index, request.settings(),
+        visitor_budget.charge(visitor_budget.drawing_work(context + len(section.chords), [fixed], settings.gibbs_passes,
+                                                          settings.guidance, request.conditions),
+                              "Regenerating this section")
+        redrawn = regenerate_section(load_ensemble(model.folder), song, index, settings,
                                      draw=secrets.randbelow(MAX_SEED) + 1)
     except (InputError, EnvironmentFault) as error:
         st.session_state[_PROBLEM] = str(error)

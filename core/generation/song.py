@@ -30,7 +30,7 @@ import numpy as np
 
 from core.chords import SlashChord
 from core.conditions import Conditions
-from core.config import MAX_SEED, SONG_CONTEXT_CHORDS, GenerationSettings, SongSettings
+from core.config import MAX_SECTION_CHORDS, MAX_SEED, SONG_CONTEXT_CHORDS, GenerationSettings, SongSettings
 from core.errors import InputError
 from core.generation.generate import generate
 from core.generation.loading import Generator, as_generator
@@ -42,6 +42,12 @@ from core.spelling import key_name
 #: what the page, the CLI and the API say about how a song is made today.
 TODAY_NOTE = ("Sections are drawn by today's model as progressions after the section before them (it knows genre, "
               "mood and key, not sections); durations come from the corpus's harmonic rhythm for the genre.")
+
+
+def song_work(form: Form) -> int:
+    """Decoder row-steps drawing a song in ``form`` costs at most, unguided (each section's context and chords, drawn
+    and then scored); guidance doubles it. The API admits by it and the page charges a visitor's budget with it."""
+    return 2 * sum(min(MAX_SECTION_CHORDS, s.bars * form.time.beats) + SONG_CONTEXT_CHORDS for s in form.sections)
 
 
 def section_seed(song_seed: int, index: int, draw: int = 0) -> int:

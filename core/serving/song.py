@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, PrivateAttr, create_model, model_validator
 
-from core.config import MAX_SECTION_CHORDS, SONG_CONTEXT_CHORDS, GenerationSettings, SongSettings
+from core.config import GenerationSettings, SongSettings
 from core.serving.schemas import ConditionFields, guidance_factor, setting_field
 from core.song.form import Form, read_form
 
@@ -45,9 +45,9 @@ class _SongRequestBase(ConditionFields):
 
     def work(self) -> int:
         """Decoder row-steps the song costs at most: each section's chords and context, twice over under guidance."""
-        steps = sum(min(MAX_SECTION_CHORDS, s.bars * self._form.time.beats) + SONG_CONTEXT_CHORDS
-                    for s in self._form.sections)
-        return 2 * steps * guidance_factor(self.guidance, self.conditions())  # drawn, then scored
+        from core.generation.song import song_work
+
+        return song_work(self._form) * guidance_factor(self.guidance, self.conditions())
 
 
 #: ``POST /song``'s body: the song settings and the sampling settings a song takes, on top of the conditions.
