@@ -6,7 +6,7 @@ import pytest
 
 from core.chords import Chord
 from core.conditions import GENRES, MOODS
-from core.corpus.build import MAX_WINDOW_CHORDS, SOURCES, build_corpus, song_windows, window_lengths
+from core.corpus.build import MAX_WINDOW_CHORDS, SOURCES, build_corpus, song_windows, source_name, window_lengths
 from core.corpus.rows import Segment, Song
 from core.corpus.table import COLUMNS, load_table
 from core.paths import CORPUS_TABLE
@@ -44,7 +44,7 @@ def test_build_from_real_excerpts_is_deterministic(tmp_path: Path) -> None:
     build_corpus(FIXTURES, second, log=lambda _: None)
     assert first.read_bytes() == second.read_bytes()
     assert (tmp_path / "build_report.json").exists()
-    assert set(frame["source"]) == set(SOURCES)
+    assert set(frame["source"]) == set(map(source_name, SOURCES))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def table():
 
 def test_shipped_table_has_every_source_and_label(table) -> None:
     assert tuple(table.columns) == COLUMNS
-    assert set(table["source"]) == set(SOURCES)
+    assert set(table["source"]) == set(map(source_name, SOURCES))
     assert set(table["genre"]) - {""} <= set(GENRES) and len(set(table["genre"]) - {""}) >= 8
     assert set(table["mood"]) <= set(MOODS) | {""}
     assert set(table["scale_type"]) == {"major", "minor"}
