@@ -5,7 +5,8 @@ output folder) and one Chromium (Debian's, ``/usr/bin/chromium``) with one brows
 visitor, all driven at once (Playwright's async API). Each visitor opens ``/generate`` with its own
 seed (3 × 8 chords) and then, one click a second:
 
-* phase 1, **Generate new** ``clicks`` times (the issue's baseline: 10 visitors × 5 clicks, 1 s apart);
+* phase 1, **Generate new** ``clicks`` times (the issue's baseline: 10 visitors × 5 clicks, 1 s apart; the
+  visitors' first clicks are spread over that second);
 * phase 2, the same number of clicks cycling **a chord** (its panel opens), **Regenerate** one
   progression and **Generate new**.
 
@@ -118,6 +119,7 @@ async def _visitor(browser, base: str, number: int, clicks: int, tally: Tally, p
     await ready.wait()
     for phase in ("generate_new", "mixed"):
         await phases[phase].wait()
+        await asyncio.sleep(PAUSE_S * number / VISITORS)  # visitors do not all click at the same instant
         for click in range(clicks if opened else 0):
             selector, changes, panel = (new, True, False) if phase == "generate_new" else actions[click % len(actions)]
             try:
