@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from core.chords import ROOTS, ChordError, pitch_class
 from core.errors import InputError
+from core.spelling import key_name
 
 UNSPECIFIED = "unspecified"
 GENRES: tuple[str, ...] = (
@@ -81,6 +82,12 @@ def parse_key(text: str) -> tuple[int, str | None]:
     return tonic, mode
 
 
+def typed_tonic(text: str) -> str:
+    """The tonic as written in a key typed as :func:`parse_key` reads it: ``"Gbm"`` -> ``"Gb"``, ``"f# minor"`` -> ``"f#"``."""
+    head = text.strip().replace(":", " ").replace("_", " ").split()[0]
+    return head[:-1] if len(head) >= 2 and head[-1] == "m" and head[-2] != "m" else head
+
+
 @dataclass(frozen=True)
 class Conditions:
     """The labels a progression is generated or scored under; any may be ``unspecified``."""
@@ -112,14 +119,15 @@ class Conditions:
             if mode and scale_label != UNSPECIFIED and mode != scale_label:
                 raise InputError(f"key {key!r} is {mode} but scale type is {scale_label}")
             mode = mode or (scale_label if scale_label != UNSPECIFIED else "major")
-            key_label = f"{ROOTS[tonic]} {mode}"
+            key_label = key_name(tonic, mode, typed_tonic(key))  # as named: Gb major stays Gb, not F#
             if scale_label == UNSPECIFIED:
                 scale_label = mode
         return cls(genre_label, mood_label, key_label, scale_label)
 
     def ids(self) -> dict[str, int]:
         """Ids for the model's condition inputs: ``{"genre": g, "mood": m, "key": k, "scale_type": s}``."""
-        return {name: VOCABULARIES[name].index(getattr(self, name)) for name in CONDITION_NAMES}
+        ids = {name: VOCABULARIES[name].index(getattr(self, name)) for name in CONDITION_NAMES if name != "key"}
+        return {**ids, "key": key_id(self.tonic, self.mode)}  # "Gb major" is the model's "F# major"
 
     @property
     def tonic(self) -> int | None:

@@ -4,16 +4,19 @@ A chord is stored as root pitch class x quality (:mod:`core.chords`); how it is 
 the key. In A major the leading-tone chord is ``G#m7b5``, not ``Abm7b5``; in B major the line
 ``F#maj7 E Abm7 B C#6 Ebm`` reads ``F#maj7 E G#m7 B C#6 D#m``. The rules, for a key (tonic, mode):
 
-- the key is named as usual (:data:`KEY_TONICS`: Db major, G# minor, Eb minor …) and its scale
-  takes seven consecutive letters from the tonic's;
+- the key is named as the user named it (``Gb major`` and ``F# major`` are spelled apart; any of
+  the 30 key names whose scale needs no double sharp or flat), else as usual (:data:`KEY_TONICS`:
+  Db major, G# minor, Eb minor …), and its scale takes seven consecutive letters from the tonic's;
 - a root is named by its scale degree: a diatonic root takes the scale's own name, a chromatic
   one the lowered or raised degree its Roman numeral names (``bIII``, ``#IV``, ``bVII`` in major;
-  the raised third, sixth and seventh in minor, so E7 in A minor holds G#);
+  the raised third, sixth and seventh in minor, so E7 in A minor holds G#), so a symbol and its
+  numeral always agree (``D#maj7 VImaj7`` and ``B#7 #IV7`` in F# major, ``Ebmaj7 VImaj7`` in Gb);
 - a chord's tones are named by their interval above the root (a third two letters up, a fifth
-  four …); a diminished seventh's seventh becomes a sixth when it would need a double flat;
-- nothing is spelled with a double sharp or flat: when a root's tones would need one, the root
-  is respelled as the enharmonic whose tones need none and fewest accidentals (``Ebb`` -> ``D``,
-  ``Dbm7b5`` -> ``C#m7b5``), leaning to the key's side (sharps in sharp keys);
+  four …), a double sharp or flat where the degree needs one (``F##`` in F# major's D# chord);
+  a diminished seventh's seventh becomes a sixth when it would need a double flat;
+- only a root that would itself need a double sharp or flat (``Ebb``, bII of Db major) is
+  respelled: as the enharmonic whose tones need fewest doubles and accidentals (``D``), leaning
+  to the key's side (sharps in sharp keys);
 - a slash bass that is a chord tone is named as that tone, any other bass by its interval above
   the root (``C/Bb`` a minor seventh, ``C/F#`` a raised fourth, ``C/Ab`` a minor sixth).
 
@@ -55,7 +58,7 @@ class Note(NamedTuple):
 
     @property
     def name(self) -> str:
-        """ASCII name: ``C``, ``F#``, ``Bb`` (``##``/``bb`` never occur in the studio's spellings)."""
+        """ASCII name: ``C``, ``F#``, ``Bb``; ``F##``/``Bbb`` only for a chord tone that needs it (never a root)."""
         return self.letter + ("#" * self.alter if self.alter > 0 else "b" * -self.alter)
 
     @property
@@ -77,11 +80,40 @@ def _letter_up(letter: str, steps: int) -> str:
     return LETTERS[(LETTERS.index(letter) + steps) % 7]
 
 
-def key_name(tonic: int, mode: str) -> str:
-    """The usual name of a key: ``key_name(8, "minor")`` is ``"G# minor"``, ``key_name(1, "major")`` ``"Db major"``."""
+def key_name(tonic: int, mode: str, named: str | None = None) -> str:
+    """The name of a key: ``named`` (a tonic as the user wrote it, ``"Gb"``) when it is a key name whose scale needs
+    no double accidental and names ``tonic``, else the usual one: ``key_name(8, "minor")`` is ``"G# minor"``,
+    ``key_name(6, "major", "Gb")`` ``"Gb major"``, ``key_name(1, "minor", "Db")`` ``"C# minor"`` (Db minor needs Bbb)."""
     if mode not in KEY_TONICS:
         raise InputError(f"unknown scale type {mode!r}; accepted: major, minor")
-    return f"{KEY_TONICS[mode][tonic % 12]} {mode}"
+    return f"{tonic_name(tonic, mode, named)} {mode}"
+
+
+def tonic_name(tonic: int, mode: str, named: str | None = None) -> str:
+    """The tonic's name in :func:`key_name`: ``named`` when usable for the key, else :data:`KEY_TONICS`'."""
+    if named:
+        written = named.strip()
+        written = written[:1].upper() + written[1:]
+        if written in _NAMED_TONICS[mode] and pitch_class(written) == tonic % 12:
+            return written
+    return KEY_TONICS[mode][tonic % 12]
+
+
+def _scale_of(tonic: Note, mode: str) -> tuple[Note, ...]:
+    return tuple(note_named(_letter_up(tonic.letter, degree), tonic.pitch_class + step)
+                 for degree, step in enumerate(SCALE_STEPS[mode]))
+
+
+def _letter_of(name: str) -> Note:
+    return note_named(name[0], pitch_class(name))
+
+
+#: every key name per mode whose scale needs no double sharp or flat: the 15 major and 15 minor key signatures.
+_NAMED_TONICS: dict[str, frozenset[str]] = {
+    mode: frozenset(f"{letter}{accidental}" for letter in LETTERS for accidental in ("", "#", "b")
+                    if all(abs(n.alter) <= 1 for n in _scale_of(_letter_of(f"{letter}{accidental}"), mode)))
+    for mode in ("major", "minor")
+}
 
 
 def guess_key(chords: Sequence[Chord | SlashChord], scale_type: str | None = None) -> tuple[int, str]:
@@ -112,32 +144,31 @@ class Spelling:
     """How chords are written in one key: ``Spelling(9, "major").symbol(Chord(8, "hdim7"))`` is ``"G#m7b5"``.
 
     Cheap to build; results are cached per key. :meth:`for_chords` picks the requested key or
-    guesses one; :meth:`from_name` reads ``"G# minor"``.
+    guesses one; :meth:`from_name` reads ``"G# minor"`` or ``"Gb major"``. ``named`` is the tonic as
+    the user wrote it (``"Gb"``): the key is spelled by that name's scale (:func:`tonic_name`).
     """
 
-    def __init__(self, tonic: int, mode: str = "major") -> None:
+    def __init__(self, tonic: int, mode: str = "major", named: str | None = None) -> None:
         if mode not in SCALE_STEPS:
             raise InputError(f"unknown scale type {mode!r}; accepted: major, minor")
         self.tonic, self.mode = tonic % 12, mode
-        tonic_letter = KEY_TONICS[mode][self.tonic][0]
-        self.scale: tuple[Note, ...] = tuple(
-            note_named(_letter_up(tonic_letter, degree), self.tonic + step) for degree, step in enumerate(SCALE_STEPS[mode])
-        )
+        self.tonic_note: Note = _letter_of(tonic_name(self.tonic, mode, named))
+        self.scale: tuple[Note, ...] = _scale_of(self.tonic_note, mode)
         #: key signature: sharps (> 0) or flats (< 0).
         self.fifths: int = sum(note.alter for note in self.scale)
 
     @classmethod
-    def for_chords(cls, chords: Sequence[Chord | SlashChord], key: tuple[int, str] | None = None,
+    def for_chords(cls, chords: Sequence[Chord | SlashChord], key: tuple[int, str] | tuple[int, str, str] | None = None,
                    scale_type: str | None = None) -> Spelling:
-        """The spelling for ``key`` (tonic, mode), or for the key :func:`guess_key` reads from ``chords``
-        (among ``scale_type``'s keys when given) when ``key`` is ``None``."""
+        """The spelling for ``key`` (tonic, mode, optionally the tonic's name), or for the key :func:`guess_key`
+        reads from ``chords`` (among ``scale_type``'s keys when given) when ``key`` is ``None``."""
         return _spelling(*(key if key is not None else guess_key(chords, scale_type)))
 
     @classmethod
     def from_name(cls, name: str) -> Spelling:
-        """The spelling of a key written ``"<tonic> <mode>"`` (``"G# minor"``, ``"Ab major"``)."""
-        tonic_name, _, mode = name.strip().partition(" ")
-        return _spelling(pitch_class(tonic_name), mode.strip() or "major")
+        """The spelling of a key written ``"<tonic> <mode>"`` (``"G# minor"``, ``"Gb major"``), spelled as named."""
+        tonic, _, mode = name.strip().partition(" ")
+        return _spelling(pitch_class(tonic), mode.strip() or "major", tonic)
 
     @property
     def key(self) -> tuple[int, str]:
@@ -145,9 +176,14 @@ class Spelling:
         return self.tonic, self.mode
 
     @property
+    def named_key(self) -> tuple[int, str, str]:
+        """(tonic pitch class, mode, tonic name): the key as named, for notation (``(6, "major", "Gb")``)."""
+        return self.tonic, self.mode, self.tonic_note.name
+
+    @property
     def name(self) -> str:
-        """The key's name, e.g. ``"G# minor"``."""
-        return key_name(self.tonic, self.mode)
+        """The key's name, e.g. ``"G# minor"``, ``"Gb major"``."""
+        return f"{self.tonic_note.name} {self.mode}"
 
     def __repr__(self) -> str:
         return f"Spelling({self.name!r})"
@@ -156,24 +192,35 @@ class Spelling:
 
     def note(self, pc: int) -> Note:
         """A lone pitch class (a bass outside the chord) named by its scale degree, never double-sharp or -flat."""
-        return _note_in_key(self.tonic, self.mode, pc % 12)
+        return _note_in_key(self.tonic, self.mode, self.tonic_note.name, pc % 12)
 
     def chord_notes(self, chord: Chord) -> dict[int, Note]:
         """Each of the chord's pitch classes -> its spelled name, root included."""
-        return dict(_chord_notes(self.tonic, self.mode, chord))
+        return dict(_chord_notes(self.tonic, self.mode, self.tonic_note.name, chord))
+
+    def chord_tones(self, chord: Chord | SlashChord) -> dict[int, Note]:
+        """The tones of a chord as its symbol names them: :meth:`chord_notes`, unless its slash bass is a tone that
+        would need a double accidental (``C##`` under A# in B major): then the whole chord is spelled from the
+        enharmonic root that needs none (``Bb/D``), so the symbol never shows one."""
+        slash = as_slash(chord)
+        tones = self.chord_notes(slash.chord)
+        if slash.bass is None or slash.bass not in tones or abs(tones[slash.bass].alter) <= 1:
+            return tones
+        return dict(min((_tones_over(root, slash.chord) for root in _enharmonics(slash.chord.root)),
+                        key=lambda spelled: (abs(dict(spelled)[slash.bass].alter) > 1,
+                                             sum(abs(n.alter) > 1 for _, n in spelled))))
 
     def root(self, chord: Chord | SlashChord) -> Note:
         """The spelled root."""
-        plain = as_slash(chord).chord
-        return self.chord_notes(plain)[plain.root]
+        return self.chord_tones(chord)[as_slash(chord).chord.root]
 
     def bass(self, chord: Chord | SlashChord) -> Note | None:
-        """The spelled slash bass, ``None`` in root position: a chord tone as the chord spells it, any
-        other note by its interval above the spelled root (``C/Bb``), or its scale degree if that needs a double."""
+        """The spelled slash bass, ``None`` in root position: a chord tone as the chord spells it (:meth:`chord_tones`),
+        any other note by its interval above the spelled root (``C/Bb``), or its scale degree if that needs a double."""
         slash = as_slash(chord)
         if slash.bass is None:
             return None
-        tones = self.chord_notes(slash.chord)
+        tones = self.chord_tones(slash)
         if slash.bass in tones:
             return tones[slash.bass]
         root = tones[slash.chord.root]
@@ -200,20 +247,20 @@ class Spelling:
 
 
 @functools.cache
-def _spelling(tonic: int, mode: str) -> Spelling:
-    return Spelling(tonic, mode)
+def _spelling(tonic: int, mode: str, named: str | None = None) -> Spelling:
+    return Spelling(tonic, mode, named)
 
 
-def _key_side(tonic: int, mode: str) -> int:
+def _key_side(tonic: int, mode: str, named: str) -> int:
     """+1 for a sharp key, -1 for a flat one, 0 for C major / A minor."""
-    fifths = _spelling(tonic, mode).fifths
+    fifths = _spelling(tonic, mode, named).fifths
     return (fifths > 0) - (fifths < 0)
 
 
-def _by_degree(tonic: int, mode: str, pc: int) -> Note:
+def _by_degree(tonic: int, mode: str, named: str, pc: int) -> Note:
     """``pc`` named by its scale degree in the key (the Roman numeral's degree)."""
     degree, _ = scale_degree(pc - tonic, mode)
-    return note_named(_spelling(tonic, mode).scale[degree].letter, pc)
+    return note_named(_spelling(tonic, mode, named).scale[degree].letter, pc)
 
 
 def _enharmonics(pc: int) -> list[Note]:
@@ -222,11 +269,11 @@ def _enharmonics(pc: int) -> list[Note]:
 
 
 @functools.cache
-def _note_in_key(tonic: int, mode: str, pc: int) -> Note:
-    note = _by_degree(tonic, mode, pc)
+def _note_in_key(tonic: int, mode: str, named: str, pc: int) -> Note:
+    note = _by_degree(tonic, mode, named, pc)
     if abs(note.alter) <= 1:
         return note
-    side = _key_side(tonic, mode)
+    side = _key_side(tonic, mode, named)
     return min(_enharmonics(pc), key=lambda n: (abs(n.alter), n.alter * side < 0, n.letter))
 
 
@@ -242,15 +289,17 @@ def _tones_over(root: Note, chord: Chord) -> tuple[tuple[int, Note], ...]:
 
 
 @functools.cache
-def _chord_notes(tonic: int, mode: str, chord: Chord) -> tuple[tuple[int, Note], ...]:
-    """The chord's tones spelled in the key: its root by scale degree, respelled if a tone would need a double accidental."""
+def _chord_notes(tonic: int, mode: str, named: str, chord: Chord) -> tuple[tuple[int, Note], ...]:
+    """The chord's tones spelled in the key: its root by scale degree (respelled only if it would itself need a
+    double accidental), each tone by its interval above the root."""
+    root = _by_degree(tonic, mode, named, chord.root)
+    if abs(root.alter) <= 1:
+        return _tones_over(root, chord)
+
     def doubles(tones: tuple[tuple[int, Note], ...]) -> int:
         return sum(abs(note.alter) > 1 for _, note in tones)
 
-    in_key = _tones_over(_by_degree(tonic, mode, chord.root), chord)
-    if not doubles(in_key):
-        return in_key
-    side = _key_side(tonic, mode)
+    side = _key_side(tonic, mode, named)
     options = [_tones_over(root, chord) for root in _enharmonics(chord.root)]
     return min(options, key=lambda tones: (doubles(tones), sum(abs(n.alter) for _, n in tones),
                                            tones[0][1].alter * side < 0, tones[0][1].letter))

@@ -68,8 +68,10 @@ def _spelling(shown: list[SlashChord]):
     request = state.request
     if not shown:
         return None
-    key = None if not request.key else ((request.conditions.tonic + request.transpose) % 12, request.conditions.mode or "major")
-    return Spelling.for_chords(shown, key)
+    if not request.key:
+        return Spelling.for_chords(shown)
+    named = request.conditions.key.split()[0] if request.transpose % 12 == 0 else None  # the key as the user named it
+    return Spelling((request.conditions.tonic + request.transpose) % 12, request.conditions.mode or "major", named)
 
 
 def _current(shown: list[SlashChord], spelling, bpm: int, voicing: str) -> None:
@@ -142,9 +144,9 @@ def _actions(chords: SlashChords, shown: list[SlashChord], model: Model) -> None
                   help="Keep it among the favourites")
     text = slash_text(shown)
     spelling = _spelling(shown)
-    key = spelling.key if request.key else None
+    key = spelling.named_key if request.key else None
     st.image(loaders.notation_svg(text, key, "Composed", request.tempo, request.voicing), width="stretch")
-    st.download_button("MIDI", loaders.progression_midi(text, spelling.key, "Composed", request.tempo, request.voicing),
+    st.download_button("MIDI", loaders.progression_midi(text, spelling.named_key, "Composed", request.tempo, request.voicing),
                        "chordsmith-composed.mid", "audio/midi", icon=":material/download:", key="gen-compose-midi",
                        on_click="ignore")
 

@@ -58,9 +58,10 @@ class ShownProgression:
         return self.spelling.symbol(moved(item, transpose))
 
 
-def sample_key(sample: Sample) -> tuple[int, str]:
-    """(tonic pitch class, mode) of the key a sample's numerals are in: its notation's key signature."""
-    return Spelling.from_name(sample.roman_key).key
+def sample_key(sample: Sample) -> tuple[int, str, str]:
+    """(tonic pitch class, mode, tonic name) of the key a sample's numerals are in: its notation's key signature
+    and spelling (``Gb major`` is written in flats, ``F# major`` in sharps)."""
+    return Spelling.from_name(sample.roman_key).named_key
 
 
 def model_sample(state: PageState, index: int, model: Model) -> Sample:

@@ -83,5 +83,5 @@ def export_samples(samples, out_dir: Path, quiet: bool = False) -> None:
     for index, sample in enumerate(samples, start=1):
         tonic_name, mode = sample.roman_key.split()
         paths = export_progression(sample.slash_chords, out_dir, stem=f"sample_{index:02d}", title=" ".join(sample.symbols),
-                                   key=(pitch_class(tonic_name), mode))
+                                   key=(pitch_class(tonic_name), mode, tonic_name))  # spelled as named
         print(f"sample {index}: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr if quiet else sys.stdout)

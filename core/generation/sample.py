@@ -74,11 +74,14 @@ def roman_for(chords: Sequence[Chord | SlashChord], conditions: Conditions,
     """Roman numerals of ``chords`` and the key they are in (the requested key, else :func:`guess_key`).
 
     ``transposition`` moves the requested key with chords that were moved from it. Slash basses
-    add inversion figures (``V65``).
+    add inversion figures (``V65``). The key keeps the name the user gave it (``Gb major``, not
+    ``F# major``), so the chords are spelled by its scale (:mod:`core.spelling`).
     """
+    named = None
     if conditions.tonic is not None:
         tonic, mode = (conditions.tonic + transposition) % 12, conditions.mode or "major"
+        named = conditions.key.split()[0] if transposition % 12 == 0 else None  # the key as the user named it
     else:
         tonic, mode = guess_key(chords, conditions.mode)
     slashes = [as_slash(c) for c in chords]
-    return [roman_numeral(c.chord, tonic, mode, c.bass) for c in slashes], key_name(tonic, mode)
+    return [roman_numeral(c.chord, tonic, mode, c.bass) for c in slashes], key_name(tonic, mode, named)

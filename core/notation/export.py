@@ -21,7 +21,7 @@ def export_progression(
     out_dir: str | Path,
     stem: str = "progression",
     title: str | None = None,
-    key: tuple[int, str] | None = None,
+    key: tuple[int, str] | tuple[int, str, str] | None = None,
     bpm: float = DEFAULT_TEMPO,
     beats_per_chord: int = DEFAULT_BEATS_PER_CHORD,
     backend: audio.Backend = "auto",

@@ -23,7 +23,7 @@ _KIND_OF_QUALITY = {
 #: note values a held chord is written in, longest first: quarters -> (type, dotted).
 _NOTE_VALUES = ((6, "whole", True), (4, "whole", False), (3, "half", True), (2, "half", False), (1, "quarter", False))
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_ACCIDENTAL_NAMES = {-1: "flat", 0: "natural", 1: "sharp"}
+_ACCIDENTAL_NAMES = {-2: "flat-flat", -1: "flat", 0: "natural", 1: "sharp", 2: "double-sharp"}
 
 
 def _note_values(quarters: int) -> list[tuple[int, str, bool]]:

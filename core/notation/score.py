@@ -32,7 +32,7 @@ class Score:
     chords: tuple[SlashChord, ...]
     voicings: tuple[tuple[int, ...], ...]
     spelling: Spelling
-    key: tuple[int, str] | None
+    key: tuple[int, str] | tuple[int, str, str] | None
     title: str
     bpm: float
     beats_per_chord: int
@@ -55,7 +55,7 @@ class Score:
     def spelled_notes(self, index: int) -> list[Note]:
         """Names of chord ``index``'s pitches (bass first), as the chord spells its tones."""
         slash = self.chords[index]
-        names = self.spelling.chord_notes(slash.chord)
+        names = self.spelling.chord_tones(slash)  # as its symbol names them
         bass = self.spelling.bass(slash)
         return [bass if i == 0 and bass is not None else names.get(m % 12) or self.spelling.note(m)
                 for i, m in enumerate(self.voicings[index])]
@@ -78,7 +78,7 @@ def validate_progression(chords: Sequence[Chord | SlashChord], beats_per_chord: 
 def build_score(
     chords: Sequence[Chord | SlashChord],
     title: str = "Progression",
-    key: tuple[int, str] | None = None,
+    key: tuple[int, str] | tuple[int, str, str] | None = None,
     bpm: float = DEFAULT_TEMPO,
     beats_per_chord: int = DEFAULT_BEATS_PER_CHORD,
     voicing: VoicingStyle = "voice-led",
@@ -86,14 +86,15 @@ def build_score(
     """The voiced, spelled score of a progression (:class:`Score`).
 
     ``chords`` may be plain chords or :class:`SlashChord` (an inversion or a typed bass, kept).
-    ``key`` (tonic pitch class, ``"major"``/``"minor"``) adds a key signature and Roman numerals;
-    spelling follows it, or the key :func:`core.spelling.guess_key` reads when it is ``None``.
+    ``key`` (tonic pitch class, ``"major"``/``"minor"``, optionally the tonic's name, ``(6, "major", "Gb")``)
+    adds a key signature and Roman numerals; spelling follows it (the named key's scale), or the key
+    :func:`core.spelling.guess_key` reads when it is ``None``.
     Each chord lasts ``beats_per_chord`` quarter notes (one chord per 4/4 bar by default).
     """
     validate_progression(chords, beats_per_chord, bpm)
     slashes = tuple(as_slash(c) for c in chords)
     if key is not None:
-        key = (key[0] % 12, key[1])
+        key = (key[0] % 12, key[1], *key[2:3])  # a third item names the tonic: (6, "major", "Gb") is spelled in Gb
     return Score(
         chords=slashes,
         voicings=tuple(tuple(v) for v in voice_progression(slashes, voicing)),
