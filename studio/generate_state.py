@@ -8,8 +8,9 @@ run starts from the address:
 
 - the address this page last wrote, widgets alive: the session's state, with the widgets' values;
 - an address from outside (a first visit, a pasted link, Back, or the sidebar's bare ``/generate``):
-  the state filed under it, else for a bare address the session's latest state, else the link read
-  with fallbacks (:mod:`studio.generate_url`); the widgets are set from it.
+  for a bare address the session's latest state (never what a bare first arrival showed), else the
+  state filed under it, else the link read with fallbacks (:mod:`studio.generate_url`); the widgets
+  are set from it.
 
 The address is then written back, so the address bar always reproduces the page. On the first run
 after arriving from another page it is written one run later (:func:`finish`): Streamlit's browser
@@ -93,10 +94,10 @@ def start() -> Start:
     filed = st.session_state.setdefault(_BY_ADDRESS, {})
     address = _address(params)
     link = None
-    if address in filed:
+    if not params and STATE in st.session_state:  # the sidebar's bare /generate: the page as it was left, whatever
+        state, problems = st.session_state[STATE], []  # the bare address showed on an earlier first arrival
+    elif address in filed:
         state, problems = filed[address]
-    elif not params and STATE in st.session_state:
-        state, problems = st.session_state[STATE], []
     else:
         link, problems = PageLink.from_query(params)
         state = PageState.from_link(link)

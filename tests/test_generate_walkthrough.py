@@ -1,0 +1,67 @@
+"""What a new user's walk through the Generate page found (issue 23, items 1-4, 6, 7), under streamlit.testing.
+
+Arriving by the sidebar (a bare ``/generate``), editing, leaving by the sidebar and coming back by it
+must bring back every edit: a star, a padlock, a progression regenerated, a chord swapped, the
+composer. A private CHORDSMITH_OUTPUT, the sample table and a tiny random-weight model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_pages_dataset_training import page, studio  # noqa: F401 - the shared fixture
+from test_pages_generate_evaluation import GENERATE, click, model, progressions, select, show  # noqa: F401
+
+DATASET = "pages/1_dataset.py"
+
+
+def by_the_sidebar(at: AppTest, script: str) -> AppTest:
+    """Open ``script`` as the sidebar's link does: its bare address, no query string."""
+    at.switch_page(script)
+    for name in list(at.query_params):
+        del at.query_params[name]
+    return at.run()
+
+
+def star(at: AppTest) -> None:
+    click(at, "gen-star-0")
+
+
+def lock(at: AppTest) -> None:
+    select(at, 1, 2)
+    click(at, "gen-lock-1")
+
+
+def regenerate(at: AppTest) -> None:
+    click(at, "gen-regen-2")
+
+
+def swap(at: AppTest) -> None:
+    select(at, 0, 1)
+    next(b for b in at.button if b.key.startswith("gen-swap-0-1-")).click().run()
+
+
+def compose(at: AppTest) -> None:
+    show(at, "Compose")
+    next(b for b in at.button if b.key.startswith("gen-compose-add-next-")).click().run()
+    show(at, "Progressions")
+
+
+@pytest.mark.parametrize("edit", [star, lock, regenerate, swap, compose], ids=lambda e: e.__name__)
+def test_leaving_and_returning_by_the_sidebar_keeps_every_edit(model: Path,  # noqa: F811
+                                                                edit: Callable[[AppTest], None]) -> None:
+    at = by_the_sidebar(page("app.py").run(), GENERATE)  # the first arrival: a bare /generate
+    at.run()  # the run that writes the address the page arrived at
+    first = dict(at.query_params)
+    edit(at)
+    assert not at.exception, at.exception
+    edited, query = progressions(at), dict(at.query_params)
+    assert query != first  # the edit is in the address
+    by_the_sidebar(at, DATASET)
+    assert not at.exception
+    by_the_sidebar(at, GENERATE).run()
+    assert not at.exception, at.exception
+    assert progressions(at) == edited and dict(at.query_params) == query
