@@ -21,6 +21,7 @@ import streamlit as st
 
 from core.config import MAX_ANALYZE_CHARACTERS, VISITOR_WORK_BUDGET, VISITOR_WORK_PER_S
 from core.errors import InputError
+from core.generation.analysis import check_scored_length, symbols_typed
 from studio import access
 
 _SESSION_KEY = "visitor-work-budget"
@@ -105,6 +106,7 @@ def analysis_work(text: str) -> int:
     from core.conditions import GENRES, MOODS
 
     if len(text) > MAX_ANALYZE_CHARACTERS:
+        check_scored_length(symbols_typed(text))  # too many chords: said in chords, what the page limits
         raise InputError(f"the progression to analyze has {len(text):,} characters; at most {MAX_ANALYZE_CHARACTERS:,} "
                          "are read (a progression holds at most a few dozen chords)")
     chords = len(text.replace(",", " ").replace("|", " ").split())

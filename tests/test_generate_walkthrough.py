@@ -65,3 +65,21 @@ def test_leaving_and_returning_by_the_sidebar_keeps_every_edit(model: Path,  # n
     by_the_sidebar(at, GENERATE).run()
     assert not at.exception, at.exception
     assert progressions(at) == edited and dict(at.query_params) == query
+
+
+def test_analyze_counts_the_chords_it_limits(model: Path) -> None:  # noqa: F811
+    from core.config import MAX_CHORDS
+    from core.errors import InputError
+    from core.generation.analysis import read_scored
+
+    typed = " ".join(["C", "G", "Am"] * 400)  # 1,200 chords, 3,599 characters
+    with pytest.raises(InputError, match=f"at most {MAX_CHORDS} chords, got 1,200$"):
+        read_scored(typed)
+    at = page(GENERATE)
+    at.query_params["seed"] = "3"
+    at.run()
+    show(at, "Analyze a progression")
+    at.text_area(key="gen-analyze").set_value(typed).run()
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error).replace("\\", "")
+    assert f"at most {MAX_CHORDS} chords, got 1,200" in errors and "characters" not in errors, errors

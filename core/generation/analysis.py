@@ -36,10 +36,22 @@ def check_scored_length(count: int) -> None:
         raise InputError(f"a progression may hold at most {MAX_CHORDS} chords, got {count:,}")
 
 
+#: most characters of one typed symbol the reading accepts on average (``Bbm7b5/Ab`` is 9).
+SYMBOL_CHARACTERS = 16
+
+
+def symbols_typed(text: str) -> int:
+    """How many symbols a typed progression holds (separated by spaces, commas or bars), counted without reading them."""
+    return len(text.replace(",", " ").replace("|", " ").split())
+
+
 def read_scored(chords: Sequence[TypedChord] | str) -> list[ParsedSymbol]:
-    """Typed chords read for scoring, within the cap (:func:`check_scored_length`)."""
-    if isinstance(chords, str) and len(chords) > 16 * MAX_CHORDS:  # refused before reading thousands of symbols
-        raise InputError(f"a progression may hold at most {MAX_CHORDS} chords, got {len(chords):,} characters")
+    """Typed chords read for scoring, within the cap (:func:`check_scored_length`); a text too long to hold that many
+    is refused before any symbol is read, counting the chords it holds (what the cap limits) when they are too many."""
+    if isinstance(chords, str) and len(chords) > SYMBOL_CHARACTERS * MAX_CHORDS:
+        check_scored_length(symbols_typed(chords))
+        raise InputError(f"a progression may be at most {SYMBOL_CHARACTERS * MAX_CHORDS:,} characters long, "
+                         f"got {len(chords):,}")
     parsed = read_chords(chords)
     check_scored_length(len(parsed))
     return parsed
