@@ -621,6 +621,15 @@ MAX_WEIGHTS_ARRAYS = 64
 MAX_POINTER_BYTES = 4_096
 MAX_SMALL_JSON_BYTES = 10_000_000
 MAX_CONFIG_BYTES = 1_000_000
+#: most decoder row-steps one generation request may cost (core.generation.locks.request_work: the locked sampler's
+#: passes, twice over under guidance), on every surface alike: the command line, the HTTP API, the Generate page.
+#: About 26 µs a step on one core: a few seconds; a plain request of 100 × 64 chords costs 12,800 (25,600 guided).
+MAX_GENERATION_WORK = 250_000
+#: the HTTP API: most bytes of a request body (a bigger one is answered 413 before it is read), most seconds a
+#: request may take before it is answered 504, and most characters of a refused input echoed back in a 422.
+MAX_API_BODY_BYTES = 1_000_000
+API_REQUEST_SECONDS = 60.0
+MAX_ECHOED_CHARS = 80
 
 
 # --------------------------------------------------------------------------- sharing: the owner, visitors, the API key

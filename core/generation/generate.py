@@ -86,12 +86,18 @@ def validate_request(conditions: Conditions, settings: GenerationSettings, seed_
                      locks: Mapping[int, TypedChord] | None = None) -> dict[int, ParsedSymbol]:
     """What :func:`generate` checks beyond the settings, before touching the model; raises :class:`InputError`.
 
-    Seed chords and locks must fit in ``settings.length`` and agree; ``in_key`` needs a key. Returns
-    the typed chord fixed at each 0-based position.
+    Seed chords and locks must fit in ``settings.length`` and agree; ``in_key`` needs a key; the
+    request may cost at most :data:`core.config.MAX_GENERATION_WORK` decoder row-steps
+    (:func:`core.generation.locks.check_request_work`: the one cost model and limit of the command
+    line, the API and the Generate page, which all call this). Returns the typed chord fixed at
+    each 0-based position.
     """
+    from core.generation.locks import check_request_work
+
     typed = typed_positions(seed_chords, locks, settings.length)
     if settings.in_key and conditions.tonic is None:
         raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
+    check_request_work(settings, conditions, set(typed))
     return typed
 
 

@@ -194,6 +194,42 @@ def particle_bound(proposal: np.ndarray, weights: np.ndarray, particles: int = P
     return float((target * np.maximum(normalised - 1.0, 0.0)).sum() / int(particles))
 
 
+def guidance_factor(weight: float, conditions) -> int:
+    """2 when guidance runs a second, condition-open chain beside the conditioned one (a weight and a genre or mood),
+    else 1 (``conditions``: a :class:`core.conditions.Conditions`)."""
+    from core.conditions import UNSPECIFIED
+
+    guided = weight > 0 and (conditions.genre != UNSPECIFIED or conditions.mood != UNSPECIFIED)
+    return 2 if guided else 1
+
+
+def request_work(settings, conditions, fixed_positions: set[int] | list[int]) -> int:
+    """Decoder row-steps one generation request costs (an upper bound): :func:`lock_work` for its 0-based fixed
+    positions (seed chords and locks), twice over under guidance (:func:`guidance_factor`).
+
+    The one cost model of every surface: the command line, the HTTP API and the Generate page all
+    refuse a request over :data:`core.config.MAX_GENERATION_WORK` with :func:`check_request_work`.
+    """
+    work = lock_work(settings.length, settings.num_samples, fixed_positions, settings.gibbs_passes)
+    return work * guidance_factor(settings.guidance, conditions)
+
+
+def check_request_work(settings, conditions, fixed_positions: set[int] | list[int]) -> int:
+    """:func:`request_work`, or :class:`core.errors.InputError` saying what the request costs when it is over the
+    limit (:data:`core.config.MAX_GENERATION_WORK`) and how to ask for less."""
+    from core.config import MAX_GENERATION_WORK
+    from core.errors import InputError
+
+    work = request_work(settings, conditions, fixed_positions)
+    if work > MAX_GENERATION_WORK:
+        guided = " under guidance (two chains)" if guidance_factor(settings.guidance, conditions) == 2 else ""
+        raise InputError(f"this request would cost about {work:,} decoder steps (limit {MAX_GENERATION_WORK:,}): "
+                         f"{settings.num_samples} samples x {settings.length} chords, locks up to position "
+                         f"{max(fixed_positions, default=-1) + 1}, {settings.gibbs_passes} Gibbs passes{guided}; ask "
+                         "for fewer samples or Gibbs passes, a shorter length, or lock earlier positions")
+    return work
+
+
 def lock_work(length: int, num_samples: int, fixed_positions: set[int] | list[int], passes: int,
               particles: int = PARTICLES, candidates: int = PASS_CANDIDATES) -> int:
     """Decoder row-steps a request with chords fixed at 0-based ``fixed_positions`` costs here (an upper bound).

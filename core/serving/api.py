@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
 from core.serving.admission import BUSY_RESPONSE, HEAVY_WORK, HeavySlots, default_heavy_slots
 from core.serving.errors import answer_bad_input_with_422
+from core.serving.request_limits import bound_requests
 from core.serving.schemas import (
     MAX_LOCK_WORK,
     MAX_PROGRESSIONS,
@@ -85,11 +86,11 @@ def scored(generator, request: ScoreRequest) -> ScoreResponse:
 
 
 def create_app(model: str | Path | None = None, generator=None, heavy_slots: int | None = None,
-               heavy_queue: int | None = None) -> FastAPI:
+               heavy_queue: int | None = None, request_seconds: float | None = None) -> FastAPI:
     """The API app. ``model`` is a run folder or ``.keras`` file (``None``: the active model), loaded at
     startup; ``generator`` (a :class:`core.generation.loading.Generator`) is used as is when given.
-    ``heavy_slots``: heavy requests served at once (default :func:`default_heavy_slots`); ``heavy_queue``:
-    how many more may wait (default :data:`QUEUE_PER_SLOT` per slot)."""
+    ``heavy_slots``/``heavy_queue``: heavy requests served at once and waiting (default :func:`default_heavy_slots`,
+    :data:`QUEUE_PER_SLOT` per slot); ``request_seconds``: a deadline (:func:`request_limits.bound_requests`)."""
     slots = HeavySlots(default_heavy_slots() if heavy_slots is None else heavy_slots, heavy_queue)
 
     @asynccontextmanager
@@ -104,6 +105,7 @@ def create_app(model: str | Path | None = None, generator=None, heavy_slots: int
                   description="Conditional chord-progression generation and scoring.")
     app.state.heavy_slots = slots
     answer_bad_input_with_422(app)
+    bound_requests(app, request_seconds)
 
     @app.post("/generate", response_model=GenerateResponse, responses=BUSY_RESPONSE)
     def generate_endpoint(request: GenerateRequest) -> GenerateResponse:

@@ -18,6 +18,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import InputError
+from core.serving.request_limits import safe_text, safe_value
+
+#: most characters of one error message, and most errors listed, in a 422.
+MESSAGE_CHARS = 400
+MAX_ERRORS = 20
 
 
 def json_safe(value: Any) -> Any:
@@ -32,8 +37,26 @@ def json_safe(value: Any) -> Any:
 
 
 def _unprocessable(message: str, kind: str) -> JSONResponse:
-    """A 422 in FastAPI's own validation-error shape, so every 422 matches the documented schema."""
-    return JSONResponse(status_code=422, content={"detail": [{"loc": ["body"], "msg": message, "type": kind}]})
+    """A 422 in FastAPI's own validation-error shape, so every 422 matches the documented schema.
+
+    The message is made safe to send (:func:`core.serving.request_limits.safe_text`): a character that cannot be
+    encoded, such as a lone surrogate quoted from the input, is written as its escape.
+    """
+    return JSONResponse(status_code=422, content={"detail": [{"loc": ["body"], "msg": safe_text(message, MESSAGE_CHARS),
+                                                              "type": kind}]})
+
+
+def safe_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """pydantic's errors made safe to echo: the refused ``input`` cut to a short excerpt, every text encodable."""
+    safe = []
+    for error in errors:
+        entry = {key: safe_value(value, MESSAGE_CHARS) for key, value in error.items() if key not in ("input", "ctx")}
+        if "input" in error:
+            entry["input"] = safe_value(error["input"])
+        if isinstance(error.get("ctx"), dict):
+            entry["ctx"] = {str(key): safe_value(value) for key, value in error["ctx"].items()}
+        safe.append(entry)
+    return safe
 
 
 def answer_bad_input_with_422(app: FastAPI) -> None:
@@ -45,8 +68,10 @@ def answer_bad_input_with_422(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's own reply echoes the refused input, which JSON cannot carry when it is NaN or an infinity
-        return JSONResponse(status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))})
+        # FastAPI's own reply echoes the refused input whole (10 MB in, 10 MB out), and JSON cannot carry NaN, an
+        # infinity or a lone surrogate: an excerpt of it, every text encodable, every number finite
+        errors = safe_errors(list(exc.errors())[:MAX_ERRORS])
+        return JSONResponse(status_code=422, content={"detail": json_safe(jsonable_encoder(errors))})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

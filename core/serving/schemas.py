@@ -23,15 +23,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
 from core.chords import read_symbol
-from core.conditions import GENRES, MOODS, SCALE_TYPES, UNSPECIFIED, Conditions
-from core.config import MAX_CHORDS, ComposerSettings, GenerationSettings, Setting
+from core.conditions import GENRES, MOODS, SCALE_TYPES, Conditions
+from core.config import MAX_CHORDS, MAX_GENERATION_WORK, ComposerSettings, GenerationSettings, Setting
 from core.errors import InputError
 from core.vocabulary import VOCAB
 
 #: most progressions one /score request may hold.
 MAX_PROGRESSIONS = 100
-#: most decoder row-steps one /generate request may cost (``work()``): a few seconds of one core (about 26 µs each).
-MAX_LOCK_WORK = 250_000
+#: most decoder row-steps one /generate request may cost (``work()``): the one limit of every surface, from core.config.
+MAX_LOCK_WORK = MAX_GENERATION_WORK
 #: what /score spends on each chord besides decoding it (reading its symbol and notes, spelling it, its Roman
 #: numeral), in row-steps: measured on 100 progressions x 64 chords, 2.5 CPU-s against 0.4 s for the decoding alone.
 SCORE_CHORD_COST = 5
@@ -134,20 +134,17 @@ class _GenerateRequestBase(ConditionFields):
         if len(set(positions)) != len(positions):
             raise ValueError("two locks at the same position")
         self._settings = GenerationSettings(**{name: getattr(self, name) for name in GenerationSettings.settings()})
-        validate_request(self.conditions(), self._settings, self.seed_chords, self.locks_at())  # seeds/locks fit
-        work = self.work()
-        if work > MAX_LOCK_WORK:
-            raise ValueError(f"this request would cost about {work:,} decoder steps (limit {MAX_LOCK_WORK:,}): "
-                             f"{self.num_samples} samples x {self.length} chords, locks up to position "
-                             f"{max(positions, default=0)}, {self.gibbs_passes} Gibbs passes; ask for fewer samples "
-                             "or Gibbs passes, a shorter length, or lock earlier positions")
+        # seeds and locks fit, and the work is within MAX_LOCK_WORK: the command line's and the page's check
+        validate_request(self.conditions(), self._settings, self.seed_chords, self.locks_at())
         return self
 
     def work(self) -> int:
-        """Decoder row-steps this request costs (an upper bound): :func:`lock_work`, twice over under guidance."""
-        positions = [lock.position for lock in self.locks]
-        work = lock_work(self.length, self.num_samples, len(self.seed_chords), positions, self.gibbs_passes)
-        return work * guidance_factor(self.guidance, self.conditions())
+        """Decoder row-steps this request costs (an upper bound): :func:`core.generation.locks.request_work`, the
+        cost model every surface refuses by."""
+        from core.generation.locks import request_work
+
+        fixed = set(range(len(self.seed_chords))) | {lock.position - 1 for lock in self.locks}
+        return request_work(self._settings, self.conditions(), fixed)
 
     def settings(self) -> GenerationSettings:
         """The request's one :class:`GenerationSettings`, built from its fields when the body was validated."""
@@ -295,9 +292,11 @@ class HealthResponse(BaseModel):
 
 
 def guidance_factor(weight: float, conditions: Conditions) -> int:
-    """2 when guidance runs a second, condition-open chain beside the conditioned one (a weight and a genre or mood), else 1."""
-    guided = weight > 0 and (conditions.genre != UNSPECIFIED or conditions.mood != UNSPECIFIED)
-    return 2 if guided else 1
+    """2 when guidance runs a second, condition-open chain beside the conditioned one (a weight and a genre or mood),
+    else 1: :func:`core.generation.locks.guidance_factor`, the one cost model."""
+    from core.generation.locks import guidance_factor as factor
+
+    return factor(weight, conditions)
 
 
 def generation_limits() -> dict[str, float]:
