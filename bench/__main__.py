@@ -1,7 +1,7 @@
 """``python -m bench``: speed and memory benchmarks; ``python -m bench quality``: model quality and conditioning control.
 
     python -m bench [--quick] [--only generation,training,levers,time_to_quality,app,memory,inference,page,api_load,
-                     song,visitors]
+                     api_burst,song,visitors]
                     [--model DIR]
     python -m bench quality [--quick] [--model DIR] [--no-conditioning | --reuse-conditioning]
                             [--only evaluation,conditioning,guidance,calibration,strategies,transfer]
@@ -66,7 +66,7 @@ def _speed(args: argparse.Namespace) -> int:
         print(f"  ({time.perf_counter() - section_start:.0f} s)", flush=True)
         save()  # after every section, so a later failure keeps what was measured
 
-    from bench import api_load, app_path, generate_page, generation, inference, memory, song, training, visitors
+    from bench import api_burst, api_load, app_path, generate_page, generation, inference, memory, song, training, visitors
 
     section("generation", lambda: generation.run(
         generation.GenerationSettings(repeats=7 if args.quick else 25, naive_repeats=2 if args.quick else 5), args.model))
@@ -81,6 +81,7 @@ def _speed(args: argparse.Namespace) -> int:
     section("inference", lambda: inference.run(repeats=3 if args.quick else 5, model_dir=args.model))
     section("page", lambda: generate_page.run(repeats=3 if args.quick else 5, model_dir=args.model))
     section("api_load", lambda: api_load.run(requests=300 if args.quick else 1000, model_dir=args.model))
+    section("api_burst", lambda: api_burst.run(model_dir=args.model))
     section("song", lambda: song.run(repeats=3 if args.quick else 7, model_dir=args.model, songs=12 if args.quick else 40))
     section("visitors", lambda: visitors.run(model_dir=args.model))
     save()

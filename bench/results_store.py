@@ -25,12 +25,12 @@ RESULTS_MD = BENCH_DIR / "results.md"
 
 #: the sections of results.json (``python -m bench --only``), in the order the file lists them.
 SECTIONS: tuple[str, ...] = ("generation", "training", "levers", "time_to_quality", "app", "memory", "inference", "page",
-                             "api_load", "song", "visitors")
+                             "api_load", "api_burst", "song", "visitors")
 #: the sections of quality.json (``python -m bench quality --only``).
 QUALITY_SECTIONS: tuple[str, ...] = ("evaluation", "conditioning", "guidance", "calibration", "strategies", "transfer")
 #: results.json groups whose section has another name.
 _SECTION_OF_GROUP = {"app path": "app", "training levers": "levers", "time to quality": "time_to_quality",
-                     "generate page (browser)": "page", "api load": "api_load"}
+                     "generate page (browser)": "page", "api load": "api_load", "api burst": "api_burst"}
 
 
 def machine() -> dict:
