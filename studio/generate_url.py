@@ -50,6 +50,7 @@ from core.chords import ROOTS, Chord, read_symbol
 from core.conditions import UNSPECIFIED, Conditions, parse_key
 from core.config import MODEL_DIGEST, RUN_NAME, check
 from core.errors import InputError
+from core.spelling import Spelling
 from core.voicing import VOICING_STYLES
 from studio.page_settings import (
     QUOTE_LIMIT,
@@ -62,7 +63,6 @@ from studio.page_settings import (
     new_seed,
     read_slash_chords,
     reason,
-    slash_text,
 )
 from studio.song_url import checked_song_text
 
@@ -88,6 +88,18 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
 # --- a progression as edited ---------------------------------------------------------------------------
 
 
+def spelled_text(chords: SlashChords, request: PageSettings) -> str:
+    """Chords (the generated key's, slash basses kept) written as the page spells them before any transposition: in
+    the requested key as named, else in the key they sit in (among the scale type's), so a link carries ``Db Gb``
+    where the page shows them, not ``C# F#``. Reading it back gives the same chords."""
+    if not chords:
+        return ""
+    conditions = request.conditions
+    key = None if conditions.tonic is None else (conditions.tonic, conditions.mode or "major", conditions.key.split()[0])
+    return " ".join(Spelling.for_chords(chords, key, conditions.mode).symbols(chords))
+
+
+
 @dataclass(frozen=True)
 class Edited:
     """One progression as the user left it: chords (generated key, slash basses kept), padlocks, and whether it ended."""
@@ -96,9 +108,11 @@ class Edited:
     ended: bool = False
     locks: frozenset[int] = frozenset()
 
-    def to_text(self) -> str:
-        """``C* G/B Am F* END``: a ``*`` after each locked chord, END when the model ended the progression."""
-        words = [c.symbol + (LOCK_MARK if i in self.locks else "") for i, c in enumerate(self.chords)]
+    def to_text(self, request: PageSettings | None = None) -> str:
+        """``C* G/B Am F* END``: a ``*`` after each locked chord, END when the model ended the progression; the chords
+        spelled as the page spells them under ``request`` (:func:`spelled_text`: ``Db`` in Db major, not ``C#``)."""
+        symbols = spelled_text(self.chords, request).split() if request is not None else [c.symbol for c in self.chords]
+        words = [symbol + (LOCK_MARK if i in self.locks else "") for i, symbol in enumerate(symbols)]
         return " ".join(words + ([END_MARK] if self.ended else []))
 
     @classmethod
@@ -180,11 +194,11 @@ class PageLink:
         """Query parameters for this page (older links' ``locks`` and ``swaps`` are written as edits, never back)."""
         out = settings_query(self.request)
         for index, edited in self.edits:
-            out[f"p{index + 1}"] = edited.to_text()
+            out[f"p{index + 1}"] = edited.to_text(self.request)
         if self.favourites:
-            out["fav"] = FAVOURITE_SEPARATOR.join(slash_text(f) for f in self.favourites)
+            out["fav"] = FAVOURITE_SEPARATOR.join(spelled_text(f, self.request) for f in self.favourites)
         if self.compose:
-            out["compose"] = slash_text(self.compose)
+            out["compose"] = spelled_text(self.compose, self.request)
         if self.model:
             out["model"] = self.model
         if self.view != VIEWS[0]:
@@ -201,7 +215,7 @@ class PageLink:
         """Query parameters of the favourites' own link: what shows and plays them (key, tempo, voicing…), the model."""
         shown = ("genre", "mood", "key", "scale", "transpose", "tempo", "voicing")
         query = {k: v for k, v in settings_query(self.request).items() if k in shown}
-        query["fav"] = FAVOURITE_SEPARATOR.join(slash_text(f) for f in self.favourites)
+        query["fav"] = FAVOURITE_SEPARATOR.join(spelled_text(f, self.request) for f in self.favourites)
         if self.model:
             query["model"] = self.model
         query["view"] = "favourites"

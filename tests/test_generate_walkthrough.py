@@ -83,3 +83,16 @@ def test_analyze_counts_the_chords_it_limits(model: Path) -> None:  # noqa: F811
     assert not at.exception, at.exception
     errors = " ".join(e.value for e in at.error).replace("\\", "")
     assert f"at most {MAX_CHORDS} chords, got 1,200" in errors and "characters" not in errors, errors
+
+
+def test_links_carry_the_chords_as_the_page_spells_them(model: Path) -> None:  # noqa: F811
+    at = page(GENERATE)
+    for name, value in {"seed": "3", "samples": "2", "p1": "C# F# G# A#m"}.items():  # sharps typed into a link
+        at.query_params[name] = value
+    at.run()
+    at.run()
+    click(at, "gen-star-0")
+    assert not at.exception, at.exception
+    shown = progressions(at)[0]
+    assert shown == "Db Gb Ab Bbm"  # the page spells them in Db major, the key they sit in
+    assert at.query_params["p1"] == shown and at.query_params["fav"] == shown
