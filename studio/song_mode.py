@@ -185,6 +185,27 @@ def _regenerate(index: int, model: Model) -> None:
     _set_song(redrawn)
 
 
+def _vary(index: int, model: Model) -> None:
+    """Callback: section ``index`` becomes a variation of the one it repeats (its second half drawn again)."""
+    from core.generation.ensemble import load_ensemble
+    from core.generation.song import vary_section
+
+    song, request = current_song(), generate_state.current().request
+    if song is None:
+        return
+    settings, section = request.settings(), song.sections[index]
+    try:
+        visitor_budget.charge(visitor_budget.drawing_work(SONG_CONTEXT_CHORDS + len(section.chords),
+                                                          [set(range(SONG_CONTEXT_CHORDS + len(section.chords) // 2))],
+                                                          settings.gibbs_passes, settings.guidance, request.conditions),
+                              "Varying this section")
+        varied = vary_section(load_ensemble(model.folder), song, index, settings, draw=secrets.randbelow(MAX_SEED) + 1)
+    except (InputError, EnvironmentFault) as error:
+        st.session_state[_PROBLEM] = str(error)
+        return
+    _set_song(varied)
+
+
 def _edit(name: str, index: int, position: int) -> None:
     """Callback: one chord edit (:func:`core.song.model.chord_edits`); a refusal is shown, the song kept."""
     song = current_song()
@@ -227,6 +248,10 @@ def section_card(song: Song, index: int, model: Model) -> None:
             st.button("Starred" if starred else "Star", key=f"{PREFIX}star-{index}", icon=":material/star:",
                       type="primary" if starred else "secondary", on_click=_star, args=(index,),
                       help="Keep this section's chords among the favourites (their own tab and link).")
+            if first != index:
+                st.button("Vary", key=f"{PREFIX}vary-{index}", icon=":material/shuffle:", on_click=_vary,
+                          args=(index, model), help="Make this return a variation: its first half kept, the rest drawn "
+                          "again; the other times this section is played stay as they are.")
             st.button("Regenerate", key=f"{PREFIX}regen-{index}", icon=":material/autorenew:", on_click=_regenerate,
                       args=(index, model), help="Draw this section's chords again (locked chords and the durations "
                       "stay); every time it is played changes with it.")

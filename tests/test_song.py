@@ -226,3 +226,17 @@ def test_section_alternatives_rank_chords_given_both_neighbours(generator) -> No
     assert len(ranked) == 4 and probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0
     with pytest.raises(InputError, match="not in the song"):
         section_alternatives(generator, song, 1, 99)
+
+
+def test_a_returning_section_made_a_variation_keeps_its_first_half_and_leaves_the_others(generator) -> None:
+    from core.generation.song import vary_section
+
+    song = generate_song(generator, SongSettings(form="Chorus Verse Chorus Chorus", bars="4,2,4,4"),
+                         Conditions.parse(genre="pop", key="C"), GenerationSettings(random_seed=8))
+    varied = vary_section(generator, song, 2, draw=3)
+    section, first = varied.sections[2], varied.sections[0]
+    assert section.variation and section.durations == first.durations and section.locked == ()
+    kept = [p for p, onset in enumerate(first.onsets) if onset < sum(first.durations) / 2]
+    assert [section.chords[p] for p in kept] == [first.chords[p] for p in kept]
+    assert varied.sections[0] == varied.sections[3] == song.sections[0] and same_section(varied, 2) == [2]
+    assert "Chorus'" in varied.form

@@ -123,3 +123,16 @@ def test_a_chords_bass_and_a_starred_section(model: Path) -> None:
     favourites = favourites[0] if isinstance(favourites, list) else favourites
     assert favourites and "/" in favourites.split(";")[0]  # the inverted chord is kept in the favourite
     assert at.button(key="song-star-1").label == "Starred"
+
+
+def test_vary_makes_a_returning_section_its_own(model: Path) -> None:
+    at = _opened(view="song", genre="pop", key="C")
+    at.text_input(key="song-form").set_value("Chorus Verse Chorus").run(timeout=60)
+    at.text_input(key="song-bars").set_value("4,2,4").run(timeout=60)
+    at.button(key="song-write").click().run(timeout=60)
+    assert "song-vary-0" not in [b.key for b in at.button]  # the first time is no return
+    at.button(key="song-vary-2").click().run(timeout=60)
+    assert not at.exception, at.exception
+    song = _song(at)
+    assert song.sections[2].variation and not song.sections[0].variation
+    assert song.sections[2].durations == song.sections[0].durations

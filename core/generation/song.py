@@ -159,3 +159,20 @@ def section_alternatives(model: Generator | str | Path | None, song: Song, index
     weights = {"genre": guidance, "mood": guidance} if guidance else None
     ranked = alternatives(as_generator(model), chords, len(context) + position, conditions, k=k, guidance=weights)
     return [(SlashChord(chord), float(p)) for chord, p in ranked]
+
+
+def vary_section(model: Generator | str | Path | None, song: Song, index: int,
+                 settings: GenerationSettings | None = None, draw: int = 1) -> Song:
+    """Section ``index`` made a variation of the section it repeats: its own from now on (marked ``'``), the chords in
+    the first half of its beats kept (and its locks), the rest drawn again; the other times it is played stay."""
+    if not 0 <= index < len(song.sections):
+        raise InputError(f"section {index + 1} is outside the song (1..{len(song.sections)})")
+    section = song.sections[index]
+    half = sum(section.durations) / 2
+    kept = {p for p, onset in enumerate(section.onsets) if onset < half} | set(section.locked)
+    sections = list(song.sections)
+    sections[index] = replace(section, variation=True, locked=tuple(sorted(kept)))
+    varied = regenerate_section(model, replace(song, sections=tuple(sections)), index, settings, draw)
+    sections = list(varied.sections)
+    sections[index] = replace(sections[index], locked=section.locked)
+    return replace(varied, sections=tuple(sections))
