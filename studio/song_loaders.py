@@ -41,9 +41,9 @@ def song_downloads(text: str, voicing: str) -> dict[str, bytes]:
 @st.cache_data(show_spinner="Engraving the song…", max_entries=32)
 def song_svg(text: str, voicing: str) -> str:
     """The song's notation (verovio engraves its MusicXML: a system per section)."""
-    from core.notation.svg import to_svg
+    from core.notation.song import song_svg
 
-    return to_svg(song_downloads(text, voicing)["musicxml"])
+    return song_svg(read_song_text(text), voicing)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

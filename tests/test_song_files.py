@@ -99,3 +99,15 @@ def test_every_file_is_written_and_the_json_reads_back(tmp_path) -> None:
     assert sorted(paths) == sorted(song_files(song)) == ["chordpro", "json", "mid", "musicxml", "txt"]
     assert song_from_dict(json.loads(paths["json"].read_text())) == song
     assert "{start_of_chorus: label=\"Chorus\"}" in paths["chordpro"].read_text()
+
+
+def test_long_sections_wrap_every_four_bars_and_the_svg_keeps_the_systems() -> None:
+    from core.notation.song import song_svg
+
+    song = Song((Section("Verse", "verse", 10, _chords("C G"), (20, 20)), Section("Chorus", "chorus", 1, _chords("F"), (4,))),
+                FOUR, 100, (0, "major"))
+    score = music21.converter.parseData(song_musicxml(song).decode("utf-8"), format="musicxml")
+    new_systems = [m.number for m in score.parts[0].getElementsByClass(music21.stream.Measure)
+                   if any(s.isNew for s in m.getElementsByClass(layout.SystemLayout))]
+    assert new_systems == [5, 9, 11]
+    assert song_svg(song).count('class="system"') == 4

@@ -7,7 +7,8 @@ own number of beats of the song's time signature, so the writers here lay chords
 themselves:
 
 - MusicXML (:func:`song_musicxml`, written as text): a grand staff in the song's time and key
-  signature, a metronome mark, each section opening a new system with a rehearsal mark naming it,
+  signature, a metronome mark, each section opening a new system with a rehearsal mark naming it
+  (:func:`song_svg` engraves it with those systems),
   a ``<harmony>`` chord symbol at each chord's onset, each chord's notes held for its beats (tied
   across a bar line when a chord holds whole bars);
 - MIDI (:func:`song_midi`, written byte by byte): tempo, time and key signature, each section's
@@ -38,6 +39,8 @@ from core.spelling import Note
 
 #: MusicXML divisions per quarter note: an eighth-note beat is one division.
 DIVISIONS = 2
+#: bars per system within a section (the chart's bars per line): a long section wraps, every section starts a system.
+BARS_PER_SYSTEM = 4
 #: written note values in divisions (longest first): divisions -> (type, dotted).
 _VALUES = ((12, "whole", True), (8, "whole", False), (6, "half", True), (4, "half", False), (3, "quarter", True),
            (2, "quarter", False), (1, "eighth", False))
@@ -178,21 +181,22 @@ def _measure(song: Song, score: Score, bar: int, pieces: list, accidentals: _Acc
 
 
 def song_musicxml(song: Song, voicing: str = "voice-led") -> bytes:
-    """The song as MusicXML 4.0 (UTF-8): a piano grand staff, chord symbols, a rehearsal mark and system per section."""
+    """The song as MusicXML 4.0 (UTF-8): a piano grand staff, chord symbols, each section a rehearsal mark opening
+    a new system (and a new system every :data:`BARS_PER_SYSTEM` bars within it)."""
     score = song_score(song, voicing)
     pieces = _pieces(song)
     accidentals = _Accidentals(score.spelling.fifths if song.key is not None else 0)
-    starts = {}
-    bar = 0
+    starts, breaks, bar = {}, set(), 0
     for section in song.sections:
         starts.setdefault(bar, section.name)
+        breaks.update(range(bar, bar + section.bars, BARS_PER_SYSTEM))
         bar += section.bars
     measures = []
     for number in range(bar):
-        head = ""
+        head = '<print new-system="yes"/>' if number in breaks and number else ""
+        if number == 0:
+            head += _attributes(song, score) + _tempo(song)
         if number in starts:
-            head = ('<print new-system="yes"/>' if number else "") + (_attributes(song, score) + _tempo(song)
-                                                                       if number == 0 else "")
             head += (f'<direction placement="above"><direction-type><rehearsal>{escape(starts[number])}</rehearsal>'
                      "</direction-type></direction>")
         measures.append(_measure(song, score, number, pieces.get(number, []), accidentals, head))
@@ -204,6 +208,17 @@ def song_musicxml(song: Song, voicing: str = "voice-led") -> bytes:
             '<part-list><score-part id="P1"><part-name print-object="no">Piano</part-name></score-part></part-list>'
             f'<part id="P1">{"".join(measures)}</part></score-partwise>\n')
     return text.encode("utf-8")
+
+
+def song_svg(song: Song, voicing: str = "voice-led") -> str:
+    """The song engraved by verovio as SVG, its systems where the MusicXML breaks them (a section starts one)."""
+    from core.notation.svg import SVG_OPTIONS, verovio_toolkit
+
+    toolkit = verovio_toolkit()
+    toolkit.setOptions({**SVG_OPTIONS, "breaks": "encoded"})
+    if not toolkit.loadData(song_musicxml(song, voicing).decode("utf-8")):
+        raise RuntimeError(f"verovio could not read the song's MusicXML: {toolkit.getLog()}")
+    return "\n".join(toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1))
 
 
 # --------------------------------------------------------------------------- MIDI
