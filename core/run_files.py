@@ -143,8 +143,13 @@ def request_stop(run_dir: Path) -> None:
 
 
 def read_json(path: Path) -> Any:
-    """The JSON in ``path``, or ``None`` when it is missing or unreadable."""
+    """The JSON in ``path``, or ``None`` when it is missing or unreadable: read with a bound
+    (:data:`core.config.MAX_SMALL_JSON_BYTES`; a link to ``/dev/zero`` is never read to the end), not UTF-8, not JSON,
+    or nested too deeply."""
+    from core.bounded_reads import read_bounded_text
+    from core.config import MAX_SMALL_JSON_BYTES
+
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(read_bounded_text(path, MAX_SMALL_JSON_BYTES, "the file"))
+    except (OSError, ValueError, RecursionError):  # InputError is a ValueError
         return None

@@ -393,3 +393,24 @@ def test_pages_survive_a_damaged_metrics_file(page: str, output: Path, tiny_dir:
     at.switch_page(page)
     at.run()
     assert not at.exception, at.exception
+
+
+def test_a_runs_json_files_are_read_with_a_bound(output: Path) -> None:
+    """config.json linked to /dev/zero, or random bytes: read as missing (the table) or refused in one line (resume)."""
+    from core.run_files import read_json
+    from core.training.run_data import load_run_config
+
+    run = output / "runs" / "linked"
+    run.mkdir(parents=True)
+    (run / "config.json").symlink_to("/dev/zero")
+    assert read_json(run / "config.json") is None
+    with pytest.raises(InputError, match="holds more than"):
+        load_run_config(run)
+    (run / "config.json").unlink()
+    random_bytes(run / "config.json")
+    with pytest.raises(InputError, match="not UTF-8"):
+        load_run_config(run)
+    (run / "config.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert read_json(run / "config.json") is None
+    with pytest.raises(InputError, match="is not JSON"):
+        load_run_config(run)

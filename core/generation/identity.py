@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import MODEL_DIGEST, RUN_NAME
+from core.bounded_reads import read_bounded
+from core.config import MAX_SMALL_JSON_BYTES, MODEL_DIGEST, RUN_NAME
 from core.errors import EnvironmentFault, InputError
 from core.generation.loading import Generator, load_generator
 from core.inference_weights import file_sha256, weights_files
@@ -78,9 +79,9 @@ def weights_digest(model_file: Path) -> str:
     npz_path, json_path = weights_files(model_file)
     for _ in range(2):
         try:
-            description = json.loads(json_path.read_text(encoding="utf-8"))
+            description = json.loads(read_bounded(json_path, MAX_SMALL_JSON_BYTES, "the weights description"))
             current = description.get("source_sha256") == file_sha256(model_file)
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             current, description = False, {}
         if current and not description.get("fast", True):
             return file_sha256(model_file)  # attention models run through Keras: their file is their weights

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.config import TrainConfig
+from core.bounded_reads import read_bounded_text
+from core.config import MAX_SMALL_JSON_BYTES, TrainConfig
 from core.errors import EnvironmentFault, InputError
 from core.run_files import CONFIG_FILE
 
@@ -29,7 +30,14 @@ def load_run_config(run_dir: Path) -> TrainConfig:
     path = Path(run_dir) / CONFIG_FILE
     if not path.exists():
         raise InputError(f"no config.json in {run_dir}")
-    return TrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    text = read_bounded_text(path, MAX_SMALL_JSON_BYTES, "the run's config")  # too large, not UTF-8: one line
+    try:
+        values = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise InputError(f"the run's config {path} is not JSON ({type(error).__name__})") from None
+    if not isinstance(values, dict):
+        raise InputError(f"the run's config {path} is not a JSON object of settings")
+    return TrainConfig.from_dict(values)
 
 
 def run_table(config: TrainConfig) -> pd.DataFrame:
