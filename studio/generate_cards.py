@@ -24,12 +24,14 @@ from studio.page import input_errors
 from studio.page_settings import new_seed, slash_text
 from studio.plain_text import plain
 from studio.progression_view import (
+    REDRAW_ALL,
     ShownProgression,
     ask_audition,
     audition,
     forget_audition,
     model_sample,
     percent,
+    redraw_all_if_asked,
     shown,
 )
 from studio.progressions import Progression, as_edited, fixed_chords, inverted, swapped, with_lock
@@ -55,6 +57,7 @@ LEGEND = ("Click a chord to hear it as it sounds in its progression and to lock 
 @st.fragment
 def progression_card(index: int, model: Model, share: DeltaGenerator, base_url: str) -> None:
     """Progression ``index`` in full; refreshes the share link (``share``, a slot outside the fragment) as it changes."""
+    redraw_all_if_asked()  # one chord panel and one player on the page, whichever card they moved to
     state = generate_state.current()
     if index >= len(state.progressions):
         return
@@ -206,8 +209,14 @@ def listen_and_download(view: ShownProgression, model: Model, base_url: str) -> 
                              key=f"gen-xml-{view.index}", width="stretch", on_click="ignore")
     payload = {**view.sample.to_dict(), "chords": view.score.symbols, "roman": view.score.romans,
                "transpose": request.transpose, "tempo": request.tempo, "voicing": request.voicing,
-               "model": model.identity, "link": state.to_link().link(base_url)}
-    as_json.download_button("JSON", json.dumps(payload, indent=2), f"{stem}.json", "application/json",
+               "model": model.identity}
+    latest = generate_state.latest()
+    latest.setdefault("state", state)
+
+    def json_text() -> str:  # made on the click: the page's link then, with every progression's edits
+        return json.dumps({**payload, "link": latest["state"].to_link().link(base_url)}, indent=2)
+
+    as_json.download_button("JSON", json_text, f"{stem}.json", "application/json",
                             icon=":material/download:", key=f"gen-json-{view.index}", width="stretch",
                             on_click="ignore")
 
@@ -300,6 +309,8 @@ def _select(index: int, key: str, model: Model) -> None:
     if position is None:
         _close_panel()
         return
+    if st.session_state.get(_OPEN, (index,))[0] != index:
+        st.session_state[REDRAW_ALL] = True  # the panel moves to another card
     st.session_state[_OPEN] = (index, position)
     state = generate_state.current()
     view = shown(state, index, model)

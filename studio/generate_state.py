@@ -50,6 +50,7 @@ WIDGET_FIELDS: tuple[str, ...] = ("genre", "mood", "key", "scale", "length", "te
 #: area lives in a tab drawn only while open, so its widget comes and goes).
 ALWAYS_DRAWN = "genre"
 STATE = PREFIX + "state"
+_LATEST = PREFIX + "latest"
 _BY_ADDRESS = PREFIX + "states"
 _WRITTEN = PREFIX + "url"
 _PENDING = PREFIX + "url-pending"
@@ -152,6 +153,7 @@ def commit(state: PageState, arrived: bool = False) -> None:
     Right after arriving from another page the address is written on the next run (:func:`finish`).
     """
     st.session_state[STATE] = state
+    latest()["state"] = state
     query = state.to_link().to_query()
     _file(_address(query), state, [])
     if arrived:  # what the arrival address shows now (an older link's locks applied, say), for the run that follows
@@ -174,6 +176,12 @@ def finish() -> None:
 def current() -> PageState:
     """The page's state now (for callbacks and fragments)."""
     return st.session_state[STATE]
+
+
+def latest() -> dict[str, PageState]:
+    """A holder whose ``"state"`` is always the page's latest state: for what is made later, off the script's thread
+    (a download's contents are made when it is clicked, maybe after another card's fragment changed the page)."""
+    return st.session_state.setdefault(_LATEST, {})
 
 
 def generate_new() -> None:

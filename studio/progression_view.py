@@ -92,9 +92,23 @@ def percent(probability: float) -> str:
 # --- hearing one chord -----------------------------------------------------------------------------------
 
 
+#: set when a click moves the one player (or the one chord panel) to another progression's card: each card is a
+#: fragment that redraws alone, so the card it left would keep its own until the whole page is drawn again.
+REDRAW_ALL = "gen-redraw-all"
+
+
+def redraw_all_if_asked() -> None:
+    """In a card's fragment: draw the whole page again when a click moved the player or panel to another card."""
+    if st.session_state.pop(REDRAW_ALL, False):
+        st.rerun(scope="app")
+
+
 def ask_audition(scope: str, chords: str, index: int | None, label: str, bpm: float, voicing: str) -> None:
     """Button callback: play chord ``index`` of ``chords`` (voiced as in that progression; ``None``: all of it) in ``scope``."""
-    nonce = st.session_state.get(_AUDITION, {}).get("nonce", 0) + 1
+    before = st.session_state.get(_AUDITION, {})
+    nonce = before.get("nonce", 0) + 1
+    if before.get("scope") != scope:
+        st.session_state[REDRAW_ALL] = True  # the player moves to another card: the one it leaves must drop it too
     st.session_state[_AUDITION] = {"scope": scope, "chords": chords, "index": index, "label": label, "bpm": bpm,
                                    "voicing": voicing, "nonce": nonce}
 
