@@ -66,6 +66,16 @@ def test_the_api_refuses_the_same_request_by_the_same_cost(client) -> None:
     assert client.get("/conditions").json()["limits"]["max_lock_work"] == MAX_GENERATION_WORK
 
 
+def test_the_generate_pages_path_refuses_it_before_the_model_runs(monkeypatch) -> None:
+    """The Generate page draws through core.generation.generate.generate: the same check, before any model is read."""
+    import core.generation.generate as generation
+
+    monkeypatch.setattr(generation, "as_generator", lambda model: pytest.fail("the model was loaded"))
+    settings = GenerationSettings(num_samples=100, length=64, gibbs_passes=4, guidance=5.0)
+    with pytest.raises(InputError, match=f"decoder steps \\(limit {MAX_GENERATION_WORK:,}\\)"):
+        generation.generate(None, Conditions.parse(genre="jazz"), settings, locks={63: "C"})
+
+
 def test_a_request_within_the_limit_passes_the_check() -> None:
     settings = GenerationSettings(num_samples=10, length=16)
     assert check_request_work(settings, Conditions(), [15]) == request_work(settings, Conditions(), [15])
