@@ -109,13 +109,22 @@ def _heading(view: ShownProgression, progression: Progression, model: Model) -> 
 def _chord_row(view: ShownProgression, model: Model) -> None:
     """The chords as one row of pills: symbol, numeral, p(chord | chords before); a click plays one and opens its panel."""
     state = generate_state.current()
-    seeds = len(state.request.seeds)
+    seeds = state.request.seeds
     symbols, romans, probabilities = view.score.symbols, view.score.romans, view.sample.probabilities
+    chords = view.edited.chords
 
     def shown(position: int) -> str:
         mark = ":material/lock: " if position in view.edited.locks else ""
-        seed = " · seed" if position < seeds else ""
-        return f"{mark}**{symbols[position]}** {romans[position]} · {percent(probabilities[position])}{seed}"
+        is_seed = position < len(seeds) and position not in view.edited.locks and chords[position] == seeds[position]
+        return f"{mark}**{symbols[position]}** {romans[position]} · {percent(probabilities[position])}" + (
+            " · seed" if is_seed else "")
+
+    overridden = [p for p in sorted(view.edited.locks) if p < min(len(seeds), len(chords)) and chords[p] != seeds[p]]
+    if overridden:  # a padlock wins over a seed chord at its place: said, so the seeds do not seem ignored
+        st.caption(":material/lock: " + "; ".join(
+            f"chord {p + 1} stays {plain(symbols[p])} (locked) instead of seed chord "
+            f"{plain(view.symbol_of(seeds[p], state.request.transpose))}" for p in overridden)
+            + ": a lock wins over a seed; unlock it to open with the seed.")
 
     key = f"gen-chords-{view.index}"
     opened = st.session_state.get(_OPEN)

@@ -96,3 +96,30 @@ def test_links_carry_the_chords_as_the_page_spells_them(model: Path) -> None:  #
     shown = progressions(at)[0]
     assert shown == "Db Gb Ab Bbm"  # the page spells them in Db major, the key they sit in
     assert at.query_params["p1"] == shown and at.query_params["fav"] == shown
+
+
+def chord_labels(at: AppTest, progression: int) -> list[str]:
+    """The chord pills of a progression as the page labels them."""
+    return [str(option) for option in at.button_group(key=f"gen-chords-{progression}").proto.options]
+
+
+def test_a_lock_wins_over_a_seed_chord_and_only_seed_chords_are_labelled_seeds(model: Path) -> None:  # noqa: F811
+    at = page(GENERATE)
+    for name, value in {"seed": "7", "samples": "2", "length": "4", "key": "C"}.items():
+        at.query_params[name] = value
+    at.run()
+    select(at, 1, 0)
+    click(at, "gen-lock-1")
+    locked = progressions(at)[1].split()[0]
+    at.text_input(key="gen-seed_chords").set_value("Dm7 G7").run()
+    assert not at.exception, at.exception
+    first, second = (p.split() for p in progressions(at)[:2])
+    assert first[:2] == ["Dm7", "G7"] and second[0] == locked and second[1] == "G7"
+    assert "seed" not in chord_labels(at, 1)[0] and "seed" in chord_labels(at, 1)[1]
+    assert all("seed" in label for label in chord_labels(at, 0)[:2])
+    notes = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert f"chord 1 stays {locked} (locked) instead of seed chord Dm7" in notes and "a lock wins" in notes
+    click(at, "gen-undo-0")  # the version from before the seeds: its chords are not the seeds, nor labelled so
+    undone = progressions(at)[0].split()
+    labels = chord_labels(at, 0)
+    assert [("seed" in label) for label in labels[:2]] == [undone[0] == "Dm7", undone[1] == "G7"], labels
