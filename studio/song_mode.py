@@ -37,6 +37,8 @@ _PROBLEM = PREFIX + "problem"
 _HEAR = PREFIX + "hear"  # what to play: {"sections": [...] or None, "chord": (section, position) or None, "nonce"}
 _HISTORY = PREFIX + "history"  # earlier songs (their song= text), for Undo
 CUSTOM = "custom"
+#: bars per row of a section's strip (the chart's bars per line).
+BARS_PER_ROW = 4
 INVERSION_NAMES = ("root position", "1st inversion", "2nd inversion", "3rd inversion")
 #: the chord edits a chord's panel offers: (name, button label, icon, help).
 EDITS = (("lock", "Lock", ":material/lock:", "Keep this chord when the section is drawn again (click again to release)."),
@@ -143,12 +145,23 @@ def form_row(model: Model) -> None:
 # --- one section ---------------------------------------------------------------------------------------------
 
 
-def strip_html(song: Song, index: int) -> str:
-    """Section ``index`` as a strip: each chord a box as wide as its beats, a heavy line at each bar line."""
-    section, symbols = song.sections[index], song.symbols(index)
-    total, per_bar = sum(section.durations), song.time.beats
+def strip_rows(song: Song, index: int) -> list[list[int]]:
+    """Section ``index``'s chord positions in rows of :data:`BARS_PER_ROW` bars (a chord in the row of its first beat)."""
+    per_row = BARS_PER_ROW * song.time.beats
+    rows: dict[int, list[int]] = {}
+    for position, onset in enumerate(song.sections[index].onsets):
+        rows.setdefault(onset // per_row, []).append(position)
+    return [rows[row] for row in sorted(rows)]
+
+
+def strip_html(song: Song, index: int, positions: list[int]) -> str:
+    """Chords ``positions`` of section ``index`` as a strip of :data:`BARS_PER_ROW` bars: each chord a box as wide as
+    its beats, a heavy line at each bar line (a row shorter than the others keeps the same scale)."""
+    section, symbols, per_bar = song.sections[index], song.symbols(index), song.time.beats
+    total = max(BARS_PER_ROW * per_bar, sum(section.durations[p] for p in positions))
     boxes = []
-    for position, (symbol, onset, beats) in enumerate(zip(symbols, section.onsets, section.durations, strict=True)):
+    for position in positions:
+        symbol, onset, beats = symbols[position], section.onsets[position], section.durations[position]
         inner_bars = "".join(
             f'<span style="position:absolute;left:{100 * (b - onset) / beats:.3f}%;top:0;bottom:0;'
             'border-left:2px solid #888"></span>' for b in range(onset + 1, onset + beats) if b % per_bar == 0)
@@ -156,10 +169,25 @@ def strip_html(song: Song, index: int) -> str:
         lock = " · locked" if position in section.locked else ""
         boxes.append(f'<div style="position:relative;flex:0 0 {100 * beats / total:.3f}%;border-left:{left};'
                      f'padding:6px 4px;box-sizing:border-box;overflow:hidden;white-space:nowrap">'
-                     f'{inner_bars}<b>{html.escape(symbol)}</b>{lock}<br><small>{beats} beat'
-                     f'{"s" if beats != 1 else ""}</small></div>')
-    return ('<div style="display:flex;width:100%;border:1px solid #ccc;border-right:3px solid #444;'
-            f'font-family:sans-serif">{"".join(boxes)}</div>')
+                     f'{inner_bars}<b>{html.escape(symbol)}</b><br><small>{beats} beat'
+                     f'{"s" if beats != 1 else ""}{lock}</small></div>')
+    return ('<div style="display:flex;width:100%;font-family:sans-serif">'
+            '<div style="display:flex;border:1px solid #ccc;border-right:3px solid #444;'
+            f'flex:0 0 {100 * sum(section.durations[p] for p in positions) / total:.3f}%">{"".join(boxes)}</div></div>')
+
+
+def chord_rows(song: Song, index: int) -> None:
+    """The section as rows of bars: the strip, then a button per chord as wide as its beats (a click plays it)."""
+    section, symbols = song.sections[index], song.symbols(index)
+    per_row = BARS_PER_ROW * song.time.beats
+    for positions in strip_rows(song, index):
+        st.html(strip_html(song, index, positions))
+        widths = [section.durations[p] for p in positions]
+        spare = per_row - sum(widths)
+        columns = st.columns(widths + ([spare] if spare > 0 else []), gap=None)
+        for column, position in zip(columns, positions, strict=False):
+            column.button(symbols[position], key=f"{PREFIX}chord-{index}-{position}", on_click=_select,
+                          args=(index, position), width="stretch", help="Hear this chord and open its panel")
 
 
 def _regenerate(index: int, model: Model) -> None:
@@ -255,11 +283,7 @@ def section_card(song: Song, index: int, model: Model) -> None:
             st.button("Regenerate", key=f"{PREFIX}regen-{index}", icon=":material/autorenew:", on_click=_regenerate,
                       args=(index, model), help="Draw this section's chords again (locked chords and the durations "
                       "stay); every time it is played changes with it.")
-        st.html(strip_html(song, index))
-        columns = st.columns(list(section.durations), gap=None)
-        for position, (column, symbol) in enumerate(zip(columns, song.symbols(index), strict=True)):
-            column.button(symbol, key=f"{PREFIX}chord-{index}-{position}", on_click=_select, args=(index, position),
-                          width="stretch", help="Hear this chord and open its panel")
+        chord_rows(song, index)
         opened = st.session_state.get(_OPEN)
         if opened and opened[0] == index and opened[1] < len(section.chords):
             chord_panel(song, index, opened[1], model)
