@@ -17,6 +17,7 @@ from core.chords import read_symbol
 from core.config import GenerationSettings
 from core.run_files import MODEL_FILE, TEST_RESULTS_FILE
 from core.training import active_model
+from studio.plain_text import as_read
 from tests.tiny_models import saved_tiny_model
 
 GENERATE = "pages/4_generate.py"
@@ -44,7 +45,8 @@ def progressions(at: AppTest) -> list[str]:
 
 
 def messages(at: AppTest) -> str:
-    return " ".join(str(e.value) for kind in ("warning", "error", "info") for e in at.get(kind))
+    """The warnings, errors and notes as a reader sees them (supplied text in them is escaped: studio.plain_text)."""
+    return as_read(" ".join(str(e.value) for kind in ("warning", "error", "info") for e in at.get(kind)))
 
 
 # --------------------------------------------------------------------------- without a model
@@ -319,7 +321,7 @@ def test_favourites_gather_in_their_panel_with_their_own_link(model: Path) -> No
     assert not at.exception, at.exception
     link = next(c.value for c in at.code if "fav=" in c.value)
     assert "view=favourites" in link and "model=tiny%40" in link and "p1=" not in link
-    assert first in " ".join(m.value for m in at.markdown)
+    assert first in as_read(" ".join(m.value for m in at.markdown))
     click(at, "gen-fav-remove-0")
     assert "fav" not in at.query_params
 
