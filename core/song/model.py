@@ -13,7 +13,7 @@ full: a beat one chord gains, a neighbour gives. Locked positions move with thei
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -264,12 +264,3 @@ def chord_edits() -> dict[str, Any]:
     """The chord edits by name (the page's buttons, the link's edit list)."""
     return {"lengthen": lengthen, "shorten": shorten, "split": split, "merge": merge, "lock": toggle_lock}
 
-
-def bar_lines(section: Section, time: TimeSignature) -> list[int]:
-    """The beats (from the section's start) where a new bar begins, after the first."""
-    return list(range(time.beats, section.bars * time.beats, time.beats))
-
-
-def sections_of(song: Song, labels: Sequence[str]) -> list[int]:
-    """Indices of the sections whose label is in ``labels``."""
-    return [i for i, s in enumerate(song.sections) if s.label in labels]
