@@ -261,6 +261,6 @@ def with_chord(song: Song, index: int, position: int, chord: SlashChord) -> Song
 
 
 def chord_edits() -> dict[str, Any]:
-    """The chord edits by name (the page's buttons, the link's edit list)."""
+    """The chord edits by name (the Song tab's buttons)."""
     return {"lengthen": lengthen, "shorten": shorten, "split": split, "merge": merge, "lock": toggle_lock}
 
