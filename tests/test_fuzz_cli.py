@@ -193,6 +193,9 @@ def stand_ins(sandbox: Sandbox):
         patch.setattr(core.model, "build_model", lambda config=None, unroll=False: real_build_model(ModelConfig(**TINY)))
         patch.setattr(uvicorn.Server, "run", serve_nothing)
         patch.setattr(uvicorn.Config, "configure_logging", lambda self: None)  # its dictConfig closes pytest's handlers
+        patch.setenv("CHORDSMITH_SECRETS", str(sandbox.root / "secrets.toml"))  # owner: never the real secrets
+        for variable in ("CHORDSMITH_OWNER_PASSWORD_HASH", "CHORDSMITH_API_KEY_HASH"):
+            patch.delenv(variable, raising=False)
         patch.chdir(sandbox.root)
         yield
 
