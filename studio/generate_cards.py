@@ -209,11 +209,14 @@ def listen_and_download(view: ShownProgression, model: Model, base_url: str) -> 
         st.image(loaders.notation_svg(view.text, key, view.title, request.tempo, request.voicing), width="stretch")
     midi, musicxml, as_json = st.columns(3)
     stem = f"chordsmith-{request.seed}-{view.index + 1}"
-    midi.download_button("MIDI", loaders.progression_midi(view.text, key, view.title, request.tempo, request.voicing),
+    # made on the click, not on every redraw: each visitor's Generate new would otherwise build both files for
+    # every progression shown (a third of the script's time for a Generate-new click, profiled under AppTest)
+    midi.download_button("MIDI", lambda: loaders.progression_midi(view.text, key, view.title, request.tempo,
+                                                                  request.voicing),
                          f"{stem}.mid", "audio/midi", icon=":material/download:", key=f"gen-midi-{view.index}",
                          width="stretch", on_click="ignore")
-    musicxml.download_button("MusicXML", loaders.progression_musicxml(view.text, key, view.title, request.tempo,
-                                                                      request.voicing),
+    musicxml.download_button("MusicXML", lambda: loaders.progression_musicxml(view.text, key, view.title, request.tempo,
+                                                                              request.voicing),
                              f"{stem}.musicxml", "application/vnd.recordare.musicxml+xml", icon=":material/download:",
                              key=f"gen-xml-{view.index}", width="stretch", on_click="ignore")
     payload = {**view.sample.to_dict(), "chords": view.score.symbols, "roman": view.score.romans,
