@@ -621,6 +621,8 @@ MAX_WEIGHTS_ARRAYS = 64
 MAX_POINTER_BYTES = 4_096
 MAX_SMALL_JSON_BYTES = 10_000_000
 MAX_CONFIG_BYTES = 1_000_000
+#: most bytes of a run's metrics.jsonl the studio reads (a real run writes a few hundred bytes an epoch).
+MAX_METRICS_BYTES = 64_000_000
 #: most decoder row-steps one generation request may cost (core.generation.locks.request_work: the locked sampler's
 #: passes, twice over under guidance), on every surface alike: the command line, the HTTP API, the Generate page.
 #: About 26 µs a step on one core: a few seconds; a plain request of 100 × 64 chords costs 12,800 (25,600 guided).

@@ -63,7 +63,8 @@ def test_the_api_refuses_the_same_request_by_the_same_cost(client) -> None:
     work = request_work(settings, Conditions.parse(genre="jazz"), [63])
     answer = client.post("/generate", json=body)
     assert answer.status_code == 422 and f"{work:,} decoder steps" in answer.text, answer.text
-    assert client.get("/conditions").json()["limits"]["max_lock_work"] == MAX_GENERATION_WORK
+    limits = client.get("/conditions").json()["limits"]
+    assert limits["max_lock_work"] == MAX_GENERATION_WORK and limits["max_body_bytes"] == MAX_API_BODY_BYTES
 
 
 def test_the_generate_pages_path_refuses_it_before_the_model_runs(monkeypatch) -> None:

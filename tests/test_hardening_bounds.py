@@ -414,3 +414,14 @@ def test_a_runs_json_files_are_read_with_a_bound(output: Path) -> None:
     assert read_json(run / "config.json") is None
     with pytest.raises(InputError, match="is not JSON"):
         load_run_config(run)
+
+
+def test_a_metrics_file_over_its_bound_is_named_not_read(output: Path, monkeypatch) -> None:
+    import core.training.run_folder as run_folder
+
+    monkeypatch.setattr(run_folder, "MAX_METRICS_BYTES", 1_000)
+    run = output / "runs" / "long"
+    run.mkdir(parents=True)
+    (run / "metrics.jsonl").write_text('{"epoch": 1, "loss": 1.0}\n' * 100, encoding="utf-8")
+    summary = run_folder.summarize_run(run)
+    assert summary.status == "failed" and "holds 2,600 bytes; at most 1,000" in summary.reason

@@ -30,7 +30,7 @@ from fastapi import FastAPI
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
 from core.serving.admission import BUSY_RESPONSE, HEAVY_WORK, HeavySlots, default_heavy_slots
 from core.serving.errors import answer_bad_input_with_422
-from core.serving.request_limits import bound_requests
+from core.serving.request_limits import bound_requests, stated_limits
 from core.serving.schemas import (
     MAX_LOCK_WORK,
     MAX_PROGRESSIONS,
@@ -134,7 +134,7 @@ def create_app(model: str | Path | None = None, generator=None, heavy_slots: int
             genres=list(GENRES), moods=list(MOODS), keys=list(KEYS), scale_types=list(SCALE_TYPES),
             vocabulary=[c.symbol for c in VOCAB.chords if c is not None],
             limits={**generation_limits(), "max_progressions": MAX_PROGRESSIONS, "max_lock_work": MAX_LOCK_WORK,
-                    "heavy_work": HEAVY_WORK},
+                    "heavy_work": HEAVY_WORK, **stated_limits()},
         )
 
     @app.get("/health", response_model=HealthResponse)

@@ -158,3 +158,8 @@ def bound_requests(app, request_seconds: float | None = None) -> None:
     reads it), then the deadline (``request_seconds``, default :data:`core.config.API_REQUEST_SECONDS`)."""
     app.add_middleware(Deadline, seconds=API_REQUEST_SECONDS if request_seconds is None else request_seconds)
     app.add_middleware(BodyLimit, limit=MAX_API_BODY_BYTES)  # added last: the outermost
+
+
+def stated_limits() -> dict[str, float]:
+    """The request limits ``GET /conditions`` states: ``max_body_bytes`` and ``request_seconds`` (from core.config)."""
+    return {"max_body_bytes": MAX_API_BODY_BYTES, "request_seconds": API_REQUEST_SECONDS}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.config import TrainConfig
+from core.config import MAX_METRICS_BYTES, TrainConfig
 from core.errors import EnvironmentFault, InputError
 from core.run_files import (
     CONFIG_FILE,
@@ -66,6 +66,9 @@ class MetricsReader:
             if not stat_module.S_ISREG(stat.st_mode):
                 self.records, self._offset, self._identity = [], 0, None
                 raise EnvironmentFault(f"the metrics file {self.path} is not a file (a folder stands in its place)")
+            if stat.st_size > MAX_METRICS_BYTES:  # a real run writes a few hundred bytes an epoch
+                raise EnvironmentFault(f"the metrics file {self.path} holds {stat.st_size:,} bytes; at most "
+                                       f"{MAX_METRICS_BYTES:,} are read")
             identity = (stat.st_dev, stat.st_ino)
             if identity != self._identity or stat.st_size < self._offset:
                 self.records, self._offset, self._identity, self.skipped = [], 0, identity, 0
