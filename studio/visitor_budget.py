@@ -4,8 +4,9 @@ A visitor may ask for many long progressions with locked chords, regenerate them
 paste a long progression into Analyze; each of those keeps a core busy for a while. The cost of a
 request is counted in decoder row-steps, the unit the HTTP API admits by
 (:func:`core.generation.locks.lock_work`, doubled when guidance runs a second chain:
-:func:`core.serving.schemas.guidance_factor`), and charged to the visitor's session: the budget holds
-at most :data:`core.config.VISITOR_WORK_BUDGET` and refills at :data:`core.config.VISITOR_WORK_PER_S`.
+:func:`core.generation.locks.guidance_factor`, the cost model every surface refuses by), and charged to the
+visitor's session: the budget holds at most :data:`core.config.VISITOR_WORK_BUDGET` and refills at
+:data:`core.config.VISITOR_WORK_PER_S`.
 A request over what is left is refused at once with a message saying what it costs and when it
 would fit (:class:`OverBudget`), never queued behind a spinner. Ordinary clicks cost a few thousand
 row-steps and never meet the limit; the owner has no budget (it is their machine).
@@ -94,8 +95,7 @@ def redraw_work(state, request) -> int:
 def drawing_work(length: int, fixed_positions: Iterable[Iterable[int]], passes: int, guidance: float,
                  conditions) -> int:
     """Row-steps for drawing one progression per entry of ``fixed_positions`` (its seed and locked positions)."""
-    from core.generation.locks import lock_work
-    from core.serving.schemas import guidance_factor
+    from core.generation.locks import guidance_factor, lock_work
 
     steps = sum(lock_work(length, 1, set(fixed), passes) for fixed in fixed_positions)
     return steps * guidance_factor(guidance, conditions)
