@@ -44,8 +44,10 @@ def test_locks_and_guidance_make_drawing_dearer() -> None:
 
 def test_analysis_work_grows_with_the_chords_and_refuses_a_flood() -> None:
     assert visitor_budget.analysis_work("C G Am F") < visitor_budget.analysis_work("C G Am F " * 8)
-    with pytest.raises(visitor_budget.InputError, match="characters"):
+    with pytest.raises(visitor_budget.InputError, match="chords"):  # too many chords: said in chords
         visitor_budget.analysis_work("C " * MAX_ANALYZE_CHARACTERS)
+    with pytest.raises(visitor_budget.InputError, match="characters"):  # few chords in a flood of text
+        visitor_budget.analysis_work("C" + " " * MAX_ANALYZE_CHARACTERS + "G")
 
 
 @pytest.fixture
