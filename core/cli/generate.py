@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from core.cli.model_arguments import add_condition_arguments, conditions_from_args
+from core.cli.path_arguments import output_path
 from core.cli.setting_flags import add_setting_flags, given_settings
 from core.cli.tensorflow_output import add_verbose_argument, quiet_tensorflow
 from core.config import GenerationSettings
@@ -27,7 +28,7 @@ def register(subparsers) -> None:
                         "symbols outside the vocabulary, such as G7sus4, are read as the nearest chord, with a note)")
     parser.add_argument("--lock", default="", help="fixed chords at 1-based positions, e.g. '1:C 4:G'")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--export", type=Path, help="folder for .mid/.musicxml/.svg/.wav of every sample")
+    parser.add_argument("--export", type=output_path, help="folder for .mid/.musicxml/.svg/.wav of every sample")
     add_verbose_argument(parser)
     parser.set_defaults(handler=run)
 
