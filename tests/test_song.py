@@ -210,7 +210,7 @@ def test_the_shipped_harmonic_rhythm_reads_for_every_genre() -> None:
     from core.generation.song_rhythm import corpus_rhythm
 
     source, table = corpus_rhythm()
-    assert "harmonic_rhythm.json" in source or "songs.parquet" in source
+    assert "harmonic_rhythm.json" in source
     for genre in GENRES:
         rhythm = genre_rhythm(genre, table)
         assert sum(rhythm.values()) == pytest.approx(1.0) and len(rhythm) > 1, genre
@@ -240,3 +240,16 @@ def test_a_returning_section_made_a_variation_keeps_its_first_half_and_leaves_th
     assert [section.chords[p] for p in kept] == [first.chords[p] for p in kept]
     assert varied.sections[0] == varied.sections[3] == song.sections[0] and same_section(varied, 2) == [2]
     assert "Chorus'" in varied.form
+
+
+def test_the_harmonic_rhythm_snapshot_is_the_song_tables_count() -> None:
+    import json
+    from pathlib import Path
+
+    from core.corpus.songs import load_songs
+    from core.generation.song_rhythm import SNAPSHOT_FILE, SONGS_FILE
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    snapshot = json.loads((data / SNAPSHOT_FILE).read_text(encoding="utf-8"))["chords"]
+    assert snapshot == rhythm_table(load_songs(data / SONGS_FILE)), (
+        "data/harmonic_rhythm.json is stale: rewrite it with core.generation.song_rhythm.write_snapshot")

@@ -3,11 +3,13 @@
 Today's model draws chords, not durations (the model issue will add them), so a song's durations
 come from the corpus: for each genre, how often a chord lasts a quarter of a bar, half a bar, a
 bar, two bars … (:data:`BAR_FRACTIONS`), counted over every chord of the song table whose source
-gives its beats and metre (Billboard, RS200, the jazz standards, When in Rome; immediate repeats
-are already merged there, as the model's chords are). The table is read from ``songs.parquet``
-beside the corpus table when it exists, else from the snapshot ``data/harmonic_rhythm.json``
-(:func:`rhythm_table` of a build of the same sources, written by :func:`write_snapshot`), else it
-is one chord a bar. A genre with fewer than :data:`MIN_CHORDS` timed chords takes every genre's
+gives its beats and metre (all eight timed sources: POP909, Billboard, When in Rome, iReal, the jazz
+standards, RS200, Nottingham, OpenEWLD; immediate repeats are already merged there, as the model's
+chords are). The table is read from the snapshot
+``data/harmonic_rhythm.json``, :func:`rhythm_table` of ``data/songs.parquet`` written by
+:func:`write_snapshot` (a test keeps the two equal), so a song does not wait seconds for the song
+table to load; without the snapshot the song table beside the corpus table is counted, and without
+either a chord lasts a bar. A genre with fewer than :data:`MIN_CHORDS` timed chords takes every genre's
 counts together.
 
 :func:`propose_durations` fills a section bar by bar: each chord's length is drawn from the genre's
@@ -32,23 +34,25 @@ from core.song.form import TimeSignature
 BAR_FRACTIONS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 #: fewest timed chords a genre needs for its own row (else every genre's counts together).
 MIN_CHORDS = 200
-#: the snapshot's file name beside the corpus table.
+#: the snapshot's file name beside the corpus table, and the song table's.
 SNAPSHOT_FILE = "harmonic_rhythm.json"
+SONGS_FILE = "songs.parquet"
 ALL_GENRES = "all"
 
 
 def rhythm_table(frame) -> dict[str, dict[str, int]]:
     """``{genre: {fraction: chords}}`` (and ``"all"``) from a song table with ``genre``, ``beats`` and ``metre``."""
     timed = frame.loc[frame["beats"].notna() & frame["metre"].notna() & (frame["metre"] > 0), ["genre", "beats", "metre"]]
-    bars = timed["beats"].astype(float).to_numpy() / timed["metre"].astype(float).to_numpy()
+    bars = timed["beats"].to_numpy(dtype=float) / timed["metre"].to_numpy(dtype=float)
     fractions = np.asarray(BAR_FRACTIONS)
-    nearest = fractions[np.abs(np.log(bars[:, None]) - np.log(fractions[None, :])).argmin(axis=1)]
+    nearest = np.abs(np.log(bars[:, None]) - np.log(fractions[None, :])).argmin(axis=1)
+    genres = timed["genre"].fillna("").astype(str).replace("", "unspecified").to_numpy()
     table: dict[str, dict[str, int]] = {}
-    for genre, fraction in zip([*timed["genre"].fillna("").astype(str)], nearest, strict=True):
-        for name in (genre or "unspecified", ALL_GENRES):
-            row = table.setdefault(name, {str(f): 0 for f in BAR_FRACTIONS})
-            row[str(float(fraction))] += 1
-    return dict(sorted(table.items()))
+    for genre in sorted({*genres.tolist(), ALL_GENRES}):
+        chosen = nearest if genre == ALL_GENRES else nearest[genres == genre]
+        counts = np.bincount(chosen, minlength=len(BAR_FRACTIONS))
+        table[genre] = {str(f): int(c) for f, c in zip(BAR_FRACTIONS, counts, strict=True)}
+    return table
 
 
 def write_snapshot(frame, path: Path, source: str) -> None:
@@ -59,11 +63,6 @@ def write_snapshot(frame, path: Path, source: str) -> None:
 
 @lru_cache(maxsize=4)
 def _table_from(data_dir: Path) -> tuple[str, dict[str, dict[str, int]]]:
-    songs = data_dir / "songs.parquet"
-    if songs.exists():
-        from core.corpus.songs import load_songs
-
-        return f"{songs.name} (the song table)", rhythm_table(load_songs(songs))
     snapshot = data_dir / SNAPSHOT_FILE
     if snapshot.exists():
         try:
@@ -71,6 +70,11 @@ def _table_from(data_dir: Path) -> tuple[str, dict[str, dict[str, int]]]:
             return f"{snapshot.name} ({payload['source']})", {g: dict(r) for g, r in payload["chords"].items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise EnvironmentFault(f"the harmonic-rhythm table {snapshot} cannot be read ({error})") from None
+    songs = data_dir / SONGS_FILE
+    if songs.exists():
+        from core.corpus.songs import load_songs
+
+        return f"{songs.name} (the song table)", rhythm_table(load_songs(songs))
     return "none (one chord a bar)", {}
 
 
