@@ -127,6 +127,13 @@ def create_app(model: str | Path | None = None, generator=None, heavy_slots: int
 
     add_song_route(app)
 
+    _add_info_routes(app, slots)
+    return app
+
+
+def _add_info_routes(app: FastAPI, slots: HeavySlots) -> None:
+    """The light, read-only routes: what requests may hold (/conditions) and whether the model is up (/health)."""
+
     @app.get("/conditions", response_model=ConditionsResponse)
     def conditions_endpoint() -> ConditionsResponse:
         """The labels and chord symbols requests may use, and the request limits."""
@@ -143,8 +150,6 @@ def create_app(model: str | Path | None = None, generator=None, heavy_slots: int
         name, version = app.state.identity
         return HealthResponse(status="ok", model=name, version=version, backend=app.state.generator.backend,
                               heavy_slots=slots.count, heavy_queue=slots.queue)
-
-    return app
 
 
 def _identity(generator) -> tuple[str, str | None]:
