@@ -207,8 +207,8 @@ if analyze.open:
     with analyze:
         analyze_panel(request, model, label)
 
-generate_state.finish()
 if song.open:
     with song:
         song_mode.song_panel(model)
 
+generate_state.finish()
