@@ -6,6 +6,7 @@ pages are files in ``pages/`` (Streamlit's classic multipage convention; see :mo
 
 import streamlit as st
 
+from core.paths import shown_path
 from core.training import active_model
 from studio.page import PAGES, set_up
 
@@ -19,7 +20,7 @@ st.markdown(
 model = active_model.model_in_use()
 st.subheader("Model in use")
 if not model.exists:
-    st.warning(f"No trained model at `{model.folder}` yet: train one on the Training page and make it active.")
+    st.warning(f"No trained model at `{shown_path(model.folder)}` yet: train one on the Training page and make it active.")
 else:
     left, middle, right = st.columns(3)
     left.metric("Model", model.label)
@@ -31,7 +32,7 @@ else:
                          hide_index=True, width="stretch")
     else:
         st.caption("No test_results.json beside this model yet.")
-    st.caption(f"Folder: `{model.folder}`")
+    st.caption(f"Folder: `{shown_path(model.folder)}`")
 
 st.subheader("Pages")
 for page in PAGES:

@@ -88,6 +88,8 @@ def test_app_opens_on_home_with_links_and_model_in_use(studio: Path) -> None:
     assert "run good" in texts(at, "metric") and "42.0%" in texts(at, "metric")
     links = [link.proto.page for link in at.get("page_link")]
     assert {"", "dataset", "training", "evaluation", "generate"} <= set(links)  # sidebar and Home body
+    folder = [caption.value for caption in at.caption if caption.value.startswith("Folder:")]
+    assert folder == ["Folder: `$CHORDSMITH_OUTPUT/runs/good`"]  # never the server's absolute path
 
 
 def test_home_without_a_model_says_so(studio: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,6 +97,7 @@ def test_home_without_a_model_says_so(studio: Path, monkeypatch: pytest.MonkeyPa
     at = page("app.py").run()
     assert not at.exception
     assert "No trained model" in at.warning[0].value
+    assert str(studio) not in at.warning[0].value  # the folder is shown without the server's layout
 
 
 # --------------------------------------------------------------------------- Dataset
