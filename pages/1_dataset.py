@@ -88,7 +88,7 @@ with input_errors():
     path = loaders.corpus_path()
     stats = loaders.headline(path)
     songs, windows, chords, used = st.columns(4)
-    songs.metric("Songs", f"{stats['songs']:,}")
+    songs.metric("Songs with windows", f"{stats['songs']:,}")
     windows.metric("Progression windows", f"{stats['windows']:,}")
     chords.metric("Chords", f"{stats['chords']:,}")
     used.metric("Chord symbols used", f"{stats['chords_used']} of {stats['vocabulary_size'] - 3}")
