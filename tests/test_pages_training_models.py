@@ -18,6 +18,7 @@ from core.run_files import CONFIG_FILE, METRICS_FILE, MODEL_FILE, STOP_WAITS_FOR
 from core.training import active_model, processes
 from core.training.lock import lock_path, training_lock
 from core.training.run_folder import write_launch, write_phase
+from studio.plain_text import as_read
 from tests.private_output import private_output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,8 @@ def button(at: AppTest, key: str):
 
 
 def messages(at: AppTest, kind: str) -> str:
-    return " ".join(str(element.value) for element in at.get(kind))
+    """The page's messages of ``kind`` as a reader sees them (supplied names are escaped for Markdown)."""
+    return as_read(" ".join(str(element.value) for element in at.get(kind)))
 
 
 # --------------------------------------------------------------------------- the model in use
