@@ -114,6 +114,59 @@ def page_rows(folder, repeats: int) -> list[Result]:
                               notes=note)]
 
 
+_SONG_DRAWN = """([before, sections]) => {
+  if (location.href === before || !location.href.includes('song=')) return false;
+  const heads = [...document.querySelectorAll('h1,h2,h3,h4,h5,h6,p,strong')].map(h => h.innerText);
+  if (!heads.some(t => t.startsWith(sections + '. '))) return false;
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  return !document.querySelector('[data-stale="true"]');
+}"""
+
+
+def browser_rows(folder, repeats: int) -> list[Result]:
+    """The Song tab in headless Chromium: click on *Write the song* to the 8 sections drawn, beside Generate new.
+
+    The baseline is the page's own Generate new (3 × 8 chords with notation) in the same browser and studio.
+    """
+    from bench.generate_page import PAGE_S, _open, click, series, timed
+    from bench.studio_server import CHROMIUM, streamlit_server
+
+    if not CHROMIUM.exists():
+        print(f"  skipped: {CHROMIUM} is not installed", flush=True)
+        return []
+    import sys
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from playwright.sync_api import sync_playwright
+    from screenshot_pages import CHROMIUM_ARGS
+
+    sections = len(FORM.split())
+    with tempfile.TemporaryDirectory(prefix="bench-song-") as out, streamlit_server(Path(out)) as base, \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(PAGE_S * 1000)
+        _open(page, f"{base}/generate?samples=3&length=8&seed=1&genre=pop&key=G", 3)
+        generate_new = series("generate new", lambda: timed(page, click(page, "gen-new"), 3), repeats)
+        page.get_by_role("tab", name="Song").click()
+
+        def write() -> float:
+            before = page.url
+            start = time.perf_counter()
+            click(page, "song-write")()
+            page.wait_for_function(_SONG_DRAWN, arg=[before, sections], timeout=PAGE_S * 1000, polling=20)
+            return time.perf_counter() - start
+
+        written = series("write the song", write, repeats)
+        browser.close()
+    (stats, load), (base_stats, base_load) = written, generate_new
+    return [Result.from_stats("song_browser_write_s", GROUP, "Generate page, Song tab in Chromium: click on Write the "
+                              f"song to its {sections} sections drawn (pop, 52 bars) (s)", "s", stats,
+                              "Generate new on the same page (3 × 8 chords with notation)", base_stats,
+                              target="<= 1.5 s", notes=f"load average {load} (baseline: {base_load}); model {folder}")]
+
+
 def _real_sections(split: str) -> tuple[list, list[str]]:
     """Real verse and chorus windows of one split (their chords and labels)."""
     from core.chords import parse_symbol
@@ -186,7 +239,7 @@ def run(repeats: int = 5, model_dir: str | None = None, songs: int = 40) -> list
     folder, generator = _load(model_dir)
     with one_blas_thread():
         rows = timing_rows(generator, folder, repeats)
-    return rows + page_rows(folder, repeats) + quality_rows(generator, folder, songs)
+    return rows + page_rows(folder, repeats) + browser_rows(folder, repeats) + quality_rows(generator, folder, songs)
 
 
 def main() -> None:
