@@ -11,19 +11,20 @@ import argparse
 from pathlib import Path
 
 
-def output_path(text: str) -> Path:
-    """A path to write to (``--out``, ``--export``); an empty or blank one is refused."""
+def _usable_path(text: str, empty: str) -> Path:
+    """``text`` as a path, unless it is empty or blank (``empty`` says what to give instead) or holds a NUL."""
     if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path; give a folder or file to write (use . for this folder)")
+        raise argparse.ArgumentTypeError(f"an empty path; {empty}")
     if "\x00" in text:
         raise argparse.ArgumentTypeError("a path cannot hold a NUL character")
     return Path(text)
+
+
+def output_path(text: str) -> Path:
+    """A path to write to (``--out``, ``--export``); an empty or blank one is refused."""
+    return _usable_path(text, "give a folder or file to write (use . for this folder)")
 
 
 def input_path(text: str) -> Path:
     """A path to read from (``--config``, ``FILE``); an empty or blank one is refused."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path; give a file to read")
-    if "\x00" in text:
-        raise argparse.ArgumentTypeError("a path cannot hold a NUL character")
-    return Path(text)
+    return _usable_path(text, "give a file to read")
