@@ -33,6 +33,7 @@ from typing import Any, Self
 
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
 from core.errors import InputError
+from core.key_relative import CHORD_ENCODINGS, KEY_RELATIVE
 from core.vocabulary import VOCAB
 
 #: recurrent cells the model can be built with.
@@ -310,6 +311,10 @@ class ModelConfig(SettingsBase):
     attention_heads: int = setting(4, int, "self-attention heads", low=1, high=64, flags=())
     condition_dropout: float = setting(0.1, float, "training-time chance of blanking each condition",
                                        low=0.0, high=1.0, high_open=True)
+    chord_encoding: str = setting(KEY_RELATIVE, str, "how the model reads chords: key-relative (every window moved "
+                                  "so its key's tonic is C; it learns each move once, not twelve times) or absolute "
+                                  "(chord symbols as written, with random transposition; every model before model 2)",
+                                  label="chord encoding", choices=CHORD_ENCODINGS)
 
     def recurrent_layer_names(self) -> list[str]:
         """Names of the recurrent layers in order: ``lstm_1``, ``lstm_2`` (``gru_1``… for GRU)."""
@@ -409,11 +414,14 @@ class TrainConfig(SettingsBase):
         ``config.json`` from before a setting existed gets the value that run was trained with
         (:data:`BEFORE_SETTING`), not today's default.
         """
-        if isinstance(values.get("train"), dict):
+        saved_run = isinstance(values.get("train"), dict)
+        if saved_run:
             values = {**BEFORE_SETTING, **values["train"]}
         model = values.get("model") or {}
         if not isinstance(model, Mapping):
             raise InputError(f"'model' must be an object of model settings, got {model!r}")
+        if saved_run:
+            model = {**MODEL_BEFORE_SETTING, **model}
         config = super().from_dict({k: v for k, v in values.items() if k != "model"}, strict=strict)
         config.model = ModelConfig.from_dict(model, strict=strict)
         return config
@@ -457,6 +465,7 @@ class TrainConfig(SettingsBase):
 
 #: what runs trained before these settings existed did (read for a run's config.json that lacks them).
 BEFORE_SETTING: dict[str, Any] = {"schedule": "constant", "warmup_epochs": 0.0, "mixed_precision": False}
+MODEL_BEFORE_SETTING: dict[str, Any] = {"chord_encoding": "absolute"}
 #: the settings a training recipe fixes (everything else keeps its value).
 RECIPE_SETTINGS: tuple[str, ...] = ("batch_size", "lr", "schedule", "warmup_epochs", "epochs", "jit_compile",
                                     "mixed_precision")

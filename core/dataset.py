@@ -9,6 +9,10 @@ so ``input[t]`` is followed by ``target[t]``. A window longer than ``L - 1`` cho
 gets no END (the music goes on after the cut). Target PADs are ignored by the loss and metrics
 (see :mod:`core.model`).
 
+A key-relative model (``DatasetConfig.key_relative``, :mod:`core.key_relative`) reads every window moved
+so that its key's tonic is C, its key condition C in the same mode (:func:`relative_windows`); transposing
+such windows would only undo that, so its runs train without random transposition.
+
 Training batches may be augmented: every window is transposed by a random -5..+6 semitones
 with its key label moved along (a lookup table built from :meth:`Vocabulary.transpose_ids`), and
 each condition is replaced by 0 ("unspecified") with probability ``condition_dropout`` so the
@@ -28,7 +32,7 @@ Two more options, off by default (see ``bench quality``'s strategies section for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -37,6 +41,7 @@ from core.chords import pitch_class
 from core.conditions import GENRES, MOODS, SCALE_TYPES, UNSPECIFIED, key_id
 from core.corpus.table import SPLITS
 from core.errors import InputError
+from core.key_relative import key_tonics, relative_key_ids, to_relative
 from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 
 #: model input names, in the order the model declares them.
@@ -61,6 +66,7 @@ class DatasetConfig:
     condition_dropout: float = 0.1  # probability of replacing each condition by 0 (training only)
     substitution_rate: float = 0.0  # probability of replacing each chord by a substitute (training only)
     curriculum_epochs: int = 0  # short-first curriculum: epochs with cut windows (0: none)
+    key_relative: bool = False  # every window moved so its key's tonic is C (core.key_relative)
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,17 @@ class EncodedWindows:
         for name, input_name in CONDITION_INPUTS.items():
             out[input_name] = conditions[name].reshape(-1, 1)
         return out
+
+
+def relative_windows(encoded: EncodedWindows) -> EncodedWindows:
+    """The windows as a key-relative model reads them: chords moved so that each key's tonic is C, keys C in their mode.
+
+    Every window of the shipped table has a key; a window without one stays as it is, with its key open.
+    """
+    tonics = key_tonics(encoded.key)
+    return replace(encoded, chord_input=to_relative(encoded.chord_input, tonics).astype(np.int32),
+                   targets=to_relative(encoded.targets, tonics).astype(np.int32),
+                   key=relative_key_ids(encoded.key).astype(encoded.key.dtype))
 
 
 def split_frame(frame: pd.DataFrame, split: str) -> pd.DataFrame:
@@ -245,6 +262,8 @@ def make_dataset(frame: pd.DataFrame, config: DatasetConfig, training: bool, len
     encoded = encode_frame(frame, config.sequence_length)
     if len(encoded) == 0:
         raise InputError("no windows to build a dataset from")
+    if config.key_relative:
+        encoded = relative_windows(encoded)
     dataset = tf.data.Dataset.from_tensor_slices((encoded.inputs(), encoded.targets))
     if training:
         dataset = dataset.shuffle(len(encoded), seed=config.seed, reshuffle_each_iteration=True)

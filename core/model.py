@@ -31,8 +31,12 @@ from keras import layers, ops
 from core.config import CELLS, ModelConfig
 from core.dataset import CHORD_INPUT, CONDITION_INPUTS
 from core.errors import InputError
+from core.key_relative import ABSOLUTE, KEY_RELATIVE
 from core.run_files import partial_path
 from core.vocabulary import PAD_ID
+
+#: the no-op layer a key-relative model's chords pass through first: how a saved model says which encoding it reads.
+KEY_RELATIVE_LAYER = "key_relative_chords"
 
 # --- small registered pieces -----------------------------------------------------------------
 
@@ -180,7 +184,11 @@ def build_model(config: ModelConfig | None = None, unroll: bool = False) -> kera
     conditioning = layers.Dense(config.conditioning_units, activation="relu", name="conditioning_dense")(conditions)
     conditioning = layers.RepeatVector(length, name="conditioning_repeat")(conditioning)
 
-    chord_vectors = layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True, name="chord_embedding")(chord_ids)
+    chord_tokens = chord_ids
+    if config.chord_encoding == KEY_RELATIVE:  # says so in the saved file: the chords it reads are moved into C
+        chord_tokens = layers.Identity(name=KEY_RELATIVE_LAYER)(chord_ids)
+    chord_vectors = layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True,
+                                     name="chord_embedding")(chord_tokens)
     mask = PaddingMask(name="padding_mask")(chord_ids)
     sequence = layers.Concatenate(name="sequence_concat")([chord_vectors, conditioning])
 
@@ -314,6 +322,7 @@ def model_config_of(model: keras.Model) -> ModelConfig:
         "cell": recurrent[0].name.split("_")[0],
         "dropout": float(layer("dropout_1").rate),
         "attention": any(x.name == "attention" for x in model.layers),
+        "chord_encoding": KEY_RELATIVE if any(x.name == KEY_RELATIVE_LAYER for x in model.layers) else ABSOLUTE,
     }
     for name in ("genre", "mood", "key", "scale_type"):
         embedding = layer(f"{name}_embedding")

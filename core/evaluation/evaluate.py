@@ -12,7 +12,8 @@ model, overall and per value of each labelled condition (``per_genre``, ``per_mo
 * ``tokens`` — how many targets were counted.
 
 Models: ``lstm`` (conditions as labelled), ``lstm_unconditioned`` (every condition set to 0,
-"unspecified": the gap to ``lstm`` is what the conditions buy), and the n-gram baselines of
+"unspecified": the gap to ``lstm`` is what the conditions buy; a key-relative model still reads the
+chords moved into their key, :func:`key_relative_predictor`), and the n-gram baselines of
 :mod:`core.evaluation.ngram` fitted on the frame's ``train`` split (untransposed), plus
 ``trigram_key_relative``: a trigram over chords transposed so every window's tonic is C (windows
 without a key stay as they are), scored in each test window's own key — the LSTM is told the
@@ -36,9 +37,10 @@ import pandas as pd
 
 from core.conditions import UNSPECIFIED
 from core.corpus.table import shipped_table
-from core.dataset import CONDITION_INPUTS, EncodedWindows, encode_frame, split_frame
+from core.dataset import CHORD_INPUT, CONDITION_INPUTS, EncodedWindows, encode_frame, split_frame
 from core.errors import InputError
 from core.evaluation.ngram import NGramModel, fit_baselines
+from core.key_relative import KEY_RELATIVE, absolute_distributions, key_tonics, relative_key_ids, to_relative
 from core.run_files import TEST_RESULTS_FILE
 from core.vocabulary import PAD_ID, VOCAB
 
@@ -146,16 +148,42 @@ def _unconditioned(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def _resolve_predictor(model_dir_or_model) -> tuple[Predictor, str]:
-    if hasattr(model_dir_or_model, "predict"):  # a Keras model
-        return keras_predictor(model_dir_or_model), getattr(model_dir_or_model, "name", "model")
-    if callable(model_dir_or_model):
-        return model_dir_or_model, "predictor"
-    from core.model import load_model
-    from core.paths import resolve_model_file
+def key_relative_predictor(predict: Predictor, open_conditions: bool = False) -> Predictor:
+    """A key-relative model's predictor seen from outside: windows of absolute chords in, absolute distributions out.
 
-    model_file = resolve_model_file(model_dir_or_model)
-    return keras_predictor(load_model(model_file, compile=False)), str(model_file.parent)
+    Each window is moved so that its key's tonic is C (:func:`core.dataset.relative_windows`), the model
+    runs, and its distributions are moved back. ``open_conditions`` then opens every condition: the
+    chords are still read in their key (the encoding needs the tonic), the model is told nothing else.
+    """
+
+    def run(inputs: dict[str, np.ndarray]) -> np.ndarray:
+        keys = inputs[CONDITION_INPUTS["key"]][:, 0]
+        tonics = key_tonics(keys)
+        moved = {**inputs, CHORD_INPUT: to_relative(inputs[CHORD_INPUT], tonics).astype(np.int32),
+                 CONDITION_INPUTS["key"]: relative_key_ids(keys).astype(np.int32).reshape(-1, 1)}
+        return absolute_distributions(predict(_unconditioned(moved) if open_conditions else moved), tonics)
+
+    return run
+
+
+def _resolve_predictor(model_dir_or_model) -> tuple[Predictor, Predictor, str]:
+    """The model's predictor, the same with every condition open, and where the model came from."""
+    if hasattr(model_dir_or_model, "predict"):  # a Keras model
+        model, source = model_dir_or_model, getattr(model_dir_or_model, "name", "model")
+    elif callable(model_dir_or_model):
+        return model_dir_or_model, lambda inputs: model_dir_or_model(_unconditioned(inputs)), "predictor"
+    else:
+        from core.model import load_model
+        from core.paths import resolve_model_file
+
+        model_file = resolve_model_file(model_dir_or_model)
+        model, source = load_model(model_file, compile=False), str(model_file.parent)
+    from core.model import model_config_of
+
+    predict = keras_predictor(model)
+    if model_config_of(model).chord_encoding == KEY_RELATIVE:
+        return key_relative_predictor(predict), key_relative_predictor(predict, open_conditions=True), source
+    return predict, lambda inputs: predict(_unconditioned(inputs)), source
 
 
 # --- the evaluation -----------------------------------------------------------------------------
@@ -169,17 +197,19 @@ def _per_value(labels: np.ndarray, distributions: dict[str, np.ndarray], targets
             for value in sorted(set(labels))}
 
 
-def _scored_distributions(predict: Predictor, base_model, encoded: EncodedWindows, encoded_train: EncodedWindows,
-                          targets: tuple[np.ndarray, np.ndarray], progress: Callable[[float], None]) -> dict[str, np.ndarray]:
+def _scored_distributions(predictors: tuple[Predictor, Predictor], base_model, encoded: EncodedWindows,
+                          encoded_train: EncodedWindows, targets: tuple[np.ndarray, np.ndarray],
+                          progress: Callable[[float], None]) -> dict[str, np.ndarray]:
     """Each model's distribution [n, V] before every (window, position) target, reporting the share done after each."""
     windows, positions = targets
+    predict, predict_open = predictors
     inputs = encoded.inputs()
     baselines = fit_baselines(training_sequences(encoded_train))
     steps: list[tuple[str, Callable[[], np.ndarray]]] = [
         ("lstm", lambda: predict(inputs)[windows, positions]),
         *([("base_lstm", lambda: _resolve_predictor(base_model)[0](inputs)[windows, positions])] if base_model is not None
           else []),
-        ("lstm_unconditioned", lambda: predict(_unconditioned(inputs))[windows, positions]),
+        ("lstm_unconditioned", lambda: predict_open(inputs)[windows, positions]),
         *[(name, lambda model=model: ngram_probabilities(model, encoded, windows, positions))
           for name, model in baselines.items()],
         ("trigram_key_relative", lambda: key_relative_probabilities(
@@ -210,7 +240,7 @@ def evaluate_model(
     (module docstring). ``progress(share)`` hears the share of the work done (0 to 1) after each
     model is scored; whatever it raises ends the evaluation (the trainer's stop request does).
     """
-    predict, source = _resolve_predictor(model_dir_or_model)
+    predict, predict_open, source = _resolve_predictor(model_dir_or_model)
     evaluated = split_frame(frame, split)
     train = split_frame(frame, "train")
     if evaluated.empty:
@@ -221,7 +251,7 @@ def evaluate_model(
     evaluated = evaluated.loc[evaluated["chords"].astype(str).str.strip() != ""].reset_index(drop=True)
     windows, positions, targets = _flat_targets(encoded)
 
-    distributions = _scored_distributions(predict, base_model, encoded, encode_frame(train, sequence_length),
+    distributions = _scored_distributions((predict, predict_open), base_model, encoded, encode_frame(train, sequence_length),
                                           (windows, positions), progress or (lambda share: None))
 
     per_condition = {

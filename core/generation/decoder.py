@@ -254,7 +254,11 @@ class KerasDecoder:
 
 
 def make_decoder(model, dtype: type = np.float32) -> Decoder:
-    """The fast NumPy decoder for a Keras model, or the Keras fallback when it has an ``attention`` layer."""
+    """The fast NumPy decoder for a Keras model, or the Keras fallback when it has an ``attention`` layer.
+
+    It reads chords in the model's own encoding: a key-relative model's decoder is wrapped by
+    :func:`core.generation.key_decoder.key_relative_decoder` (``load_generator`` does that for you).
+    """
     if any(layer.name == "attention" for layer in model.layers):
         return KerasDecoder(model)
     return FastDecoder(DecoderWeights.from_model(model), dtype=dtype)

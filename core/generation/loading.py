@@ -6,7 +6,9 @@ run folder, a ``models/`` folder, any ``.keras`` file (``…/checkpoints/best.ke
 :class:`core.generation.decoder.FastDecoder` over the framework-free weights kept beside the file
 (:mod:`core.inference_weights`), so TensorFlow is never imported. A model saved without that copy
 is loaded through Keras once, and the copy is written beside it for every later load. Attention
-models, which the NumPy decoder cannot run, get the Keras full-sequence fallback.
+models, which the NumPy decoder cannot run, get the Keras full-sequence fallback. A key-relative model's
+decoder is wrapped in :class:`core.generation.key_decoder.KeyRelativeDecoder`, so callers feed and read
+absolute chords whatever the model's encoding.
 
 Loads are cached on the resolved file and its content hash: an unchanged model is loaded once per
 process, a retrained or replaced one again. A missing model is an :class:`InputError`; a file that
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from core.errors import ModelFault
 from core.generation.decoder import Decoder, FastDecoder, KerasDecoder
+from core.generation.key_decoder import key_relative_decoder
 from core.inference_weights import (
     InferenceWeights,
     file_sha256,
@@ -33,6 +36,7 @@ from core.inference_weights import (
     save_inference_weights,
     weights_of_model,
 )
+from core.key_relative import ABSOLUTE
 from core.model_faults import check_fits_corpus, diverged, file_problem, unloadable_model
 from core.paths import resolve_model_file
 
@@ -81,7 +85,8 @@ def _load(model_file: Path, source_sha256: str) -> Generator:
         decoder: Decoder = FastDecoder(weights.decoder)
     else:
         decoder = KerasDecoder(keras_model if keras_model is not None else _keras_model(model_file))
-    return Generator(decoder, model_file.parent, model_file)
+    encoding = weights.model_config.get("chord_encoding", ABSOLUTE)  # weights copied before model 2 say nothing
+    return Generator(key_relative_decoder(decoder, encoding), model_file.parent, model_file)
 
 
 def _derive(model_file: Path, source_sha256: str) -> tuple[InferenceWeights, object]:

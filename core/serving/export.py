@@ -12,7 +12,8 @@
 Every format takes the model's five int32 inputs **by name** (``chord_sequence_input`` [B, L],
 ``genre_input``, ``mood_input``, ``key_input``, ``scale_type_input`` [B, 1]; the batch is
 dynamic) and returns ``probabilities`` [B, L, V]. Converters reorder inputs, so callers must
-feed them by name (:mod:`core.serving.runtimes` does).
+feed them by name (:mod:`core.serving.runtimes` does). A key-relative model's artifacts read chords moved
+into C: ``export.json``'s ``chord_encoding`` says so and what a runtime must do.
 
 TFLite needs ``LSTM(unroll=True)``: the default recurrent layer lowers to a ``while`` loop over
 tensor-list ops that the TFLite builtin op set refuses. The export builds an unrolled twin with
@@ -174,6 +175,15 @@ def artifact_size(path: Path) -> int:
     return path.stat().st_size
 
 
+#: what a runtime must do with the chord ids, per encoding (in export.json).
+ENCODING_MEANINGS: dict[str, str] = {
+    "absolute": "chord ids as in the vocabulary; key_input is the key's id",
+    "key-relative": "move every chord id down by the key's tonic (so the tonic is C) before feeding it, feed key_input "
+                    "as C in the key's mode (1: C major, 13: C minor; 0: open), and move the output's chord ids back up by "
+                    "the tonic; with the key open, mix the 24 keys (core.generation.key_decoder does both)",
+}
+
+
 def manifest(model) -> dict:
     """``export.json`` content without the ``formats`` entry: inputs, output, vocabulary and labels."""
     from core.conditions import VOCABULARIES
@@ -189,6 +199,7 @@ def manifest(model) -> dict:
         "vocabulary": list(VOCAB.tokens),
         "conditions": {name: list(labels) for name, labels in VOCABULARIES.items()},
         "model_config": config.to_dict(),
+        "chord_encoding": {"name": config.chord_encoding, "meaning": ENCODING_MEANINGS[config.chord_encoding]},
         "formats": {},
     }
 

@@ -12,7 +12,9 @@ probabilities [B, L, V] as float32:
 
 :class:`ExportedDecoder` is the generator's full-sequence step loop (each step re-feeds the growing
 sequence, the last ``L`` tokens of it, through the exported model), so :func:`exported_generator`
-plugs an exported artifact into :func:`core.generation.generate.generate` and :mod:`core.generation.score` unchanged.
+plugs an exported artifact into :func:`core.generation.generate.generate` and :mod:`core.generation.score` unchanged
+(a key-relative export, as its manifest's ``chord_encoding`` says, through
+:class:`core.generation.key_decoder.KeyRelativeDecoder`).
 
 The names an export folder's files and signatures carry (:data:`FORMATS`, :data:`ARTIFACTS`,
 :data:`MANIFEST_FILE`, :data:`OUTPUT_NAME`, :data:`SIGNATURE_KEY`) are defined here, on the reading
@@ -28,6 +30,8 @@ import numpy as np
 
 from core.errors import InputError
 from core.generation.decoder import KerasDecoder
+from core.generation.key_decoder import key_relative_decoder
+from core.key_relative import ABSOLUTE
 
 FORMATS: tuple[str, ...] = ("savedmodel", "tflite", "onnx")
 #: artifact name inside an export folder, per format.
@@ -171,4 +175,5 @@ def exported_generator(path: str | Path, fmt: str | None = None):
 
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     decoder = ExportedDecoder(model, manifest["sequence_length"], len(manifest["vocabulary"]))
-    return Generator(decoder, folder)
+    encoding = manifest.get("model_config", {}).get("chord_encoding", ABSOLUTE)  # exports before model 2: absolute
+    return Generator(key_relative_decoder(decoder, encoding), folder)

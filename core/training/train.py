@@ -33,6 +33,7 @@ import pandas as pd
 from core.config import TrainConfig
 from core.dataset import DatasetConfig, make_dataset, split_frame
 from core.errors import EnvironmentFault, InputError, os_error_message
+from core.key_relative import KEY_RELATIVE
 from core.run_files import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
@@ -63,10 +64,11 @@ def dataset_config(config: TrainConfig) -> DatasetConfig:
         sequence_length=config.model.sequence_length,
         batch_size=config.batch_size,
         seed=config.seed,
-        transpose=config.augment,
+        transpose=config.augment and config.model.chord_encoding != KEY_RELATIVE,  # moving C-based windows undoes them
         condition_dropout=config.model.condition_dropout,
         substitution_rate=config.substitution_rate,
         curriculum_epochs=config.curriculum_epochs if config.curriculum == "short-first" else 0,
+        key_relative=config.model.chord_encoding == KEY_RELATIVE,
     )
 
 
