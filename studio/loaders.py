@@ -127,15 +127,9 @@ def notation_svg(chords: str, key: tuple[int, str] | None, title: str, bpm: floa
 def progression_wav(chords: str, bpm: float | None = None, voicing: str = VOICING_STYLES[0]) -> bytes:
     """The progression as WAV bytes at ``bpm`` beats per minute (default: notation's tempo), voiced as notated.
 
-    Rendered once per progression, tempo and voicing (:class:`AudioStore`); when :func:`prepare_audio` started it in the
-    background, this waits for that render instead of starting another.
+    Rendered once per progression, tempo and voicing, on the first asking (:class:`AudioStore`), then kept.
     """
     return _AUDIO.wav((chords, float(bpm) if bpm else None, voicing))
-
-
-def prepare_audio(chords: str, bpm: float | None = None, voicing: str = VOICING_STYLES[0]) -> None:
-    """Start rendering a progression's audio in the background, so its Play button answers at once."""
-    _AUDIO.prepare((chords, float(bpm) if bpm else None, voicing))
 
 
 def _render_wav(chords: str, bpm: float | None, voicing: str) -> bytes:
@@ -148,11 +142,14 @@ def _render_wav(chords: str, bpm: float | None, voicing: str) -> bytes:
 class AudioStore:
     """Rendered progressions' WAV bytes, the latest ``size`` kept, shared by every session; renders one at a time.
 
-    Audio is the slowest part of drawing a progression (FluidSynth renders ~20 s of sound for 8 chords), so
-    the page draws the notation first and renders the audio in a background thread (:meth:`prepare`;
-    FluidSynth runs outside Python's lock, so drawing goes on meanwhile); :meth:`wav` returns it, waiting for
-    a render in progress or rendering it itself. The thread keeps the ordinary priority: a chord heard on a
-    click waits for the synthesiser's lock, which a starved low-priority render would hold for long.
+    Audio is the costliest part of a progression (FluidSynth renders ~20 s of sound for 8 chords, about
+    0.06 CPU-s, several times its notation), so the page renders it only when someone asks to hear it (Play):
+    rendering every new progression in advance took most of the server's CPU per Generate-new click with ten
+    visitors, for sounds hardly anyone played. :meth:`prepare` still starts a render in a background thread for a
+    caller that knows a sound will be wanted (FluidSynth runs outside Python's lock, so drawing goes on
+    meanwhile); :meth:`wav` returns it, waiting for a render in progress or rendering it itself. The thread keeps
+    the ordinary priority: a chord heard on a click waits for the synthesiser's lock, which a starved low-priority
+    render would hold for long.
     """
 
     def __init__(self, size: int) -> None:
