@@ -7,6 +7,7 @@ symbols (core.spelling), its basses and its voicing (core.voicing).
 from __future__ import annotations
 
 import io
+import queue
 import re
 import threading
 import wave
@@ -271,6 +272,7 @@ def test_a_pooled_toolkit_engraves_exactly_as_a_new_one(monkeypatch: pytest.Monk
     from core.notation import svg as svg_module
 
     monkeypatch.setitem(svg_module.SVG_OPTIONS, "xmlIdSeed", 1)  # verovio's ids are random otherwise
+    monkeypatch.setattr(svg_module, "_IDLE", queue.LifoQueue(maxsize=svg_module.POOLED_TOOLKITS))  # seeded ones go after
     long_one, short_one = build_score(POP * 5, "Long", bpm=100.0), build_score(A_MAJOR, "Short", key=(9, "major"), bpm=80.0)
 
     def fresh(score, width: int = 2100, scale: int = 45) -> str:
