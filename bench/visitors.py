@@ -51,7 +51,7 @@ CLICK_S = 60
 #: Streamlit keeps a disconnected visitor's session this long (``server.disconnectedSessionTTL``) before it can go.
 SESSION_TTL_S = 120
 #: waves of new visitors, each after the previous one left and its sessions went.
-WAVES = 2
+WAVES = 3
 PHASES = ("generate_new", "mixed")
 VISITORS = 10
 CLICKS = 5
