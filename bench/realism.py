@@ -1,6 +1,6 @@
 """Realism of sampled progressions: can a classifier tell generated windows from real ones? Sampling defaults by it.
 
-``python -m bench.realism [--quick] [--model DIR] [--record]`` sweeps temperature × top-p × guidance
+``python -m bench.realism [--quick] [--model DIR] [--windows N] [--record]`` sweeps temperature × top-p × guidance
 (:data:`GRID`) and, for every row, sets progressions drawn from the model beside real windows:
 
 * **real**: the windows of the validation songs (``data/progressions.csv.gz``; the defaults are
@@ -28,7 +28,8 @@ accuracy; rows within one standard error of that lowest are tied, and the tie go
 perplexity closest to the real windows'.
 
 The whole report goes to ``bench/realism.json``; ``--record`` also stores the test-split judge
-figures in ``bench/results.json`` (group ``realism``) through :mod:`bench.results_store`.
+figures in ``bench/results.json`` (group ``realism``) through :mod:`bench.results_store`
+(``--from-report FILE --record`` records a finished run's JSON without running again).
 """
 
 from __future__ import annotations
@@ -404,11 +405,15 @@ def results(report: dict) -> list:
 
 
 def record(report: dict) -> Path:
-    """Store :func:`results` in bench/results.json (the other groups kept) and render results.md; its path."""
+    """Store :func:`results` in bench/results.json (the other groups kept) and render results.md; its path.
+
+    ``report`` is :func:`run`'s (or the JSON it wrote, read back), so a finished run can be recorded later.
+    """
     from bench import results_store
 
     meta = {**results_store.machine(), "quick": report["quick"], "seconds": report["seconds"],
-            "load_average_at_end": results_store.load_average_now(), "sections": ["realism"]}
+            "load_average_at_start": report["load_average_at_start"],
+            "load_average_at_end": report["load_average_at_end"], "sections": ["realism"]}  # the run's, not now
     entries = [r.to_dict() for r in results(report)]
     payload = results_store.speed_payload(meta, entries, results_store.read_json(results_store.RESULTS_JSON), {"realism"})
     return results_store.save(results_store.RESULTS_JSON, payload)
@@ -424,12 +429,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--windows", type=int, help="at most this many windows per split (default: all; 800 quick)")
     parser.add_argument("--record", action="store_true", help="store the test figures in bench/results.json")
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"the report's JSON (default {OUTPUT})")
+    parser.add_argument("--from-report", type=Path, help="read a finished run's JSON instead of running (to --record it)")
     args = parser.parse_args(argv)
-    report = run(args.model, quick=args.quick, windows=args.windows)
+    if args.from_report is not None:
+        report = results_store.read_json(args.from_report)
+    else:
+        report = run(args.model, quick=args.quick, windows=args.windows)
+        results_store.write_json(args.output, report)
     print("\n".join(table(report)))
     chosen = report["chosen"]
     print(f"chosen: T = {chosen['temperature']:g}, top-p = {chosen['top_p']:g}, guidance = {chosen['guidance']:g}")
-    results_store.write_json(args.output, report)
     if args.record:
         print(f"recorded in {record(report)}")
     return 0

@@ -89,15 +89,21 @@ def _measured(t: float, p: float, g: float, judge: float) -> dict:
             "sample_perplexity": 9.0, "genre_adherence": 0.5, "same_as_a_real_window": 0.0, "count": 200}
 
 
+def _report() -> dict:
+    rows = [_measured(1.1, 0.95, 0.5, 0.6), _measured(1.0, 1.0, 0.0, 0.7)]
+    return {"model": "models/default", "quick": True, "seconds": 1.0, "load_average_at_start": [1.0, 1.0, 1.0],
+            "load_average_at_end": [2.0, 1.0, 1.0], "real_test": {"sample_perplexity": 10.0, "genre_adherence": 0.4,
+                                                                 "count": 100, "songs": 20},
+            "real_validation": {"sample_perplexity": 10.0, "genre_adherence": 0.4, "count": 100, "songs": 20},
+            "rows": rows, "chosen": {"temperature": 1.1, "top_p": 0.95, "guidance": 0.5},
+            "test": {"chosen": rows[0], "raw": rows[1], "current_defaults": _measured(1.2, 0.95, 1.0, 0.65)}}
+
+
 def test_the_test_figures_go_to_the_results_store_as_a_realism_group_beside_the_raw_model() -> None:
     from bench.report import results_markdown
     from bench.results_store import speed_payload
 
-    report = {"model": "models/default", "quick": True, "seconds": 1.0, "load_average_at_start": [1.0, 1.0, 1.0],
-              "load_average_at_end": [2.0, 1.0, 1.0], "real_test": {"sample_perplexity": 10.0, "genre_adherence": 0.4,
-                                                                   "count": 100, "songs": 20},
-              "test": {"chosen": _measured(1.1, 0.95, 0.5, 0.6), "raw": _measured(1.0, 1.0, 0.0, 0.7),
-                       "current_defaults": _measured(1.2, 0.95, 1.0, 0.65)}}
+    report = _report()
     entries = [r.to_dict() for r in realism.results(report)]
     chosen = entries[0]
     assert chosen["group"] == "realism" and chosen["median"] == pytest.approx(60.0)
@@ -110,3 +116,20 @@ def test_the_test_figures_go_to_the_results_store_as_a_realism_group_beside_the_
     meta = {"date": "now", "cpu": "cpu", "cores": 2, "memory_gib": 1, "python": "3", "versions": {},
             "load_average_at_start": [1, 1, 1]}
     assert "### realism" in results_markdown({"meta": meta, "benchmarks": entries}, {}, {})
+
+
+def test_a_finished_run_is_recorded_from_its_report_without_running_again(tmp_path, monkeypatch, capsys) -> None:
+    import json
+
+    from bench import results_store
+
+    for name in ("RESULTS_JSON", "QUALITY_JSON", "RECIPES_JSON", "RESULTS_MD"):  # the committed files are never written
+        monkeypatch.setattr(results_store, name, tmp_path / getattr(results_store, name).name)
+    saved = tmp_path / "realism.json"
+    saved.write_text(json.dumps(_report()), encoding="utf-8")
+    assert realism.main(["--from-report", str(saved), "--record"]) == 0
+    assert "chosen: T = 1.1, top-p = 0.95, guidance = 0.5" in capsys.readouterr().out
+    stored = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert [b["group"] for b in stored["benchmarks"]] == ["realism", "realism"]
+    assert stored["meta"]["load_average_at_start"] == [1.0, 1.0, 1.0]
+    assert "### realism" in (tmp_path / "results.md").read_text(encoding="utf-8")
