@@ -324,7 +324,7 @@ def run(model_dir: str | None = None, quick: bool = False, seed: int = 0, window
     validation_features = validation.features()
     real_validation = reference(generator, genre_judge, validation)
     progress(f"validation: {real_validation['count']} windows of {real_validation['songs']} songs, sample perplexity "
-             f"{real_validation['sample_perplexity']:.2f}, genre ceiling {real_validation['genre_adherence']:.1%}")
+             f"{real_validation['sample_perplexity']:.2f}, genre ceiling {_pct(real_validation['genre_adherence'])}")
     rows = []
     for settings in grid:
         rows.append(measure(generator, genre_judge, validation, validation_features, settings, seed + 1))
@@ -349,10 +349,14 @@ def run(model_dir: str | None = None, quick: bool = False, seed: int = 0, window
             "seconds": time.perf_counter() - started}
 
 
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
 def _line(row: dict) -> str:
     return (f"T {row['temperature']:g} top-p {row['top_p']:g} guidance {row['guidance']:g}: judge "
-            f"{row['judge_accuracy']:.1%} ± {row['judge_standard_error']:.1%}, sample perplexity "
-            f"{row['sample_perplexity']:.2f}, genre adherence {row['genre_adherence']:.1%}")
+            f"{_pct(row['judge_accuracy'])} ± {_pct(row['judge_standard_error'])}, sample perplexity "
+            f"{row['sample_perplexity']:.2f}, genre adherence {_pct(row['genre_adherence'])}")
 
 
 def table(report: dict) -> list[str]:
@@ -362,14 +366,14 @@ def table(report: dict) -> list[str]:
              "|---:|---:|---:|---:|---:|---:|"]
     for row in report["rows"]:
         cells = [f"{row['temperature']:g}", f"{row['top_p']:g}", f"{row['guidance']:g}",
-                 f"{row['judge_accuracy']:.1%} ± {row['judge_standard_error']:.1%}", f"{row['sample_perplexity']:.2f}",
-                 f"{row['genre_adherence']:.1%}"]
+                 f"{_pct(row['judge_accuracy'])} ± {_pct(row['judge_standard_error'])}", f"{row['sample_perplexity']:.2f}",
+                 f"{_pct(row['genre_adherence'])}"]
         if settings_of(row) == chosen:
             cells = [f"**{c}**" for c in cells]
         lines.append("| " + " | ".join(cells) + " |")
     real = report["real_validation"]
     lines.append(f"| real validation windows | | | (50 %) | {real['sample_perplexity']:.2f} | "
-                 f"(ceiling {real['genre_adherence']:.1%}) |")
+                 f"(ceiling {_pct(real['genre_adherence'])}) |")
     return lines
 
 
@@ -392,11 +396,12 @@ def results(report: dict) -> list:
             unit="%", median=100 * row["judge_median"], spread=100 * spread, repeats=FOLDS,
             baseline="raw model (T 1, top-p 1, guidance 0)", baseline_median=100 * raw["judge_median"],
             target="near 50 %",
-            notes=(f"median of {FOLDS} song-grouped folds; pooled {row['judge_accuracy']:.1%} ± "
-                   f"{row['judge_standard_error']:.1%} (raw {raw['judge_accuracy']:.1%} ± {raw['judge_standard_error']:.1%}); "
+            notes=(f"median of {FOLDS} song-grouped folds; pooled {_pct(row['judge_accuracy'])} ± "
+                   f"{_pct(row['judge_standard_error'])} (raw {_pct(raw['judge_accuracy'])} ± "
+                   f"{_pct(raw['judge_standard_error'])}); "
                    f"sample perplexity {row['sample_perplexity']:.2f} (raw {raw['sample_perplexity']:.2f}, real "
-                   f"{real['sample_perplexity']:.2f}); genre adherence {row['genre_adherence']:.1%} (ceiling "
-                   f"{real['genre_adherence']:.1%}); {row['count']} windows of {real['songs']} songs; chosen on "
+                   f"{real['sample_perplexity']:.2f}); genre adherence {_pct(row['genre_adherence'])} (ceiling "
+                   f"{_pct(real['genre_adherence'])}); {row['count']} windows of {real['songs']} songs; chosen on "
                    f"the validation songs; model {report['model']}; {load}"),
             extra={"pooled": row["judge_accuracy"], "standard_error": row["judge_standard_error"],
                    "sample_perplexity": row["sample_perplexity"], "genre_adherence": row["genre_adherence"]},
