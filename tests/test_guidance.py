@@ -146,7 +146,7 @@ def test_bad_guidance_is_refused(generator: Generator, guidance: dict, message: 
 
 
 def test_only_a_weight_that_acts_wraps_the_decoder(generator: Generator) -> None:
-    assert isinstance(generator.decoder, FastDecoder)
+    assert isinstance(generator.decoder.base, FastDecoder)  # the fast path, under the key-relative wrapper
     assert guided_decoder(generator.decoder, JAZZ_SAD, {"genre": 0.0}) is generator.decoder
     assert isinstance(guided_decoder(generator.decoder, JAZZ_SAD, {"mood": 1.0}), GuidedDecoder)
 
