@@ -69,6 +69,7 @@ def dataset_config(config: TrainConfig) -> DatasetConfig:
         substitution_rate=config.substitution_rate,
         curriculum_epochs=config.curriculum_epochs if config.curriculum == "short-first" else 0,
         key_relative=config.model.chord_encoding == KEY_RELATIVE,
+        context=config.model.context,
     )
 
 
@@ -204,13 +205,37 @@ def _transfer_start(config: TrainConfig, point: Any) -> tuple[TrainConfig, Any]:
 
 
 def _windows(config: TrainConfig, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The train and validation windows of the run's table (its subset, capped at ``max_train_windows`` each)."""
+    """The train and validation windows of the run's table (its subset, capped at ``max_train_windows`` each).
+
+    A song-context run reads the song table's rows instead (:func:`core.training.run_data.run_songs`; the cap then
+    counts songs), cut into spans by the dataset.
+    """
+    if config.model.song_context:
+        return _song_rows(config, frame)
     frame = run_frame(config, frame)
     train_frame = _sample(split_frame(frame, "train"), config.max_train_windows, config.seed)
     validation_frame = _sample(split_frame(frame, "validation"), config.max_train_windows, config.seed)
     if train_frame.empty or validation_frame.empty:
         raise InputError(f"need train and validation windows, got {len(train_frame)} and {len(validation_frame)}")
     return train_frame, validation_frame
+
+
+def _song_rows(config: TrainConfig, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The train and validation songs' rows of a song-context run (``max_train_windows`` caps the songs of each)."""
+    from core.training.run_data import run_songs
+
+    songs = run_songs(config, frame)
+    parts = []
+    for split in ("train", "validation"):
+        rows = split_frame(songs, split)
+        ids = rows["song_id"].drop_duplicates()
+        if config.max_train_windows is not None and len(ids) > config.max_train_windows:
+            ids = ids.sample(n=int(config.max_train_windows), random_state=config.seed)
+            rows = rows.loc[rows["song_id"].isin(set(ids))].reset_index(drop=True)
+        parts.append(rows)
+    if parts[0].empty or parts[1].empty:
+        raise InputError(f"need train and validation songs, got {len(parts[0])} and {len(parts[1])} chords")
+    return parts[0], parts[1]
 
 
 def _open_run_folder(run_dir: Path, config: TrainConfig, point: Any, base: Any, windows: tuple[int, int],
@@ -250,7 +275,9 @@ def _compiled_model(config: TrainConfig, strategy: Any, point: Any, base: Any, t
             network, optimizer_state = resume_network(point)
         else:
             network = build_model(config.model) if base is None else base.network(config.freeze_embeddings)
-        model = prepare_model(compile_model(network, learning_rate=learning_rate, jit_compile=config.jit_compile), strategy)
+        compiled = compile_model(network, learning_rate=learning_rate, jit_compile=config.jit_compile,
+                                 duration_loss_weight=config.model.duration_loss_weight)
+        model = prepare_model(compiled, strategy)
         if point is not None:
             restore_optimizer(model, optimizer_state, point)
     return model
@@ -274,7 +301,13 @@ class _Watch:
         import keras
 
         from core.training import schedule
-        from core.training.callbacks import AtomicModelCheckpoint, MetricsLogger, StopFileCallback, TimeBudgetCallback
+        from core.training.callbacks import (
+            AtomicModelCheckpoint,
+            ChordLossLogs,
+            MetricsLogger,
+            StopFileCallback,
+            TimeBudgetCallback,
+        )
         from core.training.resume import EpochCheckpoint, best_weights
 
         metrics = MetricsLogger(run_dir / METRICS_FILE, config.epochs, progress_callback,
@@ -286,6 +319,7 @@ class _Watch:
         )
         tracked = [AtomicModelCheckpoint(run_dir / BEST_CHECKPOINT), early_stopping, *schedule.plateau_callbacks(config)]
         callbacks = [
+            *([ChordLossLogs()] if config.model.song_context else []),  # first: val_loss is the chord loss for the rest
             *tracked,
             *_tensorboard_callbacks(run_dir / LOGS_DIR),
             keras.callbacks.CSVLogger(str(run_dir / TRAINING_LOG_FILE), append=point is not None),
