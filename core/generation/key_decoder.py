@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.generation.decoder import Decoder, DecoderState
+from core.generation.decoder import Decoder, DecoderState, SongPlace, taken_durations
 from core.key_relative import absolute_distributions, key_prior, key_tonics, relative_key_ids, to_relative
 from core.paths import CORPUS_TABLE
 from core.vocabulary import END_ID
@@ -42,7 +42,7 @@ class KeyRelativeDecoder:
     # belongs to, ascending), "tonic" [H], "log_weight" [H] (log posterior of the hypothesis within its row),
     # "relative" [H, V] (each hypothesis's own next-token log-distribution, absolute ids), "mixed": any open key.
 
-    def initial(self, condition_ids: np.ndarray) -> DecoderState:
+    def initial(self, condition_ids: np.ndarray, place: SongPlace | None = None) -> DecoderState:
         conditions = np.asarray(condition_ids, dtype=np.int64).reshape(-1, 4)
         keys = [np.array([row[_KEY_COLUMN]]) for row in conditions]  # a given key: itself
         log_priors = [np.zeros(1) for _ in conditions]
@@ -59,7 +59,8 @@ class KeyRelativeDecoder:
         expanded[:, _KEY_COLUMN] = relative_key_ids(key_ids)
         internal = {"owner": owner, "tonic": key_tonics(key_ids),
                     "log_weight": np.concatenate(log_priors) if keys else np.zeros(0), "mixed": bool(len(open_rows))}
-        return self._state(self.base.initial(expanded), internal)
+        base = self.base.initial(expanded) if place is None else self.base.initial(expanded, place.rows(owner))
+        return self._state(base, internal)
 
     def advance(self, state: DecoderState, token_ids: np.ndarray) -> DecoderState:
         internal = state.internal
@@ -88,14 +89,17 @@ class KeyRelativeDecoder:
             "absolute": internal["absolute"][picked],
             "mixed": internal["mixed"],
         }
-        return DecoderState(state.log_probs[rows], taken)
+        return DecoderState(state.log_probs[rows], taken, taken_durations(state, rows))
 
     def _state(self, base: DecoderState, internal: dict) -> DecoderState:
         absolute = absolute_distributions(base.log_probs, internal["tonic"])
         internal = {**internal, "base": base, "absolute": absolute}
+        durations = base.durations  # a chord's duration does not move with the key; open keys mix it by their posterior
         if not internal["mixed"]:
-            return DecoderState(absolute, internal)
-        return DecoderState(_mixture(absolute, internal["log_weight"], internal["owner"]), internal)
+            return DecoderState(absolute, internal, durations)
+        if durations is not None:
+            durations = _mixture(durations, internal["log_weight"], internal["owner"])
+        return DecoderState(_mixture(absolute, internal["log_weight"], internal["owner"]), internal, durations)
 
 
 def _segment_log_sum(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
