@@ -185,3 +185,58 @@ def test_song_context_config_defaults_to_song_spans():
     assert TrainConfig().updated({"context": "song"}).model.sequence_length == 32
     assert TrainConfig().model.context == "window" and TrainConfig().model.sequence_length == 12
     assert TrainConfig.from_dict({"train": {"model": {}}}).model.context == "window"  # runs before the setting
+
+
+def test_fit_to_bars_fills_every_bar():
+    from core.generation.song import fit_to_bars
+    from core.song.form import TimeSignature
+
+    four = TimeSignature(4, 4)
+    assert fit_to_bars([4, 4, 4, 4, 4], 2, four) == (4, 4)  # as many as it takes
+    fitted = fit_to_bars([3, 3, 3], 2, four)
+    assert fitted == (3, 1, 4) and sum(fitted) == 8  # the second stops at its bar line, the last fills the rest
+    assert fit_to_bars([16, 2], 4, four) == (16,)  # a chord on a bar line holds whole bars
+    assert fit_to_bars([6, 2, 2], 3, four) == (4, 2, 6)  # 6 from a bar line: one whole bar
+    assert fit_to_bars([1], 1, TimeSignature(3, 4)) == (3,)
+
+
+def test_song_mode_uses_the_models_sections_and_durations(tmp_path, monkeypatch):
+    from core.conditions import Conditions
+    from core.config import GenerationSettings, SongSettings
+    from core.generation import song as song_module
+    from core.generation.loading import load_generator
+
+    generator = load_generator(_saved_song_model(tmp_path / "song", seed=7))
+    assert song_module.predicts_durations(generator)
+    places = []
+    real = song_module.generate
+
+    def spy(*args, **kwargs):
+        places.append(kwargs.get("place"))
+        samples = real(*args, **kwargs)
+        spy.durations.append(samples[0].durations)
+        return samples
+
+    spy.durations = []
+    monkeypatch.setattr(song_module, "generate", spy)
+    settings = SongSettings(form="Verse Chorus Verse", bars="2,2,2", time_signature="3/4")
+    song = song_module.generate_song(generator, settings, Conditions.parse(genre="pop", key="G"),
+                                     GenerationSettings(random_seed=3))
+    assert song.notes == (song_module.SONG_MODEL_NOTE,)
+    assert [sum(s.durations) for s in song.sections] == [6, 6, 6]
+    assert places[0].sections[0, 0] == section_id("verse") and places[0].metre.tolist() == [metre_id(3)]
+    assert places[1].sections[0, -1] == section_id("chorus") and places[1].sections[0, 0] == section_id("verse")
+    first = song.sections[0]
+    assert first.durations == song_module.fit_to_bars(spy.durations[0], 2, song.time)  # the model's own, fitted
+    assert song.sections[2].chords == first.chords  # a returning section repeats
+
+
+def test_song_mode_keeps_the_corpus_rhythm_for_window_models(tmp_path):
+    from core.conditions import Conditions
+    from core.config import GenerationSettings, SongSettings
+    from core.generation import song as song_module
+    from tests.tiny_models import saved_tiny_model
+
+    song = song_module.generate_song(saved_tiny_model(tmp_path / "w"), SongSettings(form="Verse Chorus", bars="2,2"),
+                                     Conditions.parse(genre="pop"), GenerationSettings(random_seed=1))
+    assert song.notes[0] == song_module.TODAY_NOTE and [sum(s.durations) for s in song.sections] == [8, 8]
