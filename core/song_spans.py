@@ -25,8 +25,8 @@ SPAN_COLUMNS: tuple[str, ...] = ("song_id", "position", "section_index", "sectio
                                  "key_tonic", "scale_type", "metre", "chord", "beats")
 
 
-def _song_arrays(songs: pd.DataFrame) -> pd.DataFrame:
-    """The rows in playing order with the ids a span needs (chord id, section id, duration class)."""
+def song_arrays(songs: pd.DataFrame) -> pd.DataFrame:
+    """The rows in playing order with the ids a span needs (``chord_id``, ``section_id``, ``duration_id``)."""
     missing = sorted(set(SPAN_COLUMNS) - set(songs.columns))
     if missing:
         raise InputError(f"not a song table: no {', '.join(missing)} column(s)")
@@ -39,37 +39,49 @@ def _song_arrays(songs: pd.DataFrame) -> pd.DataFrame:
 
 
 def span_starts(rows: pd.DataFrame) -> np.ndarray:
-    """Row indices where a section starts (a new song or a new section index)."""
+    """Row indices (of :func:`song_arrays` rows) where a section starts (a new song or a new section index)."""
     song = rows["song_id"].to_numpy()
     section = rows["section_index"].to_numpy()
     first = np.r_[True, (song[1:] != song[:-1]) | (section[1:] != section[:-1])]
     return np.flatnonzero(first)
 
 
+def song_ends(rows: pd.DataFrame) -> np.ndarray:
+    """For every row (of :func:`song_arrays` rows), the index one past its song's last row."""
+    song = rows["song_id"].to_numpy()
+    if len(song) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.r_[np.flatnonzero(song[1:] != song[:-1]) + 1, len(song)]
+    return np.repeat(ends, np.diff(np.r_[0, ends]))
+
+
 def encode_spans(songs: pd.DataFrame, sequence_length: int = 32) -> EncodedWindows:
     """Every span of a song table (one per section start; module docstring) as padded id arrays."""
+    rows = song_arrays(songs)
+    return encode_starts(rows, span_starts(rows), sequence_length)
+
+
+def encode_starts(rows: pd.DataFrame, starts: np.ndarray, sequence_length: int) -> EncodedWindows:
+    """The spans opening at the given rows of :func:`song_arrays` rows (each up to ``sequence_length - 1`` chords of
+    its song, ``END`` when it reaches the song's end), as padded id arrays."""
     if sequence_length < 2:
         raise InputError(f"sequence length must be at least 2, got {sequence_length}")
-    rows = _song_arrays(songs)
-    starts = span_starts(rows)
-    song = rows["song_id"].to_numpy()
-    song_end = np.r_[np.flatnonzero(song[1:] != song[:-1]) + 1, len(rows)] if len(rows) else np.zeros(0, dtype=int)
-    end_of_row = np.repeat(song_end, np.diff(np.r_[0, song_end]))
+    end_of_row = song_ends(rows)
     chords, labels, durations = (rows[c].to_numpy() for c in ("chord_id", "section_id", "duration_id"))
     n, length = len(starts), sequence_length
     out = {name: np.full((n, length), PAD_ID, dtype=np.int32) for name in ("input", "target", "section", "duration")}
     conditions = np.zeros((n, 5), dtype=np.int32)
-    columns = rows[["genre", "mood", "key_tonic", "scale_type"]].to_dict("records")
+    columns = rows[["genre", "mood", "key_tonic", "scale_type"]]
     metres = rows["metre"].to_numpy(dtype=np.float64, na_value=np.nan)
-    for i, start in enumerate(starts):
-        stop = min(int(end_of_row[start]), start + length - 1)
+    for i, start in enumerate(np.asarray(starts, dtype=np.int64)):
+        stop = min(int(end_of_row[start]), int(start) + length - 1)
         chord_input, target = encode_window(chords[start:stop].tolist(), stop == end_of_row[start], length)
         out["input"][i, : len(chord_input)] = chord_input
         out["target"][i, : len(target)] = target
         span_labels = labels[start:stop]
         out["section"][i, : len(target)] = np.r_[span_labels, span_labels[-1:]][: len(target)]
         out["duration"][i, 1 : len(chord_input)] = durations[start:stop]
-        ids = condition_ids(columns[start])
+        ids = condition_ids(columns.iloc[int(start)])
         conditions[i] = (ids["genre"], ids["mood"], ids["key"], ids["scale_type"], metre_id(metres[start]))
     return EncodedWindows(out["input"], out["target"], *conditions[:, :4].T, sections=out["section"],
                           metre=conditions[:, 4], durations=out["duration"])

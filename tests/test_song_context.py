@@ -240,3 +240,27 @@ def test_song_mode_keeps_the_corpus_rhythm_for_window_models(tmp_path):
     song = song_module.generate_song(saved_tiny_model(tmp_path / "w"), SongSettings(form="Verse Chorus", bars="2,2"),
                                      Conditions.parse(genre="pop"), GenerationSettings(random_seed=1))
     assert song.notes[0] == song_module.TODAY_NOTE and [sum(s.durations) for s in song.sections] == [8, 8]
+
+
+def test_whole_song_protocol_reads_every_chord_once():
+    from core.evaluation.songs import reading_starts
+    from core.song_spans import encode_starts, song_arrays
+
+    rows = []
+    labels = ["verse"] * 5 + ["chorus"] * 14 + ["outro"] * 2
+    for song in ("a", "b"):
+        for position, label in enumerate(labels):
+            rows.append({"song_id": song, "position": position, "section_index": labels.index(label) if label != "chorus"
+                         else 5, "section_label": label, "genre": "pop", "mood": "", "key_tonic": "C",
+                         "scale_type": "major", "metre": 4, "chord": ["C", "F", "G", "Am"][position % 4], "beats": 2.0,
+                         "split": "test"})
+    arrays = song_arrays(pd.DataFrame(rows))
+    starts, span, position, target_rows = reading_starts(arrays, 8)
+    assert len(span) == 2 * (len(labels) + 1) and (target_rows == -1).sum() == 2
+    assert position.max() <= 8 - 2 and position.min() >= 0
+    encoded = encode_starts(arrays, starts, 8)
+    read = encoded.targets[span, position]
+    chord_ids = arrays["chord_id"].to_numpy()
+    assert (read[target_rows >= 0] == chord_ids[target_rows[target_rows >= 0]]).all()
+    assert (read[target_rows == -1] == END_ID).all()
+    assert position[0] == 0 and position[5] == 5  # the chorus's first chord is read after the whole verse

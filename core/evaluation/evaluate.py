@@ -11,6 +11,10 @@ model, overall and per value of each labelled condition (``per_genre``, ``per_mo
 * ``perplexity`` — ``exp(cross_entropy)``;
 * ``tokens`` — how many targets were counted.
 
+A song-context model is scored on the same windows, told each window's section (its ``section`` mark read into
+the song table's labels, :func:`core.song_context.section_id`) with the metre unknown; its whole-song figures
+are another protocol, kept apart (:mod:`core.evaluation.songs`, ``whole_song`` in ``test_results.json``).
+
 Models: ``lstm`` (conditions as labelled), ``lstm_unconditioned`` (every condition set to 0,
 "unspecified": the gap to ``lstm`` is what the conditions buy; a key-relative model still reads the
 chords moved into their key, :func:`key_relative_predictor`), and the n-gram baselines of
@@ -128,12 +132,21 @@ def key_relative_probabilities(model: NGramModel, encoded: EncodedWindows, windo
 
 
 def keras_predictor(model, batch_size: int = 256) -> Predictor:
-    """A :data:`Predictor` running a Keras model in inference mode (dropout off)."""
+    """A :data:`Predictor` running a Keras model in inference mode (dropout off).
+
+    It feeds the model the inputs it declares (a window model ignores the section and metre inputs a
+    window's dict carries) and reads its chord distribution (a song-context model's ``chords`` output).
+    """
+    from core.model import chord_probabilities
+
+    names = {tensor.name.split(":")[0] for tensor in model.inputs}
 
     def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(inputs.values())))
+        fed = {k: v for k, v in inputs.items() if k in names}
         batches = [
-            np.asarray(model({k: v[start : start + batch_size] for k, v in inputs.items()}, training=False), dtype=np.float64)
+            np.asarray(chord_probabilities(model({k: v[start : start + batch_size] for k, v in fed.items()},
+                                                 training=False)), dtype=np.float64)
             for start in range(0, n, batch_size)
         ]
         return np.concatenate(batches, axis=0)
@@ -203,7 +216,7 @@ def _scored_distributions(predictors: tuple[Predictor, Predictor], base_model, e
     """Each model's distribution [n, V] before every (window, position) target, reporting the share done after each."""
     windows, positions = targets
     predict, predict_open = predictors
-    inputs = encoded.inputs()
+    inputs = encoded.inputs(song=True)  # the windows' section labels and an unknown metre: a window model ignores them
     baselines = fit_baselines(training_sequences(encoded_train))
     steps: list[tuple[str, Callable[[], np.ndarray]]] = [
         ("lstm", lambda: predict(inputs)[windows, positions]),
@@ -331,10 +344,26 @@ def evaluate_model_file(model_file: Path, split: str = "test", frame: pd.DataFra
     results = evaluate_model(model_file, run_frame(config, frame), split=split, base_model=base_file,
                              sequence_length=config.model.sequence_length, progress=progress)
     results["data"] = describe_data(config)
+    if config.model.song_context:  # its own protocol, under its own key: never mixed with the window figures
+        results["whole_song"] = whole_song_results(model_file, config, frame)
     if isinstance(init, dict):
         results["base"] = {**init, "missing": base_file is None,
                            "changed": base_file is not None and base_changed(init, base_file)}
     return results
+
+
+def whole_song_results(model_file: Path, config, songs: pd.DataFrame | None = None) -> dict:
+    """The whole-song protocol (:mod:`core.evaluation.songs`) for a model file on its run's songs.
+
+    ``songs`` is a song table; the run's own (the shipped song table, narrowed to its subset) when not given.
+    """
+    from core.evaluation.songs import evaluate_songs
+    from core.model import load_model
+    from core.training.run_data import run_songs
+
+    if songs is not None and "section_index" not in songs.columns:
+        songs = None  # a windows table was given for the window protocol: the songs are the run's own
+    return evaluate_songs(load_model(model_file, compile=False), run_songs(config, songs))
 
 
 def _base_lines(base: dict | None) -> list[str]:
