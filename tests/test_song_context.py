@@ -264,3 +264,21 @@ def test_whole_song_protocol_reads_every_chord_once():
     assert (read[target_rows >= 0] == chord_ids[target_rows[target_rows >= 0]]).all()
     assert (read[target_rows == -1] == END_ID).all()
     assert position[0] == 0 and position[5] == 5  # the chorus's first chord is read after the whole verse
+
+
+@pytest.mark.parametrize("fmt", ["savedmodel", "tflite", "onnx"])
+def test_song_context_exports_match_keras_and_generate_with_durations(tmp_path, fmt):
+    from core.conditions import Conditions
+    from core.generation.generate import generate
+    from core.model import model_config_of
+    from core.serving.export import export_model, probe_inputs
+    from core.serving.runtimes import DURATIONS_NAME, exported_generator, load_exported
+
+    model = _song_model(seed=9)
+    result = export_model(model, fmt, tmp_path)  # both outputs checked against Keras
+    assert result.max_abs_error is not None and result.max_abs_error <= 1e-5
+    outputs = load_exported(result.path).outputs(probe_inputs(model_config_of(model), rows=2))
+    assert outputs[DURATIONS_NAME].shape == (2, SONG["sequence_length"], ModelConfig().duration_count)
+    samples = generate(exported_generator(tmp_path, fmt), Conditions.parse(genre="pop", key="A minor"), length=3,
+                       random_seed=0)
+    assert len(samples[0].durations) == 3
