@@ -280,8 +280,9 @@ def substitution_table() -> tuple[np.ndarray, np.ndarray]:
     return candidates, counts
 
 
-def make_dataset(frame: pd.DataFrame, config: DatasetConfig, training: bool, length_limit=None):
-    """A batched ``tf.data.Dataset`` of ``(inputs dict, targets)`` for a table-shaped frame.
+def make_dataset(frame: pd.DataFrame | EncodedWindows, config: DatasetConfig, training: bool, length_limit=None):
+    """A batched ``tf.data.Dataset`` of ``(inputs dict, targets)`` for a table-shaped frame, or examples already encoded
+    (a song-context run's spans, :func:`core.song_spans.encode_spans`; then the targets are ``{"chords", "durations"}``).
 
     ``training`` turns on seeded shuffling (reshuffled every epoch) and the augmentation the
     config enables; evaluation datasets keep the frame's order and labels. ``length_limit``
@@ -294,12 +295,7 @@ def make_dataset(frame: pd.DataFrame, config: DatasetConfig, training: bool, len
         raise InputError(f"batch size must be at least 1, got {config.batch_size}")
     if not 0.0 <= config.condition_dropout < 1.0:
         raise InputError(f"condition dropout must be in [0, 1), got {config.condition_dropout}")
-    if config.song:
-        from core.song_spans import encode_spans
-
-        encoded = encode_spans(frame, config.sequence_length)
-    else:
-        encoded = encode_frame(frame, config.sequence_length)
+    encoded = frame if isinstance(frame, EncodedWindows) else encode_frame(frame, config.sequence_length)
     if len(encoded) == 0:
         raise InputError("no windows to build a dataset from")
     if config.key_relative:

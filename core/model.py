@@ -188,13 +188,7 @@ def build_model(config: ModelConfig | None = None, unroll: bool = False) -> kera
         embedded = layers.Embedding(count, dim, name=f"{name}_embedding")(condition_input)
         condition_vectors.append(layers.Flatten(name=f"{name}_vector")(embedded))
         condition_inputs.append(condition_input)
-    song_inputs = []
-    if config.song_context:  # the metre joins the conditions; the section ids come in per position below
-        metre_input = keras.Input(shape=(1,), dtype="int32", name=METRE_INPUT)
-        metre = layers.Embedding(config.metre_count, config.metre_embedding_dim, name="metre_embedding")(metre_input)
-        condition_vectors.append(layers.Flatten(name="metre_vector")(metre))
-        section_input = keras.Input(shape=(length,), dtype="int32", name=SECTION_INPUT)
-        song_inputs = [section_input, metre_input]
+    song_inputs = _song_inputs(config, condition_vectors)
 
     conditions = layers.Concatenate(name="conditions_concat")(condition_vectors)
     conditioning = layers.Dense(config.conditioning_units, activation="relu", name="conditioning_dense")(conditions)
@@ -210,21 +204,7 @@ def build_model(config: ModelConfig | None = None, unroll: bool = False) -> kera
     if config.song_context:
         parts.insert(1, layers.Embedding(config.section_count, config.section_embedding_dim,
                                          name="section_embedding")(song_inputs[0]))
-    sequence = layers.Concatenate(name="sequence_concat")(parts)
-
-    recurrent = layers.LSTM if config.cell == "lstm" else layers.GRU
-    for index, layer_name in enumerate(config.recurrent_layer_names(), start=1):
-        sequence = recurrent(config.lstm_units, return_sequences=True, unroll=unroll, name=layer_name)(sequence, mask=mask)
-        sequence = layers.Dropout(config.dropout, name=f"dropout_{index}")(sequence)
-
-    if config.attention:
-        unmasked = ClearMask(name="attention_input")(sequence)
-        attended = layers.MultiHeadAttention(
-            num_heads=config.attention_heads, key_dim=max(1, config.lstm_units // config.attention_heads), name="attention",
-        )(unmasked, unmasked, value_mask=mask, use_causal_mask=True)
-        sequence = layers.Add(name="attention_residual")([sequence, attended])
-        sequence = layers.LayerNormalization(name="attention_norm")(sequence)
-
+    sequence = _recurrent_stack(config, layers.Concatenate(name="sequence_concat")(parts), mask, unroll)
     probabilities = layers.TimeDistributed(  # float32 even under mixed precision: the loss reads small probabilities
         layers.Dense(config.vocab_size, activation="softmax", name="output_softmax", dtype="float32"), name="output_dense",
         dtype="float32",
@@ -238,6 +218,34 @@ def build_model(config: ModelConfig | None = None, unroll: bool = False) -> kera
     chords = layers.Identity(name=CHORDS_OUTPUT, dtype="float32")(probabilities)
     return keras.Model(inputs=[chord_ids, *condition_inputs, *song_inputs],
                        outputs={CHORDS_OUTPUT: chords, DURATIONS_OUTPUT: durations}, name="chordsmith_lstm")
+
+
+def _song_inputs(config: ModelConfig, condition_vectors: list) -> list:
+    """A song-context model's section and metre inputs (the metre's vector joins ``condition_vectors``); none else."""
+    if not config.song_context:
+        return []
+    metre_input = keras.Input(shape=(1,), dtype="int32", name=METRE_INPUT)
+    metre = layers.Embedding(config.metre_count, config.metre_embedding_dim, name="metre_embedding")(metre_input)
+    condition_vectors.append(layers.Flatten(name="metre_vector")(metre))
+    return [keras.Input(shape=(config.sequence_length,), dtype="int32", name=SECTION_INPUT), metre_input]
+
+
+def _recurrent_stack(config: ModelConfig, sequence, mask, unroll: bool):
+    """The recurrent layers (each followed by dropout) and the optional causal self-attention."""
+    recurrent = layers.LSTM if config.cell == "lstm" else layers.GRU
+    for index, layer_name in enumerate(config.recurrent_layer_names(), start=1):
+        sequence = recurrent(config.lstm_units, return_sequences=True, unroll=unroll, name=layer_name)(sequence, mask=mask)
+        sequence = layers.Dropout(config.dropout, name=f"dropout_{index}")(sequence)
+
+    if config.attention:
+        unmasked = ClearMask(name="attention_input")(sequence)
+        attended = layers.MultiHeadAttention(
+            num_heads=config.attention_heads, key_dim=max(1, config.lstm_units // config.attention_heads), name="attention",
+        )(unmasked, unmasked, value_mask=mask, use_causal_mask=True)
+        sequence = layers.Add(name="attention_residual")([sequence, attended])
+        sequence = layers.LayerNormalization(name="attention_norm")(sequence)
+
+    return sequence
 
 
 @contextlib.contextmanager

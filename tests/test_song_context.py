@@ -282,3 +282,26 @@ def test_song_context_exports_match_keras_and_generate_with_durations(tmp_path, 
     samples = generate(exported_generator(tmp_path, fmt), Conditions.parse(genre="pop", key="A minor"), length=3,
                        random_seed=0)
     assert len(samples[0].durations) == 3
+
+
+def test_a_song_context_run_trains_on_spans_logs_the_chord_loss_and_generates(tmp_path):
+    import json
+
+    from core.conditions import Conditions
+    from core.generation.generate import generate
+    from core.generation.loading import load_generator
+    from core.run_files import HISTORY_FILE, METRICS_FILE
+    from core.training.train import train
+
+    config = TrainConfig.from_values({
+        "context": "song", "sequence_length": 16, "embedding_dim": 8, "lstm_units": 8, "lstm_layers": 1,
+        "conditioning_units": 8, "epochs": 1, "batch_size": 64, "max_train_windows": 6, "write_reports": False,
+        "run_name": "song-tiny", "mixed_precision": False})
+    run = train(config, run_dir=tmp_path / "run")
+    records = [json.loads(line) for line in (run / METRICS_FILE).read_text().splitlines()]
+    history = json.loads((run / HISTORY_FILE).read_text())
+    assert records[0]["train_windows"] < 200  # spans of six songs, not their chords
+    assert records[1]["val_loss"] == pytest.approx(history["val_chords_loss"][0])  # the chord loss, not the total
+    assert history["val_total_loss"][0] > history["val_chords_loss"][0]
+    samples = generate(load_generator(run), Conditions.parse(genre="jazz", key="F"), length=5, random_seed=4)
+    assert len(samples[0].durations) == 5

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import EncodedWindows, relative_windows
-from core.evaluation.evaluate import ngram_probabilities, token_metrics
+from core.evaluation.metrics import ngram_probabilities, token_metrics
 from core.evaluation.ngram import NGramModel, fit_baselines
 from core.key_relative import key_tonics, to_relative
 from core.song_context import DURATION_BEATS, metre_id

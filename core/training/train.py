@@ -135,16 +135,16 @@ def train(
 
     keras.utils.set_random_seed(config.seed)
     config, base = _transfer_start(config, point)
-    _open_run_folder(run_dir, config, point, base, (len(train_frame), len(validation_frame)), launched)
+    counts = (example_count(train_frame, config), example_count(validation_frame, config))
+    _open_run_folder(run_dir, config, point, base, counts, launched)
 
     data_config = dataset_config(config)
     curriculum = Curriculum(data_config) if data_config.curriculum_epochs else None
-    train_data = make_dataset(train_frame, data_config, training=True, length_limit=curriculum and curriculum.limit)
-    validation_data = make_dataset(validation_frame, data_config, training=False)
-    model = _compiled_model(config, strategy, point, base, len(train_frame))
+    train_data, validation_data = _datasets(data_config, (train_frame, validation_frame), curriculum)
+    model = _compiled_model(config, strategy, point, base, counts[0])
     watch = _Watch.of_run(run_dir, config, point, progress_callback, curriculum)
     watch.metrics.started({
-        "run_name": config.run_name, "train_windows": len(train_frame), "validation_windows": len(validation_frame),
+        "run_name": config.run_name, "train_windows": counts[0], "validation_windows": counts[1],
         "parameters": int(model.count_params()),
         **({"init": base.describe()} if base is not None else {}), **({"subset": config.subset()} if config.subset() else {}),
         **({"resumed_from_epoch": point.epoch} if point is not None else {}),
@@ -218,6 +218,23 @@ def _windows(config: TrainConfig, frame: pd.DataFrame | None) -> tuple[pd.DataFr
     if train_frame.empty or validation_frame.empty:
         raise InputError(f"need train and validation windows, got {len(train_frame)} and {len(validation_frame)}")
     return train_frame, validation_frame
+
+
+def _datasets(data_config: DatasetConfig, frames: tuple[pd.DataFrame, pd.DataFrame], curriculum: Any) -> tuple[Any, Any]:
+    """The training and validation pipelines (a song-context run's frames cut into spans first)."""
+    if data_config.song:
+        from core.song_spans import encode_spans
+
+        frames = tuple(encode_spans(frame, data_config.sequence_length) for frame in frames)
+    return (make_dataset(frames[0], data_config, training=True, length_limit=curriculum and curriculum.limit),
+            make_dataset(frames[1], data_config, training=False))
+
+
+def example_count(frame: pd.DataFrame, config: TrainConfig) -> int:
+    """How many training examples a frame gives: its windows, or a song-context run's spans (one per section start)."""
+    if config.model.song_context:
+        return int(frame.groupby(["song_id", "section_index"], sort=False).ngroups)
+    return len(frame)
 
 
 def _song_rows(config: TrainConfig, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
