@@ -305,3 +305,27 @@ def test_a_song_context_run_trains_on_spans_logs_the_chord_loss_and_generates(tm
     assert history["val_total_loss"][0] > history["val_chords_loss"][0]
     samples = generate(load_generator(run), Conditions.parse(genre="jazz", key="F"), length=5, random_seed=4)
     assert len(samples[0].durations) == 5
+
+
+def test_song_batches_keep_durations_and_drop_sections_and_metre_at_the_dropout_rate():
+    from core.dataset import DatasetConfig, make_dataset
+    from core.song_spans import encode_spans
+
+    rows = []
+    for song in range(40):
+        for position in range(6):
+            rows.append({"song_id": f"s{song}", "position": position, "section_index": position // 3,
+                         "section_label": "verse" if position < 3 else "chorus", "genre": "pop", "mood": "",
+                         "key_tonic": "D", "scale_type": "major", "metre": 3, "chord": ["D", "G", "A"][position % 3],
+                         "beats": 3.0, "split": "train"})
+    spans = encode_spans(pd.DataFrame(rows), sequence_length=8)
+    config = DatasetConfig(sequence_length=8, batch_size=80, condition_dropout=0.5, context="song", key_relative=True,
+                           transpose=False)
+    inputs, targets = next(iter(make_dataset(spans, config, training=True)))
+    assert set(targets) == {"chords", "durations"} and targets["durations"].shape == (80, 8)
+    metre = np.asarray(inputs[METRE_INPUT])[:, 0]
+    sections = np.asarray(inputs[SECTION_INPUT])
+    assert 0 < (metre == 0).sum() < 80 and set(metre) <= {0, metre_id(3)}
+    blank = (sections == 0).all(axis=1)
+    assert 0 < blank.sum() < 80  # whole examples' sections blanked, the others kept
+    assert (np.asarray(targets["durations"])[:, 1:4] == duration_ids(np.array([3.0]))[0]).all()
