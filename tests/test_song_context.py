@@ -329,3 +329,12 @@ def test_song_batches_keep_durations_and_drop_sections_and_metre_at_the_dropout_
     blank = (sections == 0).all(axis=1)
     assert 0 < blank.sum() < 80  # whole examples' sections blanked, the others kept
     assert (np.asarray(targets["durations"])[:, 1:4] == duration_ids(np.array([3.0]))[0]).all()
+
+
+def test_the_cli_calls_a_song_runs_examples_spans():
+    from core.cli.train import format_record
+
+    line = format_record({"status": "started", "run_name": "s", "parameters": 10, "train_windows": 5,
+                          "validation_windows": 2, "epochs_planned": 1, "context": "song"})
+    assert "5 train / 2 validation song spans" in line
+    assert "validation windows" in format_record({"status": "started", "train_windows": 5, "validation_windows": 2})

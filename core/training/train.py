@@ -145,6 +145,7 @@ def train(
     watch = _Watch.of_run(run_dir, config, point, progress_callback, curriculum)
     watch.metrics.started({
         "run_name": config.run_name, "train_windows": counts[0], "validation_windows": counts[1],
+        **({"context": "song"} if config.model.song_context else {}),  # its "windows" are song spans
         "parameters": int(model.count_params()),
         **({"init": base.describe()} if base is not None else {}), **({"subset": config.subset()} if config.subset() else {}),
         **({"resumed_from_epoch": point.epoch} if point is not None else {}),
