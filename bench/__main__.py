@@ -1,7 +1,7 @@
 """``python -m bench``: speed and memory benchmarks; ``python -m bench quality``: model quality and conditioning control.
 
     python -m bench [--quick] [--only generation,training,levers,time_to_quality,app,memory,inference,page,api_load,
-                     api_burst,song,visitors]
+                     api_burst,song,visitors,realism]
                     [--model DIR]
     python -m bench quality [--quick] [--model DIR] [--no-conditioning | --reuse-conditioning]
                             [--only evaluation,conditioning,guidance,calibration,strategies,transfer]
@@ -10,9 +10,10 @@ Speed results go to ``bench/results.json`` (one object per benchmark: ``name``, 
 ``unit``, ``baseline_median``, ``ratio`` and more), quality results to ``bench/quality.json``;
 ``bench/results.md`` is rendered from both. Benchmarks are not tests: nothing here asserts a time.
 ``--quick`` keeps the speed run under about two minutes (fewer repeats, smaller samples, no
-memory and no time-to-quality section); the full run stays under about ten minutes on a 2-core CPU
-plus the time-to-quality trainings (two from-scratch trainings on the full corpus, capped at 30 and
-45 minutes; ``--only time_to_quality`` runs them alone). ``--only`` runs some
+memory, time-to-quality, page, visitors or realism section); the full run stays under about ten
+minutes on a 2-core CPU plus the realism sweep (:mod:`bench.realism`: sampling defaults judged
+real-vs-generated, about ten minutes more) and the time-to-quality trainings (two from-scratch
+trainings on the full corpus, capped at 30 and 45 minutes; ``--only time_to_quality`` runs them alone). ``--only`` runs some
 sections and keeps the others from the previous file (when it is for the same model), marked
 with the date of the run that measured them.
 """
@@ -34,7 +35,7 @@ def _speed(args: argparse.Namespace) -> int:
     from bench.timing import Result
 
     started = time.perf_counter()
-    slow = {"memory", "time_to_quality", "page", "visitors"} if args.quick else set()
+    slow = {"memory", "time_to_quality", "page", "visitors", "realism"} if args.quick else set()
     only = set(args.only.split(",")) if args.only else set(SECTIONS) - slow
     unknown = only - set(SECTIONS)
     if unknown:
@@ -66,7 +67,19 @@ def _speed(args: argparse.Namespace) -> int:
         print(f"  ({time.perf_counter() - section_start:.0f} s)", flush=True)
         save()  # after every section, so a later failure keeps what was measured
 
-    from bench import api_burst, api_load, app_path, generate_page, generation, inference, memory, song, training, visitors
+    from bench import (
+        api_burst,
+        api_load,
+        app_path,
+        generate_page,
+        generation,
+        inference,
+        memory,
+        realism,
+        song,
+        training,
+        visitors,
+    )
 
     section("generation", lambda: generation.run(
         generation.GenerationSettings(repeats=7 if args.quick else 25, naive_repeats=2 if args.quick else 5), args.model))
@@ -84,6 +97,7 @@ def _speed(args: argparse.Namespace) -> int:
     section("api_burst", lambda: api_burst.run(model_dir=args.model))
     section("song", lambda: song.run(repeats=3 if args.quick else 7, model_dir=args.model, songs=12 if args.quick else 40))
     section("visitors", lambda: visitors.run(model_dir=args.model))
+    section("realism", lambda: realism.results(realism.run(args.model)))
     save()
     print(f"wrote {results_store.RESULTS_JSON} and {results_store.RESULTS_MD} ({meta['seconds']:.0f} s)")
     return 0

@@ -25,7 +25,7 @@ RESULTS_MD = BENCH_DIR / "results.md"
 
 #: the sections of results.json (``python -m bench --only``), in the order the file lists them.
 SECTIONS: tuple[str, ...] = ("generation", "training", "levers", "time_to_quality", "app", "memory", "inference", "page",
-                             "api_load", "api_burst", "song", "visitors")
+                             "api_load", "api_burst", "song", "visitors", "realism")
 #: the sections of quality.json (``python -m bench quality --only``).
 QUALITY_SECTIONS: tuple[str, ...] = ("evaluation", "conditioning", "guidance", "calibration", "strategies", "transfer")
 #: results.json groups whose section has another name.

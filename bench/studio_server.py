@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,23 +46,41 @@ def wait_for_server(base: str, process: subprocess.Popen, timeout_s: float) -> N
 
 
 @contextmanager
-def streamlit_server(output_dir: Path, log_name: str = "streamlit.log") -> Iterator[str]:
-    """``streamlit run app.py`` on a free port with ``CHORDSMITH_OUTPUT=output_dir``; yields its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with (output_dir / log_name).open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=dict(os.environ, CHORDSMITH_OUTPUT=str(output_dir)), stdout=log, stderr=subprocess.STDOUT,
-        )
+def streamlit_server(output_dir: Path, log_name: str = "streamlit.log", env: dict[str, str] | None = None) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port with ``CHORDSMITH_OUTPUT=output_dir``; yields its base URL.
+
+    ``env`` adds environment variables for the studio (e.g. :data:`studio.rerun_timing.LOG_VARIABLE`).
+    """
+    with streamlit_servers(output_dir, [log_name], env) as bases:
+        yield bases[0]
+
+
+@contextmanager
+def streamlit_servers(output_dir: Path, log_names: list[str], env: dict[str, str] | None = None) -> Iterator[list[str]]:
+    """One studio per log name (as :func:`streamlit_server`, sharing ``output_dir``), started together; their base URLs."""
+    processes: list[subprocess.Popen] = []
+    bases: list[str] = []
+    with ExitStack() as logs:
         try:
-            wait_for_server(base, process, SERVER_START_S)
-            yield base
+            for log_name in log_names:
+                port = free_port()
+                log = logs.enter_context((output_dir / log_name).open("ab"))
+                processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+                     "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
+                    cwd=ROOT, env=dict(os.environ, CHORDSMITH_OUTPUT=str(output_dir), **(env or {})), stdout=log,
+                    stderr=subprocess.STDOUT,
+                ))
+                bases.append(f"http://127.0.0.1:{port}")
+            for base, process in zip(bases, processes, strict=True):
+                wait_for_server(base, process, SERVER_START_S)
+            yield bases
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=5)

@@ -375,7 +375,8 @@ class TrainConfig(SettingsBase):
                                    optional=True, pattern=RUN_NAME_PATTERN,
                                    pattern_help="letters, digits, '.', '_' or '-', starting with a letter or digit "
                                    "(at most 64, no spaces)")
-    augment: bool = setting(True, bool, "random transposition of training windows", flags=("--no-augment",))
+    augment: bool = setting(True, bool, "random transposition of training windows (absolute chord encoding only: "
+                            "key-relative windows are all in C)", flags=("--no-augment",))
     substitution_rate: float = setting(0.0, float, "chance that each chord of a training window is replaced by a "
                                        "substitute (relative major/minor, tritone substitute of a dominant, seventh added "
                                        "or dropped)", label="substitution rate", low=0.0, high=1.0)

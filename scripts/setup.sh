@@ -2,7 +2,7 @@
 # Sets up the project's own environment; safe to run again (quick when nothing changed).
 #   bash scripts/setup.sh         the studio, CLI and API: Debian packages in packages.txt, a virtual
 #                                 environment .venv/ with requirements.txt
-#   bash scripts/setup.sh --dev   also what the tests need: chromium, and requirements-dev.txt
+#   bash scripts/setup.sh --dev   also what the tests need: chromium, nginx, and requirements-dev.txt
 # Debian packages are installed only where apt-get runs as root; without them audio uses the NumPy
 # synth and the browser tests skip. Python packages always go into .venv/ (never the system Python,
 # which PEP 668 distributions refuse). PYTHON picks the interpreter that creates .venv (default python3).
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 VENV_PYTHON=$VENV/bin/python
-DEV_DEBIAN_PACKAGES=(chromium)   # the real-browser tests only; hosted services need none of it
+DEV_DEBIAN_PACKAGES=(chromium nginx)   # the real-browser tests and the replicas-behind-nginx test only
 
 dev=false
 case "${1:-}" in
@@ -44,7 +44,8 @@ debian_packages() {  # debian_packages PACKAGE...: install the ones missing, or 
     apt_install "${missing[@]}" || echo "setup: warning: apt-get could not install ${missing[*]}"
   else
     echo "setup: note: not installing ${missing[*]} (needs apt-get as root);" \
-      "without fluidsynth audio uses the NumPy synth, without chromium the browser tests skip"
+      "without fluidsynth audio uses the NumPy synth, without chromium the browser tests skip, without nginx" \
+      "the replicas test skips"
   fi
 }
 

@@ -71,9 +71,8 @@ def progression_card(index: int, model: Model, share: DeltaGenerator, base_url: 
             opened = st.session_state.get(_OPEN)
             if opened and opened[0] == index and opened[1] < len(view.edited.chords):
                 _chord_panel(view, opened[1], model)
-            audition(f"p{index}")
+            audition(f"p{index}")  # its sound is rendered on Play, not for every progression drawn (loaders.AudioStore)
             listen_and_download(view, model, base_url)
-        loaders.prepare_audio(view.text, state.request.tempo, state.request.voicing)
     share.code(generate_state.current().to_link().link(base_url), language=None, wrap_lines=True)
 
 

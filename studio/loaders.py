@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -127,15 +128,9 @@ def notation_svg(chords: str, key: tuple[int, str] | None, title: str, bpm: floa
 def progression_wav(chords: str, bpm: float | None = None, voicing: str = VOICING_STYLES[0]) -> bytes:
     """The progression as WAV bytes at ``bpm`` beats per minute (default: notation's tempo), voiced as notated.
 
-    Rendered once per progression, tempo and voicing (:class:`AudioStore`); when :func:`prepare_audio` started it in the
-    background, this waits for that render instead of starting another.
+    Rendered once per progression, tempo and voicing, on the first asking (:class:`AudioStore`), then kept.
     """
     return _AUDIO.wav((chords, float(bpm) if bpm else None, voicing))
-
-
-def prepare_audio(chords: str, bpm: float | None = None, voicing: str = VOICING_STYLES[0]) -> None:
-    """Start rendering a progression's audio in the background, so its Play button answers at once."""
-    _AUDIO.prepare((chords, float(bpm) if bpm else None, voicing))
 
 
 def _render_wav(chords: str, bpm: float | None, voicing: str) -> bytes:
@@ -146,17 +141,27 @@ def _render_wav(chords: str, bpm: float | None, voicing: str) -> bytes:
 
 
 class AudioStore:
-    """Rendered progressions' WAV bytes, the latest ``size`` kept, shared by every session; renders one at a time.
+    """Rendered WAV bytes, the latest kept (at most ``size`` renders and ``max_bytes`` of sound), shared by every session.
 
-    Audio is the slowest part of drawing a progression (FluidSynth renders ~20 s of sound for 8 chords), so
-    the page draws the notation first and renders the audio in a background thread (:meth:`prepare`;
-    FluidSynth runs outside Python's lock, so drawing goes on meanwhile); :meth:`wav` returns it, waiting for
-    a render in progress or rendering it itself. The thread keeps the ordinary priority: a chord heard on a
-    click waits for the synthesiser's lock, which a starved low-priority render would hold for long.
+    Audio is the costliest part of a progression (FluidSynth renders ~20 s of sound for 8 chords, about
+    0.06 CPU-s, several times its notation), so the page renders it only when someone asks to hear it (Play):
+    rendering every new progression in advance took most of the server's CPU per Generate-new click with ten
+    visitors, for sounds hardly anyone played. :meth:`prepare` still starts a render in a background thread for a
+    caller that knows a sound will be wanted (FluidSynth runs outside Python's lock, so drawing goes on
+    meanwhile); :meth:`wav` returns it, waiting for a render in progress or rendering it itself. The thread keeps
+    the ordinary priority: a chord heard on a click waits for the synthesiser's lock, which a starved low-priority
+    render would hold for long.
+
+    Sound is large (3.4 MB for 8 chords at 100 BPM, ten times that for the longest progression or a whole song),
+    so the store is bounded by bytes as well as by count: however many visitors ask for however long sounds, it
+    holds at most ``max_bytes`` of finished renders (the newest one always stays). ``render`` makes the WAV bytes
+    of a key (a progression's by default).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = 64 * 2**20, render: Callable[..., bytes] | None = None) -> None:
         self._size = size
+        self._max_bytes = max_bytes
+        self._render = render or _render_wav
         self._renders: OrderedDict[tuple, Future] = OrderedDict()
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="chordsmith-audio")
@@ -165,7 +170,7 @@ class AudioStore:
         """Queue ``key``'s render unless it is done or under way."""
         with self._lock:
             if key not in self._renders:
-                self._keep(key, self._worker.submit(_render_wav, *key))
+                self._keep(key, self._worker.submit(self._render, *key))
 
     def wav(self, key: tuple) -> bytes:
         """``key``'s WAV bytes (rendered here when nobody started it, or when a background render failed)."""
@@ -178,24 +183,33 @@ class AudioStore:
                 return render.result()
             except Exception:  # noqa: BLE001 - a failed background render is retried here, where its error shows
                 pass
-        data = _render_wav(*key)
+        data = self._render(*key)
         done: Future = Future()
         done.set_result(data)
         with self._lock:
             self._keep(key, done)
         return data
 
+    def held_bytes(self) -> int:
+        """Bytes of the finished renders kept now."""
+        with self._lock:
+            return self._held()
+
+    def _held(self) -> int:
+        return sum(len(render.result()) for render in self._renders.values()
+                   if render.done() and not render.cancelled() and render.exception() is None)
+
     def _keep(self, key: tuple, render: Future) -> None:
         self._renders[key] = render
         self._renders.move_to_end(key)
-        while len(self._renders) > self._size:
+        while len(self._renders) > self._size or (len(self._renders) > 1 and self._held() > self._max_bytes):
             self._renders.popitem(last=False)
 
 
-_AUDIO = AudioStore(size=32)
+_AUDIO = AudioStore(size=32, max_bytes=64 * 2**20)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_entries=96)  # one chord's sound is ~0.4 MB: at most ~40 MB kept
 def chord_audition(chords: str, index: int, bpm: float | None = None, voicing: str = VOICING_STYLES[0]) -> bytes:
     """Chord ``index`` of the progression alone, voiced as it sounds in the progression (to hear it before choosing)."""
     from core.notation.wav import chord_wav

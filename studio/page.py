@@ -18,7 +18,7 @@ import streamlit as st
 
 from core.errors import EnvironmentFault, InputError, os_error_message
 from core.paths import active_model_problem, shown_paths
-from studio import access
+from studio import access, rerun_timing
 from studio.plain_text import plain
 
 APP_TITLE = "Chordsmith"
@@ -61,6 +61,7 @@ def set_up(title: str) -> PageSpec:
     Call first on every page. Streamlit's own sidebar list is switched off in ``.streamlit/config.toml``
     (it labels pages by file name: "app", "generate"); this draws the same list with titles and icons.
     """
+    rerun_timing.install()  # nothing unless the benchmarks asked for server-side timing (CHORDSMITH_RERUN_LOG)
     page = page_spec(title)
     tab = APP_TITLE if title == "Home" else f"{title} · {APP_TITLE}"
     st.set_page_config(page_title=tab, page_icon=APP_ICON, layout="wide")

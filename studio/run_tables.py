@@ -23,7 +23,7 @@ COLUMNS: tuple[str, ...] = ("run", "status", "epochs", "best val loss", "test to
                             "data", "settings", "ended because")
 #: (setting, short label) of the settings the table's ``settings`` column names (training or model settings).
 _SETTING_LABELS: tuple[tuple[str, str], ...] = (
-    ("cell", "cell"), ("lstm_layers", "layers"), ("lstm_units", "units"), ("embedding_dim", "emb"),
+    ("chord_encoding", "chords"), ("cell", "cell"), ("lstm_layers", "layers"), ("lstm_units", "units"), ("embedding_dim", "emb"),
     ("dropout", "dropout"), ("attention", "attention"), ("lr", "lr"), ("batch_size", "batch"), ("augment", "augment"),
     ("max_train_windows", "windows"),
 )

@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.loaders import AudioStore
 from studio.song_url import read_song_text
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def song_audio(text: str, sections: tuple[int, ...] | None, voicing: str) -> bytes:
-    """The song (or only ``sections``) as WAV at its tempo."""
+    """The song (or only ``sections``) as WAV at its tempo; kept in a store bounded by bytes (a whole song's sound
+    is tens of MB: :class:`studio.loaders.AudioStore`)."""
+    return _SONG_AUDIO.wav((text, None if sections is None else tuple(sections), voicing))
+
+
+def _render_song(text: str, sections: tuple[int, ...] | None, voicing: str) -> bytes:
     from core.notation.song import song_wav
 
     return song_wav(read_song_text(text), None if sections is None else list(sections), voicing)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+_SONG_AUDIO = AudioStore(size=16, max_bytes=128 * 2**20, render=_render_song)
+
+
+@st.cache_data(show_spinner=False, max_entries=96)  # four beats of one chord, ~0.4 MB: at most ~40 MB kept
 def chord_audio(text: str, index: int, position: int, voicing: str) -> bytes:
     """Chord ``position`` of section ``index`` alone, voiced as in the song, four beats long."""
     from core.notation.song import chord_spans, song_score

@@ -19,6 +19,7 @@ from core.dataset import encode_frame
 from core.errors import InputError
 from core.generation.decoder import KerasDecoder
 from core.generation.generate import generate
+from core.generation.key_decoder import key_relative_decoder
 from core.generation.loading import Generator
 from core.model import load_model, model_config_of
 from core.serving.export import FORMATS, MANIFEST_FILE, PARITY_TOLERANCE, keras_probabilities, probe_inputs
@@ -70,7 +71,8 @@ def test_generation_through_export_matches_keras(exported, fmt):
     model, model_dir, out = exported
     settings = {"conditions": Conditions.parse(genre="jazz", key="Am"), "length": 14, "num_samples": 4,
                 "random_seed": 11, "temperature": 1.2, "seed_chords": ["Am"]}
-    through_keras = generate(Generator(KerasDecoder(model), model_dir), **settings)
+    keras_decoder = key_relative_decoder(KerasDecoder(model), model_config_of(model).chord_encoding)
+    through_keras = generate(Generator(keras_decoder, model_dir), **settings)
     through_export = generate(exported_generator(out, fmt), **settings)
     assert [s.symbols for s in through_export] == [s.symbols for s in through_keras]
     assert any(len(s.symbols) > 1 for s in through_keras)

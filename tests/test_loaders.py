@@ -1,4 +1,4 @@
-"""studio.loaders' audio store: a progression's audio rendered once, in the background when asked, the latest kept."""
+"""studio.loaders' audio store: a sound rendered once (in the background when asked), the latest kept within a size and bytes."""
 
 from __future__ import annotations
 
@@ -32,3 +32,15 @@ def test_the_store_keeps_the_latest_renders_only() -> None:
     store.wav(keys[1])
     store.prepare(keys[0])
     assert list(store._renders) == [keys[1], keys[0]]  # noqa: SLF001
+
+
+def test_the_store_holds_at_most_its_bytes_and_always_the_newest_sound() -> None:
+    store = AudioStore(size=10, max_bytes=1000, render=lambda size, name: b"x" * size)
+    for name in "abcde":
+        store.wav((300, name))
+    assert [key[1] for key in store._renders] == ["c", "d", "e"]  # noqa: SLF001 - the eviction is the behaviour
+    assert store.held_bytes() == 900
+    assert len(store.wav((5000, "huge"))) == 5000  # larger than the whole store: kept alone, until the next one
+    assert [key[1] for key in store._renders] == ["huge"]  # noqa: SLF001
+    store.wav((10, "small"))
+    assert [key[1] for key in store._renders] == ["small"] and store.held_bytes() == 10  # noqa: SLF001

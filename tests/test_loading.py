@@ -58,7 +58,7 @@ def test_a_model_without_weights_gets_them_once_and_a_changed_model_again(tmp_pa
     npz_path, json_path = weights_files(folder / MODEL_FILE)
     assert not json_path.exists()
     first = load_generator(folder)
-    assert first.backend == "fast numpy step" and npz_path.is_file() and json_path.is_file()
+    assert first.backend.startswith("fast numpy step") and npz_path.is_file() and json_path.is_file()
     assert load_generator(folder / MODEL_FILE) is first  # same file, same content: loaded once
     recorded = json.loads(json_path.read_text(encoding="utf-8"))["source_sha256"]
 
@@ -66,7 +66,7 @@ def test_a_model_without_weights_gets_them_once_and_a_changed_model_again(tmp_pa
     second = load_generator(folder)
     assert second is not first
     assert json.loads(json_path.read_text(encoding="utf-8"))["source_sha256"] != recorded
-    np.testing.assert_array_equal(_log_probs(second.decoder), _log_probs(make_decoder(tiny_model(seed=2))))
+    np.testing.assert_array_equal(_log_probs(second.decoder.base), _log_probs(make_decoder(tiny_model(seed=2))))
 
 
 def test_a_copy_that_does_not_match_is_ignored(tmp_path) -> None:
@@ -98,7 +98,7 @@ def test_attention_models_record_that_they_need_keras(tmp_path) -> None:
     folder = saved_tiny_model(tmp_path, seed=4, attention=True)
     generator = load_generator(folder)
     npz_path, json_path = weights_files(folder / MODEL_FILE)
-    assert isinstance(generator.decoder, KerasDecoder) and not npz_path.exists()
+    assert isinstance(generator.decoder.base, KerasDecoder) and not npz_path.exists()
     assert json.loads(json_path.read_text(encoding="utf-8"))["fast"] is False
 
 

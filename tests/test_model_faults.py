@@ -149,12 +149,12 @@ def _load_fresh(model_file: Path):
 
 def test_damaged_inference_weights_are_rebuilt_from_the_keras_file(tmp_path) -> None:
     model_file = saved_tiny_model(tmp_path / "run", seed=4) / MODEL_FILE
-    reference = _load_fresh(model_file).decoder.output_bias.copy()
+    reference = _load_fresh(model_file).decoder.base.output_bias.copy()
     npz_path, json_path = weights_files(model_file)
     npz_path.write_bytes(npz_path.read_bytes()[:100])  # cut short
-    np.testing.assert_array_equal(_load_fresh(model_file).decoder.output_bias, reference)
+    np.testing.assert_array_equal(_load_fresh(model_file).decoder.base.output_bias, reference)
     json_path.write_text("{not json", encoding="utf-8")
-    np.testing.assert_array_equal(_load_fresh(model_file).decoder.output_bias, reference)
+    np.testing.assert_array_equal(_load_fresh(model_file).decoder.base.output_bias, reference)
     assert json.loads(json_path.read_text(encoding="utf-8"))["fast"] is True  # written again
 
 
@@ -163,7 +163,7 @@ def test_inference_weights_of_another_vocabulary_are_rebuilt_not_run(tmp_path) -
     from core.inference_weights import save_inference_weights, weights_of_model
 
     model_file = saved_tiny_model(tmp_path / "run", seed=5) / MODEL_FILE
-    reference = _load_fresh(model_file).decoder.output_bias.copy()
+    reference = _load_fresh(model_file).decoder.base.output_bias.copy()
     other = tmp_path / "other" / MODEL_FILE
     other.parent.mkdir()
     save_inference_weights(weights_of_model(tiny_model(vocab_size=50), "unused"), other)
@@ -175,4 +175,4 @@ def test_inference_weights_of_another_vocabulary_are_rebuilt_not_run(tmp_path) -
                                      "arrays": foreign["arrays"]}), encoding="utf-8")
     decoder = _load_fresh(model_file).decoder
     assert decoder.vocab_size == len(reference)
-    np.testing.assert_array_equal(decoder.output_bias, reference)
+    np.testing.assert_array_equal(decoder.base.output_bias, reference)

@@ -7,6 +7,7 @@ symbols (core.spelling), its basses and its voicing (core.voicing).
 from __future__ import annotations
 
 import io
+import queue
 import re
 import threading
 import wave
@@ -264,6 +265,25 @@ def test_svg_renders_from_a_worker_thread():
         worker.join(timeout=30)
     assert not errors and len(results) == 2
     assert all("<svg" in svg and "</svg>" in svg for svg in results)
+
+
+def test_a_pooled_toolkit_engraves_exactly_as_a_new_one(monkeypatch: pytest.MonkeyPatch):
+    """Toolkits are reused (core.notation.svg's pool): the last engraving's options or score never leak into the next."""
+    from core.notation import svg as svg_module
+
+    monkeypatch.setitem(svg_module.SVG_OPTIONS, "xmlIdSeed", 1)  # verovio's ids are random otherwise
+    monkeypatch.setattr(svg_module, "_IDLE", queue.LifoQueue(maxsize=svg_module.POOLED_TOOLKITS))  # seeded ones go after
+    long_one, short_one = build_score(POP * 5, "Long", bpm=100.0), build_score(A_MAJOR, "Short", key=(9, "major"), bpm=80.0)
+
+    def fresh(score, width: int = 2100, scale: int = 45) -> str:
+        toolkit = svg_module.verovio_toolkit()
+        toolkit.setOptions({**svg_module.SVG_OPTIONS, "pageWidth": width, "scale": scale})
+        assert toolkit.loadData(to_musicxml(score, for_engraving=True).decode("utf-8"))
+        return "\n".join(toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1))
+
+    for score, options in ((long_one, {}), (short_one, {"width": 1200, "scale": 30}), (long_one, {}), (short_one, {})):
+        assert to_svg(score, **options) == fresh(score, **options)
+    assert 1 <= svg_module._IDLE.qsize() <= svg_module.POOLED_TOOLKITS
 
 
 # --- WAV --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from core import paths
-from core.config import BEFORE_SETTING, ModelConfig, TrainConfig
+from core.config import BEFORE_SETTING, MODEL_BEFORE_SETTING, ModelConfig, TrainConfig
 from core.errors import InputError
 from core.run_files import (
     CONFIG_FILE,
@@ -181,7 +181,8 @@ def test_list_runs_reads_status_best_val_loss_test_accuracy_and_duration(output:
     assert done.status == "finished" and done.best_val_loss == 1.5 and done.epochs_done == 3
     assert done.test_top1 == 0.41 and done.test_top5 == 0.8 and done.duration_s == 31.0
     # as config.json says; settings added since (schedule, warm-up, mixed precision) read as the runs of then did
-    assert done.config == TrainConfig(epochs=3, lr=0.001, model=ModelConfig(lstm_units=64, cell="gru"), **BEFORE_SETTING)
+    assert done.config == TrainConfig(epochs=3, lr=0.001, model=ModelConfig(lstm_units=64, cell="gru", **MODEL_BEFORE_SETTING),
+                                      **BEFORE_SETTING)
     assert listed["crashed"].status == "interrupted" and listed["crashed"].test_top1 is None
     assert listed["broke"].status == "failed" and listed["broke"].best_val_loss is None
 

@@ -23,6 +23,15 @@ COLUMNS: tuple[str, ...] = (
     "chords", "n_chords", "ends",
 )
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
+#: the seven sources of the table before the song table joined iReal Pro and OpenEWLD (issue #20): every model figure
+#: before model 2 was measured on their songs (555 test, 565 validation), so comparisons with them use these alone.
+ORIGINAL_SOURCES: tuple[str, ...] = ("billboard", "free-midi-chords", "jazz-standards", "nottingham", "pop909", "rs200",
+                                     "when-in-rome")
+
+
+def original_songs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the seven :data:`ORIGINAL_SOURCES` (every split), index reset: the songs earlier figures are on."""
+    return frame.loc[frame["source"].isin(ORIGINAL_SOURCES)].reset_index(drop=True)
 
 
 def write_table(frame: pd.DataFrame, path: Path = CORPUS_TABLE) -> None:

@@ -48,6 +48,10 @@ Reported ``probabilities`` are always the model's own p(chord | chords before it
 at temperature 1 with no masking and no guidance, so they read the same whatever sampling
 settings were used.
 
+A key-relative model (:mod:`core.key_relative`) with the key open draws a key for each progression
+first (:func:`open_key_drawn`: the corpus's key prior for the genre, given the seed chords) and writes
+the progression in it; its probabilities are then those in that key.
+
 Roman numerals are in the requested key; with the key open they are in the key that
 :func:`core.spelling.guess_key` reads from the chords (:func:`core.generation.sample.roman_for`).
 Click-to-swap alternatives are :mod:`core.generation.alternatives`; a run's sample report is
@@ -71,6 +75,7 @@ from core.errors import InputError
 from core.generation.chord_input import TypedChord, reading_notes, typed_positions
 from core.generation.decoder import Decoder, PlacedDecoder, SongPlace, token_log_likelihoods
 from core.generation.guidance import Guidance, guided_decoder, model_log_probs, validate_guidance
+from core.generation.key_decoder import KeyRelativeDecoder
 from core.generation.loading import Generator, as_generator
 from core.generation.locks import Progress, open_before_last_fixed, particle_prefix, resampling_passes, work_units
 from core.generation.sample import Sample, roman_for
@@ -171,7 +176,7 @@ def _generate(generator: Generator, conditions: Conditions, settings: Generation
     decoder = guided_decoder(generator.decoder, conditions, guidance)
     rule = step_rule(conditions, settings, typed)
     randomness = RowRandomness(settings.random_seed, rows)
-    condition_ids = condition_rows(conditions, rows)
+    condition_ids = open_key_drawn(generator.decoder, condition_rows(conditions, rows), rule, randomness)
     prefix, log_likelihoods = None, np.zeros((rows, settings.length + 1))
     if open_before_last_fixed(rule):
         counter = Progress(work_units(rule, settings.gibbs_passes), progress)
@@ -183,7 +188,25 @@ def _generate(generator: Generator, conditions: Conditions, settings: Generation
     durations: dict[str, np.ndarray] = {}
     tokens = _sample_left_to_right(decoder, condition_ids, rule, settings.length, randomness, prefix, log_likelihoods,
                                    durations)
-    return _samples(generator.decoder, conditions, tokens, typed, log_likelihoods, durations.get("beats"))
+    return _samples(generator.decoder, conditions, condition_ids, tokens, typed, log_likelihoods, durations.get("beats"))
+
+
+def open_key_drawn(decoder: Decoder, condition_ids: np.ndarray, rule: StepRule, randomness: RowRandomness) -> np.ndarray:
+    """Condition ids with an open key drawn per row, for a key-relative model (others: unchanged).
+
+    The key is drawn from the corpus's prior for the genre given the fixed chords that open the
+    progression (seed chords; :meth:`KeyRelativeDecoder.draw_keys`), the same distribution as
+    sampling from the mixture over the 24 keys at the cost of one.
+    """
+    place = decoder.place if isinstance(decoder, PlacedDecoder) else None
+    decoder = decoder.base if isinstance(decoder, PlacedDecoder) else decoder
+    if not isinstance(decoder, KeyRelativeDecoder) or (condition_ids[:, 2] != 0).all():
+        return condition_ids
+    opening = []
+    while len(opening) in rule.fixed:
+        opening.append(rule.fixed[len(opening)])
+    prefix = np.tile(np.array(opening, dtype=np.int64), (len(condition_ids), 1)).reshape(len(condition_ids), -1)
+    return decoder.draw_keys(condition_ids, prefix, randomness.table("key", (1,))[:, 0], place)
 
 
 def _sample_left_to_right(
@@ -240,12 +263,13 @@ def _drawn_beats(duration_log_probs: np.ndarray, uniforms: np.ndarray) -> np.nda
     return beats_of_duration_ids(draw_with(weights, uniforms))
 
 
-def _samples(decoder: Decoder, conditions: Conditions, tokens: np.ndarray, typed: Mapping[int, ParsedSymbol],
-             log_likelihoods: np.ndarray | None = None, beats: np.ndarray | None = None) -> list[Sample]:
+def _samples(decoder: Decoder, conditions: Conditions, condition_ids: np.ndarray, tokens: np.ndarray,
+             typed: Mapping[int, ParsedSymbol], log_likelihoods: np.ndarray | None = None,
+             beats: np.ndarray | None = None) -> list[Sample]:
     """Sample objects for token rows; ``log_likelihoods`` (read while sampling) saves decoding the rows again;
     ``beats`` [S, length] are the chords' durations (a model with a duration head)."""
     if log_likelihoods is None:
-        log_likelihoods = token_log_likelihoods(decoder, tokens, condition_rows(conditions, len(tokens)))
+        log_likelihoods = token_log_likelihoods(decoder, tokens, condition_ids)
     notes = reading_notes([typed[p] for p in sorted(typed)])
     samples = []
     for index, (row, row_log_likelihoods) in enumerate(zip(tokens, log_likelihoods, strict=True)):

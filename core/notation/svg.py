@@ -1,13 +1,25 @@
-"""A score engraved as SVG by verovio, from the score's MusicXML (:mod:`core.notation.musicxml`)."""
+"""A score engraved as SVG by verovio, from the score's MusicXML (:mod:`core.notation.musicxml`).
+
+A verovio toolkit costs about as much to make (its resources read from disk) as to engrave one
+progression, so finished toolkits wait in a small pool for the next engraving: every Generate-new
+click in the studio engraves each new progression, by whichever session's thread asks. A toolkit
+serves one engraving at a time; the pool holds at most :data:`POOLED_TOOLKITS`, so it stays small
+however many threads engraved at once.
+"""
 
 from __future__ import annotations
 
+import queue
 from pathlib import Path
 
 import verovio
 
 from core.notation.musicxml import to_musicxml
 from core.notation.score import Score
+
+#: idle toolkits kept for reuse; more engravings at once make their own and drop them after.
+POOLED_TOOLKITS = 4
+_IDLE: queue.LifoQueue[verovio.toolkit] = queue.LifoQueue(maxsize=POOLED_TOOLKITS)
 
 
 def verovio_toolkit() -> verovio.toolkit:
@@ -30,6 +42,7 @@ SVG_OPTIONS = {
     "pageMarginLeft": 40,
     "pageMarginRight": 40,
     "minLastJustification": 0.0,  # every system fills the width: short chords keep their symbols apart
+    "svgFormatRaw": True,  # no indentation: 15-35 % fewer bytes to send, drawn pixel for pixel the same (Chromium)
 }
 
 
@@ -37,13 +50,22 @@ def to_svg(score_or_musicxml: Score | bytes | str, width: int = 2100, scale: int
     """The score engraved by verovio as SVG text (all pages; one page for any usual progression length).
 
     Accepts a :class:`Score` (engraved with its title and tempo mark in the header, see
-    :func:`to_musicxml`) or MusicXML (bytes or text). Safe to call from worker threads.
+    :func:`to_musicxml`) or MusicXML (bytes or text). Safe to call from worker threads (each engraving
+    has a toolkit to itself, taken from the pool or made).
     """
     if isinstance(score_or_musicxml, Score):
         score_or_musicxml = to_musicxml(score_or_musicxml, for_engraving=True)
     musicxml = score_or_musicxml.decode("utf-8") if isinstance(score_or_musicxml, bytes) else score_or_musicxml
-    toolkit = verovio_toolkit()
-    toolkit.setOptions({**SVG_OPTIONS, "pageWidth": width, "scale": scale})
+    try:
+        toolkit = _IDLE.get_nowait()
+    except queue.Empty:
+        toolkit = verovio_toolkit()
+    toolkit.setOptions({**SVG_OPTIONS, "pageWidth": width, "scale": scale})  # every option, every time: none leaks
     if not toolkit.loadData(musicxml):
-        raise RuntimeError(f"verovio could not read the MusicXML: {toolkit.getLog()}")
-    return "\n".join(toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1))
+        raise RuntimeError(f"verovio could not read the MusicXML: {toolkit.getLog()}")  # the toolkit is dropped
+    svg = "\n".join(toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1))
+    try:
+        _IDLE.put_nowait(toolkit)
+    except queue.Full:
+        pass
+    return svg
