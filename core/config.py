@@ -34,6 +34,7 @@ from typing import Any, Self
 from core.conditions import GENRES, KEYS, MOODS, SCALE_TYPES
 from core.errors import InputError
 from core.key_relative import CHORD_ENCODINGS, KEY_RELATIVE
+from core.song_context import CONTEXTS, DURATION_BEATS, METRES, SECTION_LABELS, SONG, WINDOW
 from core.vocabulary import VOCAB
 
 #: recurrent cells the model can be built with.
@@ -291,7 +292,8 @@ class ModelConfig(SettingsBase):
     """
 
     vocab_size: int = setting(VOCAB.size, int, "chord tokens, padding and markers included", low=1, flags=())
-    sequence_length: int = setting(12, int, "chords per training window", low=2, high=256, flags=())
+    sequence_length: int = setting(12, int, "chords per training example: a window's 12, or a song span's (32 when "
+                                   "the song context is chosen without it)", low=2, high=256)
     embedding_dim: int = setting(128, int, "chord embedding size", low=1, high=2048)
     genre_embedding_dim: int = setting(16, int, "genre embedding size", low=1, high=256, flags=())
     mood_embedding_dim: int = setting(16, int, "mood embedding size", low=1, high=256, flags=())
@@ -315,10 +317,31 @@ class ModelConfig(SettingsBase):
                                   "so its key's tonic is C; it learns each move once, not twelve times) or absolute "
                                   "(chord symbols as written, with random transposition; every model before model 2)",
                                   label="chord encoding", choices=CHORD_ENCODINGS)
+    context: str = setting(WINDOW, str, "what the model learns from: window (the 12-chord windows of the corpus) or "
+                           "song (spans of whole songs over consecutive sections, with section labels, metre and chord "
+                           "durations)", choices=CONTEXTS)
+    section_count: int = setting(len(SECTION_LABELS), int, "section labels (song context)", low=1, flags=())
+    section_embedding_dim: int = setting(8, int, "section-label embedding size (song context)", low=1, high=256,
+                                         flags=())
+    metre_count: int = setting(len(METRES) + 1, int, "metre classes (song context)", low=1, flags=())
+    metre_embedding_dim: int = setting(4, int, "metre embedding size (song context)", low=1, high=256, flags=())
+    duration_count: int = setting(len(DURATION_BEATS) + 1, int, "chord-duration classes (song context)", low=1,
+                                  flags=())
+    duration_loss_weight: float = setting(0.5, float, "weight of the chord-duration loss beside the chord loss (song "
+                                          "context; the chord loss alone is monitored)", low=0.0, high=10.0, flags=())
+
+    @property
+    def song_context(self) -> bool:
+        """Whether the model reads section labels and metre and predicts chord durations (``context == "song"``)."""
+        return self.context == SONG
 
     def recurrent_layer_names(self) -> list[str]:
         """Names of the recurrent layers in order: ``lstm_1``, ``lstm_2`` (``gru_1``… for GRU)."""
         return [f"{self.cell}_{i}" for i in range(1, self.lstm_layers + 1)]
+
+
+#: a window model's length (the setting's default).
+_WINDOW_LENGTH = int(ModelConfig.settings()["sequence_length"].default)
 
 
 # --------------------------------------------------------------------------- training
@@ -453,20 +476,29 @@ class TrainConfig(SettingsBase):
         if unknown:
             accepted = ", ".join([*cls.settings(), *ModelConfig.settings()])
             raise InputError(f"unknown training setting(s): {', '.join(unknown)}; accepted: {accepted}")
-        model = ModelConfig(**{k: v for k, v in values.items() if k in model_names})
+        model_values = {k: v for k, v in values.items() if k in model_names}
+        if str(model_values.get("context", "")).strip().lower() == SONG and "sequence_length" not in model_values:
+            model_values["sequence_length"] = SONG_SEQUENCE_LENGTH  # a song span, not a window, when none is given
+        model = ModelConfig(**model_values)
         config = cls(**{k: v for k, v in values.items() if k not in model_names}, model=model)
         config.validate()
         return config
 
     def updated(self, values: Mapping[str, Any]) -> Self:
         """A checked copy with ``values`` (flat training and model settings) replacing this config's."""
-        flat = {**{k: v for k, v in self.to_dict().items() if k != "model"}, **self.model.to_dict(), **values}
+        model = self.model.to_dict()
+        if (str(values.get("context", "")).strip().lower() == SONG and model["context"] != SONG
+                and "sequence_length" not in values and model["sequence_length"] == _WINDOW_LENGTH):
+            del model["sequence_length"]  # switched to the song context: its span length, not a window's
+        flat = {**{k: v for k, v in self.to_dict().items() if k != "model"}, **model, **values}
         return type(self).from_values(flat)
 
 
 #: what runs trained before these settings existed did (read for a run's config.json that lacks them).
 BEFORE_SETTING: dict[str, Any] = {"schedule": "constant", "warmup_epochs": 0.0, "mixed_precision": False}
-MODEL_BEFORE_SETTING: dict[str, Any] = {"chord_encoding": "absolute"}
+MODEL_BEFORE_SETTING: dict[str, Any] = {"chord_encoding": "absolute", "context": WINDOW}
+#: a song-context model's span length when none is given (a window model's is the setting's default, 12).
+SONG_SEQUENCE_LENGTH = 32
 #: the settings a training recipe fixes (everything else keeps its value).
 RECIPE_SETTINGS: tuple[str, ...] = ("batch_size", "lr", "schedule", "warmup_epochs", "epochs", "jit_compile",
                                     "mixed_precision")

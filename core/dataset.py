@@ -42,6 +42,7 @@ from core.conditions import GENRES, MOODS, SCALE_TYPES, UNSPECIFIED, key_id
 from core.corpus.table import SPLITS
 from core.errors import InputError
 from core.key_relative import key_tonics, relative_key_ids, to_relative
+from core.song_context import SONG, WINDOW, section_id
 from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 
 #: model input names, in the order the model declares them.
@@ -50,6 +51,9 @@ CONDITION_INPUTS: dict[str, str] = {
     "genre": "genre_input", "mood": "mood_input", "key": "key_input", "scale_type": "scale_type_input",
 }
 INPUT_NAMES: tuple[str, ...] = (CHORD_INPUT, *CONDITION_INPUTS.values())
+#: a song-context model's extra inputs (section id per position [B, L], metre class [B, 1]) and its two outputs.
+SECTION_INPUT, METRE_INPUT = "section_input", "metre_input"
+CHORDS_OUTPUT, DURATIONS_OUTPUT = "chords", "durations"
 
 #: transpositions used by augmentation: every pitch class once, centred on no change.
 TRANSPOSE_MIN, TRANSPOSE_MAX = -5, 6
@@ -67,11 +71,22 @@ class DatasetConfig:
     substitution_rate: float = 0.0  # probability of replacing each chord by a substitute (training only)
     curriculum_epochs: int = 0  # short-first curriculum: epochs with cut windows (0: none)
     key_relative: bool = False  # every window moved so its key's tonic is C (core.key_relative)
+    context: str = WINDOW  # "song": spans of the song table, with sections, metre and duration targets
+
+    @property
+    def song(self) -> bool:
+        """Whether examples are song spans with section and metre inputs and duration targets."""
+        return self.context == SONG
 
 
 @dataclass(frozen=True)
 class EncodedWindows:
-    """A frame's windows as id arrays: ``chord_input``/``targets`` are [N, L]; conditions are [N]."""
+    """A frame's windows as id arrays: ``chord_input``/``targets`` are [N, L]; conditions are [N].
+
+    ``sections`` [N, L] (the section id of each target, 0 unknown and at padding), ``metre`` [N] (metre class)
+    and ``durations`` [N, L] (the duration class of the chord *fed* at each step, 0 where unknown, at START and
+    padding) are what a song-context model reads and predicts besides (:mod:`core.song_context`).
+    """
 
     chord_input: np.ndarray
     targets: np.ndarray
@@ -79,17 +94,33 @@ class EncodedWindows:
     mood: np.ndarray
     key: np.ndarray
     scale_type: np.ndarray
+    sections: np.ndarray | None = None
+    metre: np.ndarray | None = None
+    durations: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.chord_input.shape[0])
 
-    def inputs(self) -> dict[str, np.ndarray]:
-        """The model's input dict (conditions shaped [N, 1], as the model declares them)."""
+    def inputs(self, song: bool = False) -> dict[str, np.ndarray]:
+        """The model's input dict (conditions shaped [N, 1], as the model declares them); ``song``: with the section
+        and metre inputs (unknown where the windows carry none)."""
         conditions = {"genre": self.genre, "mood": self.mood, "key": self.key, "scale_type": self.scale_type}
         out = {CHORD_INPUT: self.chord_input}
         for name, input_name in CONDITION_INPUTS.items():
             out[input_name] = conditions[name].reshape(-1, 1)
+        if song:
+            zeros = np.zeros(self.chord_input.shape, dtype=np.int32)
+            out[SECTION_INPUT] = zeros if self.sections is None else self.sections.astype(np.int32)
+            metre = np.zeros(len(self), dtype=np.int32) if self.metre is None else self.metre.astype(np.int32)
+            out[METRE_INPUT] = metre.reshape(-1, 1)
         return out
+
+    def model_targets(self, song: bool = False) -> np.ndarray | dict[str, np.ndarray]:
+        """The training targets: the chord targets, or for a song-context model ``{"chords", "durations"}``."""
+        if not song:
+            return self.targets
+        durations = np.zeros(self.targets.shape, dtype=np.int32) if self.durations is None else self.durations
+        return {CHORDS_OUTPUT: self.targets, DURATIONS_OUTPUT: durations.astype(np.int32)}
 
 
 def relative_windows(encoded: EncodedWindows) -> EncodedWindows:
@@ -162,15 +193,19 @@ def encode_frame(frame: pd.DataFrame, sequence_length: int = 12) -> EncodedWindo
     chord_input = np.full((n, sequence_length), PAD_ID, dtype=np.int32)
     targets = np.full((n, sequence_length), PAD_ID, dtype=np.int32)
     conditions = np.zeros((n, 4), dtype=np.int32)
+    sections = np.zeros((n, sequence_length), dtype=np.int32)
+    marks = rows["section"].to_numpy() if "section" in rows.columns else np.full(n, None)
     for i, row in enumerate(rows.itertuples(index=False)):
         symbols = str(row.chords).split()
         chord_ids = [id_of_token[s] if s in id_of_token else VOCAB.id_of_symbol(s) for s in symbols]
         window_input, window_target = encode_window(chord_ids, int(row.ends) == 1, sequence_length)
         chord_input[i, : len(window_input)] = window_input
         targets[i, : len(window_target)] = window_target
+        sections[i, : len(window_target)] = section_id(marks[i])  # the window's raw mark, normalised as the song table's
         ids = condition_ids(row._asdict())
         conditions[i] = (ids["genre"], ids["mood"], ids["key"], ids["scale_type"])
-    return EncodedWindows(chord_input, targets, conditions[:, 0], conditions[:, 1], conditions[:, 2], conditions[:, 3])
+    return EncodedWindows(chord_input, targets, conditions[:, 0], conditions[:, 1], conditions[:, 2], conditions[:, 3],
+                          sections=sections)
 
 
 def transposition_table() -> np.ndarray:
@@ -245,8 +280,9 @@ def substitution_table() -> tuple[np.ndarray, np.ndarray]:
     return candidates, counts
 
 
-def make_dataset(frame: pd.DataFrame, config: DatasetConfig, training: bool, length_limit=None):
-    """A batched ``tf.data.Dataset`` of ``(inputs dict, targets)`` for a table-shaped frame.
+def make_dataset(frame: pd.DataFrame | EncodedWindows, config: DatasetConfig, training: bool, length_limit=None):
+    """A batched ``tf.data.Dataset`` of ``(inputs dict, targets)`` for a table-shaped frame, or examples already encoded
+    (a song-context run's spans, :func:`core.song_spans.encode_spans`; then the targets are ``{"chords", "durations"}``).
 
     ``training`` turns on seeded shuffling (reshuffled every epoch) and the augmentation the
     config enables; evaluation datasets keep the frame's order and labels. ``length_limit``
@@ -259,12 +295,12 @@ def make_dataset(frame: pd.DataFrame, config: DatasetConfig, training: bool, len
         raise InputError(f"batch size must be at least 1, got {config.batch_size}")
     if not 0.0 <= config.condition_dropout < 1.0:
         raise InputError(f"condition dropout must be in [0, 1), got {config.condition_dropout}")
-    encoded = encode_frame(frame, config.sequence_length)
+    encoded = frame if isinstance(frame, EncodedWindows) else encode_frame(frame, config.sequence_length)
     if len(encoded) == 0:
         raise InputError("no windows to build a dataset from")
     if config.key_relative:
         encoded = relative_windows(encoded)
-    dataset = tf.data.Dataset.from_tensor_slices((encoded.inputs(), encoded.targets))
+    dataset = tf.data.Dataset.from_tensor_slices((encoded.inputs(config.song), encoded.model_targets(config.song)))
     if training:
         dataset = dataset.shuffle(len(encoded), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size)
@@ -288,6 +324,11 @@ def augment_batch(inputs: dict, targets, seed, config: DatasetConfig) -> tuple[d
     """
     import tensorflow as tf
 
+    if isinstance(targets, dict):  # a song-context batch: the chord targets augmented, the durations kept
+        inputs, chords = augment_batch(inputs, targets[CHORDS_OUTPUT], seed, replace(config, context=WINDOW))
+        if config.condition_dropout > 0:
+            inputs = _drop_song_context(inputs, seed, config.condition_dropout)
+        return inputs, {**targets, CHORDS_OUTPUT: chords}
     inputs = dict(inputs)
     size = tf.shape(targets)[0]
     if config.substitution_rate > 0:
@@ -308,6 +349,19 @@ def augment_batch(inputs: dict, targets, seed, config: DatasetConfig) -> tuple[d
             draw = tf.random.stateless_uniform([size, 1], seed=seed + offset)
             inputs[input_name] = tf.where(draw < config.condition_dropout, 0, inputs[input_name])
     return inputs, targets
+
+
+def _drop_song_context(inputs: dict, seed, rate: float) -> dict:
+    """Condition dropout for a song-context batch: each example's metre, and all its section ids, blanked at ``rate``."""
+    import tensorflow as tf
+
+    inputs = dict(inputs)
+    size = tf.shape(inputs[METRE_INPUT])[0]
+    metre_draw = tf.random.stateless_uniform([size, 1], seed=seed + 11)
+    inputs[METRE_INPUT] = tf.where(metre_draw < rate, 0, inputs[METRE_INPUT])
+    section_draw = tf.random.stateless_uniform([size, 1], seed=seed + 12)
+    inputs[SECTION_INPUT] = tf.where(section_draw < rate, 0, inputs[SECTION_INPUT])
+    return inputs
 
 
 def substitute_chords(chord_input, targets, key_ids, seed, rate: float):
@@ -339,6 +393,9 @@ def cut_windows(inputs: dict, targets, length):
     """Keep only the first ``length`` steps of every window (the rest becomes padding), for the curriculum."""
     import tensorflow as tf
 
+    if isinstance(targets, dict):
+        inputs, _ = cut_windows(inputs, targets[CHORDS_OUTPUT], length)
+        return inputs, {name: cut_windows({CHORD_INPUT: value}, value, length)[1] for name, value in targets.items()}
     keep = tf.range(tf.shape(targets)[1]) < length
     inputs = {**inputs, CHORD_INPUT: tf.where(keep, inputs[CHORD_INPUT], PAD_ID)}
     return inputs, tf.where(keep, targets, PAD_ID)

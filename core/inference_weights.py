@@ -10,7 +10,8 @@ For ``model.keras`` (or any ``NAME.keras``, e.g. ``checkpoints/best.keras``) the
                            after their layers: chord_embedding, genre_embedding, mood_embedding,
                            key_embedding, scale_type_embedding, conditioning_dense.kernel/.bias,
                            lstm_1.kernel/.recurrent_kernel/.bias (… per layer; gru_N for GRU),
-                           output_dense.kernel/.bias
+                           output_dense.kernel/.bias; a song-context model adds section_embedding,
+                           metre_embedding and durations.kernel/.bias (the duration head)
     model.inference.json   what the decoder needs besides them and what the copy was made from:
                            format and version, the source file's name and sha256, the npz's sha256,
                            the ModelConfig fields, cell, layer sizes, vocabulary size, activation,
@@ -71,6 +72,15 @@ class DecoderWeights:
     output_kernel: np.ndarray  # [U, V]
     output_bias: np.ndarray  # [V]
     sequence_length: int  # the model's window length (the decoder itself steps any number of chords)
+    section_embedding: np.ndarray | None = None  # [sections, S]: a song-context model's (core.song_context)
+    metre_embedding: np.ndarray | None = None  # [metres, M]: its fifth condition, after the other four
+    duration_kernel: np.ndarray | None = None  # [U, D]: its duration head
+    duration_bias: np.ndarray | None = None  # [D]
+
+    @property
+    def song_context(self) -> bool:
+        """Whether these are a song-context model's weights (section and metre embeddings, a duration head)."""
+        return self.section_embedding is not None
 
     @property
     def vocab_size(self) -> int:
@@ -98,11 +108,25 @@ class DecoderWeights:
             output_kernel=weights["output_dense"][0],
             output_bias=weights["output_dense"][1],
             sequence_length=int(model.inputs[0].shape[1]),
+            **_song_arrays({name: arrays[0] if len(arrays) == 1 else arrays for name, arrays in weights.items()
+                            if name in ("section_embedding", "metre_embedding", "durations")}),
         )
 
 
+def _song_arrays(layers: dict) -> dict[str, np.ndarray]:
+    """A song-context model's extra arrays from its layers' weights (none for a window model)."""
+    if "section_embedding" not in layers:
+        return {}
+    kernel, bias = layers["durations"]
+    return {"section_embedding": layers["section_embedding"], "metre_embedding": layers["metre_embedding"],
+            "duration_kernel": kernel, "duration_bias": bias}
+
+
 FORMAT = "chordsmith-inference-weights"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # a song-context model's extra arrays are optional: every version-1 file still reads the same
+#: a song-context model's extra arrays, by npz name and DecoderWeights field.
+SONG_ARRAYS: dict[str, str] = {"section_embedding": "section_embedding", "metre_embedding": "metre_embedding",
+                               "durations.kernel": "duration_kernel", "durations.bias": "duration_bias"}
 #: attribute names of each recurrent layer's arrays, in Keras's get_weights() order.
 RECURRENT_ARRAYS: tuple[str, ...] = ("kernel", "recurrent_kernel", "bias")
 
@@ -151,12 +175,12 @@ def _sha256(path: str, size: int, inode: int, mtime_ns: int) -> str:
 # --- arrays <-> names ---------------------------------------------------------------------------
 
 
-def _array_names(cell: str, layers: int) -> list[str]:
+def _array_names(cell: str, layers: int, song: bool = False) -> list[str]:
     names = ["chord_embedding", *(f"{name}_embedding" for name in CONDITION_ORDER),
              "conditioning_dense.kernel", "conditioning_dense.bias"]
     for index in range(1, layers + 1):
         names += [f"{cell}_{index}.{part}" for part in RECURRENT_ARRAYS]
-    return [*names, "output_dense.kernel", "output_dense.bias"]
+    return [*names, "output_dense.kernel", "output_dense.bias", *(SONG_ARRAYS if song else ())]
 
 
 def _named_arrays(weights: DecoderWeights) -> dict[str, np.ndarray]:
@@ -164,7 +188,9 @@ def _named_arrays(weights: DecoderWeights) -> dict[str, np.ndarray]:
     for layer in weights.recurrent:
         arrays += list(layer)
     arrays += [weights.output_kernel, weights.output_bias]
-    names = _array_names(weights.cell, len(weights.recurrent))
+    if weights.song_context:
+        arrays += [getattr(weights, field) for field in SONG_ARRAYS.values()]
+    names = _array_names(weights.cell, len(weights.recurrent), weights.song_context)
     return {name: np.ascontiguousarray(array) for name, array in zip(names, arrays, strict=True)}
 
 
@@ -182,6 +208,7 @@ def _decoder_weights(arrays: dict[str, np.ndarray], description: dict) -> Decode
         output_kernel=arrays["output_dense.kernel"],
         output_bias=arrays["output_dense.bias"],
         sequence_length=int(description["sequence_length"]),
+        **{field: arrays[name] for name, field in SONG_ARRAYS.items() if name in arrays},
     )
 
 
@@ -293,7 +320,8 @@ def read_inference_weights(model_file: Path, source_sha256: str) -> InferenceWei
             return None  # np.savez stores its arrays: more unpacked than the file holds is a bomb, never inflated
         with np.load(io.BytesIO(content), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
-        expected = _array_names(description["cell"], len(description["layer_units"]))
+        song = description["model_config"].get("context") == "song"
+        expected = _array_names(description["cell"], len(description["layer_units"]), song)
         shapes = {name: list(array.shape) for name, array in arrays.items()}
         if (sorted(expected) != sorted(arrays) or shapes != description["arrays"]
                 or not _fits_config(arrays, description["model_config"])):

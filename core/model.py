@@ -9,6 +9,14 @@ Architecture (defaults)::
     ─ [optional causal self-attention + residual + LayerNorm]
     ─ TimeDistributed(Dense(vocab, softmax)) → [B, L, vocab]
 
+A song-context model (``context="song"``, :mod:`core.song_context`) adds a section id per position
+(``section_input`` [B, L] ─ Embedding(sections → 8), concatenated between the chord embedding and the
+conditioning), a metre condition (``metre_input`` [B, 1] ─ Embedding(metres → 4), into the conditioning
+Dense after the other four) and a second head on the last recurrent output, ``durations``: a
+TimeDistributed softmax over the duration classes of the chord fed at each step. Its outputs are named
+``chords`` (an identity over ``output_dense``) and ``durations``, so Keras logs ``chords_loss`` and
+``durations_loss`` beside the weighted total (:func:`compile_model`).
+
 Every layer has a fixed name (``chord_embedding``, ``genre_embedding``, ``conditioning_dense``,
 ``lstm_1``, ``lstm_2``, ``output_dense``, …) so other code (the fast sampler, the TFLite twin) can
 read weights by name. The padding mask (chord id != 0) is computed once by :class:`PaddingMask`
@@ -29,10 +37,11 @@ import numpy as np
 from keras import layers, ops
 
 from core.config import CELLS, ModelConfig
-from core.dataset import CHORD_INPUT, CONDITION_INPUTS
+from core.dataset import CHORD_INPUT, CHORDS_OUTPUT, CONDITION_INPUTS, DURATIONS_OUTPUT, METRE_INPUT, SECTION_INPUT
 from core.errors import InputError
 from core.key_relative import ABSOLUTE, KEY_RELATIVE
 from core.run_files import partial_path
+from core.song_context import SONG
 from core.vocabulary import PAD_ID
 
 #: the no-op layer a key-relative model's chords pass through first: how a saved model says which encoding it reads.
@@ -179,6 +188,7 @@ def build_model(config: ModelConfig | None = None, unroll: bool = False) -> kera
         embedded = layers.Embedding(count, dim, name=f"{name}_embedding")(condition_input)
         condition_vectors.append(layers.Flatten(name=f"{name}_vector")(embedded))
         condition_inputs.append(condition_input)
+    song_inputs = _song_inputs(config, condition_vectors)
 
     conditions = layers.Concatenate(name="conditions_concat")(condition_vectors)
     conditioning = layers.Dense(config.conditioning_units, activation="relu", name="conditioning_dense")(conditions)
@@ -190,8 +200,38 @@ def build_model(config: ModelConfig | None = None, unroll: bool = False) -> kera
     chord_vectors = layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True,
                                      name="chord_embedding")(chord_tokens)
     mask = PaddingMask(name="padding_mask")(chord_ids)
-    sequence = layers.Concatenate(name="sequence_concat")([chord_vectors, conditioning])
+    parts = [chord_vectors, conditioning]
+    if config.song_context:
+        parts.insert(1, layers.Embedding(config.section_count, config.section_embedding_dim,
+                                         name="section_embedding")(song_inputs[0]))
+    sequence = _recurrent_stack(config, layers.Concatenate(name="sequence_concat")(parts), mask, unroll)
+    probabilities = layers.TimeDistributed(  # float32 even under mixed precision: the loss reads small probabilities
+        layers.Dense(config.vocab_size, activation="softmax", name="output_softmax", dtype="float32"), name="output_dense",
+        dtype="float32",
+    )(sequence)
+    if not config.song_context:
+        return keras.Model(inputs=[chord_ids, *condition_inputs], outputs=probabilities, name="chordsmith_lstm")
+    durations = layers.TimeDistributed(
+        layers.Dense(config.duration_count, activation="softmax", name="duration_softmax", dtype="float32"),
+        name=DURATIONS_OUTPUT, dtype="float32",
+    )(sequence)
+    chords = layers.Identity(name=CHORDS_OUTPUT, dtype="float32")(probabilities)
+    return keras.Model(inputs=[chord_ids, *condition_inputs, *song_inputs],
+                       outputs={CHORDS_OUTPUT: chords, DURATIONS_OUTPUT: durations}, name="chordsmith_lstm")
 
+
+def _song_inputs(config: ModelConfig, condition_vectors: list) -> list:
+    """A song-context model's section and metre inputs (the metre's vector joins ``condition_vectors``); none else."""
+    if not config.song_context:
+        return []
+    metre_input = keras.Input(shape=(1,), dtype="int32", name=METRE_INPUT)
+    metre = layers.Embedding(config.metre_count, config.metre_embedding_dim, name="metre_embedding")(metre_input)
+    condition_vectors.append(layers.Flatten(name="metre_vector")(metre))
+    return [keras.Input(shape=(config.sequence_length,), dtype="int32", name=SECTION_INPUT), metre_input]
+
+
+def _recurrent_stack(config: ModelConfig, sequence, mask, unroll: bool):
+    """The recurrent layers (each followed by dropout) and the optional causal self-attention."""
     recurrent = layers.LSTM if config.cell == "lstm" else layers.GRU
     for index, layer_name in enumerate(config.recurrent_layer_names(), start=1):
         sequence = recurrent(config.lstm_units, return_sequences=True, unroll=unroll, name=layer_name)(sequence, mask=mask)
@@ -205,11 +245,7 @@ def build_model(config: ModelConfig | None = None, unroll: bool = False) -> kera
         sequence = layers.Add(name="attention_residual")([sequence, attended])
         sequence = layers.LayerNormalization(name="attention_norm")(sequence)
 
-    probabilities = layers.TimeDistributed(  # float32 even under mixed precision: the loss reads small probabilities
-        layers.Dense(config.vocab_size, activation="softmax", name="output_softmax", dtype="float32"), name="output_dense",
-        dtype="float32",
-    )(sequence)
-    return keras.Model(inputs=[chord_ids, *condition_inputs], outputs=probabilities, name="chordsmith_lstm")
+    return sequence
 
 
 @contextlib.contextmanager
@@ -238,19 +274,39 @@ def float32_copy(model: keras.Model, config: ModelConfig) -> keras.Model:
     return copy
 
 
-def compile_model(model: keras.Model, learning_rate=1e-3, jit_compile: bool = False) -> keras.Model:
+def compile_model(model: keras.Model, learning_rate=1e-3, jit_compile: bool = False,
+                  duration_loss_weight: float = 0.5) -> keras.Model:
     """Compile with Adam, masked cross-entropy, masked accuracy and masked top-5 accuracy.
 
     ``learning_rate`` is a float or a Keras schedule (:mod:`core.training.schedule`); ``jit_compile``
-    compiles the training step with XLA.
+    compiles the training step with XLA. A song-context model (two outputs) gets the masked
+    cross-entropy on both (unknown durations, id 0, are ignored like padding), the durations' weighted by
+    ``duration_loss_weight``, and its chord metrics named as a window model's once
+    :class:`core.training.callbacks.ChordLossLogs` renames them.
     """
+    chord_metrics = [MaskedTopKAccuracy(1, name="accuracy"), MaskedTopKAccuracy(5, name="top5")]
+    if not has_duration_head(model):
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                      loss=MaskedSparseCategoricalCrossentropy(), metrics=chord_metrics, jit_compile=jit_compile)
+        return model
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=MaskedSparseCategoricalCrossentropy(),
-        metrics=[MaskedTopKAccuracy(1, name="accuracy"), MaskedTopKAccuracy(5, name="top5")],
+        loss={CHORDS_OUTPUT: MaskedSparseCategoricalCrossentropy(), DURATIONS_OUTPUT: MaskedSparseCategoricalCrossentropy()},
+        loss_weights={CHORDS_OUTPUT: 1.0, DURATIONS_OUTPUT: float(duration_loss_weight)},
+        metrics={CHORDS_OUTPUT: chord_metrics, DURATIONS_OUTPUT: [MaskedTopKAccuracy(1, name="accuracy")]},
         jit_compile=jit_compile,
     )
     return model
+
+
+def has_duration_head(model: keras.Model) -> bool:
+    """Whether a built model is a song-context one (section input, metre, a ``durations`` output)."""
+    return any(layer.name == DURATIONS_OUTPUT for layer in model.layers)
+
+
+def chord_probabilities(outputs) -> object:
+    """The chord distribution of a model's outputs, whether it has one output or the song context's two."""
+    return outputs[CHORDS_OUTPUT] if isinstance(outputs, dict) else outputs
 
 
 def save_model(model: keras.Model, path: Path) -> None:
@@ -330,4 +386,10 @@ def model_config_of(model: keras.Model) -> ModelConfig:
         values[f"{name}_embedding_dim"] = int(embedding.output_dim)
     if values["attention"]:
         values["attention_heads"] = int(layer("attention").num_heads)
+    if has_duration_head(model):
+        values["context"] = SONG
+        for name in ("section", "metre"):
+            embedding = layer(f"{name}_embedding")
+            values[f"{name}_count"], values[f"{name}_embedding_dim"] = int(embedding.input_dim), int(embedding.output_dim)
+        values["duration_count"] = int(layer(DURATIONS_OUTPUT).layer.units)
     return ModelConfig(**values)

@@ -9,6 +9,7 @@ import streamlit as st
 from core.config import CELLS, SETTINGS, TrainConfig
 from core.key_relative import CHORD_ENCODINGS
 from core.run_files import LIVE_STATUSES, STOP_WAITS_FOR, TRAIN_OUTPUT_FILE
+from core.song_context import CONTEXTS
 from core.training import active_model, follow, processes, run_management, run_names
 from core.training.lock import current_training
 from core.training.run_folder import epoch_records
@@ -121,6 +122,9 @@ with st.expander("Start a training run", expanded=busy is None, icon=":material/
         attention = network.checkbox("Self-attention after the recurrent layers", value=defaults.model.attention)
         encoding = network.selectbox("Chord encoding", CHORD_ENCODINGS, help=hint("chord_encoding"),
                                      index=CHORD_ENCODINGS.index(defaults.model.chord_encoding))
+        context = network.selectbox("Context", CONTEXTS, index=CONTEXTS.index(defaults.model.context), help=hint("context"))
+        length = network.number_input("Chords per example (0 = the context's: 12 a window, 32 a song span)", value=0,
+                                      step=4, help=hint("sequence_length"))
         limits.markdown("**Data and limits**")
         augment = limits.checkbox("Augment: random transposition (absolute encoding)", value=defaults.augment,
                                   help=hint("augment"))
@@ -136,7 +140,7 @@ with st.expander("Start a training run", expanded=busy is None, icon=":material/
                 "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "cell": cell, "lstm_layers": layers,
                 "lstm_units": lstm_units, "embedding_dim": embedding_dim, "dropout": dropout, "attention": attention,
                 "chord_encoding": encoding, "augment": augment, "max_minutes": max_minutes, "max_train_windows": max_windows,
-                "run_name": run_name,
+                "run_name": run_name, "context": context, **({"sequence_length": length} if length else {}),
             }))
             st.session_state["training_flash"] = f"Started **{name}** in the background: follow it above."
             st.query_params["run"] = name

@@ -128,7 +128,8 @@ def format_record(record: dict) -> str:
         origin = f", fine-tuning {init['path']} (sha256 {init['sha256']})" if isinstance(init, dict) else ""
         only = ", only " + ", ".join(f"{k} {v}" for k, v in subset.items()) if isinstance(subset, dict) and subset else ""
         return (f"training {record.get('run_name')}: {record.get('parameters', 0):,} parameters, "
-                f"{record.get('train_windows')} train / {record.get('validation_windows')} validation windows, "
+                f"{record.get('train_windows')} train / {record.get('validation_windows')} validation "
+                f"{'song spans' if record.get('context') == 'song' else 'windows'}, "
                 f"up to {record.get('epochs_planned')} epochs{origin}{only}")
     if status == "running":
         def number(key: str, digits: int = 4) -> str:

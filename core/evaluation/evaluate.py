@@ -11,6 +11,10 @@ model, overall and per value of each labelled condition (``per_genre``, ``per_mo
 * ``perplexity`` — ``exp(cross_entropy)``;
 * ``tokens`` — how many targets were counted.
 
+A song-context model is scored on the same windows, told each window's section (its ``section`` mark read into
+the song table's labels, :func:`core.song_context.section_id`) with the metre unknown; its whole-song figures
+are another protocol, kept apart (:mod:`core.evaluation.songs`, ``whole_song`` in ``test_results.json``).
+
 Models: ``lstm`` (conditions as labelled), ``lstm_unconditioned`` (every condition set to 0,
 "unspecified": the gap to ``lstm`` is what the conditions buy; a key-relative model still reads the
 chords moved into their key, :func:`key_relative_predictor`), and the n-gram baselines of
@@ -39,50 +43,20 @@ from core.conditions import UNSPECIFIED
 from core.corpus.table import shipped_table
 from core.dataset import CHORD_INPUT, CONDITION_INPUTS, EncodedWindows, encode_frame, split_frame
 from core.errors import InputError
+from core.evaluation.metrics import CURVE_K, ngram_probabilities, target_ranks, token_metrics, topk_curve
 from core.evaluation.ngram import NGramModel, fit_baselines
 from core.key_relative import KEY_RELATIVE, absolute_distributions, key_tonics, relative_key_ids, to_relative
 from core.run_files import TEST_RESULTS_FILE
+
+#: the metrics live in core.evaluation.metrics (the whole-song protocol reads them too); named here as before.
+__all__ = ["CURVE_K", "evaluate_model", "evaluate_model_file", "evaluate_run", "ngram_probabilities", "target_ranks",
+           "token_metrics", "topk_curve"]
 from core.vocabulary import PAD_ID, VOCAB
 
-CURVE_K = tuple(range(1, 11))
 #: conditions the results are broken down by (``per_genre``, ``per_mood``, ``per_scale_type``).
 PER_CONDITION: tuple[str, ...] = ("genre", "mood", "scale_type")
 #: a function from the model's input dict (conditions [N, 1]) to probabilities [N, L, V].
 Predictor = Callable[[dict[str, np.ndarray]], np.ndarray]
-_FLOOR = 1e-12  # probabilities below this are clipped before the log (a float32 softmax can underflow)
-
-
-# --- metrics ------------------------------------------------------------------------------------
-
-
-def target_ranks(probabilities: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """0-based rank of each target: how many tokens are strictly more probable. ``probabilities`` [n, V]."""
-    target_probabilities = probabilities[np.arange(len(targets)), targets]
-    return (probabilities > target_probabilities[:, None]).sum(axis=1)
-
-
-def token_metrics(probabilities: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """``{top1, top5, cross_entropy, perplexity, tokens}`` over flat targets [n] with distributions [n, V]."""
-    targets = np.asarray(targets, dtype=np.int64)
-    if len(targets) == 0:
-        return {"top1": float("nan"), "top5": float("nan"), "cross_entropy": float("nan"), "perplexity": float("nan"),
-                "tokens": 0}
-    ranks = target_ranks(probabilities, targets)
-    target_probabilities = np.maximum(probabilities[np.arange(len(targets)), targets].astype(np.float64), _FLOOR)
-    cross_entropy = float(-np.log(target_probabilities).mean())
-    return {
-        "top1": float((ranks < 1).mean()),
-        "top5": float((ranks < 5).mean()),
-        "cross_entropy": cross_entropy,
-        "perplexity": float(np.exp(cross_entropy)),
-        "tokens": int(len(targets)),
-    }
-
-
-def topk_curve(probabilities: np.ndarray, targets: np.ndarray, ks: tuple[int, ...] = CURVE_K) -> list[float]:
-    """Top-k accuracy for each k in ``ks``."""
-    ranks = target_ranks(probabilities, np.asarray(targets, dtype=np.int64))
-    return [float((ranks < k).mean()) if len(ranks) else float("nan") for k in ks]
 
 
 # --- predictions per target token ---------------------------------------------------------------
@@ -92,11 +66,6 @@ def _flat_targets(encoded: EncodedWindows) -> tuple[np.ndarray, np.ndarray, np.n
     """(window index, position, target id) of every non-padding target."""
     windows, positions = np.nonzero(encoded.targets != PAD_ID)
     return windows, positions, encoded.targets[windows, positions].astype(np.int64)
-
-
-def ngram_probabilities(model: NGramModel, encoded: EncodedWindows, windows: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """The n-gram's next-token distribution [n, V] before each (window, position) target."""
-    return np.stack([model.next_distribution(encoded.chord_input[w, : p + 1]) for w, p in zip(windows, positions, strict=True)])
 
 
 def training_sequences(encoded: EncodedWindows) -> list[list[int]]:
@@ -128,12 +97,21 @@ def key_relative_probabilities(model: NGramModel, encoded: EncodedWindows, windo
 
 
 def keras_predictor(model, batch_size: int = 256) -> Predictor:
-    """A :data:`Predictor` running a Keras model in inference mode (dropout off)."""
+    """A :data:`Predictor` running a Keras model in inference mode (dropout off).
+
+    It feeds the model the inputs it declares (a window model ignores the section and metre inputs a
+    window's dict carries) and reads its chord distribution (a song-context model's ``chords`` output).
+    """
+    from core.model import chord_probabilities
+
+    names = {tensor.name.split(":")[0] for tensor in model.inputs}
 
     def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(inputs.values())))
+        fed = {k: v for k, v in inputs.items() if k in names}
         batches = [
-            np.asarray(model({k: v[start : start + batch_size] for k, v in inputs.items()}, training=False), dtype=np.float64)
+            np.asarray(chord_probabilities(model({k: v[start : start + batch_size] for k, v in fed.items()},
+                                                 training=False)), dtype=np.float64)
             for start in range(0, n, batch_size)
         ]
         return np.concatenate(batches, axis=0)
@@ -203,7 +181,7 @@ def _scored_distributions(predictors: tuple[Predictor, Predictor], base_model, e
     """Each model's distribution [n, V] before every (window, position) target, reporting the share done after each."""
     windows, positions = targets
     predict, predict_open = predictors
-    inputs = encoded.inputs()
+    inputs = encoded.inputs(song=True)  # the windows' section labels and an unknown metre: a window model ignores them
     baselines = fit_baselines(training_sequences(encoded_train))
     steps: list[tuple[str, Callable[[], np.ndarray]]] = [
         ("lstm", lambda: predict(inputs)[windows, positions]),
@@ -331,10 +309,26 @@ def evaluate_model_file(model_file: Path, split: str = "test", frame: pd.DataFra
     results = evaluate_model(model_file, run_frame(config, frame), split=split, base_model=base_file,
                              sequence_length=config.model.sequence_length, progress=progress)
     results["data"] = describe_data(config)
+    if config.model.song_context:  # its own protocol, under its own key: never mixed with the window figures
+        results["whole_song"] = whole_song_results(model_file, config, frame)
     if isinstance(init, dict):
         results["base"] = {**init, "missing": base_file is None,
                            "changed": base_file is not None and base_changed(init, base_file)}
     return results
+
+
+def whole_song_results(model_file: Path, config, songs: pd.DataFrame | None = None) -> dict:
+    """The whole-song protocol (:mod:`core.evaluation.songs`) for a model file on its run's songs.
+
+    ``songs`` is a song table; the run's own (the shipped song table, narrowed to its subset) when not given.
+    """
+    from core.evaluation.songs import evaluate_songs
+    from core.model import load_model
+    from core.training.run_data import run_songs
+
+    if songs is not None and "section_index" not in songs.columns:
+        songs = None  # a windows table was given for the window protocol: the songs are the run's own
+    return evaluate_songs(load_model(model_file, compile=False), run_songs(config, songs))
 
 
 def _base_lines(base: dict | None) -> list[str]:
@@ -375,4 +369,21 @@ def results_table(results: dict) -> str:
     curve = results.get("topk_curve", {})
     if "lstm" in curve:
         lines += ["", "lstm top-k: " + "  ".join(f"k={k}:{v:.3f}" for k, v in zip(curve["k"], curve["lstm"], strict=True))]
-    return "\n".join(lines)
+    return "\n".join([*lines, *_whole_song_lines(results.get("whole_song"))])
+
+
+def _whole_song_lines(whole: dict | None) -> list[str]:
+    """The whole-song protocol's table (its own protocol: never compared with the window figures above)."""
+    if not whole:
+        return []
+    lines = ["", f"WHOLE SONGS (another protocol, not comparable with the windows above): {whole['songs']} songs, "
+             f"{whole['tokens']} chord tokens, context up to {whole['model_length']} chords",
+             f"{'model':<20}{'top1':>8}{'top5':>8}{'xent':>8}{'ppl':>9}"]
+    for name, m in whole["models"].items():
+        lines.append(f"{name:<20}{m['top1']:>8.3f}{m['top5']:>8.3f}{m['cross_entropy']:>8.3f}{m['perplexity']:>9.2f}")
+    durations = whole.get("durations")
+    if durations:
+        lines.append(f"durations over {durations['model']['chords']} timed chords: " + "; ".join(
+            f"{name} accuracy {m['accuracy']:.3f}, perplexity {m['perplexity']:.2f}"
+            for name, m in (("model", durations["model"]), ("genre x metre baseline", durations["baseline_genre_metre"]))))
+    return lines

@@ -18,6 +18,12 @@ a compiled ``tf.function``; sequences longer than the model's length use the las
 Both share one small interface: :meth:`initial` (state after ``START``), :meth:`advance` (feed one
 token per row) and :meth:`take` (select or repeat rows), with ``state.log_probs`` holding each
 row's natural-log next-token distribution.
+
+A song-context model (:mod:`core.song_context`) also reads where its rows are in a song: ``initial``
+takes a :class:`SongPlace` (each step's section id, the metre), which the wrappers hand down unchanged
+(window models ignore it; without one every section and the metre are unknown), and after each token fed
+``state.durations`` holds the log-distribution of that token's duration class (``None`` for a model
+without a duration head).
 """
 
 from __future__ import annotations
@@ -54,15 +60,63 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 class DecoderState:
     """Rows being decoded: ``log_probs`` [B, V] is each row's next-token log-distribution.
 
-    ``internal`` holds what the decoder needs to go on (recurrent states, or token history).
+    ``internal`` holds what the decoder needs to go on (recurrent states, or token history);
+    ``durations`` [B, D] (a song-context model's) the log-distribution over the duration classes of the
+    token just fed (``None`` for a model without a duration head).
     """
 
     log_probs: np.ndarray
     internal: dict = field(default_factory=dict)
+    durations: np.ndarray | None = None
 
     @property
     def batch_size(self) -> int:
         return int(self.log_probs.shape[0])
+
+
+@dataclass(frozen=True)
+class SongPlace:
+    """Where rows are in a song, for a song-context model: the section id of the chord each step predicts, the metre.
+
+    ``sections`` is [B, T] or [1, T] (one schedule for every row): step ``t`` (``t = 0`` predicts the first
+    chord, after ``START``) reads column ``min(t, T - 1)``; ``metre`` is [B] or [1] metre classes
+    (:mod:`core.song_context`; 0 = unknown).
+    """
+
+    sections: np.ndarray
+    metre: np.ndarray
+
+    @classmethod
+    def of(cls, sections: object, metre: int = 0) -> SongPlace:
+        """One schedule for every row: ``sections`` a section id, or one per step; ``metre`` a metre class."""
+        schedule = np.asarray(sections, dtype=np.int64).reshape(1, -1)
+        if schedule.shape[1] == 0:
+            schedule = np.zeros((1, 1), dtype=np.int64)
+        return cls(schedule, np.asarray([metre], dtype=np.int64))
+
+    def rows(self, rows: np.ndarray) -> SongPlace:
+        """The place of the given rows (a shared schedule stays shared)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        sections = self.sections if self.sections.shape[0] == 1 else self.sections[rows]
+        return SongPlace(sections, self.metre if self.metre.shape[0] == 1 else self.metre[rows])
+
+    def sections_at(self, step: int, batch: int) -> np.ndarray:
+        """The section ids [batch] step ``step`` reads."""
+        column = self.sections[:, min(step, self.sections.shape[1] - 1)]
+        return np.broadcast_to(column, (batch,))
+
+    def metres(self, batch: int) -> np.ndarray:
+        """The metre class of each of ``batch`` rows."""
+        return np.broadcast_to(self.metre, (batch,))
+
+
+#: the place a row without one is in: every section and the metre unknown.
+UNKNOWN_PLACE = SongPlace(np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64))
+
+
+def taken_durations(state: DecoderState, rows: np.ndarray) -> np.ndarray | None:
+    """``state.durations`` of the given rows (``None`` stays ``None``)."""
+    return None if state.durations is None else state.durations[np.asarray(rows, dtype=np.int64)]
 
 
 class Decoder(Protocol):
@@ -71,8 +125,9 @@ class Decoder(Protocol):
     vocab_size: int
     backend: str
 
-    def initial(self, condition_ids: np.ndarray) -> DecoderState:
-        """State after feeding ``START`` to rows with ``condition_ids`` [B, 4] (genre, mood, key, scale_type)."""
+    def initial(self, condition_ids: np.ndarray, place: SongPlace | None = None) -> DecoderState:
+        """State after feeding ``START`` to rows with ``condition_ids`` [B, 4] (genre, mood, key, scale_type), at
+        ``place`` in a song (read by song-context models only; ``None``: unknown)."""
         ...
 
     def advance(self, state: DecoderState, token_ids: np.ndarray) -> DecoderState:
@@ -154,9 +209,18 @@ class FastDecoder:
         self.output_kernel, self.output_bias = wide(weights.output_kernel), wide(weights.output_bias)
         self.sequence_length = int(weights.sequence_length)
         first = self.cells[0]
-        # The first layer sees [chord embedding, conditioning]: split its kernel into the two shares.
+        # The first layer sees [chord embedding, (section embedding,) conditioning]: split its kernel into the shares.
         self._token_projection = self._cast(self.chord_embedding @ first.kernel[: self.embedding_dim] + first.input_bias)
-        self._conditioning_share = first.kernel[self.embedding_dim:]
+        self.song_context = weights.song_context
+        section_dim = 0
+        if weights.song_context:
+            self.condition_embeddings.append(wide(weights.metre_embedding))  # the fifth condition, after the four
+            section_dim = weights.section_embedding.shape[1]
+            share = first.kernel[self.embedding_dim:self.embedding_dim + section_dim]
+            self._section_projection = self._cast(wide(weights.section_embedding) @ share)
+            self._duration_kernel = self._cast(wide(weights.duration_kernel))
+            self._duration_bias = self._cast(wide(weights.duration_bias))
+        self._conditioning_share = first.kernel[self.embedding_dim + section_dim:]
         for cell in self.cells:
             cell.kernel, cell.recurrent_kernel, cell.bias = map(self._cast, (cell.kernel, cell.recurrent_kernel, cell.bias))
         self._output_kernel = self._cast(self.output_kernel)
@@ -165,9 +229,13 @@ class FastDecoder:
     def _cast(self, array: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(array, dtype=self.dtype)
 
-    def conditioning(self, condition_ids: np.ndarray) -> np.ndarray:
-        """The conditioning vector [B, units] (``conditioning_dense`` output) for condition ids [B, 4]."""
+    def conditioning(self, condition_ids: np.ndarray, metre: np.ndarray | None = None) -> np.ndarray:
+        """The conditioning vector [B, units] (``conditioning_dense`` output) for condition ids [B, 4] (and, for a
+        song-context model, metre classes [B]; default unknown)."""
         condition_ids = np.asarray(condition_ids, dtype=np.int64).reshape(-1, len(CONDITION_ORDER))
+        if self.song_context:
+            metre = np.zeros(len(condition_ids), dtype=np.int64) if metre is None else np.asarray(metre, dtype=np.int64)
+            condition_ids = np.concatenate([condition_ids, metre.reshape(-1, 1)], axis=1)
         embedded = np.concatenate([table[condition_ids[:, i]] for i, table in enumerate(self.condition_embeddings)], axis=1)
         return self.conditioning_activation(embedded @ self.conditioning_kernel + self.conditioning_bias)
 
@@ -176,21 +244,29 @@ class FastDecoder:
 
     def _step(self, internal: dict, token_ids: np.ndarray) -> DecoderState:
         x = self._token_projection[token_ids] + internal["conditioning_projection"]
+        place, step = internal.get("place"), internal.get("step", 0)
+        if place is not None:  # a song-context model: the section of the chord this step predicts
+            x = x + self._section_projection[place.sections_at(step, len(token_ids))]
         states = []
         for index, cell in enumerate(self.cells):
             if index > 0:
                 x = x @ cell.kernel + cell.input_bias
             x, state = cell.step(x, internal["states"][index])
             states.append(state)
-        internal = {"conditioning_projection": internal["conditioning_projection"], "states": states}
-        return DecoderState(self._log_probs(x), internal)
+        internal = {"conditioning_projection": internal["conditioning_projection"], "states": states,
+                    **({"place": place, "step": step + 1} if place is not None else {})}
+        durations = log_softmax(x @ self._duration_kernel + self._duration_bias) if place is not None else None
+        return DecoderState(self._log_probs(x), internal, durations)
 
-    def initial(self, condition_ids: np.ndarray) -> DecoderState:
-        conditioning = self.conditioning(condition_ids)
-        batch = conditioning.shape[0]
+    def initial(self, condition_ids: np.ndarray, place: SongPlace | None = None) -> DecoderState:
+        condition_ids = np.asarray(condition_ids, dtype=np.int64).reshape(-1, len(CONDITION_ORDER))
+        batch = condition_ids.shape[0]
+        place = (place or UNKNOWN_PLACE) if self.song_context else None
+        conditioning = self.conditioning(condition_ids, None if place is None else place.metres(batch))
         internal = {
             "conditioning_projection": self._cast(conditioning @ self._conditioning_share),
             "states": [cell.zero_state(batch, self.dtype) for cell in self.cells],
+            **({"place": place, "step": 0} if place is not None else {}),
         }
         return self._step(internal, np.full(batch, START_ID, dtype=np.int64))
 
@@ -203,54 +279,105 @@ class FastDecoder:
             "conditioning_projection": state.internal["conditioning_projection"][rows],
             "states": [tuple(part[rows] for part in layer_state) for layer_state in state.internal["states"]],
         }
-        return DecoderState(state.log_probs[rows], internal)
+        if "place" in state.internal:
+            internal.update(place=state.internal["place"].rows(rows), step=state.internal["step"])
+        return DecoderState(state.log_probs[rows], internal, taken_durations(state, rows))
 
 
 # --- the full-sequence fallback ---------------------------------------------------------------
 
 
 class KerasDecoder:
-    """Runs the whole (padded) sequence through the Keras model at every step; for attention models."""
+    """Runs the whole (padded) sequence through the Keras model at every step; for attention models.
+
+    A song-context model's section input is filled from the rows' :class:`SongPlace` (each window position
+    reads the section of the step it predicts), and its duration output at the last fed position is the
+    state's ``durations``.
+    """
 
     backend = "keras full-sequence (tf.function)"
 
     def __init__(self, model) -> None:
         import tensorflow as tf
 
+        from core.dataset import METRE_INPUT
+
         self.model = model
         self.sequence_length = int(model.inputs[0].shape[1])
-        self.vocab_size = int(model.outputs[0].shape[-1])
         self._input_names = [tensor.name.split(":")[0] for tensor in model.inputs]
+        self.song_context = METRE_INPUT in self._input_names
+        outputs = model.outputs if isinstance(model.outputs, list) else [model.outputs]
+        self.vocab_size = int(outputs[0].shape[-1])
         self._call = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
 
-    def _run(self, condition_ids: np.ndarray, history: np.ndarray) -> DecoderState:
-        from core.dataset import CHORD_INPUT, CONDITION_INPUTS
+    def _inputs(self, condition_ids: np.ndarray, history: np.ndarray, place: SongPlace | None) -> tuple[dict, int]:
+        from core.dataset import CHORD_INPUT, CONDITION_INPUTS, METRE_INPUT, SECTION_INPUT
 
-        length = self.sequence_length
+        length, batch = self.sequence_length, history.shape[0]
         window = history[:, -length:]
         used = window.shape[1]
-        chords = np.full((history.shape[0], length), PAD_ID, dtype=np.int32)
+        chords = np.full((batch, length), PAD_ID, dtype=np.int32)
         chords[:, :used] = window
         inputs = {CHORD_INPUT: chords}
         for column, name in enumerate(CONDITION_ORDER):
             inputs[CONDITION_INPUTS[name]] = condition_ids[:, column : column + 1].astype(np.int32)
-        probabilities = np.asarray(self._call(inputs))[:, used - 1, :].astype(np.float64)
-        log_probs = np.log(np.maximum(probabilities, 1e-300))
-        return DecoderState(log_probs, {"condition_ids": condition_ids, "history": history})
+        if place is not None:
+            first = history.shape[1] - used  # the step the window's first position predicts
+            sections = np.zeros((batch, length), dtype=np.int32)
+            for position in range(used):
+                sections[:, position] = place.sections_at(first + position, batch)
+            inputs[SECTION_INPUT] = sections
+            inputs[METRE_INPUT] = place.metres(batch).astype(np.int32).reshape(-1, 1)
+        return inputs, used
 
-    def initial(self, condition_ids: np.ndarray) -> DecoderState:
+    def _run(self, condition_ids: np.ndarray, history: np.ndarray, place: SongPlace | None = None) -> DecoderState:
+        inputs, used = self._inputs(condition_ids, history, place)
+        outputs = self._call(inputs)
+        durations = None
+        if isinstance(outputs, dict):
+            from core.dataset import CHORDS_OUTPUT, DURATIONS_OUTPUT
+
+            durations = np.log(np.maximum(np.asarray(outputs[DURATIONS_OUTPUT])[:, used - 1, :].astype(np.float64), 1e-300))
+            outputs = outputs[CHORDS_OUTPUT]
+        probabilities = np.asarray(outputs)[:, used - 1, :].astype(np.float64)
+        log_probs = np.log(np.maximum(probabilities, 1e-300))
+        internal = {"condition_ids": condition_ids, "history": history, **({"place": place} if place is not None else {})}
+        return DecoderState(log_probs, internal, durations)
+
+    def initial(self, condition_ids: np.ndarray, place: SongPlace | None = None) -> DecoderState:
         condition_ids = np.asarray(condition_ids, dtype=np.int64).reshape(-1, len(CONDITION_ORDER))
         history = np.full((condition_ids.shape[0], 1), START_ID, dtype=np.int64)
-        return self._run(condition_ids, history)
+        return self._run(condition_ids, history, (place or UNKNOWN_PLACE) if self.song_context else None)
 
     def advance(self, state: DecoderState, token_ids: np.ndarray) -> DecoderState:
         history = np.concatenate([state.internal["history"], np.asarray(token_ids, dtype=np.int64)[:, None]], axis=1)
-        return self._run(state.internal["condition_ids"], history)
+        return self._run(state.internal["condition_ids"], history, state.internal.get("place"))
 
     def take(self, state: DecoderState, rows: np.ndarray) -> DecoderState:
         rows = np.asarray(rows, dtype=np.int64)
-        internal = {key: value[rows] for key, value in state.internal.items()}
-        return DecoderState(state.log_probs[rows], internal)
+        internal = {key: value.rows(rows) if key == "place" else value[rows] for key, value in state.internal.items()}
+        return DecoderState(state.log_probs[rows], internal, taken_durations(state, rows))
+
+
+class PlacedDecoder:
+    """A decoder whose every :meth:`initial` is at one :class:`SongPlace` unless told another, for samplers (the
+    lock passes, alternatives) that start rows without naming a place. The place is one schedule for every row, so
+    any batch the sampler starts reads it."""
+
+    def __init__(self, base: Decoder, place: SongPlace) -> None:
+        self.base = base
+        self.place = place
+        self.vocab_size = base.vocab_size
+        self.backend = base.backend
+
+    def initial(self, condition_ids: np.ndarray, place: SongPlace | None = None) -> DecoderState:
+        return self.base.initial(condition_ids, place or self.place)
+
+    def advance(self, state: DecoderState, token_ids: np.ndarray) -> DecoderState:
+        return self.base.advance(state, token_ids)
+
+    def take(self, state: DecoderState, rows: np.ndarray) -> DecoderState:
+        return self.base.take(state, rows)
 
 
 def make_decoder(model, dtype: type = np.float32) -> Decoder:
@@ -267,7 +394,8 @@ def make_decoder(model, dtype: type = np.float32) -> Decoder:
 # --- whole sequences --------------------------------------------------------------------------
 
 
-def sequence_log_probs(decoder: Decoder, chord_ids: np.ndarray, condition_ids: np.ndarray) -> np.ndarray:
+def sequence_log_probs(decoder: Decoder, chord_ids: np.ndarray, condition_ids: np.ndarray,
+                       place: SongPlace | None = None) -> np.ndarray:
     """Next-token log-distributions at every position of framed rows ``[START] + tokens``.
 
     ``chord_ids`` [B, T] are the tokens after ``START`` (PAD allowed at the end; rows are fed
@@ -275,7 +403,7 @@ def sequence_log_probs(decoder: Decoder, chord_ids: np.ndarray, condition_ids: n
     the distribution of the token after ``t`` fed tokens (``t = 0``: after ``START`` alone).
     """
     chord_ids = np.asarray(chord_ids, dtype=np.int64)
-    state = decoder.initial(condition_ids)
+    state = decoder.initial(condition_ids, place) if place is not None else decoder.initial(condition_ids)
     out = np.empty((chord_ids.shape[0], chord_ids.shape[1] + 1, decoder.vocab_size))
     out[:, 0] = state.log_probs
     for t in range(chord_ids.shape[1]):

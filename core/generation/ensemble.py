@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import InputError
-from core.generation.decoder import Decoder, DecoderState
+from core.generation.decoder import Decoder, DecoderState, SongPlace
 from core.generation.loading import Generator, load_generator
 
 #: most models one ensemble averages (each member is a full decoder: time and memory grow with the count).
@@ -45,10 +45,14 @@ class EnsembleDecoder:
         self.backend = f"ensemble of {len(self.members)} ({', '.join(sorted({m.backend for m in self.members}))})"
 
     def _combine(self, states: list[DecoderState]) -> DecoderState:
-        return DecoderState(mean_log_probs([state.log_probs for state in states]), {"members": states})
+        timed = [state.durations for state in states if state.durations is not None]
+        durations = mean_log_probs(timed) if timed and len({d.shape[-1] for d in timed}) == 1 else None  # timed members'
+        return DecoderState(mean_log_probs([state.log_probs for state in states]), {"members": states}, durations)
 
-    def initial(self, condition_ids: np.ndarray) -> DecoderState:
-        return self._combine([member.initial(condition_ids) for member in self.members])
+    def initial(self, condition_ids: np.ndarray, place: SongPlace | None = None) -> DecoderState:
+        if place is None:
+            return self._combine([member.initial(condition_ids) for member in self.members])
+        return self._combine([member.initial(condition_ids, place) for member in self.members])
 
     def advance(self, state: DecoderState, token_ids: np.ndarray) -> DecoderState:
         return self._combine([member.advance(part, token_ids)

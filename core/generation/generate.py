@@ -38,6 +38,12 @@ next-chord distribution toward the requested genre and mood before temperature, 
 the lock passes and the alternatives then use the guided chain too. With every weight 0
 (or the guided condition open) sampling is exactly the unguided path.
 
+A song-context model (:mod:`core.song_context`) is told where the progression is in a song (``place``: the
+section of each chord, the metre; unknown by default) and also predicts each chord's duration: after a chord
+is fed, its duration class is drawn from the model's duration distribution (temperature 1, from its own
+random table, so the chords are the same as without it) and the sample carries ``durations`` in beats. A
+model without a duration head gives ``durations`` of ``None``; the last chord is then not fed at all.
+
 Reported ``probabilities`` are always the model's own p(chord | chords before it, conditions)
 at temperature 1 with no masking and no guidance, so they read the same whatever sampling
 settings were used.
@@ -67,7 +73,7 @@ from core.conditions import Conditions
 from core.config import GenerationSettings
 from core.errors import InputError
 from core.generation.chord_input import TypedChord, reading_notes, typed_positions
-from core.generation.decoder import Decoder, token_log_likelihoods
+from core.generation.decoder import Decoder, PlacedDecoder, SongPlace, token_log_likelihoods
 from core.generation.guidance import Guidance, guided_decoder, model_log_probs, validate_guidance
 from core.generation.key_decoder import KeyRelativeDecoder
 from core.generation.loading import Generator, as_generator
@@ -75,6 +81,7 @@ from core.generation.locks import Progress, open_before_last_fixed, particle_pre
 from core.generation.sample import Sample, roman_for
 from core.generation.sampling import RowRandomness, StepRule, chord_mask, condition_rows, draw_with
 from core.generation.threads import one_blas_thread
+from core.song_context import beats_of_duration_ids
 from core.vocabulary import END_ID, PAD_ID, START_ID, VOCAB
 
 
@@ -129,6 +136,7 @@ def generate(
     num_samples: int | None = None,
     guidance: Guidance = None,
     progress: Callable[[int, int], None] | None = None,
+    place: SongPlace | None = None,
     **changes: Any,
 ) -> list[Sample]:
     """Sample progressions of ``settings.length`` chords (fewer only with ``let_model_end``); see the module docstring.
@@ -139,15 +147,19 @@ def generate(
     overrides ``settings.guidance`` with one weight or a weight per condition (``{"genre": 2.0}``).
     ``locks`` maps 0-based positions to chords kept fixed (:func:`core.generation.chord_input.parse_locks`
     reads "1:C 4:G"); ``seed_chords`` open the progression. The same ``random_seed`` gives the same
-    samples. ``progress(done, total)`` is called as locked sampling advances. Raises
+    samples. ``progress(done, total)`` is called as locked sampling advances. ``place`` tells a song-context model the
+    section of each chord and the metre (:class:`core.generation.decoder.SongPlace`). Raises
     :class:`InputError` for unknown chords, ``in_key`` without a key, or locks outside the length.
     """
     settings = requested_settings(settings, **changes)
     rows = batch_size(num_samples, settings)
     weights = validate_guidance(settings.guidance if guidance is None else guidance)
     typed = validate_request(conditions or Conditions(), settings, seed_chords, locks)
+    generator = as_generator(model_dir)
+    if place is not None:
+        generator = replace(generator, decoder=PlacedDecoder(generator.decoder, place))
     with one_blas_thread():
-        return _generate(as_generator(model_dir), conditions or Conditions(), settings, rows, typed, weights, progress)
+        return _generate(generator, conditions or Conditions(), settings, rows, typed, weights, progress)
 
 
 def step_rule(conditions: Conditions, settings: GenerationSettings, typed: Mapping[int, ParsedSymbol]) -> StepRule:
@@ -173,8 +185,10 @@ def _generate(generator: Generator, conditions: Conditions, settings: Generation
                                    progress=counter)
         log_likelihoods = None  # read again from the final tokens
         counter.finish()
-    tokens = _sample_left_to_right(decoder, condition_ids, rule, settings.length, randomness, prefix, log_likelihoods)
-    return _samples(generator.decoder, conditions, condition_ids, tokens, typed, log_likelihoods)
+    durations: dict[str, np.ndarray] = {}
+    tokens = _sample_left_to_right(decoder, condition_ids, rule, settings.length, randomness, prefix, log_likelihoods,
+                                   durations)
+    return _samples(generator.decoder, conditions, condition_ids, tokens, typed, log_likelihoods, durations.get("beats"))
 
 
 def open_key_drawn(decoder: Decoder, condition_ids: np.ndarray, rule: StepRule, randomness: RowRandomness) -> np.ndarray:
@@ -184,18 +198,21 @@ def open_key_drawn(decoder: Decoder, condition_ids: np.ndarray, rule: StepRule, 
     progression (seed chords; :meth:`KeyRelativeDecoder.draw_keys`), the same distribution as
     sampling from the mixture over the 24 keys at the cost of one.
     """
+    place = decoder.place if isinstance(decoder, PlacedDecoder) else None
+    decoder = decoder.base if isinstance(decoder, PlacedDecoder) else decoder
     if not isinstance(decoder, KeyRelativeDecoder) or (condition_ids[:, 2] != 0).all():
         return condition_ids
     opening = []
     while len(opening) in rule.fixed:
         opening.append(rule.fixed[len(opening)])
     prefix = np.tile(np.array(opening, dtype=np.int64), (len(condition_ids), 1)).reshape(len(condition_ids), -1)
-    return decoder.draw_keys(condition_ids, prefix, randomness.table("key", (1,))[:, 0])
+    return decoder.draw_keys(condition_ids, prefix, randomness.table("key", (1,))[:, 0], place)
 
 
 def _sample_left_to_right(
     decoder: Decoder, condition_ids: np.ndarray, rule: StepRule, length: int, randomness: RowRandomness,
     prefix: np.ndarray | None = None, log_likelihoods: np.ndarray | None = None,
+    durations: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """[S, length + 1] token ids: chords, then END where a sample stopped, PAD after.
 
@@ -203,13 +220,19 @@ def _sample_left_to_right(
     ``prefix`` tokens, every other one a draw from the rule's step distribution. When
     ``log_likelihoods`` ([S, length + 1]) is given, it receives each token's model log-probability
     (temperature 1, unmasked, unguided; 0 for PAD) read during the pass, which is exactly what
-    :func:`core.generation.decoder.token_log_likelihoods` would compute for the returned tokens.
+    :func:`core.generation.decoder.token_log_likelihoods` would compute for the returned tokens. For a decoder with
+    a duration head, ``durations["beats"]`` ([S, length]) receives each chord's drawn duration in beats (0 after
+    the progression's end).
     """
     rows = len(condition_ids)
     uniforms = randomness.table("steps", (length,))
     tokens = np.full((rows, length + 1), PAD_ID, dtype=np.int64)
     finished = np.zeros(rows, dtype=bool)
     state = decoder.initial(condition_ids)
+    timed = durations is not None and state.durations is not None
+    if timed:
+        durations["beats"] = np.zeros((rows, length), dtype=np.int64)
+        duration_uniforms = randomness.table("durations", (length,))
     for t in range(length):
         if prefix is not None and t < prefix.shape[1]:
             chosen = prefix[:, t]
@@ -226,19 +249,30 @@ def _sample_left_to_right(
         finished |= chosen == END_ID
         if finished.all():
             break
-        if t + 1 < length:
+        if t + 1 < length or timed:  # a timed model hears the last chord too: its duration comes after it is fed
             state = decoder.advance(state, np.where(chosen <= END_ID, START_ID, chosen))  # finished rows: ignored
+        if timed:
+            durations["beats"][:, t] = np.where(finished, 0, _drawn_beats(state.durations, duration_uniforms[:, t]))
     return tokens
 
 
+def _drawn_beats(duration_log_probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """One duration per row (beats), drawn from the model's distribution over the known duration classes."""
+    weights = np.exp(duration_log_probs - duration_log_probs.max(axis=-1, keepdims=True))
+    weights[:, 0] = 0.0  # class 0 is "unknown": never a duration
+    return beats_of_duration_ids(draw_with(weights, uniforms))
+
+
 def _samples(decoder: Decoder, conditions: Conditions, condition_ids: np.ndarray, tokens: np.ndarray,
-             typed: Mapping[int, ParsedSymbol], log_likelihoods: np.ndarray | None = None) -> list[Sample]:
-    """Sample objects for token rows; ``log_likelihoods`` (read while sampling) saves decoding the rows again."""
+             typed: Mapping[int, ParsedSymbol], log_likelihoods: np.ndarray | None = None,
+             beats: np.ndarray | None = None) -> list[Sample]:
+    """Sample objects for token rows; ``log_likelihoods`` (read while sampling) saves decoding the rows again;
+    ``beats`` [S, length] are the chords' durations (a model with a duration head)."""
     if log_likelihoods is None:
         log_likelihoods = token_log_likelihoods(decoder, tokens, condition_ids)
     notes = reading_notes([typed[p] for p in sorted(typed)])
     samples = []
-    for row, row_log_likelihoods in zip(tokens, log_likelihoods, strict=True):
+    for index, (row, row_log_likelihoods) in enumerate(zip(tokens, log_likelihoods, strict=True)):
         n = int(((row != PAD_ID) & (row != END_ID)).sum())
         chords = [VOCAB.chord(t) for t in row[:n]]
         basses = [typed[p].bass if p in typed else None for p in range(n)]
@@ -253,5 +287,6 @@ def _samples(decoder: Decoder, conditions: Conditions, condition_ids: np.ndarray
             locked=[p for p in sorted(typed) if p < n],
             basses=basses,
             notes=notes,
+            durations=None if beats is None else [int(b) for b in beats[index, :n]],
         ))
     return samples

@@ -29,7 +29,7 @@ import numpy as np
 from core.conditions import CONDITION_NAMES, UNSPECIFIED, Conditions
 from core.config import MAX_GUIDANCE
 from core.errors import InputError
-from core.generation.decoder import Decoder, DecoderState, log_softmax
+from core.generation.decoder import Decoder, DecoderState, SongPlace, log_softmax, taken_durations
 
 #: conditions that can be guided (key and scale type are steered by the in-key mask instead).
 GUIDABLE: tuple[str, ...] = ("genre", "mood")
@@ -96,16 +96,20 @@ class GuidedDecoder:
         stacked = inner.log_probs.reshape(self.blocks, -1, inner.log_probs.shape[-1])
         conditioned, opened = stacked[0], stacked[1:]
         scores = conditioned + np.tensordot(self._factors, conditioned[None] - opened, axes=1)
-        return DecoderState(log_softmax(scores), {"inner": inner})
+        durations = None if inner.durations is None else inner.durations[: conditioned.shape[0]]  # the model's own
+        return DecoderState(log_softmax(scores), {"inner": inner}, durations)
 
-    def initial(self, condition_ids: np.ndarray) -> DecoderState:
+    def initial(self, condition_ids: np.ndarray, place: SongPlace | None = None) -> DecoderState:
         condition_ids = np.asarray(condition_ids, dtype=np.int64).reshape(-1, len(CONDITION_NAMES))
         blocks = [condition_ids]
         for column in self._columns:
             opened = condition_ids.copy()
             opened[:, column] = 0
             blocks.append(opened)
-        return self._guided(self.inner.initial(np.concatenate(blocks)))
+        if place is None:
+            return self._guided(self.inner.initial(np.concatenate(blocks)))
+        rows = np.tile(np.arange(len(condition_ids)), self.blocks)
+        return self._guided(self.inner.initial(np.concatenate(blocks), place.rows(rows)))
 
     def advance(self, state: DecoderState, token_ids: np.ndarray) -> DecoderState:
         tokens = np.tile(np.asarray(token_ids, dtype=np.int64), self.blocks)
@@ -116,7 +120,7 @@ class GuidedDecoder:
         batch = state.batch_size
         inner_rows = np.concatenate([rows + block * batch for block in range(self.blocks)])
         inner = self.inner.take(state.internal["inner"], inner_rows)
-        return DecoderState(state.log_probs[rows], {"inner": inner})
+        return DecoderState(state.log_probs[rows], {"inner": inner}, taken_durations(state, rows))
 
     def model_log_probs(self, state: DecoderState) -> np.ndarray:
         """The model's own (unguided) next-chord log-probabilities of the rows [B, V]."""

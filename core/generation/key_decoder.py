@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.generation.decoder import Decoder, DecoderState
+from core.generation.decoder import Decoder, DecoderState, SongPlace, taken_durations
 from core.key_relative import absolute_distributions, key_prior, key_tonics, relative_key_ids, to_relative
 from core.paths import CORPUS_TABLE
 from core.vocabulary import END_ID
@@ -43,7 +43,7 @@ class KeyRelativeDecoder:
     # hypothesis within its row), "absolute" [H, V] (each hypothesis's own next-token log-distribution over
     # absolute ids), "mixed": whether any row has an open key.
 
-    def initial(self, condition_ids: np.ndarray) -> DecoderState:
+    def initial(self, condition_ids: np.ndarray, place: SongPlace | None = None) -> DecoderState:
         conditions = np.asarray(condition_ids, dtype=np.int64).reshape(-1, 4)
         keys = [np.array([row[_KEY_COLUMN]]) for row in conditions]  # a given key: itself
         log_priors = [np.zeros(1) for _ in conditions]
@@ -60,7 +60,8 @@ class KeyRelativeDecoder:
         expanded[:, _KEY_COLUMN] = relative_key_ids(key_ids)
         internal = {"owner": owner, "tonic": key_tonics(key_ids), "key_id": key_ids,
                     "log_weight": np.concatenate(log_priors) if keys else np.zeros(0), "mixed": bool(len(open_rows))}
-        return self._state(self.base.initial(expanded), internal)
+        base = self.base.initial(expanded) if place is None else self.base.initial(expanded, place.rows(owner))
+        return self._state(base, internal)
 
     def advance(self, state: DecoderState, token_ids: np.ndarray) -> DecoderState:
         internal = state.internal
@@ -90,9 +91,10 @@ class KeyRelativeDecoder:
             "absolute": internal["absolute"][picked],
             "mixed": internal["mixed"],
         }
-        return DecoderState(state.log_probs[rows], taken)
+        return DecoderState(state.log_probs[rows], taken, taken_durations(state, rows))
 
-    def draw_keys(self, condition_ids: np.ndarray, prefix: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    def draw_keys(self, condition_ids: np.ndarray, prefix: np.ndarray, uniforms: np.ndarray,
+                  place: SongPlace | None = None) -> np.ndarray:
         """``condition_ids`` [B, 4] with each open key drawn from its posterior given the chords of ``prefix`` [B, T].
 
         ``uniforms`` [B] pick the key (inverse CDF over the 24 keys' posterior). Drawing the key and then
@@ -103,7 +105,7 @@ class KeyRelativeDecoder:
         open_rows = np.flatnonzero(conditions[:, _KEY_COLUMN] == 0)
         if not len(open_rows):
             return conditions
-        state = self.initial(conditions[open_rows])
+        state = self.initial(conditions[open_rows], place)
         for t in range(np.asarray(prefix).shape[1]):
             state = self.advance(state, np.asarray(prefix)[open_rows, t])
         owner, key_ids = state.internal["owner"], state.internal["key_id"]
@@ -118,9 +120,12 @@ class KeyRelativeDecoder:
     def _state(self, base: DecoderState, internal: dict) -> DecoderState:
         absolute = absolute_distributions(base.log_probs, internal["tonic"])
         internal = {**internal, "base": base, "absolute": absolute}
+        durations = base.durations  # a chord's duration does not move with the key; open keys mix it by their posterior
         if not internal["mixed"]:
-            return DecoderState(absolute, internal)
-        return DecoderState(_mixture(absolute, internal["log_weight"], internal["owner"]), internal)
+            return DecoderState(absolute, internal, durations)
+        if durations is not None:
+            durations = _mixture(durations, internal["log_weight"], internal["owner"])
+        return DecoderState(_mixture(absolute, internal["log_weight"], internal["owner"]), internal, durations)
 
 
 def _segment_log_sum(values: np.ndarray, owner: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 A sample keeps the vocabulary chords the model drew (root × quality), each chord's typed slash
 bass, the model's probability of each chord, and how it was made (conditions, locked positions,
-reading notes, a transposition for display). Roman numerals are in the requested key; with the
+reading notes, a transposition for display) and, from a song-context model, each chord's duration in beats.
+Roman numerals are in the requested key; with the
 key open they are in the key :func:`core.spelling.guess_key` reads from the chords.
 """
 
@@ -38,6 +39,7 @@ class Sample:
     basses: list[int | None] = field(default_factory=list)  # slash bass per chord (empty: all root position)
     notes: list[str] = field(default_factory=list)  # how typed symbols outside the vocabulary were read
     transposition: int = 0  # semitones the shown chords are moved from the generated ones
+    durations: list[int] | None = None  # beats per chord, from a model with a duration head (None: no durations)
 
     @property
     def slash_chords(self) -> list[SlashChord]:
@@ -66,6 +68,7 @@ class Sample:
             "ended": self.ended,
             "locked": [p + 1 for p in self.locked],
             "notes": list(self.notes),
+            **({"durations": list(self.durations)} if self.durations is not None else {}),
         }
 
 

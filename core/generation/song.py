@@ -1,10 +1,15 @@
-"""A whole song drawn with today's model: each section a progression after the ones before it; one section again.
+"""A whole song drawn with a model: each section a progression after the ones before it; one section again.
 
-Today's model knows genre, mood and key, not sections or durations (the model issue adds them). So
-a song is drawn section by section (:func:`generate_song`):
+A window model knows genre, mood and key, not sections or durations; a song-context model
+(:mod:`core.song_context`) also reads each chord's section label and the metre, and predicts each
+chord's duration. A song is drawn section by section (:func:`generate_song`):
 
-* each new section's durations are proposed from the corpus's harmonic rhythm for the genre
-  (:mod:`core.generation.song_rhythm`), which fixes how many chords it has;
+* a window model's sections take durations proposed from the corpus's harmonic rhythm for the genre
+  (:mod:`core.generation.song_rhythm`), which fixes how many chords each has; a song-context model is fed
+  each section's own label (its context chords their section's) and its sections take the model's own
+  durations, fitted to the bars (:func:`fit_to_bars`: chords are kept until the section's beats are
+  reached, a chord never runs past its bar line unless it starts on one and holds whole bars, and the last
+  one fills what is left, so every bar is full);
 * its chords are one progression under the song's genre, mood and key, drawn after the last
   :data:`core.config.SONG_CONTEXT_CHORDS` chords of the section before it: those chords are the
   progression's seed chords (:func:`core.generation.generate.generate`) and are then dropped, so the
@@ -32,16 +37,63 @@ from core.chords import SlashChord
 from core.conditions import Conditions
 from core.config import MAX_SECTION_CHORDS, MAX_SEED, SONG_CONTEXT_CHORDS, GenerationSettings, SongSettings
 from core.errors import InputError
+from core.generation.decoder import SongPlace
 from core.generation.generate import generate
 from core.generation.loading import Generator, as_generator
 from core.generation.song_rhythm import corpus_rhythm, genre_rhythm, propose_durations
-from core.song.form import Form, FormSection, read_form
+from core.song.form import Form, FormSection, TimeSignature, read_form
 from core.song.model import Section, Song, with_section
+from core.song_context import metre_id, section_id
 from core.spelling import key_name
 
 #: what the page, the CLI and the API say about how a song is made today.
 TODAY_NOTE = ("Sections are drawn by today's model as progressions after the section before them (it knows genre, "
               "mood and key, not sections); durations come from the corpus's harmonic rhythm for the genre.")
+#: the same for a song-context model.
+SONG_MODEL_NOTE = ("Sections are drawn by a song-context model, told each section's label and the metre, after the "
+                   "section before them; durations are the model's own, fitted to whole bars.")
+
+
+def predicts_durations(generator: Generator) -> bool:
+    """Whether the generator's model is a song-context one (reads sections, predicts durations): one decoder step."""
+    return generator.decoder.initial(np.zeros((1, 4), dtype=np.int64)).durations is not None
+
+
+def fit_to_bars(durations: Sequence[int], bars: int, time: TimeSignature) -> tuple[int, ...]:
+    """The model's durations (beats) made to fill ``bars`` bars exactly, as many of them as it takes (module doc).
+
+    Each is at least a beat; one starting inside a bar stops at the bar line; one starting on a bar line and
+    longer than a bar holds whole bars; the last one used (the list's last, or the one that reaches the end)
+    fills what is left.
+    """
+    per_bar, total = time.beats, bars * time.beats
+    fitted: list[int] = []
+    beat = 0
+    for index, wanted in enumerate(durations):
+        left = total - beat
+        in_bar = beat % per_bar
+        length = max(1, int(wanted))
+        if in_bar:
+            length = min(length, per_bar - in_bar)
+        elif length > per_bar:
+            length = length // per_bar * per_bar
+        length = min(length, left)
+        if index == len(durations) - 1 or len(fitted) + 1 == MAX_SECTION_CHORDS:
+            length = left
+        fitted.append(length)
+        beat += length
+        if beat >= total:
+            break
+    return tuple(fitted)
+
+
+def _place(generator_times: bool, context_label: str | None, context: int, label: str, count: int,
+           time: TimeSignature) -> SongPlace | None:
+    """A song-context model's place for a section drawn after ``context`` chords of the section labelled
+    ``context_label``: their label for them, then the section's own; ``None`` for a window model."""
+    if not generator_times:
+        return None
+    return SongPlace.of([section_id(context_label)] * context + [section_id(label)] * max(count, 1), metre_id(time.beats))
 
 
 def song_work(form: Form) -> int:
@@ -61,13 +113,29 @@ def song_key(conditions: Conditions) -> tuple[int, str] | None:
 
 
 def draw_chords(generator: Generator, conditions: Conditions, settings: GenerationSettings, count: int,
-                context: Sequence[SlashChord], locks: Mapping[int, SlashChord], seed: int) -> tuple[SlashChord, ...]:
-    """``count`` chords drawn after ``context`` (dropped from the result), ``locks`` (0-based in the section) kept."""
+                context: Sequence[SlashChord], locks: Mapping[int, SlashChord], seed: int,
+                place: tuple[str | None, str, TimeSignature] | None = None) -> tuple[SlashChord, ...]:
+    """``count`` chords drawn after ``context`` (dropped from the result), ``locks`` (0-based in the section) kept.
+
+    ``place`` (the context's section label, this section's, the time signature) is read by a song-context model.
+    """
+    return draw_timed_chords(generator, conditions, settings, count, context, locks, seed, place)[0]
+
+
+def draw_timed_chords(generator: Generator, conditions: Conditions, settings: GenerationSettings, count: int,
+                      context: Sequence[SlashChord], locks: Mapping[int, SlashChord], seed: int,
+                      place: tuple[str | None, str, TimeSignature] | None = None,
+                      ) -> tuple[tuple[SlashChord, ...], list[int] | None]:
+    """:func:`draw_chords` and the chords' durations in beats as the model gave them (``None``: a window model)."""
     context = list(context)[-SONG_CONTEXT_CHORDS:] if context else []
     request = replace(settings, length=len(context) + count, num_samples=1, random_seed=seed, let_model_end=False)
     shifted = {len(context) + p: chord for p, chord in locks.items()}
-    sample = generate(generator, conditions, request, seed_chords=context, locks=shifted)[0]
-    return tuple(sample.slash_chords[len(context):])
+    song_place = None
+    if place is not None and predicts_durations(generator):
+        song_place = _place(True, place[0], len(context), place[1], count, place[2])
+    sample = generate(generator, conditions, request, seed_chords=context, locks=shifted, place=song_place)[0]
+    durations = None if sample.durations is None else sample.durations[len(context):]
+    return tuple(sample.slash_chords[len(context):]), durations
 
 
 def generate_song(model: Generator | str | Path | None, song_settings: SongSettings, conditions: Conditions | None = None,
@@ -85,13 +153,14 @@ def generate_song(model: Generator | str | Path | None, song_settings: SongSetti
         raise InputError("--in-key needs a key (e.g. --key C or --key 'A minor')")
     generator = as_generator(model)
     seed = settings.random_seed if settings.random_seed is not None else secrets.randbelow(MAX_SEED + 1)
-    rhythm = genre_rhythm(conditions.genre)
+    timed = predicts_durations(generator)
+    rhythm = None if timed else genre_rhythm(conditions.genre)
     sections: list[Section] = []
     for index, part in enumerate(form.sections):
         sections.append(_section(generator, conditions, settings, form, part, sections, rhythm, seed, index))
         if progress is not None:
             progress(index + 1, len(form.sections))
-    notes = (TODAY_NOTE, f"harmonic rhythm from {corpus_rhythm()[0]}")
+    notes = (SONG_MODEL_NOTE,) if timed else (TODAY_NOTE, f"harmonic rhythm from {corpus_rhythm()[0]}")
     return Song(tuple(sections), form.time, form.tempo, song_key(conditions), conditions.genre, conditions.mood,
                 seed, notes=notes)
 
@@ -102,19 +171,27 @@ def _first_like(part: FormSection, before: Sequence[Section]) -> Section | None:
 
 
 def _section(generator: Generator, conditions: Conditions, settings: GenerationSettings, form: Form,
-             part: FormSection, before: Sequence[Section], rhythm: Mapping[float, float], seed: int,
+             part: FormSection, before: Sequence[Section], rhythm: Mapping[float, float] | None, seed: int,
              index: int) -> Section:
+    """Section ``index``: a repeat, a variation, or new chords (``rhythm`` ``None``: with the model's durations)."""
     original = _first_like(part, before)
     section = Section(part.name, part.label, part.bars, variation=part.variation)
     if original is not None and not part.variation:
         return replace(section, chords=original.chords, durations=original.durations)
     context = before[-1].chords if before else ()
+    place = (before[-1].label if before else None, part.label, form.time)
     if original is not None:  # a variation: the first half of the original's beats kept
         half = sum(original.durations) / 2
         kept = {p: c for p, (c, onset) in enumerate(zip(original.chords, original.onsets, strict=True)) if onset < half}
         chords = draw_chords(generator, conditions, settings, len(original.chords), context, kept,
-                             section_seed(seed, index))
+                             section_seed(seed, index), place)
         return replace(section, chords=chords, durations=original.durations)
+    if rhythm is None:  # the model's own durations: as many chords as a beat each could need, fitted to the bars
+        most = min(MAX_SECTION_CHORDS, part.bars * form.time.beats)
+        chords, durations = draw_timed_chords(generator, conditions, settings, most, context, {},
+                                              section_seed(seed, index), place)
+        fitted = fit_to_bars(durations or [form.time.beats] * len(chords), part.bars, form.time)
+        return replace(section, chords=chords[: len(fitted)], durations=fitted)
     durations = propose_durations(part.bars, form.time, rhythm, np.random.default_rng([seed, index, 1]))
     chords = draw_chords(generator, conditions, settings, len(durations), context, {}, section_seed(seed, index))
     return replace(section, chords=chords, durations=durations)
@@ -135,7 +212,8 @@ def regenerate_section(model: Generator | str | Path | None, song: Song, index: 
     context = song.sections[index - 1].chords if index > 0 else ()
     locks = {p: section.chords[p] for p in section.locked}
     seed = section_seed(song.seed if song.seed is not None else 0, index, draw)
-    chords = draw_chords(as_generator(model), conditions, settings, len(section.chords), context, locks, seed)
+    place = (song.sections[index - 1].label if index > 0 else None, section.label, song.time)
+    chords = draw_chords(as_generator(model), conditions, settings, len(section.chords), context, locks, seed, place)
     return with_section(song, index, replace(section, chords=chords))
 
 

@@ -107,7 +107,8 @@ def create_app(model: str | Path | None = None, generator=None, heavy_slots: int
     answer_bad_input_with_422(app)
     bound_requests(app, request_seconds)
 
-    @app.post("/generate", response_model=GenerateResponse, responses=BUSY_RESPONSE)
+    @app.post("/generate", response_model=GenerateResponse, responses=BUSY_RESPONSE,
+              response_model_exclude_none=True)  # durations only from a model that predicts them
     def generate_endpoint(request: GenerateRequest) -> GenerateResponse:
         """Sample progressions under the given conditions."""
         with slots.taken(request.work()):

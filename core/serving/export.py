@@ -11,7 +11,9 @@
 
 Every format takes the model's five int32 inputs **by name** (``chord_sequence_input`` [B, L],
 ``genre_input``, ``mood_input``, ``key_input``, ``scale_type_input`` [B, 1]; the batch is
-dynamic) and returns ``probabilities`` [B, L, V]. Converters reorder inputs, so callers must
+dynamic) and returns ``probabilities`` [B, L, V]; a song-context model also takes ``section_input`` [B, L]
+and ``metre_input`` [B, 1] and also returns ``durations`` [B, L, D] (the duration classes of the chord fed at
+each step), both outputs checked against Keras. Converters reorder inputs, so callers must
 feed them by name (:mod:`core.serving.runtimes` does). A key-relative model's artifacts read chords moved
 into C: ``export.json``'s ``chord_encoding`` says so and what a runtime must do.
 
@@ -36,7 +38,15 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import InputError
-from core.serving.runtimes import ARTIFACTS, FORMATS, MANIFEST_FILE, OUTPUT_NAME, SIGNATURE_KEY, load_exported
+from core.serving.runtimes import (
+    ARTIFACTS,
+    DURATIONS_NAME,
+    FORMATS,
+    MANIFEST_FILE,
+    OUTPUT_NAME,
+    SIGNATURE_KEY,
+    load_exported,
+)
 
 ONNX_OPSET = 17
 #: the largest |exported - Keras| probability an export may show on the probe batch.
@@ -63,10 +73,11 @@ class ExportResult:
 
 def input_specs(model) -> list[tuple[str, tuple[int | None, ...]]]:
     """``(name, shape)`` of every model input, batch dimension ``None``, in the model's order."""
-    from core.dataset import INPUT_NAMES
+    from core.dataset import INPUT_NAMES, METRE_INPUT, SECTION_INPUT
 
     names = [tensor.name.split(":")[0] for tensor in model.inputs]
-    if sorted(names) != sorted(INPUT_NAMES):
+    song = (SECTION_INPUT, METRE_INPUT) if METRE_INPUT in names else ()
+    if sorted(names) != sorted((*INPUT_NAMES, *song)):
         raise InputError(f"model inputs {names} are not the Chordsmith inputs {list(INPUT_NAMES)}")
     return [(name, (None, *tuple(int(d) for d in tensor.shape[1:]))) for name, tensor in zip(names, model.inputs, strict=True)]
 
@@ -91,12 +102,28 @@ def probe_inputs(config, rows: int = 16, seed: int = 0) -> dict[str, np.ndarray]
     inputs = {CHORD_INPUT: chords}
     for name, input_name in CONDITION_INPUTS.items():
         inputs[input_name] = rng.integers(0, counts[name], (rows, 1)).astype(np.int32)
+    if config.song_context:
+        from core.dataset import METRE_INPUT, SECTION_INPUT
+
+        inputs[SECTION_INPUT] = rng.integers(0, config.section_count, (rows, length)).astype(np.int32)
+        inputs[METRE_INPUT] = rng.integers(0, config.metre_count, (rows, 1)).astype(np.int32)
     return inputs
+
+
+def keras_outputs(model, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The Keras model's outputs by export name (float32), inference mode: ``probabilities`` [B, L, V], and for a
+    song-context model ``durations`` [B, L, D]."""
+    from core.dataset import CHORDS_OUTPUT, DURATIONS_OUTPUT
+
+    outputs = model({k: np.asarray(v) for k, v in inputs.items()}, training=False)
+    if isinstance(outputs, dict):
+        return {OUTPUT_NAME: np.asarray(outputs[CHORDS_OUTPUT]), DURATIONS_NAME: np.asarray(outputs[DURATIONS_OUTPUT])}
+    return {OUTPUT_NAME: np.asarray(outputs)}
 
 
 def keras_probabilities(model, inputs: dict[str, np.ndarray]) -> np.ndarray:
     """The Keras model's probabilities [B, L, V] (float32) for an input dict, inference mode."""
-    return np.asarray(model({k: np.asarray(v) for k, v in inputs.items()}, training=False))
+    return keras_outputs(model, inputs)[OUTPUT_NAME]
 
 
 def unrolled_twin(model):
@@ -126,8 +153,13 @@ def _serving_function(model):
     """``(*inputs in the model's order) -> {"probabilities": [B, L, V]}`` for tracing."""
     names = [name for name, _ in input_specs(model)]
 
+    from core.dataset import CHORDS_OUTPUT, DURATIONS_OUTPUT
+
     def serve(*inputs):
-        return {OUTPUT_NAME: model(dict(zip(names, inputs, strict=True)), training=False)}
+        outputs = model(dict(zip(names, inputs, strict=True)), training=False)
+        if isinstance(outputs, dict):  # a song-context model: both heads, by name
+            return {OUTPUT_NAME: outputs[CHORDS_OUTPUT], DURATIONS_NAME: outputs[DURATIONS_OUTPUT]}
+        return {OUTPUT_NAME: outputs}
 
     return serve
 
@@ -188,12 +220,16 @@ def manifest(model) -> dict:
     """``export.json`` content without the ``formats`` entry: inputs, output, vocabulary and labels."""
     from core.conditions import VOCABULARIES
     from core.model import model_config_of
+    from core.song_context import DURATION_BEATS
     from core.vocabulary import VOCAB
 
     config = model_config_of(model)
     return {
         "inputs": [{"name": name, "shape": list(shape), "dtype": "int32"} for name, shape in input_specs(model)],
         "output": {"name": OUTPUT_NAME, "shape": [None, config.sequence_length, config.vocab_size], "dtype": "float32"},
+        **({"durations_output": {"name": DURATIONS_NAME, "shape": [None, config.sequence_length, config.duration_count],
+                                 "dtype": "float32", "classes_beats": [0, *DURATION_BEATS]}}
+           if config.song_context else {}),
         "signature": SIGNATURE_KEY,
         "sequence_length": config.sequence_length,
         "vocabulary": list(VOCAB.tokens),
@@ -244,7 +280,10 @@ def export_model(model, fmt: str, out_dir: str | Path, verify: bool = True) -> E
     error = None
     if verify:
         probe = probe_inputs(model_config_of(model))
-        error = float(np.abs(load_exported(path).predict(probe) - keras_probabilities(model, probe)).max())
+        exported, expected = load_exported(path).outputs(probe), keras_outputs(model, probe)
+        if sorted(exported) != sorted(expected):
+            raise RuntimeError(f"{fmt} export gives outputs {sorted(exported)}, Keras {sorted(expected)}")
+        error = max(float(np.abs(exported[name] - expected[name]).max()) for name in expected)
         if error > PARITY_TOLERANCE:
             raise RuntimeError(f"{fmt} export differs from Keras by {error:.2e} (tolerance {PARITY_TOLERANCE:.0e})")
     result = ExportResult(fmt, path, artifact_size(path), round(seconds, 3), error)

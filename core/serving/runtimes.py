@@ -39,6 +39,8 @@ ARTIFACTS: dict[str, str] = {"savedmodel": "saved_model", "tflite": "model.tflit
 #: the manifest beside the artifacts: inputs, output, vocabulary, condition labels (core.serving.export.manifest).
 MANIFEST_FILE = "export.json"
 OUTPUT_NAME = "probabilities"
+#: a song-context model's second output: the duration classes of the chord fed at each step.
+DURATIONS_NAME = "durations"
 SIGNATURE_KEY = "serving_default"
 
 
@@ -50,6 +52,10 @@ class ExportedModel(Protocol):
 
     def predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         """Probabilities [B, L, V] for the model's input dict (fed by name)."""
+        ...
+
+    def outputs(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every output by name: ``probabilities``, and ``durations`` for a song-context model."""
         ...
 
 
@@ -72,11 +78,14 @@ class SavedModelRunner:
         self._function = self._loaded.signatures[SIGNATURE_KEY]
         self.input_names = sorted(self._function.structured_input_signature[1])
 
-    def predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    def outputs(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         import tensorflow as tf
 
         feed = {name: tf.constant(value) for name, value in _int32(inputs, self.input_names).items()}
-        return self._function(**feed)[OUTPUT_NAME].numpy()
+        return {name: value.numpy() for name, value in self._function(**feed).items()}
+
+    def predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        return self.outputs(inputs)[OUTPUT_NAME]
 
 
 def _lite_interpreter(path: Path):
@@ -101,8 +110,11 @@ class TFLiteRunner:
         self.input_names = list(signatures[key]["inputs"])
         self._runner = self._interpreter.get_signature_runner(key)
 
+    def outputs(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {name: np.array(value) for name, value in self._runner(**_int32(inputs, self.input_names)).items()}
+
     def predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        return np.array(self._runner(**_int32(inputs, self.input_names))[OUTPUT_NAME])
+        return self.outputs(inputs)[OUTPUT_NAME]
 
 
 class OnnxRunner:
@@ -119,6 +131,11 @@ class OnnxRunner:
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_names = [node.name for node in self._session.get_inputs()]
+        self.output_names = [node.name for node in self._session.get_outputs()]
+
+    def outputs(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        values = self._session.run(self.output_names, _int32(inputs, self.input_names))
+        return dict(zip(self.output_names, values, strict=True))
 
     def predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         return self._session.run([OUTPUT_NAME], _int32(inputs, self.input_names))[0]
@@ -155,11 +172,20 @@ class ExportedDecoder(KerasDecoder):
     """The full-sequence step decoder over an exported model (same windowing as :class:`KerasDecoder`)."""
 
     def __init__(self, model: ExportedModel, sequence_length: int, vocab_size: int) -> None:  # noqa: D107
+        from core.dataset import METRE_INPUT
+
         self.model = model
         self.backend = f"exported {model.format} (full-sequence steps)"
         self.sequence_length = int(sequence_length)
         self.vocab_size = int(vocab_size)
-        self._call = model.predict
+        self.song_context = METRE_INPUT in getattr(model, "input_names", ())  # song-context export: sections in, durations out
+        self._call = self._song_outputs if self.song_context else model.predict
+
+    def _song_outputs(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        from core.dataset import CHORDS_OUTPUT, DURATIONS_OUTPUT
+
+        outputs = self.model.outputs(inputs)
+        return {CHORDS_OUTPUT: outputs[OUTPUT_NAME], DURATIONS_OUTPUT: outputs[DURATIONS_NAME]}
 
 
 def exported_generator(path: str | Path, fmt: str | None = None):

@@ -244,6 +244,8 @@ class SampleOut(BaseModel):
     ended: bool
     locked: list[int]
     notes: list[str] = []
+    durations: list[int] | None = Field(None, description="beats per chord, from a model that predicts durations (a "
+                                        "song-context model); absent for one that does not")
 
 
 class GenerateResponse(BaseModel):

@@ -85,6 +85,33 @@ class MetricsLogger(keras.callbacks.Callback):
         })
 
 
+class ChordLossLogs(keras.callbacks.Callback):
+    """For a song-context model (two outputs): the epoch's logs say ``loss``/``val_loss`` for the chord loss alone.
+
+    Keras logs the weighted total as ``loss`` and each output's own as ``chords_loss``/``durations_loss``.
+    Placed first among the callbacks, this one renames them in the logs every later callback reads (the
+    same dict object): ``loss``, ``accuracy``, ``top5`` and their ``val_`` twins become the chord output's,
+    so early stopping, the best checkpoint, the plateau rule, metrics.jsonl and the Training page all read a
+    chord loss comparable with a window model's; the total is kept as ``total_loss``, the durations' as
+    ``durations_loss`` and ``durations_accuracy``.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        rename_chord_logs(logs if logs is not None else {})
+
+
+def rename_chord_logs(logs: dict) -> dict:
+    """``logs`` changed in place as :class:`ChordLossLogs` says (and returned); logs without ``chords_loss`` stay."""
+    for prefix in ("", "val_"):
+        if f"{prefix}chords_loss" not in logs:
+            continue
+        logs[f"{prefix}total_loss"] = logs.get(f"{prefix}loss")
+        for name in ("loss", "accuracy", "top5"):
+            if f"{prefix}chords_{name}" in logs:
+                logs[f"{prefix}{name}"] = logs[f"{prefix}chords_{name}"]
+    return logs
+
+
 class _StopWhen(keras.callbacks.Callback):
     """Stops training at the end of the batch (or epoch) after which :meth:`should_stop` first says so."""
 

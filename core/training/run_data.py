@@ -91,3 +91,15 @@ def describe_data(config: TrainConfig) -> dict[str, object]:
     """What a run's ``config.json`` records about its data: the table (``shipped`` or its path) and the subset."""
     table = "shipped" if config.corpus_table is None else str(Path(config.corpus_table).expanduser().resolve())
     return {"table": table, "subset": config.subset()}
+
+
+def run_songs(config: TrainConfig, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The song-table rows a song-context run uses, every split: ``frame`` (default the shipped song table) narrowed
+    to the config's subset. A song-context run trains on the shipped song table, not a windows table."""
+    if config.corpus_table is not None and frame is None:
+        raise InputError("the song context trains on the song table (data/songs.parquet); drop --table")
+    if frame is None:
+        from core.corpus.songs import shipped_songs
+
+        frame = shipped_songs()
+    return select_subset(frame, config.subset())

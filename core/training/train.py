@@ -69,6 +69,7 @@ def dataset_config(config: TrainConfig) -> DatasetConfig:
         substitution_rate=config.substitution_rate,
         curriculum_epochs=config.curriculum_epochs if config.curriculum == "short-first" else 0,
         key_relative=config.model.chord_encoding == KEY_RELATIVE,
+        context=config.model.context,
     )
 
 
@@ -134,16 +135,17 @@ def train(
 
     keras.utils.set_random_seed(config.seed)
     config, base = _transfer_start(config, point)
-    _open_run_folder(run_dir, config, point, base, (len(train_frame), len(validation_frame)), launched)
+    counts = (example_count(train_frame, config), example_count(validation_frame, config))
+    _open_run_folder(run_dir, config, point, base, counts, launched)
 
     data_config = dataset_config(config)
     curriculum = Curriculum(data_config) if data_config.curriculum_epochs else None
-    train_data = make_dataset(train_frame, data_config, training=True, length_limit=curriculum and curriculum.limit)
-    validation_data = make_dataset(validation_frame, data_config, training=False)
-    model = _compiled_model(config, strategy, point, base, len(train_frame))
+    train_data, validation_data = _datasets(data_config, (train_frame, validation_frame), curriculum)
+    model = _compiled_model(config, strategy, point, base, counts[0])
     watch = _Watch.of_run(run_dir, config, point, progress_callback, curriculum)
     watch.metrics.started({
-        "run_name": config.run_name, "train_windows": len(train_frame), "validation_windows": len(validation_frame),
+        "run_name": config.run_name, "train_windows": counts[0], "validation_windows": counts[1],
+        **({"context": "song"} if config.model.song_context else {}),  # its "windows" are song spans
         "parameters": int(model.count_params()),
         **({"init": base.describe()} if base is not None else {}), **({"subset": config.subset()} if config.subset() else {}),
         **({"resumed_from_epoch": point.epoch} if point is not None else {}),
@@ -204,13 +206,54 @@ def _transfer_start(config: TrainConfig, point: Any) -> tuple[TrainConfig, Any]:
 
 
 def _windows(config: TrainConfig, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The train and validation windows of the run's table (its subset, capped at ``max_train_windows`` each)."""
+    """The train and validation windows of the run's table (its subset, capped at ``max_train_windows`` each).
+
+    A song-context run reads the song table's rows instead (:func:`core.training.run_data.run_songs`; the cap then
+    counts songs), cut into spans by the dataset.
+    """
+    if config.model.song_context:
+        return _song_rows(config, frame)
     frame = run_frame(config, frame)
     train_frame = _sample(split_frame(frame, "train"), config.max_train_windows, config.seed)
     validation_frame = _sample(split_frame(frame, "validation"), config.max_train_windows, config.seed)
     if train_frame.empty or validation_frame.empty:
         raise InputError(f"need train and validation windows, got {len(train_frame)} and {len(validation_frame)}")
     return train_frame, validation_frame
+
+
+def _datasets(data_config: DatasetConfig, frames: tuple[pd.DataFrame, pd.DataFrame], curriculum: Any) -> tuple[Any, Any]:
+    """The training and validation pipelines (a song-context run's frames cut into spans first)."""
+    if data_config.song:
+        from core.song_spans import encode_spans
+
+        frames = tuple(encode_spans(frame, data_config.sequence_length) for frame in frames)
+    return (make_dataset(frames[0], data_config, training=True, length_limit=curriculum and curriculum.limit),
+            make_dataset(frames[1], data_config, training=False))
+
+
+def example_count(frame: pd.DataFrame, config: TrainConfig) -> int:
+    """How many training examples a frame gives: its windows, or a song-context run's spans (one per section start)."""
+    if config.model.song_context:
+        return int(frame.groupby(["song_id", "section_index"], sort=False).ngroups)
+    return len(frame)
+
+
+def _song_rows(config: TrainConfig, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The train and validation songs' rows of a song-context run (``max_train_windows`` caps the songs of each)."""
+    from core.training.run_data import run_songs
+
+    songs = run_songs(config, frame)
+    parts = []
+    for split in ("train", "validation"):
+        rows = split_frame(songs, split)
+        ids = rows["song_id"].drop_duplicates()
+        if config.max_train_windows is not None and len(ids) > config.max_train_windows:
+            ids = ids.sample(n=int(config.max_train_windows), random_state=config.seed)
+            rows = rows.loc[rows["song_id"].isin(set(ids))].reset_index(drop=True)
+        parts.append(rows)
+    if parts[0].empty or parts[1].empty:
+        raise InputError(f"need train and validation songs, got {len(parts[0])} and {len(parts[1])} chords")
+    return parts[0], parts[1]
 
 
 def _open_run_folder(run_dir: Path, config: TrainConfig, point: Any, base: Any, windows: tuple[int, int],
@@ -250,7 +293,9 @@ def _compiled_model(config: TrainConfig, strategy: Any, point: Any, base: Any, t
             network, optimizer_state = resume_network(point)
         else:
             network = build_model(config.model) if base is None else base.network(config.freeze_embeddings)
-        model = prepare_model(compile_model(network, learning_rate=learning_rate, jit_compile=config.jit_compile), strategy)
+        compiled = compile_model(network, learning_rate=learning_rate, jit_compile=config.jit_compile,
+                                 duration_loss_weight=config.model.duration_loss_weight)
+        model = prepare_model(compiled, strategy)
         if point is not None:
             restore_optimizer(model, optimizer_state, point)
     return model
@@ -274,7 +319,13 @@ class _Watch:
         import keras
 
         from core.training import schedule
-        from core.training.callbacks import AtomicModelCheckpoint, MetricsLogger, StopFileCallback, TimeBudgetCallback
+        from core.training.callbacks import (
+            AtomicModelCheckpoint,
+            ChordLossLogs,
+            MetricsLogger,
+            StopFileCallback,
+            TimeBudgetCallback,
+        )
         from core.training.resume import EpochCheckpoint, best_weights
 
         metrics = MetricsLogger(run_dir / METRICS_FILE, config.epochs, progress_callback,
@@ -286,6 +337,7 @@ class _Watch:
         )
         tracked = [AtomicModelCheckpoint(run_dir / BEST_CHECKPOINT), early_stopping, *schedule.plateau_callbacks(config)]
         callbacks = [
+            *([ChordLossLogs()] if config.model.song_context else []),  # first: val_loss is the chord loss for the rest
             *tracked,
             *_tensorboard_callbacks(run_dir / LOGS_DIR),
             keras.callbacks.CSVLogger(str(run_dir / TRAINING_LOG_FILE), append=point is not None),
