@@ -24,6 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.studio_server import stop_process
 from bench.timing import Result, Stats, peak_rss_mib
 
 GROUP = "memory"
@@ -130,11 +131,7 @@ def streamlit_server_peak(timeout_s: float = 90.0) -> float:
         time.sleep(1.0)
         return _vmhwm_mib(process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def run(train_minutes: float, model_dir: str | None = None) -> list[Result]:

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.studio_server import free_port
+from bench.studio_server import free_port, stop_process, wait_for_server
 
 #: nginx as Debian installs it (``apt-get install nginx``); ``None`` when there is none.
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
@@ -108,30 +107,10 @@ def nginx_proxy(folder: Path, replicas: list[str]) -> Iterator[str]:
         process = subprocess.Popen([NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(config),
                                     "-g", "daemon off;"], stdout=out, stderr=subprocess.STDOUT)
         try:
-            _wait(base, process, folder)
+            wait_for_server(base, process, START_S, name="nginx", log=folder / "error.log")
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-
-
-def _wait(base: str, process: subprocess.Popen, folder: Path) -> None:
-    deadline = time.time() + START_S
-    while time.time() < deadline:
-        if process.poll() is not None:
-            log = (folder / "error.log").read_text(errors="replace") if (folder / "error.log").exists() else ""
-            raise RuntimeError(f"nginx exited with {process.returncode}: {log[-500:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"nginx did not answer within {START_S}s")
+            stop_process(process)
 
 
 def first_visit(base: str) -> tuple[str, str]:

@@ -30,19 +30,35 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for_server(base: str, process: subprocess.Popen, timeout_s: float) -> None:
-    """Wait until Streamlit's health endpoint answers; raise if the server exits or the time runs out."""
+def stop_process(process: subprocess.Popen, wait_s: float = 10.0) -> None:
+    """Ask a started server to end (SIGTERM), and kill it if it has not ended within ``wait_s`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def wait_for_server(base: str, process: subprocess.Popen, timeout_s: float, name: str = "streamlit",
+                    log: Path | None = None) -> None:
+    """Wait until Streamlit's health endpoint answers at ``base``; raise if ``process`` exits or the time runs out.
+
+    ``name`` and ``log`` (the end of which is quoted when the process exits) say what was started: a studio, or a
+    proxy in front of studios (:mod:`bench.replicas`).
+    """
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
+            tail = log.read_text(errors="replace")[-500:] if log is not None and log.exists() else ""
+            raise RuntimeError(f"{name} exited with {process.returncode}" + (f": {tail}" if tail else ""))
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.5)
-    raise TimeoutError(f"streamlit did not answer within {timeout_s}s")
+    raise TimeoutError(f"{name} did not answer within {timeout_s}s")
 
 
 @contextmanager
