@@ -126,7 +126,7 @@ with st.expander("Start a training run", expanded=busy is None, icon=":material/
         length = network.number_input("Chords per example (0 = the context's: 12 a window, 32 a song span)", value=0,
                                       step=4, help=hint("sequence_length"))
         limits.markdown("**Data and limits**")
-        augment = limits.checkbox("Augment: random transposition (absolute encoding)", value=defaults.augment,
+        augment = limits.checkbox("Augment: random transposition", value=defaults.augment,
                                   help=hint("augment"))
         max_minutes = limits.number_input("Time budget, minutes (0 = none)", value=float(defaults.max_minutes or 0), step=5.0,
                                           help=hint("max_minutes"))

@@ -21,6 +21,7 @@ from core.cli import main
 from core.config import SIGN_IN_ATTEMPTS
 from core.training import active_model, processes
 from studio import access
+from tests.secrets_support import private_secrets
 
 PASSWORD = "correct horse battery staple"
 TRAINING = "pages/2_training.py"
@@ -29,10 +30,7 @@ TRAINING = "pages/2_training.py"
 @pytest.fixture
 def secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private secrets file (empty), and a fresh sign-in counter."""
-    path = tmp_path / "secrets.toml"
-    monkeypatch.setenv("CHORDSMITH_SECRETS", str(path))
-    for variable in credentials.ENVIRONMENT.values():
-        monkeypatch.delenv(variable, raising=False)
+    path = private_secrets(tmp_path, monkeypatch)
     monkeypatch.setattr(access, "ATTEMPTS", access.SignInAttempts())
     return path
 

@@ -21,6 +21,7 @@ from core.serving.admission import HEAVY_WORK
 from core.serving.api import create_app
 from core.serving.api_access import key_required, protected
 from core.serving.schemas import MAX_LOCK_WORK, MAX_PROGRESSIONS, ScoreRequest
+from tests.secrets_support import private_secrets
 from tests.tiny_models import saved_tiny_model
 
 pytestmark = pytest.mark.slow
@@ -34,11 +35,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture
 def secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "secrets.toml"
-    monkeypatch.setenv("CHORDSMITH_SECRETS", str(path))
-    for variable in credentials.ENVIRONMENT.values():
-        monkeypatch.delenv(variable, raising=False)
-    return path
+    return private_secrets(tmp_path, monkeypatch)
 
 
 def test_the_key_is_off_locally_required_elsewhere_and_opened_only_on_purpose() -> None:
